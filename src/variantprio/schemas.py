@@ -1,0 +1,154 @@
+"""The Arrow schemas that pass between stages: the one contract of the pipeline.
+
+Every stage reads and writes Parquet through `variantprio.tables`, which checks a table against
+the schema named here and stamps the file with provenance metadata. Field docs live in each
+field's metadata (key b"doc"), so `describe()` and the README are generated from this file.
+
+Per-sample genotype data in the variant table are list columns with one element per sample, in
+the order given by the file's `variantprio.samples` metadata (a JSON list of sample IDs).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1"
+
+# Zygosity codes in VARIANTS.zygosity (int8 per sample).
+ZYG_MISSING = -1
+ZYG_HOM_REF = 0
+ZYG_HET = 1
+ZYG_HOM_ALT = 2
+ZYG_HEMI = 3  # haploid call carrying the ALT (chrX/chrY in males, chrM, GT "1")
+
+# Modes of inheritance, named as the HPO inheritance terms they stand for.
+MODES = {
+    "AD": "HP:0000006",  # autosomal dominant
+    "AR": "HP:0000007",  # autosomal recessive
+    "XR": "HP:0001419",  # X-linked recessive
+    "XD": "HP:0001423",  # X-linked dominant
+    "MT": "HP:0001427",  # mitochondrial
+}
+
+
+def _f(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={b"doc": doc.encode()})
+
+
+_VARIANT_KEY = [
+    _f("variant_idx", pa.int64(), "row number in variants.parquet: the join key between stages", False),
+    _f("chrom", pa.string(), "contig, UCSC-style (chr1..chr22, chrX, chrY, chrM)", False),
+    _f("pos", pa.int64(), "1-based position after splitting, trimming and (with FASTA) left-alignment", False),
+    _f("ref", pa.string(), "reference allele", False),
+    _f("alt", pa.string(), "alternate allele (one per row; symbolic SVs keep e.g. <DEL>)", False),
+]
+
+_MATCHED_TERM = pa.struct([
+    ("patient_term", pa.string()),
+    ("disease_term", pa.string()),
+    ("score", pa.float32()),
+])
+
+VARIANTS = pa.schema(_VARIANT_KEY + [
+    _f("id", pa.string(), "ID column of the input record (null for '.')"),
+    _f("qual", pa.float32(), "QUAL (null for '.')"),
+    _f("filter", pa.string(), "FILTER: PASS, or ';'-joined filter names, null for '.'"),
+    _f("is_sv", pa.bool_(), "symbolic or breakend ALT (structural variant)", False),
+    _f("sv_end", pa.int64(), "END of a structural variant, else null"),
+    _f("gt", pa.list_(pa.int8()), "per sample: copies of this ALT in the genotype (0,1,2); -1 missing"),
+    _f("zygosity", pa.list_(pa.int8()),
+       "per sample: -1 missing, 0 hom-ref, 1 het, 2 hom-alt, 3 hemizygous (haploid ALT call)"),
+    _f("phased", pa.list_(pa.bool_()), "per sample: genotype written with '|'"),
+    _f("ps", pa.list_(pa.int64()), "per sample: FORMAT/PS phase set (null when absent)"),
+    _f("dp", pa.list_(pa.int32()), "per sample: FORMAT/DP (null when absent)"),
+    _f("gq", pa.list_(pa.int32()), "per sample: FORMAT/GQ rounded (null when absent)"),
+    _f("ad_ref", pa.list_(pa.int32()), "per sample: reads supporting REF (AD, null when absent)"),
+    _f("ad_alt", pa.list_(pa.int32()), "per sample: reads supporting this ALT (AD, null when absent)"),
+    _f("info_csq", pa.string(), "raw VEP CSQ entries for this ALT (',' joined), for the annotate stage"),
+    _f("info_ann", pa.string(), "raw SnpEff ANN entries for this ALT"),
+    _f("info_bcsq", pa.string(), "raw bcftools BCSQ entries"),
+])
+
+ANNOTATIONS = pa.schema(_VARIANT_KEY + [
+    _f("gene_symbol", pa.string(), "HGNC symbol (null for intergenic)"),
+    _f("gene_id", pa.string(), "gene identifier of the gene model (e.g. Ensembl ENSG)"),
+    _f("transcript_id", pa.string(), "transcript that carries the most severe consequence"),
+    _f("is_mane", pa.bool_(), "transcript is MANE Select / canonical"),
+    _f("consequence", pa.string(), "most severe Sequence Ontology term for this gene"),
+    _f("impact", pa.string(), "HIGH, MODERATE, LOW or MODIFIER (VEP convention)"),
+    _f("hgvs_c", pa.string(), "HGVS coding notation when known"),
+    _f("hgvs_p", pa.string(), "HGVS protein notation when known"),
+    _f("exon", pa.string(), "exon number/total when known"),
+    _f("intron", pa.string(), "intron number/total when known"),
+    _f("gnomad_af", pa.float64(), "population allele frequency (null: not in the source)"),
+    _f("gnomad_popmax_af", pa.float64(), "highest population (grpmax/popmax) allele frequency"),
+    _f("gnomad_hom", pa.int32(), "homozygote count in the population source"),
+    _f("gnomad_hemi", pa.int32(), "hemizygote count in the population source"),
+    _f("clinvar_significance", pa.string(), "ClinVar CLNSIG"),
+    _f("clinvar_stars", pa.int8(), "ClinVar review status as 0-4 gold stars"),
+    _f("cadd_phred", pa.float32(), "CADD PHRED score"),
+    _f("revel", pa.float32(), "REVEL score"),
+    _f("alphamissense", pa.float32(), "AlphaMissense pathogenicity"),
+    _f("spliceai_max", pa.float32(), "largest SpliceAI delta score"),
+    _f("pli", pa.float32(), "gene constraint: pLI"),
+    _f("loeuf", pa.float32(), "gene constraint: LOEUF (o/e LoF upper bound)"),
+    _f("mis_z", pa.float32(), "gene constraint: missense Z"),
+])
+
+SEGREGATION = pa.schema([
+    _f("variant_idx", pa.int64(), "row in variants.parquet", False),
+    _f("gene_symbol", pa.string(), "gene the mode was evaluated in (compound hets pair within it)"),
+    _f("fits_ad", pa.bool_(), "fits autosomal dominant in this family", False),
+    _f("de_novo", pa.bool_(), "absent from both parents with good-quality hom-ref calls", False),
+    _f("fits_ar_hom", pa.bool_(), "fits autosomal recessive, homozygous", False),
+    _f("fits_ar_comphet", pa.bool_(), "part of a compound-heterozygous pair (in trans or possibly)", False),
+    _f("comphet_partner_idx", pa.int64(), "variant_idx of the best partner in the pair"),
+    _f("comphet_phase", pa.string(), "'trans' (phase set or parents) or 'possible' (unphased)"),
+    _f("fits_xr", pa.bool_(), "fits X-linked recessive", False),
+    _f("fits_xd", pa.bool_(), "fits X-linked dominant", False),
+    _f("fits_mt", pa.bool_(), "fits mitochondrial inheritance", False),
+])
+
+GENE_PHENOTYPE = pa.schema([
+    _f("gene_symbol", pa.string(), "HGNC symbol", False),
+    _f("ncbi_gene_id", pa.int64(), "NCBI Gene ID"),
+    _f("phenotype_score", pa.float64(),
+       "calibrated phenotype match in [0,1], comparable across patients (higher is better)", False),
+    _f("phenotype_raw", pa.float64(), "uncalibrated score of the chosen method (e.g. log10 LR)"),
+    _f("disease_id", pa.string(), "best-matching disease for the gene (OMIM/ORPHA/DECIPHER)"),
+    _f("disease_name", pa.string(), "name of that disease"),
+    _f("disease_modes", pa.list_(pa.string()), "modes of inheritance of that disease (AD, AR, XR, XD, MT)"),
+    _f("matched_terms", pa.list_(_MATCHED_TERM), "patient term, best disease term, contribution"),
+])
+
+GENES = pa.schema([
+    _f("rank", pa.float64(), "1 = best; tied genes share the mean rank", False),
+    _f("gene_symbol", pa.string(), "HGNC symbol", False),
+    _f("combined_score", pa.float64(), "probability-like combined score in [0,1]", False),
+    _f("phenotype_score", pa.float64(), "calibrated phenotype score (GENE_PHENOTYPE)"),
+    _f("variant_score", pa.float64(), "score of the best variant or compound-het pair in [0,1]"),
+    _f("mode", pa.string(), "mode of inheritance the best variant(s) fit (AD, AR, XR, XD, MT)"),
+    _f("best_variant", pa.string(), "chrom:pos:ref>alt of the best variant (pair joined by ' + ')"),
+    _f("best_variant_idx", pa.int64(), "variant_idx of the best variant"),
+    _f("n_variants", pa.int32(), "candidate variants in the gene"),
+    _f("disease_id", pa.string(), "best-matching disease"),
+    _f("disease_name", pa.string(), "its name"),
+    _f("matched_terms", pa.list_(_MATCHED_TERM), "patient term, best disease term, contribution"),
+])
+
+SCHEMAS: dict[str, pa.Schema] = {
+    "variants": VARIANTS,
+    "annotations": ANNOTATIONS,
+    "segregation": SEGREGATION,
+    "gene_phenotype": GENE_PHENOTYPE,
+    "genes": GENES,
+}
+
+
+def describe(name: str) -> str:
+    """Markdown table of one schema's fields, for the README and `variantprio schema`."""
+    rows = ["| column | type | meaning |", "|---|---|---|"]
+    for field in SCHEMAS[name]:
+        doc = (field.metadata or {}).get(b"doc", b"").decode()
+        rows.append(f"| `{field.name}` | `{field.type}` | {doc} |")
+    return "\n".join(rows)
