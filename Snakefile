@@ -1,0 +1,26 @@
+# variantprio workflow: VCF + pedigree + HPO terms -> ranked genes and variants per proband.
+# Per-VCF stages (ingest, annotate) are shared by every proband in that VCF; per-proband stages
+# (inheritance, phenotype, rank, report) re-run alone when only a proband's HPO terms change.
+from snakemake.utils import min_version
+
+min_version("8.20")
+
+
+configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/validate.smk"
+include: "rules/demo.smk"
+include: "rules/ingest.smk"
+include: "rules/annotate.smk"
+include: "rules/inheritance.smk"
+include: "rules/phenotype.smk"
+include: "rules/rank.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

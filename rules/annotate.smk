@@ -1,0 +1,20 @@
+rule annotate:
+    input:
+        variants=res("_vcf", "{vcf_id}", "variants.parquet"),
+        gene_model=config["gene_model"] or [],
+    output:
+        res("_vcf", "{vcf_id}", "annotations.parquet"),
+    log:
+        "logs/annotate/{vcf_id}.log",
+    benchmark:
+        "benchmarks/annotate/{vcf_id}.tsv"
+    threads: 2
+    resources:
+        mem_mb=config.get("resources", {}).get("mem_mb_annotate", 4000),
+    params:
+        gene_model=f"--gene-model {config['gene_model']}" if config.get("gene_model") else "",
+        fasta=f"--fasta {config['fasta']}" if config.get("fasta") else "",
+        sources=f"--sources {workflow.configfiles[0]}" if config.get("sources") else "",
+    shell:
+        "variantprio annotate --variants {input.variants} --out {output} {params.gene_model} "
+        "{params.fasta} {params.sources} --threads {threads} 2> {log}"

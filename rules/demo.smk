@@ -1,0 +1,19 @@
+# Generates the demo inputs the shipped config points at, when they are missing.
+if config.get("demo_data"):
+
+    rule demo_data:
+        output:
+            vcfs=[p for p in VCF_BY_ID.values() if p.startswith(config["demo_data"])],
+            gene_model=os.path.join(config["demo_data"], "demo-genes.gtf"),
+            ped=os.path.join(config["demo_data"], "demo.ped"),
+        log:
+            "logs/demo_data/all.log",
+        benchmark:
+            "benchmarks/demo_data/all.tsv"
+        threads: 1
+        resources:
+            mem_mb=500,
+        params:
+            directory=config["demo_data"],
+        shell:
+            "variantprio demo --data-only --out {params.directory} 2> {log}"

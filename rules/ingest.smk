@@ -1,0 +1,27 @@
+def ingest_filter_options():
+    opts = config.get("ingest", {})
+    flags = ["--pass-only" if opts.get("pass_only", True) else "--no-pass-only"]
+    flags += [f"--min-gq {opts.get('min_gq', 0)}", f"--min-dp {opts.get('min_dp', 0)}",
+              f"--min-ab {opts.get('min_ab', 0.0)}"]
+    return " ".join(flags)
+
+
+rule ingest:
+    input:
+        vcf=lambda wildcards: VCF_BY_ID[wildcards.vcf_id],
+    output:
+        res("_vcf", "{vcf_id}", "variants.parquet"),
+    log:
+        "logs/ingest/{vcf_id}.log",
+    benchmark:
+        "benchmarks/ingest/{vcf_id}.tsv"
+    threads: 2
+    resources:
+        mem_mb=config.get("resources", {}).get("mem_mb_ingest", 2000),
+    params:
+        build=config["genome_build"],
+        fasta=f"--fasta {config['fasta']}" if config.get("fasta") else "",
+        filters=ingest_filter_options(),
+    shell:
+        "variantprio ingest --vcf {input.vcf} --out {output} --build {params.build} {params.fasta} "
+        "{params.filters} --threads {threads} 2> {log}"

@@ -1,0 +1,26 @@
+def inheritance_options():
+    opts = config.get("inheritance", {})
+    names = ["max_af_ad", "max_af_ar_hom", "max_af_comphet", "max_af_mt", "min_parent_gq"]
+    return " ".join(f"--{n.replace('_', '-')} {opts[n]}" for n in names if n in opts)
+
+
+rule inheritance:
+    input:
+        variants=vcf_table("variants"),
+        annotations=vcf_table("annotations"),
+        ped=lambda wildcards: sample_row(wildcards)["ped"] or [],
+    output:
+        res("{sample}", "segregation.parquet"),
+    log:
+        "logs/inheritance/{sample}.log",
+    benchmark:
+        "benchmarks/inheritance/{sample}.tsv"
+    threads: 1
+    resources:
+        mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
+    params:
+        ped=lambda wildcards, input: f"--ped {input.ped}" if input.ped else "",
+        options=inheritance_options(),
+    shell:
+        "variantprio inheritance --variants {input.variants} --annotations {input.annotations} "
+        "--proband {wildcards.sample} {params.ped} {params.options} --out {output} 2> {log}"
