@@ -74,6 +74,20 @@ def resources() -> None:
 # --- workflow: validate, run, demo (issues 3, 10) ---
 
 
+@main.command("schema")
+@click.argument("name", required=False)
+def schema_cmd(name: str | None) -> None:
+    """Print the documented Arrow schema of a stage table (no NAME: list the tables)."""
+    from .schemas import SCHEMAS, describe
+
+    if name is None:
+        click.echo("\n".join(SCHEMAS))
+        return
+    if name not in SCHEMAS:
+        raise InputError(f"unknown table {name!r}", hint=f"one of: {', '.join(SCHEMAS)}")
+    click.echo(describe(name))
+
+
 @main.command("validate")
 @click.option("--samples", "samples_tsv", required=True, type=click.Path(dir_okay=False),
               help="Sample sheet (TSV: sample_id, family_id, vcf, ped, hpo, excluded_hpo, phenopacket).")
