@@ -233,12 +233,13 @@ def _write_vcf(path: Path, variants: list[_Variant], samples: list[str], rng: ra
     header.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"]
                             + samples))
     order = {c: i for i, c in enumerate(CONTIG_LENGTHS[BUILD])}
-    seen: set[tuple[str, int]] = set()
+    sites: dict[tuple[str, int], _Variant] = {}
+    for v in variants:  # one record per site; the same allele in several families is merged
+        first = sites.setdefault((v.chrom, v.pos), _Variant(v.chrom, v.pos, v.ref, v.alt, {}))
+        if (first.ref, first.alt) == (v.ref, v.alt):
+            first.genotypes.update(v.genotypes)
     lines = []
-    for v in sorted(variants, key=lambda v: (order[v.chrom], v.pos)):
-        if (v.chrom, v.pos) in seen:  # one record per site keeps the demo simple to read
-            continue
-        seen.add((v.chrom, v.pos))
+    for v in sorted(sites.values(), key=lambda v: (order[v.chrom], v.pos)):
         calls = [_format_sample(rng, v.genotypes.get(s, "0/0")) for s in samples]
         depth = sum(int(c.split(":")[2]) for c in calls)
         lines.append("\t".join([v.chrom, str(v.pos), ".", v.ref, v.alt, str(rng.randint(200, 3000)),
@@ -252,7 +253,22 @@ def _write_vcf(path: Path, variants: list[_Variant], samples: list[str], rng: ra
 
 def write_demo_data(directory: Path | str, seed: int = 7) -> DemoData:
     """Write the gene model (GTF), one trio VCF per family, the PED and a sample sheet."""
-    directory = Path(directory)
+    return _write_dataset(Path(directory), DEMO_CASES, {c.family: [c] for c in DEMO_CASES}, set(), seed)
+
+
+def write_batch_data(directory: Path | str, n_families: int = 20, seed: int = 11) -> DemoData:
+    """A batch like a lab's: trios and singletons, the first four families in one shared VCF."""
+    cases = tuple(DemoCase(f"B{i + 1:02d}", base.gene, base.mode, base.hpo)
+                  for i, base in enumerate(DEMO_CASES[i % len(DEMO_CASES)] for i in range(n_families)))
+    singletons = {c.family for i, c in enumerate(cases) if i >= 4 and i % 3 == 0}
+    groups: dict[str, list[DemoCase]] = {"multi-family": list(cases[:4])}
+    groups.update({c.family: [c] for c in cases[4:]})
+    return _write_dataset(Path(directory), cases, groups, singletons, seed)
+
+
+def _write_dataset(directory: Path, cases: tuple[DemoCase, ...], vcf_groups: dict[str, list[DemoCase]],
+                   singletons: set[str], seed: int) -> DemoData:
+    """Gene model, VCFs (one per group of families), PED and sample sheet for `cases`."""
     directory.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     transcripts = _layout_transcripts(rng)
@@ -267,16 +283,32 @@ def write_demo_data(directory: Path | str, seed: int = 7) -> DemoData:
     ped_rows = ["#family\tindividual\tfather\tmother\tsex\tphenotype"]
     vcfs = {}
     sheet = ["sample_id\tfamily_id\tvcf\tped\thpo\texcluded_hpo\tphenopacket"]
-    for case in DEMO_CASES:
-        ped_rows += [f"{case.family}\t{case.father}\t0\t0\t1\t1",
-                     f"{case.family}\t{case.mother}\t0\t0\t2\t1",
-                     f"{case.family}\t{case.child}\t{case.father}\t{case.mother}\t{rng.choice('12')}\t2"]
-        variants = _background_variants(rng, transcripts, case)
-        variants += _planted_variants(rng, by_symbol[case.gene], case)
-        vcf = directory / f"{case.family}.trio.vcf.gz"
-        _write_vcf(vcf, variants, [case.child, case.father, case.mother], rng)
-        vcfs[case.family] = vcf
-        sheet.append("\t".join([case.child, case.family, str(vcf), str(ped), ",".join(case.hpo), "", ""]))
+    for name, group in vcf_groups.items():
+        variants, samples = [], []
+        for case in group:
+            if case.family in singletons:
+                members = [case.child]
+                ped_rows.append(f"{case.family}\t{case.child}\t0\t0\t{rng.choice('12')}\t2")
+            else:
+                members = [case.child, case.father, case.mother]
+                ped_rows += [f"{case.family}\t{case.father}\t0\t0\t1\t1",
+                             f"{case.family}\t{case.mother}\t0\t0\t2\t1",
+                             f"{case.family}\t{case.child}\t{case.father}\t{case.mother}\t"
+                             f"{rng.choice('12')}\t2"]
+            # The diagnosis first, so a background variant never displaces it at the same site.
+            family_variants = _planted_variants(rng, by_symbol[case.gene], case)
+            family_variants += _background_variants(rng, transcripts, case)
+            for v in family_variants:
+                v.genotypes = {s: gt for s, gt in v.genotypes.items() if s in members}
+            variants += family_variants
+            samples += members
+        vcf = directory / (f"{name}.trio.vcf.gz" if len(group) == 1 and samples[1:] else f"{name}.vcf.gz")
+        _write_vcf(vcf, variants, samples, rng)
+        for case in group:
+            vcfs[case.family] = vcf
+            sheet.append("\t".join([case.child, case.family, str(vcf),
+                                    "" if case.family in singletons else str(ped),
+                                    ",".join(case.hpo), "", ""]))
     ped.write_text("\n".join(ped_rows) + "\n")
     samples_tsv = directory / "samples.tsv"
     samples_tsv.write_text("\n".join(sheet) + "\n")
