@@ -1,0 +1,172 @@
+"""The whole pipeline through real Snakemake runs: demo, shipped config, batches, re-runs, resume."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from variantprio.demo import DEMO_CASES, write_batch_data
+from variantprio.workflow import workflow_dir
+
+REPO = workflow_dir()
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+
+pytestmark = pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools missing (.ci/run installs it)")
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def _variantprio(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([sys.executable, "-m", "variantprio", *args], capture_output=True, text=True,
+                            cwd=cwd, env=_env())
+    if check and result.returncode != 0:
+        raise AssertionError(f"variantprio {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def _planned_jobs(workdir: Path, configfile: Path) -> list[tuple[str, str]]:
+    """(rule, sample-or-vcf wildcard) of every job a dry run would start."""
+    out = subprocess.run(SNAKEMAKE + ["--directory", str(workdir), "--configfile", str(configfile),
+                                      "--cores", "2", "--dry-run"], capture_output=True, text=True,
+                         env=_env())
+    assert out.returncode == 0, out.stdout + out.stderr
+    jobs, rule = [], None
+    for line in (out.stdout + out.stderr).splitlines():
+        if m := re.match(r"^(?:local)?rule (\w+):", line.strip()):
+            rule = m.group(1)
+            jobs.append((rule, ""))
+        elif rule and (m := re.match(r"^wildcards: (.*)$", line.strip())):
+            jobs[-1] = (rule, m.group(1))
+    return jobs
+
+
+def _table_content(path: Path):
+    table = pq.read_table(path)
+    return table.replace_schema_metadata(None)
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    start = time.perf_counter()
+    result = _variantprio("demo", "--out", str(out), "--cores", "2")
+    return out, result, time.perf_counter() - start
+
+
+def test_demo_ranks_each_planted_gene_first(demo_run):
+    out, result, seconds = demo_run
+    for case in DEMO_CASES:
+        assert f"{case.child}: planted" in result.stdout
+        genes = pq.read_table(out / case.child / "genes.parquet").to_pandas().sort_values("rank")
+        assert genes.iloc[0]["gene_symbol"] == case.gene, genes.head(5).to_string()
+        assert genes.iloc[0]["rank"] == 1.0
+        for name in ("report.html", "variants.parquet", "candidates.tsv", "candidates.xlsx",
+                     "candidates.vcf.gz"):
+            assert (out / case.child / name).stat().st_size > 0
+    assert (out / "summary.html").exists()
+    assert seconds < 120  # the issue asks for under a minute on a workstation; CI machines vary
+
+
+def test_every_result_file_records_versions(demo_run):
+    out, _, _ = demo_run
+    files = list(out.rglob("*.parquet"))
+    assert len(files) >= 2 * len(DEMO_CASES) + 4
+    for path in files:
+        meta = {k.decode(): v.decode() for k, v in pq.read_schema(path).metadata.items()}
+        assert meta["variantprio.version"], path
+        assert meta["variantprio.genome_build"] == "GRCh38", path
+        assert meta["variantprio.schema"], path
+    phenotype_meta = pq.read_schema(out / DEMO_CASES[0].child / "genes.parquet").metadata
+    assert b"HPO" in phenotype_meta[b"variantprio.sources"]
+
+
+def test_shipped_config_lints_and_dry_runs_the_rule_chain(tmp_path):
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    lint = subprocess.run(SNAKEMAKE + ["--directory", str(tmp_path), "--lint"], capture_output=True,
+                          text=True, env=_env())
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    rules = {rule for rule, _ in _planned_jobs(tmp_path, tmp_path / "config" / "config.yaml")}
+    assert {"demo_data", "validate", "ingest", "annotate", "inheritance", "phenotype", "rank",
+            "report", "summary", "all"} <= rules
+
+
+def test_interrupted_run_resumes_to_identical_outputs(demo_run, tmp_path):
+    reference, _, _ = demo_run
+    shutil.copytree(reference / "data", tmp_path / "data")  # same inputs, fresh results
+    proc = subprocess.Popen([sys.executable, "-m", "variantprio", "demo", "--out", str(tmp_path),
+                             "--cores", "1"], env=_env(), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list(tmp_path.glob("_vcf/*/annotations.parquet")):
+        time.sleep(0.2)
+    os.killpg(proc.pid, signal.SIGKILL)  # kill -9 the whole run mid-way
+    proc.wait()
+    assert not (tmp_path / DEMO_CASES[-1].child / "report.html").exists(), "run finished before the kill"
+    _variantprio("demo", "--out", str(tmp_path), "--cores", "2")
+    for path in reference.rglob("*.parquet"):
+        resumed = tmp_path / path.relative_to(reference)
+        assert _table_content(resumed).equals(_table_content(path)), path
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    root = tmp_path_factory.mktemp("batch")
+    data = write_batch_data(root / "data", n_families=20)
+    config = root / "config.yaml"
+    config.write_text(f"samples: {data.samples_tsv}\nresults: results\ngenome_build: GRCh38\n"
+                      f"gene_model: {data.gene_model}\n")
+    return root, data, config
+
+
+def test_batch_error_in_sample_17_is_reported_before_any_job(batch, tmp_path):
+    root, data, _ = batch
+    lines = data.samples_tsv.read_text().splitlines()
+    fields = lines[17].split("\t")
+    fields[4] = fields[4].replace("HP:0001251", "HP:9999999")  # unknown HPO term in sample 17
+    broken = tmp_path / "samples.tsv"
+    broken.write_text("\n".join(lines[:17] + ["\t".join(fields)] + lines[18:]) + "\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"samples: {broken}\nresults: results\ngenome_build: GRCh38\n"
+                      f"gene_model: {data.gene_model}\n")
+    run = subprocess.run(SNAKEMAKE + ["--directory", str(tmp_path), "--configfile", str(config),
+                                      "--cores", "2"], capture_output=True, text=True, env=_env())
+    assert run.returncode != 0
+    assert "B17-child" in run.stdout + run.stderr and "HP:9999999" in run.stdout + run.stderr
+    assert not (tmp_path / "results").exists(), "a job ran although an input was wrong"
+
+
+def test_batch_of_20_runs_and_an_hpo_edit_reruns_only_that_sample(batch):
+    root, data, config = batch
+    run = subprocess.run(SNAKEMAKE + ["--directory", str(root), "--configfile", str(config), "--cores", "2"],
+                         capture_output=True, text=True, env=_env())
+    assert run.returncode == 0, run.stderr[-3000:]
+    samples = [line.split("\t")[0] for line in data.samples_tsv.read_text().splitlines()[1:]]
+    assert len(samples) == 20
+    for sample in samples:
+        assert (root / "results" / sample / "report.html").exists()
+    assert len(list((root / "results" / "_vcf").iterdir())) == 17  # multi-family VCF ingested once
+    assert _planned_jobs(root, config) == []
+
+    lines = data.samples_tsv.read_text().splitlines()
+    fields = lines[5].split("\t")
+    fields[4] += ",HP:0001250"
+    lines[5] = "\t".join(fields)
+    data.samples_tsv.write_text("\n".join(lines) + "\n")
+    planned = _planned_jobs(root, config)
+    per_sample = {(rule, wc) for rule, wc in planned if wc}
+    assert {rule for rule, _ in per_sample} == {"phenotype", "rank", "report"}
+    assert {wc for _, wc in per_sample} == {f"sample={fields[0]}"}
+    assert {rule for rule, wc in planned if not wc} <= {"validate", "summary", "all"}
