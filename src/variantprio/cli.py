@@ -63,6 +63,43 @@ def resources() -> None:
 
 # --- ingest (issue 4) ---
 
+
+@main.command("ingest")
+@click.option("--vcf", required=True, type=click.Path(dir_okay=False),
+              help="Input VCF or BCF (plain, gzip or bgzip; multi-sample and gVCF allowed).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output variants Parquet (schema `variants`), written atomically.")
+@click.option("--samples", help="Comma-separated sample IDs to keep (default: all, or the PED's members).")
+@click.option("--ped", type=click.Path(dir_okay=False),
+              help="Pedigree: chosen samples are checked against it (and it restricts the samples).")
+@click.option("--fasta", type=click.Path(dir_okay=False),
+              help="Indexed reference FASTA: REF is checked against it and indels are left-aligned.")
+@click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
+              help="Genome build the VCF must be on (checked against its contig lengths); "
+                   "default: inferred from the header, else GRCh38.")
+@click.option("--pass-only/--no-pass-only", default=True, show_default=True,
+              help="Keep only records whose FILTER is PASS (or '.').")
+@click.option("--min-gq", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Keep a variant only if a sample carries it with GQ at least this.")
+@click.option("--min-dp", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Keep a variant only if a sample carries it with DP at least this.")
+@click.option("--min-ab", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
+              help="Minimum allele balance (ALT reads / all AD reads) of heterozygous carrier calls.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Threads for decompression and parallel reading of indexed files.")
+def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: str | None,
+               build: str | None, pass_only: bool, min_gq: int, min_dp: int, min_ab: float,
+               threads: int) -> None:
+    """Read a VCF/BCF into the normalised variant table: multi-allelics split, alleles trimmed
+    (left-aligned with --fasta), genotypes as ALT counts, quality filters applied and counted."""
+    from .ingest import IngestOptions, ingest_vcf
+
+    chosen = tuple(s.strip() for s in samples.split(",") if s.strip()) if samples else None
+    options = IngestOptions(samples=chosen, ped=ped, fasta=fasta, build=build, pass_only=pass_only,
+                            min_gq=min_gq, min_dp=min_dp, min_ab=min_ab, threads=threads)
+    summary = ingest_vcf(vcf, out, options)
+    click.echo(f"{summary.rows} variants from {summary.records} records -> {summary.out_path}")
+
 # --- annotate + resources (issue 5) ---
 
 # --- inheritance (issue 7) ---

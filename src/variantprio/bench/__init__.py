@@ -1,0 +1,1 @@
+"""Benchmarks: accuracy on solved cases and speed against reference tools."""

@@ -1,0 +1,130 @@
+"""`variantprio bench ingest`: time ingestion of a synthetic GATK-like VCF against `bcftools view`.
+
+The reference run (`bcftools view -Ou`, a full parse to uncompressed BCF) happens in the same process
+on the same file, so the printed ratio is comparable across machines.
+"""
+
+from __future__ import annotations
+
+import logging
+import resource
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..genome import CONTIG_LENGTHS
+
+log = logging.getLogger(__name__)
+
+_BASES = np.array(list("ACGT"))
+_GATK_FORMAT = "GT:AD:DP:GQ:PL"
+
+
+def _header(samples: list[str], build: str) -> str:
+    lines = ["##fileformat=VCFv4.2", "##source=variantprio-bench (GATK-like synthetic)",
+             '##FILTER=<ID=PASS,Description="All filters passed">',
+             '##FILTER=<ID=LowQual,Description="Low quality">',
+             '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+             '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">',
+             '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">',
+             '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">',
+             '##FORMAT=<ID=PL,Number=G,Type=Integer,Description="Phred-scaled likelihoods">',
+             '##INFO=<ID=AC,Number=A,Type=Integer,Description="Allele count">',
+             '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">',
+             '##INFO=<ID=AN,Number=1,Type=Integer,Description="Total alleles">',
+             '##INFO=<ID=DP,Number=1,Type=Integer,Description="Total depth">',
+             '##INFO=<ID=FS,Number=1,Type=Float,Description="Fisher strand">',
+             '##INFO=<ID=MQ,Number=1,Type=Float,Description="Mapping quality">',
+             '##INFO=<ID=QD,Number=1,Type=Float,Description="Quality by depth">',
+             '##INFO=<ID=SOR,Number=1,Type=Float,Description="Strand odds ratio">']
+    lines += [f"##contig=<ID={c},length={n}>" for c, n in CONTIG_LENGTHS[build].items()]
+    lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT",
+                            *samples]))
+    return "\n".join(lines) + "\n"
+
+
+def _positions(rng: np.random.Generator, n: int, build: str) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted (chromosome index, position) pairs spread over the main chromosomes by length."""
+    lengths = np.array(list(CONTIG_LENGTHS[build].values())[:24], dtype=np.int64)
+    per_chrom = rng.multinomial(n, lengths / lengths.sum())
+    chrom_idx = np.repeat(np.arange(24), per_chrom)
+    pos = np.concatenate([np.sort(rng.integers(1000, max(2000, int(l) - 1000), size=k))
+                          for k, l in zip(per_chrom, lengths)])
+    return chrom_idx, pos
+
+
+def _sample_column(rng: np.random.Generator, n: int, n_alt: np.ndarray) -> list[str]:
+    """GATK-style GT:AD:DP:GQ:PL strings; multi-allelic sites get 1/2 or 0/1 genotypes."""
+    dp = rng.integers(5, 60, size=n)
+    kind = rng.choice(3, size=n, p=[0.3, 0.5, 0.2])  # hom-ref, het, hom-alt
+    gq = rng.integers(3, 99, size=n)
+    alt_reads = np.where(kind == 0, 0, np.where(kind == 1, dp // 2, dp))
+    out = []
+    for i in range(n):
+        k, d, a, q = int(kind[i]), int(dp[i]), int(alt_reads[i]), int(gq[i])
+        if n_alt[i] == 1:
+            gt = ("0/0", "0/1", "1/1")[k]
+            out.append(f"{gt}:{d - a},{a}:{d}:{q}:{(0, 40, 400)[k]},{(30, 0, 30)[k]},{(600, 500, 0)[k]}")
+        else:
+            gt = ("0/1", "1/2", "0/2")[k]
+            out.append(f"{gt}:{d - a},{a // 2},{a - a // 2}:{d}:{q}:90,0,300,90,300,600")
+    return out
+
+
+def write_synthetic_vcf(path: Path, n_variants: int, n_samples: int, build: str = "GRCh38",
+                        seed: int = 1, chunk: int = 200_000) -> Path:
+    """Bgzipped, tabix-indexed VCF with SNVs, indels (~12%), multi-allelics (~3%), 5% non-PASS."""
+    rng = np.random.default_rng(seed)
+    samples = [f"S{i + 1}" for i in range(n_samples)]
+    chrom_names = list(CONTIG_LENGTHS[build])[:24]
+    chrom_idx, pos = _positions(rng, n_variants, build)
+    with open(path, "wb") as out:
+        bgzip = subprocess.Popen(["bgzip", "-@", "2", "-c"], stdin=subprocess.PIPE, stdout=out)
+        assert bgzip.stdin is not None
+        bgzip.stdin.write(_header(samples, build).encode())
+        for start in range(0, n_variants, chunk):
+            bgzip.stdin.write(_body_chunk(rng, chrom_names, chrom_idx[start:start + chunk],
+                                          pos[start:start + chunk], n_samples).encode())
+        bgzip.stdin.close()
+        if bgzip.wait() != 0:
+            raise RuntimeError("bgzip failed")
+    subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
+    return path
+
+
+def _body_chunk(rng: np.random.Generator, chrom_names: list[str], chrom_idx: np.ndarray,
+                pos: np.ndarray, n_samples: int) -> str:
+    n = len(pos)
+    ref = _BASES[rng.integers(0, 4, size=n)]
+    alt = _BASES[(np.searchsorted(_BASES, ref) + rng.integers(1, 4, size=n)) % 4]
+    kind = rng.choice(4, size=n, p=[0.85, 0.06, 0.06, 0.03])  # SNV, insertion, deletion, multi
+    ins = [r + "".join(_BASES[rng.integers(0, 4, size=int(k))]) for r, k in
+           zip(ref[kind == 1], rng.integers(1, 6, size=int((kind == 1).sum())))]
+    ref = ref.astype(object)
+    alt = alt.astype(object)
+    alt[kind == 1] = ins
+    dels = rng.integers(1, 6, size=int((kind == 2).sum()))
+    ref[kind == 2] = [r + "".join(_BASES[rng.integers(0, 4, size=int(k))]) for r, k in zip(ref[kind == 2], dels)]
+    alt[kind == 2] = [r[0] for r in ref[kind == 2]]
+    multi = kind == 3
+    alt[multi] = [a + "," + a + "T" for a in alt[multi]]
+    n_alt = np.where(multi, 2, 1)
+    qual = rng.gamma(2.0, 200.0, size=n)
+    filt = np.where(rng.random(n) < 0.05, "LowQual", "PASS")
+    dp = rng.integers(20, 200, size=n)
+    columns = [_sample_column(rng, n, n_alt) for _ in range(n_samples)]
+    lines = []
+    for i in range(n):
+        ac = "1,1" if n_alt[i] == 2 else "1"
+        info = (f"AC={ac};AF=0.5;AN={2 * n_samples};DP={dp[i]};FS=0.000;MQ=60.00;"
+                f"QD={qual[i] / dp[i]:.2f};SOR=0.693")
+        samples = "\t".join(col[i] for col in columns)
+        lines.append(f"{chrom_names[chrom_idx[i]]}\t{pos[i]}\t.\t{ref[i]}\t{alt[i]}\t{qual[i]:.2f}\t"
+                     f"{filt[i]}\t{info}\t{_GATK_FORMAT}\t{samples}\n")
+    return "".join(lines)

@@ -1,0 +1,52 @@
+"""Per-ALT selection of raw VEP CSQ / SnpEff ANN entries when a multi-allelic record is split.
+
+CSQ and ANN are Number=. strings whose entries each name their allele; after splitting, a row keeps
+only the entries of its own ALT. BCSQ describes haplotypes, not alleles, and is kept whole.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def vep_alleles(ref: str, alts: list[str]) -> list[str]:
+    """VEP's CSQ 'Allele' spelling of each ALT: when the record has an indel and every allele
+    shares its first base, that base is dropped ('-' when nothing is left)."""
+    alleles = [ref, *alts]
+    has_indel = len({len(a) for a in alleles}) > 1
+    if has_indel and len({a[:1] for a in alleles}) == 1 and not any(a.startswith("<") for a in alts):
+        return [a[1:] or "-" for a in alts]
+    return list(alts)
+
+
+def _entries_for(raw: str, allele_field: int, wanted: str) -> str | None:
+    kept = [e for e in raw.split(",") if _field(e, allele_field) == wanted]
+    return ",".join(kept) or None
+
+
+def _field(entry: str, index: int) -> str:
+    parts = entry.split("|")
+    return parts[index] if index < len(parts) else ""
+
+
+def select_allele_entries(raw: np.ndarray, layout: str, kind: str, record_ref: np.ndarray,
+                          record_alts: list[list[str]], record: np.ndarray, allele: np.ndarray
+                          ) -> np.ndarray:
+    """Raw INFO strings per row; rows from multi-allelic records keep only their ALT's entries."""
+    out = raw[record]
+    if kind == "BCSQ" or not layout:
+        return out
+    fields = layout.split("|")
+    multi = np.flatnonzero(np.fromiter((len(record_alts[r]) > 1 for r in record), bool, len(record)))
+    for i in multi:
+        text = out[i]
+        if text is None:
+            continue
+        r, k = int(record[i]), int(allele[i])
+        if kind == "CSQ" and "ALLELE_NUM" in fields:
+            out[i] = _entries_for(text, fields.index("ALLELE_NUM"), str(k))
+        elif kind == "CSQ" and "Allele" in fields:
+            out[i] = _entries_for(text, fields.index("Allele"), vep_alleles(record_ref[r], record_alts[r])[k - 1])
+        elif kind == "ANN":
+            out[i] = _entries_for(text, 0, record_alts[r][k - 1])
+    return out

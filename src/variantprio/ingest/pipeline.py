@@ -1,0 +1,263 @@
+"""`ingest_vcf`: VCF/BCF in, the VARIANTS table out (streamed in batches, written atomically)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import InputError
+from ..genome import canonical_chroms
+from ..tables import Provenance, TableWriter
+from .alleles import is_symbolic, left_align, remap_genotypes, split_multiallelic, trim_alleles
+from .annotations import select_allele_entries
+from .header import VcfHeader, read_header, resolve_build
+from .reader import CyvcfReader, RawBatch
+from .reference import Reference
+from .samples import choose_samples, ped_individuals
+
+log = logging.getLogger(__name__)
+
+_INFO_COLUMNS = {"CSQ": "info_csq", "ANN": "info_ann", "BCSQ": "info_bcsq"}
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """What to read and which calls to keep (config `ingest:` plus CLI options)."""
+
+    samples: tuple[str, ...] | None = None
+    ped: str | None = None
+    fasta: str | None = None
+    build: str | None = None
+    pass_only: bool = True
+    min_gq: int = 0
+    min_dp: int = 0
+    min_ab: float = 0.0
+    threads: int = 1
+    batch_size: int = 20_000
+
+
+@dataclass
+class IngestSummary:
+    """What an ingestion wrote, with the counts that also go into the file's provenance."""
+
+    out_path: Path
+    samples: list[str]
+    genome_build: str
+    records: int
+    rows: int
+    counts: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOptions) -> IngestSummary:
+    """Normalise a VCF/BCF into a VARIANTS Parquet; InputError (and no output) on bad input."""
+    started = time.perf_counter()
+    vcf_path = str(vcf_path)
+    header = read_header(vcf_path)
+    ped_ids = ped_individuals(options.ped) if options.ped else None
+    samples = choose_samples(header.samples, list(options.samples) if options.samples else None,
+                             ped_ids, vcf_path, options.ped)
+    build, how = resolve_build(header, options.build)
+    if how == "default":
+        log.warning("%s: genome build not told by contig lengths or ##reference; assuming GRCh38", vcf_path)
+    else:
+        log.info("%s: genome build %s (%s); %d of %d samples", vcf_path, build, how, len(samples),
+                 len(header.samples))
+    reference = Reference(options.fasta) if options.fasta else None
+    provenance = Provenance(genome_build=build, samples=samples,
+                            extra={"source_vcf": vcf_path, "info_formats": header.info_formats,
+                                   "build_from": how})
+    normaliser = BatchNormaliser(header, options, reference, len(samples))
+    reader = CyvcfReader(header, samples if samples != header.samples else None,
+                         batch_size=options.batch_size, threads=options.threads)
+    writer = TableWriter(out_path, "variants", provenance)
+    try:
+        for batch in normaliser.run(reader):
+            writer.write(batch)
+    except BaseException:
+        writer.abort()
+        raise
+    counts = dict(normaliser.counts)
+    provenance.extra.update({"counts": counts, "options": _options_record(options)})
+    writer.close(provenance)
+    summary = IngestSummary(Path(out_path), samples, build, normaliser.counts["records"], writer.rows,
+                            counts, time.perf_counter() - started)
+    _log_summary(summary)
+    return summary
+
+
+def _options_record(options: IngestOptions) -> dict:
+    return {"pass_only": options.pass_only, "min_gq": options.min_gq, "min_dp": options.min_dp,
+            "min_ab": options.min_ab, "fasta": options.fasta}
+
+
+def _log_summary(summary: IngestSummary) -> None:
+    c = summary.counts
+    log.info("read %d records: wrote %d variant rows in %.1fs", summary.records, summary.rows, summary.seconds)
+    dropped = {k: v for k, v in c.items() if k.startswith("dropped_") and v}
+    if dropped:
+        log.info("dropped ALT rows: %s", ", ".join(f"{k[8:]}={v}" for k, v in dropped.items()))
+    for key in ("split_records", "trimmed", "left_aligned", "sv_rows", "hemizygous_calls"):
+        if c.get(key):
+            log.info("%s: %d", key, c[key])
+
+
+class SortCheck:
+    """Records must be sorted by position within a contig, and each contig in one block."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.done: set[str] = set()
+        self.current: str | None = None
+        self.last_pos = 0
+
+    def check(self, raw: RawBatch) -> None:
+        if not len(raw):
+            return
+        chrom, pos = raw.chrom, raw.pos
+        starts = np.flatnonzero(np.r_[True, chrom[1:] != chrom[:-1]])
+        ends = np.r_[starts[1:], len(chrom)]
+        for s, e in zip(starts, ends):
+            name = chrom[s]
+            if name != self.current:
+                if name in self.done:
+                    self._fail(raw, s, f"contig {name} appears again after {self.current}")
+                if self.current is not None:
+                    self.done.add(self.current)
+                self.current, self.last_pos = name, 0
+            run = np.r_[self.last_pos, pos[s:e]]
+            back = np.flatnonzero(np.diff(run) < 0)
+            if len(back):
+                i = s + back[0]
+                self._fail(raw, i, f"{name}:{pos[i]} comes after {name}:{run[back[0]]}")
+            self.last_pos = int(pos[e - 1])
+
+    def _fail(self, raw: RawBatch, i: int, what: str) -> None:
+        raise InputError(f"unsorted input: {what}", path=self.path, where=f"record {raw.record_no[i]}",
+                         hint="sort it with `bcftools sort -Oz -o sorted.vcf.gz` and index it")
+
+
+class BatchNormaliser:
+    """RawBatch -> Arrow record batch of VARIANTS rows; keeps the running counts."""
+
+    def __init__(self, header: VcfHeader, options: IngestOptions, reference: Reference | None,
+                 n_samples: int) -> None:
+        self.header = header
+        self.options = options
+        self.reference = reference
+        self.n_samples = n_samples
+        self.counts: Counter[str] = Counter()
+        self.sort_check = SortCheck(header.path)
+        self.next_idx = 0
+        self.counts["records"] = 0
+
+    def run(self, batches: Iterable[RawBatch]) -> Iterator[pa.RecordBatch]:
+        for raw in batches:
+            out = self.normalise(raw)
+            if out.num_rows:
+                yield out
+
+    def normalise(self, raw: RawBatch) -> pa.RecordBatch:
+        c = self.counts
+        c["records"] += len(raw)
+        self.sort_check.check(raw)
+        if self.reference is not None:
+            self.reference.check_ref(raw.chrom, raw.pos, raw.ref, raw.record_no, self.header.path)
+        rows = split_multiallelic(raw)
+        c["dropped_spanning_deletion"] += rows.n_star
+        c["dropped_gvcf_ref_block"] += rows.n_ref_block
+        c["records_without_alt"] += rows.n_no_alt
+        c["split_records"] += int(sum(1 for a in raw.alts if len(a) > 1))
+        rec = rows.record
+        chrom, ref = raw.chrom[rec], raw.ref[rec]
+        sv = is_symbolic(rows.alt) if len(rows.alt) else np.zeros(0, bool)
+        pos, ref, alt, trimmed = trim_alleles(raw.pos[rec], ref, rows.alt, sv)
+        c["trimmed"] += trimmed
+        if self.reference is not None:
+            pos, ref, alt, moved = left_align(chrom, pos, ref, alt, sv, self.reference.fetch)
+            c["left_aligned"] += moved
+        geno = remap_genotypes(raw, rows)
+        keep = self._quality_mask(raw.filters[rec], geno)
+        c["sv_rows"] += int((sv & keep).sum())
+        c["hemizygous_calls"] += int((geno.zygosity[keep] == 3).sum())
+        columns = {
+            "chrom": canonical_chroms(chrom), "pos": pos, "ref": ref, "alt": alt,
+            "id": raw.ident[rec], "qual": raw.qual[rec], "filter": raw.filters[rec], "is_sv": sv,
+            "sv_end": np.where(sv, raw.end[rec], -1),
+        }
+        for key, name in _INFO_COLUMNS.items():
+            info = raw.info.get(key)
+            columns[name] = (select_allele_entries(info, self.header.info_formats.get(key, ""), key, raw.ref,
+                                                   raw.alts, rec, rows.allele)
+                             if info is not None else np.full(len(rec), None, dtype=object))
+        return self._to_arrow(columns, geno, keep)
+
+    def _quality_mask(self, filters: np.ndarray, geno) -> np.ndarray:
+        """Rows to keep: FILTER PASS (or '.') when pass_only, and at least one sample carrying the ALT
+        with a call meeting min GQ / DP / allele balance (absent values do not fail)."""
+        o, c = self.options, self.counts
+        keep = np.ones(len(filters), dtype=bool)
+        if o.pass_only:
+            passing = (filters == "PASS") | np.equal(filters, None)
+            c["dropped_filter"] += int((~passing).sum())
+            keep &= passing
+        carrier = geno.gt >= 1
+        stages = [("dropped_no_alt_call", carrier)]
+        if o.min_gq > 0:
+            stages.append(("dropped_low_gq", (geno.gq < 0) | (geno.gq >= o.min_gq)))
+        if o.min_dp > 0:
+            stages.append(("dropped_low_dp", (geno.dp < 0) | (geno.dp >= o.min_dp)))
+        if o.min_ab > 0:
+            ab = np.where(geno.ad_total > 0, geno.ad_alt / np.maximum(geno.ad_total, 1), np.nan)
+            het = geno.zygosity == 1
+            stages.append(("dropped_low_allele_balance", ~het | np.isnan(ab) | (geno.ad_alt < 0) | (ab >= o.min_ab)))
+        calls = np.ones_like(carrier)
+        for name, ok in stages:
+            calls = calls & ok
+            row_ok = calls.any(axis=1) if self.n_samples else np.ones(len(keep), bool)
+            c[name] += int((keep & ~row_ok).sum())
+            keep &= row_ok
+        return keep
+
+    def _to_arrow(self, columns: dict[str, np.ndarray], geno, keep: np.ndarray) -> pa.RecordBatch:
+        n = int(keep.sum())
+        arrays: dict[str, pa.Array] = {"variant_idx": pa.array(np.arange(self.next_idx, self.next_idx + n))}
+        self.next_idx += n
+        arrays["chrom"] = pa.array(columns["chrom"][keep], pa.string())
+        arrays["pos"] = pa.array(columns["pos"][keep].astype(np.int64))
+        arrays["ref"] = pa.array(columns["ref"][keep], pa.string())
+        arrays["alt"] = pa.array(columns["alt"][keep], pa.string())
+        arrays["id"] = pa.array(columns["id"][keep], pa.string())
+        qual = columns["qual"][keep]
+        arrays["qual"] = pa.array(qual, pa.float32(), mask=np.isnan(qual))
+        arrays["filter"] = pa.array(columns["filter"][keep], pa.string())
+        arrays["is_sv"] = pa.array(columns["is_sv"][keep])
+        sv_end = columns["sv_end"][keep]
+        arrays["sv_end"] = pa.array(sv_end, pa.int64(), mask=sv_end < 0)
+        per_sample = {"gt": (geno.gt, pa.int8(), False), "zygosity": (geno.zygosity, pa.int8(), False),
+                      "phased": (geno.phased, pa.bool_(), False), "ps": (geno.ps, pa.int64(), True),
+                      "dp": (geno.dp, pa.int32(), True), "gq": (geno.gq, pa.int32(), True),
+                      "ad_ref": (geno.ad_ref, pa.int32(), True), "ad_alt": (geno.ad_alt, pa.int32(), True)}
+        for name, (values, type_, nullable) in per_sample.items():
+            arrays[name] = _list_column(values[keep], type_, nullable)
+        for name in _INFO_COLUMNS.values():
+            arrays[name] = pa.array(columns[name][keep], pa.string())
+        return pa.RecordBatch.from_pydict(arrays)
+
+
+def _list_column(values: np.ndarray, type_: pa.DataType, nullable: bool) -> pa.Array:
+    """(rows, samples) array -> list<type> column with one element per sample; -1 -> null if nullable."""
+    rows, n_samples = values.shape
+    flat = values.reshape(-1)
+    mask = (flat < 0) if nullable and flat.dtype.kind in "iu" else None
+    inner = pa.array(flat, type_, mask=mask)
+    offsets = pa.array(np.arange(0, rows * n_samples + 1, n_samples, dtype=np.int32) if rows else
+                       np.zeros(1, np.int32))
+    return pa.ListArray.from_arrays(offsets, inner)

@@ -1,0 +1,88 @@
+"""Choose the samples to ingest and check them against the VCF header and the PED, all at once.
+
+Sample IDs often differ between files in case or suffix ("NA12878" vs "na12878_1"): every mismatch
+is reported in one error together with the closest IDs on the other side.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from pathlib import Path
+
+from ..errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+def close_matches(name: str, candidates: list[str]) -> list[str]:
+    """Likely intended IDs: same ID ignoring case, containing/contained, or difflib-similar."""
+    lowered = name.lower()
+    exact_case = [c for c in candidates if c.lower() == lowered]
+    nested = [c for c in candidates if c not in exact_case and (lowered in c.lower() or c.lower() in lowered)]
+    fuzzy = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    seen: list[str] = []
+    for c in exact_case + nested + fuzzy:
+        if c not in seen:
+            seen.append(c)
+    return seen[:3]
+
+
+def ped_individuals(path: str | Path) -> list[str]:
+    """Individual IDs (column 2) of a PED file; full pedigree parsing belongs to `inheritance`."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("PED file not found", path=str(p), hint="check --ped")
+    ids: list[str] = []
+    for line_no, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        columns = line.split()
+        if len(columns) < 6:
+            raise InputError(f"PED line has {len(columns)} columns, expected 6", path=str(p),
+                             where=f"line {line_no}",
+                             hint="family, individual, father, mother, sex, phenotype (whitespace-separated)")
+        ids.append(columns[1])
+    return ids
+
+
+def choose_samples(vcf_samples: list[str], requested: list[str] | None, ped_ids: list[str] | None,
+                   vcf_path: str, ped_path: str | None) -> list[str]:
+    """Samples to read, in VCF column order; InputError listing every mismatch at once.
+
+    Without `requested`, a PED restricts the VCF to the family members it lists; PED members absent
+    from the VCF are fine (ungenotyped relatives) unless a VCF sample looks like a misspelling of them.
+    """
+    problems: list[str] = []
+    if requested:
+        for name in requested:
+            if name not in vcf_samples:
+                problems.append(_missing(name, "the VCF", vcf_samples))
+            if ped_ids is not None and name not in ped_ids:
+                problems.append(_missing(name, "the PED", ped_ids))
+        chosen = [s for s in vcf_samples if s in set(requested)]
+    elif ped_ids is not None:
+        chosen = [s for s in vcf_samples if s in set(ped_ids)]
+        for name in ped_ids:
+            if name not in vcf_samples:
+                hints = close_matches(name, vcf_samples)
+                if hints:
+                    problems.append(_missing(name, "the VCF", vcf_samples))
+                else:
+                    log.info("PED individual %s has no VCF column (ungenotyped)", name)
+        if not chosen and not problems:
+            problems.append(f"no PED individual ({', '.join(ped_ids[:5])}) is a sample of the VCF "
+                            f"({', '.join(vcf_samples[:5])})")
+    else:
+        chosen = list(vcf_samples)
+    if problems:
+        source = vcf_path + (f" / {ped_path}" if ped_path else "")
+        raise InputError("sample IDs do not match: " + "; ".join(problems), path=source,
+                         hint="fix the IDs in the sample sheet/PED (or --samples) to match the VCF header")
+    return chosen
+
+
+def _missing(name: str, where: str, candidates: list[str]) -> str:
+    hints = close_matches(name, candidates)
+    suggestion = f" (did you mean {' or '.join(hints)}?)" if hints else ""
+    return f"{name} not in {where}{suggestion}"
