@@ -258,6 +258,5 @@ def _list_column(values: np.ndarray, type_: pa.DataType, nullable: bool) -> pa.A
     flat = values.reshape(-1)
     mask = (flat < 0) if nullable and flat.dtype.kind in "iu" else None
     inner = pa.array(flat, type_, mask=mask)
-    offsets = pa.array(np.arange(0, rows * n_samples + 1, n_samples, dtype=np.int32) if rows else
-                       np.zeros(1, np.int32))
+    offsets = pa.array(np.arange(rows + 1, dtype=np.int32) * n_samples)
     return pa.ListArray.from_arrays(offsets, inner)

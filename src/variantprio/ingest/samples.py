@@ -20,12 +20,9 @@ def close_matches(name: str, candidates: list[str]) -> list[str]:
     lowered = name.lower()
     exact_case = [c for c in candidates if c.lower() == lowered]
     nested = [c for c in candidates if c not in exact_case and (lowered in c.lower() or c.lower() in lowered)]
-    fuzzy = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
-    seen: list[str] = []
-    for c in exact_case + nested + fuzzy:
-        if c not in seen:
-            seen.append(c)
-    return seen[:3]
+    if exact_case or nested:
+        return (exact_case + nested)[:3]
+    return difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
 
 
 def ped_individuals(path: str | Path) -> list[str]:
