@@ -17,6 +17,22 @@ from variantprio.errors import InputError
 from variantprio.genome import CONTIG_LENGTHS
 from variantprio.tables import Provenance, read_table
 
+READERS = ("arrow", "cyvcf2")  # the columnar reader, and cyvcf2 as the reference parser
+_reader = {"name": "auto"}
+
+
+@pytest.fixture(autouse=True, params=READERS)
+def reader(request):
+    """Every test in this module runs through both readers."""
+    _reader["name"] = request.param
+    yield request.param
+    _reader["name"] = "auto"
+
+
+def opts(**kwargs) -> IngestOptions:
+    return IngestOptions(reader=_reader["name"], **kwargs)
+
+
 HEADER = """##fileformat=VCFv4.2
 ##FILTER=<ID=PASS,Description="All filters passed">
 ##FILTER=<ID=LowQual,Description="Low quality">
@@ -47,11 +63,10 @@ def write_vcf(path: Path, records: list[str], samples=("S1", "S2"), build: str =
     return path
 
 
-def ingest(tmp_path: Path, records: list[str], **opts):
-    vcf = write_vcf(tmp_path / "in.vcf", records, **{k: opts.pop(k) for k in ("samples_cols",) if k in opts}
-                    and {"samples": opts.pop("samples_cols")} or {})
+def ingest(tmp_path: Path, records: list[str], **options):
+    vcf = write_vcf(tmp_path / "in.vcf", records)
     out = tmp_path / "out.parquet"
-    summary = ingest_vcf(vcf, out, IngestOptions(**opts))
+    summary = ingest_vcf(vcf, out, opts(**options))
     table, _ = read_table(out, "variants")
     return table.to_pylist(), summary
 
@@ -193,7 +208,7 @@ def test_chromosome_names_are_harmonised(tmp_path):
     vcf = tmp_path / "in.vcf"
     vcf.write_text(HEADER + header_contigs + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
                    "1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\nMT\t50\t.\tC\tT\t50\tPASS\t.\tGT\t1\n")
-    summary = ingest_vcf(vcf, tmp_path / "o.parquet", IngestOptions())
+    summary = ingest_vcf(vcf, tmp_path / "o.parquet", opts())
     table, prov = read_table(tmp_path / "o.parquet", "variants")
     assert table.column("chrom").to_pylist() == ["chr1", "chrM"]
     assert summary.genome_build == prov.genome_build == "GRCh37"
@@ -202,7 +217,7 @@ def test_chromosome_names_are_harmonised(tmp_path):
 def test_provenance_records_samples_build_formats_and_counts(tmp_path):
     vcf = write_vcf(tmp_path / "in.vcf", ["chr1 100 . A G 50 PASS . GT 0/1 0/1 1/1"], samples=("P", "M", "F"))
     out = tmp_path / "o.parquet"
-    ingest_vcf(vcf, out, IngestOptions(samples=("F", "P")))
+    ingest_vcf(vcf, out, opts(samples=("F", "P")))
     table, prov = read_table(out, "variants")
     assert prov.samples == ["P", "F"] and table.column("gt").to_pylist() == [[1, 2]]
     assert prov.genome_build == "GRCh38"
@@ -217,14 +232,14 @@ def test_sample_checks_report_every_mismatch_with_suggestions(tmp_path):
     ped = tmp_path / "fam.ped"
     ped.write_text("F1 na12878 NA12891 NA12892_1 2 2\nF1 NA12891 0 0 1 1\nF1 NA12892_1 0 0 2 1\n")
     with pytest.raises(InputError) as err:
-        ingest_vcf(vcf, tmp_path / "o.parquet", IngestOptions(ped=str(ped)))
+        ingest_vcf(vcf, tmp_path / "o.parquet", opts(ped=str(ped)))
     message = err.value.one_line()
     assert "na12878 not in the VCF (did you mean NA12878?)" in message
     assert "NA12892_1 not in the VCF (did you mean NA12892?)" in message
     with pytest.raises(InputError, match="NA12879 not in the VCF .*NA12878"):
-        ingest_vcf(vcf, tmp_path / "o.parquet", IngestOptions(samples=("NA12879",)))
+        ingest_vcf(vcf, tmp_path / "o.parquet", opts(samples=("NA12879",)))
     ped.write_text("F1 NA12878 NA12891 GRANDMA 2 2\nF1 NA12891 0 0 1 1\n")
-    summary = ingest_vcf(vcf, tmp_path / "o.parquet", IngestOptions(ped=str(ped)))
+    summary = ingest_vcf(vcf, tmp_path / "o.parquet", opts(ped=str(ped)))
     assert summary.samples == ["NA12878", "NA12891"]  # PED restricts; ungenotyped GRANDMA is fine
 
 
@@ -232,23 +247,23 @@ def test_build_checks_and_inference(tmp_path, caplog):
     grch37 = write_vcf(tmp_path / "b37.vcf", ["chr1 100 . A G 50 PASS . GT 0/1 0/1"], build="GRCh37")
     assert vcf_build(grch37) == "GRCh37"
     with pytest.raises(InputError, match="genome build mismatch: chr1 has length 249250621"):
-        ingest_vcf(grch37, tmp_path / "o.parquet", IngestOptions(build="GRCh38"))
+        ingest_vcf(grch37, tmp_path / "o.parquet", opts(build="GRCh38"))
     bare = tmp_path / "bare.vcf"
     bare.write_text("##fileformat=VCFv4.2\n##reference=file:///refs/hg19.fasta\n"
                     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tG\t.\t.\t.\n")
     assert vcf_build(bare) == "GRCh37" and vcf_sample_names(bare) == []
     with pytest.raises(InputError, match="the header names GRCh37"):
-        ingest_vcf(bare, tmp_path / "o.parquet", IngestOptions(build="GRCh38"))
+        ingest_vcf(bare, tmp_path / "o.parquet", opts(build="GRCh38"))
     bare.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tG\t.\t.\t.\n")
     with caplog.at_level(logging.WARNING):
-        summary = ingest_vcf(bare, tmp_path / "o.parquet", IngestOptions())
+        summary = ingest_vcf(bare, tmp_path / "o.parquet", opts())
     assert summary.genome_build == "GRCh38" and "assuming GRCh38" in caplog.text
     assert summary.rows == 1  # sites-only VCF: no samples, the variant is kept
 
 
 def test_empty_vcf_gives_a_valid_empty_table(tmp_path):
     vcf = write_vcf(tmp_path / "in.vcf", [])
-    summary = ingest_vcf(vcf, tmp_path / "o.parquet", IngestOptions())
+    summary = ingest_vcf(vcf, tmp_path / "o.parquet", opts())
     table, prov = read_table(tmp_path / "o.parquet", "variants")
     assert table.num_rows == 0 and summary.rows == 0 and prov.samples == ["S1", "S2"]
 
@@ -266,8 +281,8 @@ def test_input_forms_give_identical_tables(tmp_path, form):
         subprocess.run(["bcftools", "view", f"-O{fmt}", "-o", str(path), str(plain)], check=True)
         subprocess.run(["bcftools", "index", "-f"] + ([] if form.endswith("csi") else ["--tbi"] * (form == "vcf.gz"))
                        + [str(path)], check=True)
-    ingest_vcf(plain, tmp_path / "a.parquet", IngestOptions())
-    ingest_vcf(path, tmp_path / "b.parquet", IngestOptions())
+    ingest_vcf(plain, tmp_path / "a.parquet", opts())
+    ingest_vcf(path, tmp_path / "b.parquet", IngestOptions() if form == "bcf" else opts())  # BCF: cyvcf2
     a, _ = read_table(tmp_path / "a.parquet", "variants")
     b, _ = read_table(tmp_path / "b.parquet", "variants")
     assert a.num_rows == 3 and a.equals(b)

@@ -137,3 +137,18 @@ def test_subprocess_stderr_is_one_line(tmp_path):
     problem_lines = [l for l in proc.stderr.splitlines() if "INFO" not in l]
     assert problem_lines == [f"variantprio: error: {vcf}:line {HEADER.count(chr(10)) + 8}: non-numeric POS '3e2' "
                              "(fix: POS must be a positive integer (1-based position))"]
+
+
+@pytest.mark.parametrize("reader", ["arrow", "cyvcf2"])
+@pytest.mark.parametrize("record,fragment", [
+    ("chr1 300 . A G 50 PASS . GT:AD 0/1:5,5", "line 21: wrong column count: 10"),
+    ("chr1 3e2 . A G 50 PASS . GT 0/1 0/1", "line 21: non-numeric POS '3e2'"),
+])
+def test_both_readers_name_the_bad_line(tmp_path, reader, record, fragment):
+    from variantprio.errors import InputError
+    from variantprio.ingest import IngestOptions, ingest_vcf
+    vcf = write_vcf(tmp_path / "in.vcf", GOOD + [record])
+    with pytest.raises(InputError) as err:
+        ingest_vcf(vcf, tmp_path / "o.parquet", IngestOptions(reader=reader))
+    assert fragment in err.value.one_line()
+    assert not (tmp_path / "o.parquet").exists()

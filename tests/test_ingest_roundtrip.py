@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 import tempfile
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from variantprio.ingest import IngestOptions, ingest_vcf
@@ -66,9 +67,10 @@ def vcf_line(chrom: str, pos: int, ref: str, alts: list[str], calls) -> str:
     return " ".join([chrom, str(pos), ".", ref, ",".join(alts), "50", "PASS", ".", "GT:AD", *samples])
 
 
+@pytest.mark.parametrize("reader", ["arrow", "cyvcf2"])
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-def test_random_records_round_trip(data):
+def test_random_records_round_trip(reader, data):
     n_samples = data.draw(st.integers(1, 3))
     records = data.draw(st.lists(record_st(n_samples), min_size=0, max_size=25))
     lines, expected, pos = [], [], 1000
@@ -79,7 +81,7 @@ def test_random_records_round_trip(data):
         expected += expected_rows(chrom, pos, ref, alts, calls)
     with tempfile.TemporaryDirectory() as tmp:
         vcf = write_vcf(Path(tmp) / "in.vcf", lines, samples=tuple(f"S{i}" for i in range(n_samples)))
-        ingest_vcf(vcf, Path(tmp) / "o.parquet", IngestOptions(batch_size=data.draw(st.sampled_from([3, 1000]))))
+        ingest_vcf(vcf, Path(tmp) / "o.parquet", IngestOptions(reader=reader, batch_size=data.draw(st.sampled_from([3, 1000]))))
         table, _ = read_table(Path(tmp) / "o.parquet", "variants")
     got = table.select(["chrom", "pos", "ref", "alt", "gt", "zygosity", "ad_ref", "ad_alt"]).to_pylist()
     assert got == expected

@@ -100,6 +100,24 @@ def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: 
     summary = ingest_vcf(vcf, out, options)
     click.echo(f"{summary.rows} variants from {summary.records} records -> {summary.out_path}")
 
+
+@bench.command("ingest")
+@click.option("--variants", "n_variants", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Records in the synthetic VCF.")
+@click.option("--samples", "n_samples", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Samples (genotype columns) in the synthetic VCF.")
+@click.option("--keep", type=click.Path(file_okay=False),
+              help="Keep the synthetic VCF and output here (reused by later runs of the same size).")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="--threads passed to `variantprio ingest`.")
+def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads: int) -> None:
+    """Time `variantprio ingest` on a synthetic GATK-like VCF against `bcftools view -Ou` on the
+    same file in the same run: prints variants/s, peak RSS and the time ratio."""
+    from .bench.ingest import bench_ingest
+
+    result = bench_ingest(n_variants, n_samples, Path(keep) if keep else None, threads=threads)
+    click.echo("\n".join(result.lines()))
+
 # --- annotate + resources (issue 5) ---
 
 # --- inheritance (issue 7) ---

@@ -128,3 +128,75 @@ def _body_chunk(rng: np.random.Generator, chrom_names: list[str], chrom_idx: np.
         lines.append(f"{chrom_names[chrom_idx[i]]}\t{pos[i]}\t.\t{ref[i]}\t{alt[i]}\t{qual[i]:.2f}\t"
                      f"{filt[i]}\t{info}\t{_GATK_FORMAT}\t{samples}\n")
     return "".join(lines)
+
+
+@dataclass
+class TimedRun:
+    """Wall time and peak resident memory of one child process."""
+
+    seconds: float
+    peak_rss_mb: float
+
+
+def _timed(cmd: list[str], stdout=subprocess.DEVNULL) -> TimedRun:
+    """Run a command, measuring its own wall time and peak RSS (os.wait4 gives per-child rusage)."""
+    import os
+
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    seconds = time.perf_counter() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-500:]}")
+    return TimedRun(seconds, usage.ru_maxrss / 1024)  # Linux reports KiB
+
+
+@dataclass
+class IngestBenchResult:
+    variants: int
+    samples: int
+    rows: int
+    ours: TimedRun
+    bcftools: TimedRun
+
+    @property
+    def ratio(self) -> float:
+        return self.ours.seconds / self.bcftools.seconds
+
+    def lines(self) -> list[str]:
+        return [
+            f"input: {self.variants:,} records x {self.samples} samples (synthetic GATK-like, bgzipped)",
+            f"variantprio ingest: {self.ours.seconds:.2f} s, {self.variants / self.ours.seconds:,.0f} variants/s, "
+            f"peak RSS {self.ours.peak_rss_mb:.0f} MB, {self.rows:,} rows written",
+            f"bcftools view -Ou:  {self.bcftools.seconds:.2f} s, peak RSS {self.bcftools.peak_rss_mb:.0f} MB",
+            f"ratio (ours / bcftools): {self.ratio:.2f}x",
+        ]
+
+
+def bench_ingest(n_variants: int, n_samples: int, keep: Path | None = None, threads: int = 1) -> IngestBenchResult:
+    """Generate the synthetic VCF, then time bcftools and `variantprio ingest` on it, one after the other."""
+    import sys
+
+    if shutil.which("bcftools") is None:
+        raise InputError("bcftools not found on PATH", hint="install bcftools to compare against it")
+    workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="variantprio-bench-ingest-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        vcf = workdir / f"synthetic_{n_variants}x{n_samples}.vcf.gz"
+        if not vcf.exists():
+            log.info("writing %s", vcf)
+            write_synthetic_vcf(vcf, n_variants, n_samples)
+        out = workdir / "variants.parquet"
+        reference = _timed(["bcftools", "view", "-Ou", str(vcf)])
+        ours = _timed([sys.executable, "-m", "variantprio", "ingest", "--vcf", str(vcf), "--out", str(out),
+                       "--no-pass-only", "--threads", str(threads)])
+        import pyarrow.parquet as pq
+
+        rows = pq.read_metadata(out).num_rows
+        return IngestBenchResult(n_variants, n_samples, rows, ours, reference)
+    finally:
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)

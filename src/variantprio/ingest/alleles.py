@@ -32,11 +32,11 @@ class SplitRows:
 
 def split_multiallelic(raw: RawBatch) -> SplitRows:
     """Explode records into ALT rows, dropping '*', <NON_REF>/<*> and ALT '.'."""
-    n_alt = np.fromiter((len(a) for a in raw.alts), dtype=np.int64, count=len(raw.alts))
-    record = np.repeat(np.arange(len(raw.alts)), n_alt)
+    n_alt = raw.n_alt
+    record = np.repeat(np.arange(len(n_alt)), n_alt)
     starts = np.repeat(np.cumsum(n_alt) - n_alt, n_alt)
     allele = (np.arange(len(record)) - starts + 1).astype(np.int16)
-    alt = np.array([a for alts in raw.alts for a in alts], dtype=object)
+    alt = raw.alt_flat
     is_star = alt == SPANNING_DELETION
     is_block = np.isin(alt, list(REF_BLOCK_ALTS)) if len(alt) else np.zeros(0, bool)
     keep = ~(is_star | is_block)

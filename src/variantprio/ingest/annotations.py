@@ -6,7 +6,12 @@ only the entries of its own ALT. BCSQ describes haplotypes, not alleles, and is 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from .reader import RawBatch
 
 
 def vep_alleles(ref: str, alts: list[str]) -> list[str]:
@@ -29,24 +34,24 @@ def _field(entry: str, index: int) -> str:
     return parts[index] if index < len(parts) else ""
 
 
-def select_allele_entries(raw: np.ndarray, layout: str, kind: str, record_ref: np.ndarray,
-                          record_alts: list[list[str]], record: np.ndarray, allele: np.ndarray
-                          ) -> np.ndarray:
+def select_allele_entries(raw: np.ndarray, layout: str, kind: str, batch: "RawBatch",
+                          record: np.ndarray, allele: np.ndarray) -> np.ndarray:
     """Raw INFO strings per row; rows from multi-allelic records keep only their ALT's entries."""
     out = raw[record]
     if kind == "BCSQ" or not layout:
         return out
     fields = layout.split("|")
-    multi = np.flatnonzero(np.fromiter((len(record_alts[r]) > 1 for r in record), bool, len(record)))
+    multi = np.flatnonzero(batch.n_alt[record] > 1)
     for i in multi:
         text = out[i]
         if text is None:
             continue
         r, k = int(record[i]), int(allele[i])
+        alts = batch.alts_of(r)
         if kind == "CSQ" and "ALLELE_NUM" in fields:
             out[i] = _entries_for(text, fields.index("ALLELE_NUM"), str(k))
         elif kind == "CSQ" and "Allele" in fields:
-            out[i] = _entries_for(text, fields.index("Allele"), vep_alleles(record_ref[r], record_alts[r])[k - 1])
+            out[i] = _entries_for(text, fields.index("Allele"), vep_alleles(batch.ref[r], alts)[k - 1])
         elif kind == "ANN":
-            out[i] = _entries_for(text, 0, record_alts[r][k - 1])
+            out[i] = _entries_for(text, 0, alts[k - 1])
     return out

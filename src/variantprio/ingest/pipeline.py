@@ -20,6 +20,7 @@ from .annotations import select_allele_entries
 from .header import VcfHeader, read_header, resolve_build
 from .reader import CyvcfReader, RawBatch
 from .reference import Reference
+from .textreader import ArrowTextReader, text_layout
 from .samples import choose_samples, ped_individuals
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class IngestOptions:
     min_ab: float = 0.0
     threads: int = 1
     batch_size: int = 20_000
+    reader: str = "auto"  # "arrow" (text VCF, fast), "cyvcf2" (any VCF/BCF, reference), "auto"
 
 
 @dataclass
@@ -75,8 +77,7 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
                             extra={"source_vcf": vcf_path, "info_formats": header.info_formats,
                                    "build_from": how})
     normaliser = BatchNormaliser(header, options, reference, len(samples))
-    reader = CyvcfReader(header, samples if samples != header.samples else None,
-                         batch_size=options.batch_size, threads=options.threads)
+    reader = open_reader(header, samples, options)
     writer = TableWriter(out_path, "variants", provenance)
     try:
         for batch in normaliser.run(reader):
@@ -91,6 +92,19 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
                             counts, time.perf_counter() - started)
     _log_summary(summary)
     return summary
+
+
+def open_reader(header: VcfHeader, samples: list[str], options: IngestOptions) -> Iterable[RawBatch]:
+    """The columnar text reader for VCF text, cyvcf2 for BCF (or when asked for)."""
+    subset = samples if samples != header.samples else None
+    layout = text_layout(header.path) if options.reader in ("auto", "arrow") else None
+    if layout is not None:
+        # ~400 bytes of text per record for a few samples: blocks of about batch_size records
+        block = max(1 << 16, min(64 << 20, options.batch_size * (200 + 60 * max(1, len(samples)))))
+        return ArrowTextReader(header, subset, layout, block_bytes=block, threads=options.threads)
+    if options.reader == "arrow":
+        raise InputError("the arrow reader reads text VCF only", path=header.path, hint="use reader='cyvcf2'")
+    return CyvcfReader(header, subset, batch_size=options.batch_size, threads=options.threads)
 
 
 def _options_record(options: IngestOptions) -> dict:
@@ -174,7 +188,7 @@ class BatchNormaliser:
         c["dropped_spanning_deletion"] += rows.n_star
         c["dropped_gvcf_ref_block"] += rows.n_ref_block
         c["records_without_alt"] += rows.n_no_alt
-        c["split_records"] += int(sum(1 for a in raw.alts if len(a) > 1))
+        c["split_records"] += int((raw.n_alt > 1).sum())
         rec = rows.record
         chrom, ref = raw.chrom[rec], raw.ref[rec]
         sv = is_symbolic(rows.alt) if len(rows.alt) else np.zeros(0, bool)
@@ -194,8 +208,8 @@ class BatchNormaliser:
         }
         for key, name in _INFO_COLUMNS.items():
             info = raw.info.get(key)
-            columns[name] = (select_allele_entries(info, self.header.info_formats.get(key, ""), key, raw.ref,
-                                                   raw.alts, rec, rows.allele)
+            columns[name] = (select_allele_entries(info, self.header.info_formats.get(key, ""), key, raw, rec,
+                                                   rows.allele)
                              if info is not None else np.full(len(rec), None, dtype=object))
         return self._to_arrow(columns, geno, keep)
 

@@ -29,7 +29,8 @@ class RawBatch:
     pos: np.ndarray  # int64
     ident: np.ndarray  # object (str or None)
     ref: np.ndarray  # object (str)
-    alts: list[list[str]]  # ALT alleles of each record ([] for '.')
+    n_alt: np.ndarray  # int64 number of ALT alleles per record (0 for '.')
+    alt_flat: np.ndarray  # object (str): all ALT alleles of the batch, record after record
     qual: np.ndarray  # float32, NaN for '.'
     filters: np.ndarray  # object: 'PASS', 'a;b', or None for '.'
     end: np.ndarray  # int64, 1-based END (INFO/END for symbolic alleles, else POS+len(REF)-1)
@@ -43,6 +44,15 @@ class RawBatch:
 
     def __len__(self) -> int:
         return len(self.pos)
+
+    def alts_of(self, record: int) -> list[str]:
+        """ALT alleles of one record (for the rare per-record string work)."""
+        start = int(self.alt_start[record])
+        return list(self.alt_flat[start: start + int(self.n_alt[record])])
+
+    @property
+    def alt_start(self) -> np.ndarray:
+        return np.cumsum(self.n_alt) - self.n_alt
 
 
 def _stack_padded(arrays: list[np.ndarray], n_samples: int, fill: int, dtype) -> np.ndarray:
@@ -160,7 +170,8 @@ class _Buffers:
             pos=np.array(self.pos, dtype=np.int64),
             ident=np.array(self.ident, dtype=object),
             ref=np.array(self.ref, dtype=object),
-            alts=self.alts,
+            n_alt=np.fromiter((len(a) for a in self.alts), dtype=np.int64, count=n),
+            alt_flat=np.array([a for alts in self.alts for a in alts], dtype=object),
             qual=np.array([np.nan if q is None else q for q in self.qual], dtype=np.float32),
             filters=np.array([";".join(f) if f else None for f in self.filters], dtype=object),
             end=np.array(self.end, dtype=np.int64),
@@ -175,7 +186,7 @@ class _Buffers:
 
     def _genotypes(self, n: int, n_samples: int) -> tuple[np.ndarray, np.ndarray]:
         if n_samples == 0 or not self.gt or any(g is None for g in self.gt):
-            gts = [g if g is not None else np.full((n_samples, 3), -1, np.int16) for g in self.gt]
+            gts = [g if g is not None else _no_genotype(n_samples) for g in self.gt]
         else:
             gts = self.gt
         if not gts:
@@ -197,6 +208,13 @@ class _Buffers:
         arrays = [_clean_ints(a, dtype) if a is not None else np.full((n_samples, 1), -1, dtype)
                   for a in values]
         return _stack_padded(arrays, n_samples, -1, dtype)
+
+
+def _no_genotype(n_samples: int) -> np.ndarray:
+    """A record without FORMAT/GT: two missing alleles per sample, unphased (cyvcf2 layout)."""
+    out = np.full((n_samples, 3), -1, np.int16)
+    out[:, -1] = 0
+    return out
 
 
 def _info_text(value) -> str | None:
