@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schemas import ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT, ZYG_HOM_REF, ZYG_MISSING
 from .reader import RawBatch
@@ -46,8 +48,17 @@ def split_multiallelic(raw: RawBatch) -> SplitRows:
 
 def is_symbolic(alt: np.ndarray) -> np.ndarray:
     """Symbolic (<DEL>), breakend (G]17:1], .G) alleles: structural variants, kept but flagged."""
-    return np.fromiter((a.startswith("<") or "[" in a or "]" in a or (len(a) > 1 and (a[0] == "." or a[-1] == "."))
-                        for a in alt), dtype=bool, count=len(alt))
+    if not len(alt):
+        return np.zeros(0, dtype=bool)
+    found = pc.match_substring_regex(pa.array(alt, pa.string()), r"^<|[\[\]]|^\..|.\.$")
+    return found.to_numpy(zero_copy_only=False)
+
+
+def allele_lengths(alleles: np.ndarray) -> np.ndarray:
+    """len() of each allele string, computed in Arrow rather than a Python loop."""
+    if not len(alleles):
+        return np.zeros(0, dtype=np.int64)
+    return pc.utf8_length(pa.array(alleles, pa.string())).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 @dataclass
@@ -95,8 +106,7 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
 def trim_alleles(pos: np.ndarray, ref: np.ndarray, alt: np.ndarray, skip: np.ndarray
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """Drop shared trailing then leading bases (keeping one), as left after splitting 'AT>A,ATT'."""
-    lens_r = np.fromiter((len(r) for r in ref), dtype=np.int64, count=len(ref))
-    lens_a = np.fromiter((len(a) for a in alt), dtype=np.int64, count=len(alt))
+    lens_r, lens_a = allele_lengths(ref), allele_lengths(alt)
     candidates = np.flatnonzero((lens_r > 1) & (lens_a > 1) & ~skip)
     pos, ref, alt = pos.copy(), ref.copy(), alt.copy()
     changed = 0
@@ -122,8 +132,7 @@ def left_align(chrom: np.ndarray, pos: np.ndarray, ref: np.ndarray, alt: np.ndar
 
     `fetch(chrom, start0, end0)` returns reference bases (0-based, half-open, upper case).
     """
-    lens_r = np.fromiter((len(r) for r in ref), dtype=np.int64, count=len(ref))
-    lens_a = np.fromiter((len(a) for a in alt), dtype=np.int64, count=len(alt))
+    lens_r, lens_a = allele_lengths(ref), allele_lengths(alt)
     indels = np.flatnonzero((lens_r != lens_a) & ~skip)
     pos, ref, alt = pos.copy(), ref.copy(), alt.copy()
     moved = 0

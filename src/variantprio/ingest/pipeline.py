@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -80,8 +82,7 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
     reader = open_reader(header, samples, options)
     writer = TableWriter(out_path, "variants", provenance)
     try:
-        for batch in normaliser.run(reader):
-            writer.write(batch)
+        write_in_background(writer, normaliser.run(reader))
     except BaseException:
         writer.abort()
         raise
@@ -92,6 +93,34 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
                             counts, time.perf_counter() - started)
     _log_summary(summary)
     return summary
+
+
+def write_in_background(writer: TableWriter, batches: Iterable[pa.RecordBatch], depth: int = 2) -> None:
+    """Write batches on a second thread (Parquet encoding releases the GIL) while the next batch is
+    parsed; errors on either side stop both and are raised here."""
+    pending: queue.Queue = queue.Queue(maxsize=depth)
+    failure: list[BaseException] = []
+
+    def consume() -> None:
+        while (batch := pending.get()) is not None:
+            if not failure:
+                try:
+                    writer.write(batch)
+                except BaseException as err:  # re-raised in the producing thread below
+                    failure.append(err)
+
+    thread = threading.Thread(target=consume, name="variantprio-ingest-writer", daemon=True)
+    thread.start()
+    try:
+        for batch in batches:
+            if failure:
+                break
+            pending.put(batch)
+    finally:
+        pending.put(None)
+        thread.join()
+    if failure:
+        raise failure[0]
 
 
 def open_reader(header: VcfHeader, samples: list[str], options: IngestOptions) -> Iterable[RawBatch]:
