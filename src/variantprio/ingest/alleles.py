@@ -26,7 +26,7 @@ class SplitRows:
 
     record: np.ndarray  # int64 index into the RawBatch
     allele: np.ndarray  # int16 allele index k of this ALT in the record
-    alt: np.ndarray  # object (str)
+    alt: pa.Array  # string
     n_star: int
     n_ref_block: int
     n_no_alt: int
@@ -39,26 +39,29 @@ def split_multiallelic(raw: RawBatch) -> SplitRows:
     starts = np.repeat(np.cumsum(n_alt) - n_alt, n_alt)
     allele = (np.arange(len(record)) - starts + 1).astype(np.int16)
     alt = raw.alt_flat
-    is_star = alt == SPANNING_DELETION
-    is_block = np.isin(alt, list(REF_BLOCK_ALTS)) if len(alt) else np.zeros(0, bool)
+    is_star = pc.equal(alt, SPANNING_DELETION).to_numpy(zero_copy_only=False)
+    is_block = pc.is_in(alt, pa.array(sorted(REF_BLOCK_ALTS))).to_numpy(zero_copy_only=False)
     keep = ~(is_star | is_block)
-    return SplitRows(record[keep], allele[keep], alt[keep], int(is_star.sum()), int(is_block.sum()),
-                     int((n_alt == 0).sum()))
+    return SplitRows(record[keep], allele[keep], alt.filter(pa.array(keep)), int(is_star.sum()),
+                     int(is_block.sum()), int((n_alt == 0).sum()))
 
 
-def is_symbolic(alt: np.ndarray) -> np.ndarray:
+def is_symbolic(alt: pa.Array) -> np.ndarray:
     """Symbolic (<DEL>), breakend (G]17:1], .G) alleles: structural variants, kept but flagged."""
-    if not len(alt):
-        return np.zeros(0, dtype=bool)
-    found = pc.match_substring_regex(pa.array(alt, pa.string()), r"^<|[\[\]]|^\..|.\.$")
-    return found.to_numpy(zero_copy_only=False)
+    return pc.match_substring_regex(alt, r"^<|[\[\]]|^\..|.\.$").to_numpy(zero_copy_only=False)
 
 
-def allele_lengths(alleles: np.ndarray) -> np.ndarray:
-    """len() of each allele string, computed in Arrow rather than a Python loop."""
-    if not len(alleles):
-        return np.zeros(0, dtype=np.int64)
-    return pc.utf8_length(pa.array(alleles, pa.string())).to_numpy(zero_copy_only=False).astype(np.int64)
+def allele_lengths(alleles: pa.Array) -> np.ndarray:
+    return pc.utf8_length(alleles).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _patched(array: pa.Array, rows: np.ndarray, values: list[str]) -> pa.Array:
+    """`array` with the strings at `rows` (ascending) replaced by `values`."""
+    if not len(rows):
+        return array
+    mask = np.zeros(len(array), dtype=bool)
+    mask[rows] = True
+    return pc.replace_with_mask(array, pa.array(mask), pa.array(values, array.type))
 
 
 @dataclass
@@ -82,10 +85,16 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
     A 1/2 call becomes het on both rows; haploid calls carrying the ALT are hemizygous.
     """
     alleles = raw.gt[rows.record]  # (m, S, P)
-    k = rows.allele[:, None, None]
-    copies = (alleles == k).sum(axis=2)
-    called = (alleles >= 0).sum(axis=2)
-    ploidy = (alleles != -2).sum(axis=2)
+    k = rows.allele[:, None]
+    if alleles.shape[2] == 2:  # diploid/haploid batches: avoid a reduction over a 2-wide axis
+        a0, a1 = alleles[:, :, 0], alleles[:, :, 1]
+        copies = (a0 == k).astype(np.int8) + (a1 == k)
+        called = (a0 >= 0).astype(np.int8) + (a1 >= 0)
+        ploidy = (a0 != -2).astype(np.int8) + (a1 != -2)
+    else:
+        copies = (alleles == k[:, :, None]).sum(axis=2)
+        called = (alleles >= 0).sum(axis=2)
+        ploidy = (alleles != -2).sum(axis=2)
     gt = np.where(called == 0, -1, copies).astype(np.int8)
     zyg = np.select(
         [called == 0, copies == 0, ploidy == 1, copies >= ploidy],
@@ -103,19 +112,30 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
                            gq=raw.gq[rows.record], ps=raw.ps[rows.record])
 
 
-def trim_alleles(pos: np.ndarray, ref: np.ndarray, alt: np.ndarray, skip: np.ndarray
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def trim_alleles(pos: np.ndarray, ref: pa.Array, alt: pa.Array, skip: np.ndarray
+                 ) -> tuple[np.ndarray, pa.Array, pa.Array, int]:
     """Drop shared trailing then leading bases (keeping one), as left after splitting 'AT>A,ATT'."""
     lens_r, lens_a = allele_lengths(ref), allele_lengths(alt)
     candidates = np.flatnonzero((lens_r > 1) & (lens_a > 1) & ~skip)
-    pos, ref, alt = pos.copy(), ref.copy(), alt.copy()
-    changed = 0
-    for i in candidates:
-        p, r, a = _trim_one(int(pos[i]), ref[i], alt[i])
-        if (p, r, a) != (pos[i], ref[i], alt[i]):
-            pos[i], ref[i], alt[i] = p, r, a
-            changed += 1
-    return pos, ref, alt, changed
+    return _rewrite(candidates, pos, ref, alt, lambda i, p, r, a: _trim_one(p, r, a))
+
+
+def _rewrite(rows: np.ndarray, pos: np.ndarray, ref: pa.Array, alt: pa.Array, change
+             ) -> tuple[np.ndarray, pa.Array, pa.Array, int]:
+    """Apply change(i, pos, ref, alt) -> (pos, ref, alt) to a few rows; count the rows it altered."""
+    pos = pos.copy()
+    refs = ref.take(pa.array(rows, pa.int64())).to_pylist()
+    alts = alt.take(pa.array(rows, pa.int64())).to_pylist()
+    changed_rows, new_refs, new_alts = [], [], []
+    for i, r, a in zip(rows, refs, alts):
+        p2, r2, a2 = change(i, int(pos[i]), r, a)
+        if (p2, r2, a2) != (pos[i], r, a):
+            pos[i] = p2
+            changed_rows.append(i)
+            new_refs.append(r2)
+            new_alts.append(a2)
+    changed = np.array(changed_rows, dtype=np.int64)
+    return pos, _patched(ref, changed, new_refs), _patched(alt, changed, new_alts), len(changed)
 
 
 def _trim_one(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
@@ -126,22 +146,15 @@ def _trim_one(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
     return pos, ref, alt
 
 
-def left_align(chrom: np.ndarray, pos: np.ndarray, ref: np.ndarray, alt: np.ndarray, skip: np.ndarray,
-               fetch) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def left_align(chrom: np.ndarray, pos: np.ndarray, ref: pa.Array, alt: pa.Array, skip: np.ndarray,
+               fetch) -> tuple[np.ndarray, pa.Array, pa.Array, int]:
     """Shift trimmed indels to their leftmost equivalent position (VCF/vt normalisation).
 
     `fetch(chrom, start0, end0)` returns reference bases (0-based, half-open, upper case).
     """
     lens_r, lens_a = allele_lengths(ref), allele_lengths(alt)
     indels = np.flatnonzero((lens_r != lens_a) & ~skip)
-    pos, ref, alt = pos.copy(), ref.copy(), alt.copy()
-    moved = 0
-    for i in indels:
-        p, r, a = _left_align_one(chrom[i], int(pos[i]), ref[i], alt[i], fetch)
-        if p != pos[i]:
-            pos[i], ref[i], alt[i] = p, r, a
-            moved += 1
-    return pos, ref, alt, moved
+    return _rewrite(indels, pos, ref, alt, lambda i, p, r, a: _left_align_one(chrom[i], p, r, a, fetch))
 
 
 def _left_align_one(chrom: str, pos: int, ref: str, alt: str, fetch, window: int = 64

@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 
 if TYPE_CHECKING:
     from .reader import RawBatch
@@ -34,24 +36,28 @@ def _field(entry: str, index: int) -> str:
     return parts[index] if index < len(parts) else ""
 
 
-def select_allele_entries(raw: np.ndarray, layout: str, kind: str, batch: "RawBatch",
-                          record: np.ndarray, allele: np.ndarray) -> np.ndarray:
+def select_allele_entries(raw: pa.Array, layout: str, kind: str, batch: "RawBatch",
+                          record: np.ndarray, allele: np.ndarray) -> pa.Array:
     """Raw INFO strings per row; rows from multi-allelic records keep only their ALT's entries."""
-    out = raw[record]
+    out = raw.take(pa.array(record, pa.int64()))
     if kind == "BCSQ" or not layout:
         return out
     fields = layout.split("|")
     multi = np.flatnonzero(batch.n_alt[record] > 1)
-    for i in multi:
-        text = out[i]
-        if text is None:
+    if not len(multi):
+        return out
+    texts = out.take(pa.array(multi)).to_pylist()
+    for j, i in enumerate(multi):
+        if texts[j] is None:
             continue
         r, k = int(record[i]), int(allele[i])
         alts = batch.alts_of(r)
         if kind == "CSQ" and "ALLELE_NUM" in fields:
-            out[i] = _entries_for(text, fields.index("ALLELE_NUM"), str(k))
+            texts[j] = _entries_for(texts[j], fields.index("ALLELE_NUM"), str(k))
         elif kind == "CSQ" and "Allele" in fields:
-            out[i] = _entries_for(text, fields.index("Allele"), vep_alleles(batch.ref[r], alts)[k - 1])
+            texts[j] = _entries_for(texts[j], fields.index("Allele"), vep_alleles(batch.ref[r].as_py(), alts)[k - 1])
         elif kind == "ANN":
-            out[i] = _entries_for(text, 0, alts[k - 1])
-    return out
+            texts[j] = _entries_for(texts[j], 0, alts[k - 1])
+    mask = np.zeros(len(out), dtype=bool)
+    mask[multi] = True
+    return pc.replace_with_mask(out, pa.array(mask), pa.array(texts, pa.string()))

@@ -13,6 +13,7 @@ from typing import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..genome import canonical_chroms
@@ -164,11 +165,14 @@ class SortCheck:
     def check(self, raw: RawBatch) -> None:
         if not len(raw):
             return
-        chrom, pos = raw.chrom, raw.pos
-        starts = np.flatnonzero(np.r_[True, chrom[1:] != chrom[:-1]])
-        ends = np.r_[starts[1:], len(chrom)]
+        encoded = pc.dictionary_encode(raw.chrom)
+        names = encoded.dictionary.to_pylist()
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        pos = raw.pos
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        ends = np.r_[starts[1:], len(codes)]
         for s, e in zip(starts, ends):
-            name = chrom[s]
+            name = names[codes[s]]
             if name != self.current:
                 if name in self.done:
                     self._fail(raw, s, f"contig {name} appears again after {self.current}")
@@ -212,43 +216,46 @@ class BatchNormaliser:
         c["records"] += len(raw)
         self.sort_check.check(raw)
         if self.reference is not None:
-            self.reference.check_ref(raw.chrom, raw.pos, raw.ref, raw.record_no, self.header.path)
+            self.reference.check_ref(raw.chrom.to_numpy(zero_copy_only=False), raw.pos,
+                                     raw.ref.to_numpy(zero_copy_only=False), raw.record_no, self.header.path)
         rows = split_multiallelic(raw)
         c["dropped_spanning_deletion"] += rows.n_star
         c["dropped_gvcf_ref_block"] += rows.n_ref_block
         c["records_without_alt"] += rows.n_no_alt
         c["split_records"] += int((raw.n_alt > 1).sum())
         rec = rows.record
-        chrom, ref = raw.chrom[rec], raw.ref[rec]
-        sv = is_symbolic(rows.alt) if len(rows.alt) else np.zeros(0, bool)
-        pos, ref, alt, trimmed = trim_alleles(raw.pos[rec], ref, rows.alt, sv)
+        take = pa.array(rec, pa.int64())
+        sv = is_symbolic(rows.alt)
+        pos, ref, alt, trimmed = trim_alleles(raw.pos[rec], raw.ref.take(take), rows.alt, sv)
         c["trimmed"] += trimmed
         if self.reference is not None:
-            pos, ref, alt, moved = left_align(chrom, pos, ref, alt, sv, self.reference.fetch)
+            chrom_names = raw.chrom.take(take).to_numpy(zero_copy_only=False)
+            pos, ref, alt, moved = left_align(chrom_names, pos, ref, alt, sv, self.reference.fetch)
             c["left_aligned"] += moved
         geno = remap_genotypes(raw, rows)
-        keep = self._quality_mask(raw.filters[rec], geno)
+        filters = raw.filters.take(take)
+        keep = self._quality_mask(filters, geno)
         c["sv_rows"] += int((sv & keep).sum())
         c["hemizygous_calls"] += int((geno.zygosity[keep] == 3).sum())
-        columns = {
-            "chrom": canonical_chroms(chrom), "pos": pos, "ref": ref, "alt": alt,
-            "id": raw.ident[rec], "qual": raw.qual[rec], "filter": raw.filters[rec], "is_sv": sv,
+        columns: dict[str, pa.Array | np.ndarray] = {
+            "chrom": _canonical_chroms(raw.chrom.take(take)), "pos": pos, "ref": ref, "alt": alt,
+            "id": raw.ident.take(take), "qual": raw.qual[rec], "filter": filters, "is_sv": sv,
             "sv_end": np.where(sv, raw.end[rec], -1),
         }
         for key, name in _INFO_COLUMNS.items():
             info = raw.info.get(key)
             columns[name] = (select_allele_entries(info, self.header.info_formats.get(key, ""), key, raw, rec,
                                                    rows.allele)
-                             if info is not None else np.full(len(rec), None, dtype=object))
+                             if info is not None else pa.nulls(len(rec), pa.string()))
         return self._to_arrow(columns, geno, keep)
 
-    def _quality_mask(self, filters: np.ndarray, geno) -> np.ndarray:
+    def _quality_mask(self, filters: pa.Array, geno) -> np.ndarray:
         """Rows to keep: FILTER PASS (or '.') when pass_only, and at least one sample carrying the ALT
         with a call meeting min GQ / DP / allele balance (absent values do not fail)."""
         o, c = self.options, self.counts
         keep = np.ones(len(filters), dtype=bool)
         if o.pass_only:
-            passing = (filters == "PASS") | np.equal(filters, None)
+            passing = pc.fill_null(pc.equal(filters, "PASS"), True).to_numpy(zero_copy_only=False)
             c["dropped_filter"] += int((~passing).sum())
             keep &= passing
         carrier = geno.gt >= 1
@@ -269,18 +276,16 @@ class BatchNormaliser:
             keep &= row_ok
         return keep
 
-    def _to_arrow(self, columns: dict[str, np.ndarray], geno, keep: np.ndarray) -> pa.RecordBatch:
+    def _to_arrow(self, columns: dict, geno, keep: np.ndarray) -> pa.RecordBatch:
         n = int(keep.sum())
+        mask = pa.array(keep)
         arrays: dict[str, pa.Array] = {"variant_idx": pa.array(np.arange(self.next_idx, self.next_idx + n))}
         self.next_idx += n
-        arrays["chrom"] = pa.array(columns["chrom"][keep], pa.string())
+        for name in ("chrom", "ref", "alt", "id", "filter"):
+            arrays[name] = columns[name].filter(mask)
         arrays["pos"] = pa.array(columns["pos"][keep].astype(np.int64))
-        arrays["ref"] = pa.array(columns["ref"][keep], pa.string())
-        arrays["alt"] = pa.array(columns["alt"][keep], pa.string())
-        arrays["id"] = pa.array(columns["id"][keep], pa.string())
         qual = columns["qual"][keep]
         arrays["qual"] = pa.array(qual, pa.float32(), mask=np.isnan(qual))
-        arrays["filter"] = pa.array(columns["filter"][keep], pa.string())
         arrays["is_sv"] = pa.array(columns["is_sv"][keep])
         sv_end = columns["sv_end"][keep]
         arrays["sv_end"] = pa.array(sv_end, pa.int64(), mask=sv_end < 0)
@@ -291,8 +296,16 @@ class BatchNormaliser:
         for name, (values, type_, nullable) in per_sample.items():
             arrays[name] = _list_column(values[keep], type_, nullable)
         for name in _INFO_COLUMNS.values():
-            arrays[name] = pa.array(columns[name][keep], pa.string())
+            arrays[name] = columns[name].filter(mask)
         return pa.RecordBatch.from_pydict(arrays)
+
+
+def _canonical_chroms(chrom: pa.Array) -> pa.Array:
+    """UCSC-style names, converting each distinct contig name once."""
+    encoded = pc.dictionary_encode(chrom)
+    mapped = pa.array(canonical_chroms(np.array(encoded.dictionary.to_pylist(), dtype=object)).tolist()
+                      if len(encoded.dictionary) else [], pa.string())
+    return mapped.take(encoded.indices)
 
 
 def _list_column(values: np.ndarray, type_: pa.DataType, nullable: bool) -> pa.Array:

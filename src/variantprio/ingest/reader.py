@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
+import pyarrow as pa
 
 from ..errors import InputError
 from .header import VcfHeader
@@ -25,16 +26,16 @@ class RawBatch:
     """Records as read, before splitting. Missing per-sample values are -1; allele padding is -2."""
 
     record_no: np.ndarray  # int64, 1-based ordinal of the record in the file
-    chrom: np.ndarray  # object (str)
+    chrom: pa.Array  # string, as named in the file
     pos: np.ndarray  # int64
-    ident: np.ndarray  # object (str or None)
-    ref: np.ndarray  # object (str)
+    ident: pa.Array  # string, null for '.'
+    ref: pa.Array  # string
     n_alt: np.ndarray  # int64 number of ALT alleles per record (0 for '.')
-    alt_flat: np.ndarray  # object (str): all ALT alleles of the batch, record after record
+    alt_flat: pa.Array  # string: all ALT alleles of the batch, record after record
     qual: np.ndarray  # float32, NaN for '.'
-    filters: np.ndarray  # object: 'PASS', 'a;b', or None for '.'
+    filters: pa.Array  # string: 'PASS', 'a;b', null for '.'
     end: np.ndarray  # int64, 1-based END (INFO/END for symbolic alleles, else POS+len(REF)-1)
-    info: dict[str, np.ndarray]  # CSQ/ANN/BCSQ raw strings (object, None when absent)
+    info: dict[str, pa.Array]  # CSQ/ANN/BCSQ raw strings, null when absent
     gt: np.ndarray  # int16 (n, samples, ploidy): allele index, -1 missing, -2 no such allele (haploid)
     phased: np.ndarray  # bool (n, samples)
     ad: np.ndarray  # int32 (n, samples, alleles): AD per allele (Number=R), -1 missing
@@ -48,7 +49,7 @@ class RawBatch:
     def alts_of(self, record: int) -> list[str]:
         """ALT alleles of one record (for the rare per-record string work)."""
         start = int(self.alt_start[record])
-        return list(self.alt_flat[start: start + int(self.n_alt[record])])
+        return self.alt_flat.slice(start, int(self.n_alt[record])).to_pylist()
 
     @property
     def alt_start(self) -> np.ndarray:
@@ -166,16 +167,16 @@ class _Buffers:
         gt, phased = self._genotypes(n, n_samples)
         return RawBatch(
             record_no=np.arange(first_record, first_record + n, dtype=np.int64),
-            chrom=np.array(self.chrom, dtype=object),
+            chrom=pa.array(self.chrom, pa.string()),
             pos=np.array(self.pos, dtype=np.int64),
-            ident=np.array(self.ident, dtype=object),
-            ref=np.array(self.ref, dtype=object),
+            ident=pa.array(self.ident, pa.string()),
+            ref=pa.array(self.ref, pa.string()),
             n_alt=np.fromiter((len(a) for a in self.alts), dtype=np.int64, count=n),
-            alt_flat=np.array([a for alts in self.alts for a in alts], dtype=object),
+            alt_flat=pa.array([a for alts in self.alts for a in alts], pa.string()),
             qual=np.array([np.nan if q is None else q for q in self.qual], dtype=np.float32),
-            filters=np.array([";".join(f) if f else None for f in self.filters], dtype=object),
+            filters=pa.array([";".join(f) if f else None for f in self.filters], pa.string()),
             end=np.array(self.end, dtype=np.int64),
-            info={k: np.array([_info_text(x) for x in vals], dtype=object) for k, vals in self.info.items()},
+            info={k: pa.array([_info_text(x) for x in vals], pa.string()) for k, vals in self.info.items()},
             gt=gt,
             phased=phased,
             ad=self._per_sample("AD", n, n_samples, width=None),

@@ -90,30 +90,29 @@ class ArrowTextReader:
         alt_lists = pc.split_pattern(alt_col, ",")
         no_alt = pc.equal(alt_col, ".").to_numpy(zero_copy_only=False)
         n_alt = np.where(no_alt, 0, pc.list_value_length(alt_lists).to_numpy(zero_copy_only=False))
-        alt_flat = pc.list_flatten(alt_lists).to_numpy(zero_copy_only=False)
+        alt_flat = pc.list_flatten(alt_lists)
         if no_alt.any():
-            alt_flat = alt_flat[np.repeat(~no_alt, pc.list_value_length(alt_lists).to_numpy())]
-        ref_np = ref.to_numpy(zero_copy_only=False)
+            alt_flat = alt_flat.filter(pa.array(np.repeat(~no_alt, pc.list_value_length(alt_lists).to_numpy())))
         end = pos + pc.utf8_length(ref).to_numpy(zero_copy_only=False).astype(np.int64) - 1
         info = b.column("INFO")
         symbolic = pc.match_substring_regex(alt_col, r"[<\[\]]").to_numpy(zero_copy_only=False)
         if symbolic.any():
             rows = np.flatnonzero(symbolic)
             found = _info_values(info.take(pa.array(rows)), "END")
-            has = np.not_equal(found, None)
-            end[rows[has]] = _to_int64(pa.array(found[has], pa.string()))
+            has = found.is_valid().to_numpy(zero_copy_only=False)
+            end[rows[has]] = _to_int64(found.filter(pa.array(has)))
         gt, phased, ad, dp, gq, ps = self._samples(b, n)
         self.records_read += n  # only now: a parse error is diagnosed from this batch's first line
         return RawBatch(
             record_no=np.arange(first, first + n, dtype=np.int64),
-            chrom=_dictionary_strings(b.column("CHROM")),
+            chrom=b.column("CHROM"),
             pos=pos,
-            ident=_dot_to_none(b.column("ID")),
-            ref=ref_np,
+            ident=_dot_to_null(b.column("ID")),
+            ref=ref,
             n_alt=n_alt.astype(np.int64),
-            alt_flat=alt_flat.astype(object),
+            alt_flat=alt_flat,
             qual=_to_float(b.column("QUAL")),
-            filters=_dot_to_none(b.column("FILTER")),
+            filters=_dot_to_null(b.column("FILTER")),
             end=end,
             info={k: _info_values(info, k) for k in self.info_keys},
             gt=gt, phased=phased, ad=ad, dp=dp, gq=gq, ps=ps,
@@ -242,23 +241,17 @@ def _slow_genotypes(gt: pa.Array, rows: np.ndarray, alleles: np.ndarray, phased:
     return alleles, phased
 
 
-def _info_values(info: pa.Array, key: str) -> np.ndarray:
-    """Raw value of one INFO key per row (object array, None when absent)."""
+def _info_values(info: pa.Array, key: str) -> pa.Array:
+    """Raw value of one INFO key per row (null when absent)."""
+    if not len(info):
+        return pa.array([], pa.string())
     found = pc.extract_regex(info, rf"(?:^|;){re.escape(key)}=(?P<v>[^;]*)")
     # pc.struct_field keeps the struct's nulls (rows without the key); .field() would not
-    return pc.struct_field(found, "v").to_numpy(zero_copy_only=False) if len(info) else np.array([], dtype=object)
+    return pc.struct_field(found, "v")
 
 
-def _dictionary_strings(column: pa.Array) -> np.ndarray:
-    encoded = pc.dictionary_encode(column)
-    names = np.array(encoded.dictionary.to_pylist() + [""], dtype=object)
-    return names[encoded.indices.to_numpy(zero_copy_only=False)]
-
-
-def _dot_to_none(column: pa.Array) -> np.ndarray:
-    out = column.to_numpy(zero_copy_only=False)
-    out[out == "."] = None
-    return out
+def _dot_to_null(column: pa.Array) -> pa.Array:
+    return pc.if_else(pc.equal(column, "."), pa.scalar(None, pa.string()), column)
 
 
 def _missing_to_null(column: pa.Array) -> pa.Array:
