@@ -7,7 +7,6 @@ on the same file, so the printed ratio is comparable across machines.
 from __future__ import annotations
 
 import logging
-import resource
 import shutil
 import subprocess
 import tempfile
@@ -139,19 +138,34 @@ class TimedRun:
 
 
 def _timed(cmd: list[str], stdout=subprocess.DEVNULL) -> TimedRun:
-    """Run a command, measuring its own wall time and peak RSS (os.wait4 gives per-child rusage)."""
-    import os
+    """Run a command, measuring its wall time and peak RSS.
 
+    Peak RSS is the child's VmHWM polled from /proc: unlike getrusage's ru_maxrss it belongs to the
+    exec'd program alone, not to the pages it inherited from this (larger) Python process at fork.
+    """
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE)
-    assert proc.stderr is not None
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    seconds = time.perf_counter() - started
-    if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.decode()[-500:]}")
-    return TimedRun(seconds, usage.ru_maxrss / 1024)  # Linux reports KiB
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(cmd, stdout=stdout, stderr=err)
+        peak_kb = 0
+        while proc.poll() is None:
+            peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+            time.sleep(0.02)
+        seconds = time.perf_counter() - started
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.read().decode()[-500:]}")
+    return TimedRun(seconds, peak_kb / 1024)
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 @dataclass

@@ -44,7 +44,7 @@ class IngestOptions:
     min_dp: int = 0
     min_ab: float = 0.0
     threads: int = 1
-    batch_size: int = 20_000
+    batch_size: int = 5_000  # records per parsed batch: memory scales with it, speed hardly
     reader: str = "auto"  # "arrow" (text VCF, fast), "cyvcf2" (any VCF/BCF, reference), "auto"
 
 
@@ -96,19 +96,30 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
     return summary
 
 
-def write_in_background(writer: TableWriter, batches: Iterable[pa.RecordBatch], depth: int = 2) -> None:
+def write_in_background(writer: TableWriter, batches: Iterable[pa.RecordBatch], depth: int = 4,
+                        row_group_rows: int = 65_536) -> None:
     """Write batches on a second thread (Parquet encoding releases the GIL) while the next batch is
-    parsed; errors on either side stop both and are raised here."""
+    parsed, gathering small parse batches into row groups of about `row_group_rows`; errors on
+    either side stop both and are raised here."""
     pending: queue.Queue = queue.Queue(maxsize=depth)
     failure: list[BaseException] = []
 
     def consume() -> None:
-        while (batch := pending.get()) is not None:
-            if not failure:
+        gathered: list[pa.RecordBatch] = []
+        rows = 0
+        while True:
+            batch = pending.get()
+            if batch is not None:
+                gathered.append(batch)
+                rows += batch.num_rows
+            if gathered and (batch is None or rows >= row_group_rows) and not failure:
                 try:
-                    writer.write(batch)
+                    writer.write(pa.Table.from_batches(gathered))
                 except BaseException as err:  # re-raised in the producing thread below
                     failure.append(err)
+                gathered, rows = [], 0
+            if batch is None:
+                return
 
     thread = threading.Thread(target=consume, name="variantprio-ingest-writer", daemon=True)
     thread.start()
