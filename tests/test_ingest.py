@@ -243,6 +243,22 @@ def test_sample_checks_report_every_mismatch_with_suggestions(tmp_path):
     assert summary.samples == ["NA12878", "NA12891"]  # PED restricts; ungenotyped GRANDMA is fine
 
 
+def test_multi_family_ped_selects_this_vcfs_family(tmp_path):
+    vcf = write_vcf(tmp_path / "in.vcf", ["chr1 100 . A G 50 PASS . GT 0/1 0/1 1/1"],
+                    samples=("F1-mother", "F1-father", "F1-child"))
+    ped = tmp_path / "all.ped"
+    ped.write_text("#family\tindividual\tfather\tmother\tsex\tphenotype\n"
+                   "F1 F1-child F1-father F1-mother 1 2\nF1 F1-father 0 0 1 1\nF1 F1-mother 0 0 2 1\n"
+                   "F2 F2-child F2-father F2-mother 2 2\nF2 F2-father 0 0 1 1\nF2 F2-mother 0 0 2 1\n")
+    summary = ingest_vcf(vcf, tmp_path / "o.parquet", opts(ped=str(ped)))
+    assert summary.samples == ["F1-mother", "F1-father", "F1-child"]
+    ped.write_text("F1 f1-child F1-FATHER F1-MOTHER 1 2\nF1 F1-FATHER 0 0 1 1\nF1 F1-MOTHER 0 0 2 1\n")
+    with pytest.raises(InputError) as err:
+        ingest_vcf(vcf, tmp_path / "o.parquet", opts(ped=str(ped)))
+    assert all(f"{a} not in the VCF (did you mean {b}?)" in err.value.one_line() for a, b in
+               [("f1-child", "F1-child"), ("F1-FATHER", "F1-father"), ("F1-MOTHER", "F1-mother")])
+
+
 def test_build_checks_and_inference(tmp_path, caplog):
     grch37 = write_vcf(tmp_path / "b37.vcf", ["chr1 100 . A G 50 PASS . GT 0/1 0/1"], build="GRCh37")
     assert vcf_build(grch37) == "GRCh37"

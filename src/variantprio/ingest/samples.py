@@ -25,12 +25,12 @@ def close_matches(name: str, candidates: list[str]) -> list[str]:
     return difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
 
 
-def ped_individuals(path: str | Path) -> list[str]:
-    """Individual IDs (column 2) of a PED file; full pedigree parsing belongs to `inheritance`."""
+def ped_individuals(path: str | Path) -> list[tuple[str, str]]:
+    """(family, individual) of each PED line; full pedigree parsing belongs to `inheritance`."""
     p = Path(path)
     if not p.is_file():
         raise InputError("PED file not found", path=str(p), hint="check --ped")
-    ids: list[str] = []
+    members: list[tuple[str, str]] = []
     for line_no, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
         if not line.strip() or line.startswith("#"):
             continue
@@ -39,18 +39,20 @@ def ped_individuals(path: str | Path) -> list[str]:
             raise InputError(f"PED line has {len(columns)} columns, expected 6", path=str(p),
                              where=f"line {line_no}",
                              hint="family, individual, father, mother, sex, phenotype (whitespace-separated)")
-        ids.append(columns[1])
-    return ids
+        members.append((columns[0], columns[1]))
+    return members
 
 
-def choose_samples(vcf_samples: list[str], requested: list[str] | None, ped_ids: list[str] | None,
-                   vcf_path: str, ped_path: str | None) -> list[str]:
+def choose_samples(vcf_samples: list[str], requested: list[str] | None,
+                   ped_members: list[tuple[str, str]] | None, vcf_path: str, ped_path: str | None) -> list[str]:
     """Samples to read, in VCF column order; InputError listing every mismatch at once.
 
-    Without `requested`, a PED restricts the VCF to the family members it lists; PED members absent
-    from the VCF are fine (ungenotyped relatives) unless a VCF sample looks like a misspelling of them.
+    Without `requested`, a PED restricts the VCF to the individuals it lists. PED members of the
+    chosen families that have no VCF column are fine (ungenotyped relatives) unless an otherwise
+    unused VCF sample looks like a misspelling of them; a PED may hold other families too.
     """
     problems: list[str] = []
+    ped_ids = [i for _, i in ped_members] if ped_members is not None else None
     if requested:
         for name in requested:
             if name not in vcf_samples:
@@ -60,23 +62,35 @@ def choose_samples(vcf_samples: list[str], requested: list[str] | None, ped_ids:
         chosen = [s for s in vcf_samples if s in set(requested)]
     elif ped_ids is not None:
         chosen = [s for s in vcf_samples if s in set(ped_ids)]
-        for name in ped_ids:
-            if name not in vcf_samples:
-                hints = close_matches(name, vcf_samples)
-                if hints:
-                    problems.append(_missing(name, "the VCF", vcf_samples))
-                else:
-                    log.info("PED individual %s has no VCF column (ungenotyped)", name)
+    else:
+        chosen = list(vcf_samples)
+    if ped_members is not None:
+        problems += _ped_members_without_column(ped_members, chosen, vcf_samples)
         if not chosen and not problems:
             problems.append(f"no PED individual ({', '.join(ped_ids[:5])}) is a sample of the VCF "
                             f"({', '.join(vcf_samples[:5])})")
-    else:
-        chosen = list(vcf_samples)
     if problems:
         source = vcf_path + (f" / {ped_path}" if ped_path else "")
         raise InputError("sample IDs do not match: " + "; ".join(problems), path=source,
                          hint="fix the IDs in the sample sheet/PED (or --samples) to match the VCF header")
     return chosen
+
+
+def _ped_members_without_column(ped_members: list[tuple[str, str]], chosen: list[str],
+                                vcf_samples: list[str]) -> list[str]:
+    ped_ids = {i for _, i in ped_members}
+    families = {f for f, i in ped_members if i in set(chosen)}
+    unused_vcf = [s for s in vcf_samples if s not in ped_ids]
+    problems = []
+    for family, name in ped_members:
+        if name in vcf_samples or (families and family not in families):
+            continue
+        hints = close_matches(name, unused_vcf)
+        if hints:
+            problems.append(f"{name} not in the VCF (did you mean {' or '.join(hints)}?)")
+        else:
+            log.info("PED individual %s has no VCF column (ungenotyped)", name)
+    return problems
 
 
 def _missing(name: str, where: str, candidates: list[str]) -> str:
