@@ -157,7 +157,10 @@ class _Buffers:
         self.end.append(v.end)
         for key in self.info_keys:
             self.info[key].append(v.INFO.get(key))
-        genotype = v.genotype
+        try:
+            genotype = v.genotype
+        except Exception:  # cyvcf2 raises when a record's FORMAT has no GT
+            genotype = None
         self.gt.append(genotype.array() if genotype is not None else None)
         for key in self.formats:
             self.fmt[key].append(v.format(key))
