@@ -140,21 +140,36 @@ class TimedRun:
 def _timed(cmd: list[str], stdout=subprocess.DEVNULL) -> TimedRun:
     """Run a command, measuring its wall time and peak RSS.
 
-    Peak RSS is the child's VmHWM polled from /proc: unlike getrusage's ru_maxrss it belongs to the
-    exec'd program alone, not to the pages it inherited from this (larger) Python process at fork.
+    Peak RSS is the VmHWM of the child and its own children (parallel workers), polled from /proc:
+    unlike getrusage's ru_maxrss it belongs to the exec'd program alone, not to the pages it
+    inherited from this (larger) Python process at fork. Worker peaks are summed (an upper bound).
     """
     started = time.perf_counter()
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(cmd, stdout=stdout, stderr=err)
-        peak_kb = 0
+        peaks: dict[int, int] = {}
         while proc.poll() is None:
-            peak_kb = max(peak_kb, _vm_hwm_kb(proc.pid))
+            for pid in _process_tree(proc.pid):
+                peaks[pid] = max(peaks.get(pid, 0), _vm_hwm_kb(pid))
             time.sleep(0.02)
         seconds = time.perf_counter() - started
         if proc.returncode != 0:
             err.seek(0)
             raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}): {err.read().decode()[-500:]}")
-    return TimedRun(seconds, peak_kb / 1024)
+    return TimedRun(seconds, sum(peaks.values()) / 1024)
+
+
+def _process_tree(pid: int) -> list[int]:
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        try:
+            with open(f"/proc/{current}/task/{current}/children") as children:
+                todo += [int(c) for c in children.read().split()]
+        except OSError:
+            pass
+    return tree
 
 
 def _vm_hwm_kb(pid: int) -> int:

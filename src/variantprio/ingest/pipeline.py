@@ -23,6 +23,7 @@ from .annotations import select_allele_entries
 from .header import VcfHeader, read_header, resolve_build
 from .reader import CyvcfReader, RawBatch
 from .reference import Reference
+from .parallel import SerialFallback, parallel_offsets, parallel_tables
 from .textreader import ArrowTextReader, text_layout
 from .samples import choose_samples, ped_individuals
 
@@ -79,21 +80,59 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
     provenance = Provenance(genome_build=build, samples=samples,
                             extra={"source_vcf": vcf_path, "info_formats": header.info_formats,
                                    "build_from": how})
+    subset = samples if samples != header.samples else None
+    written = None
+    offsets = parallel_offsets(vcf_path, options)
+    layout = text_layout(vcf_path) if offsets else None
+    if offsets and layout:
+        try:
+            written = _write_parallel(header, subset, layout, options, offsets, out_path, provenance)
+        except SerialFallback as why:
+            log.info("parallel read stopped (%s): reading serially for an exact diagnosis", why)
+    if written is None:
+        written = _write_serial(header, samples, options, reference, out_path, provenance)
+    rows, counts = written
+    summary = IngestSummary(Path(out_path), samples, build, counts["records"], rows, counts,
+                            time.perf_counter() - started)
+    _log_summary(summary)
+    return summary
+
+
+def _write_serial(header: VcfHeader, samples: list[str], options: IngestOptions, reference: Reference | None,
+                  out_path: str | Path, provenance: Provenance) -> tuple[int, dict[str, int]]:
     normaliser = BatchNormaliser(header, options, reference, len(samples))
-    reader = open_reader(header, samples, options)
     writer = TableWriter(out_path, "variants", provenance)
     try:
-        write_in_background(writer, normaliser.run(reader))
+        write_in_background(writer, normaliser.run(open_reader(header, samples, options)))
     except BaseException:
         writer.abort()
         raise
-    counts = dict(normaliser.counts)
+    return _close(writer, provenance, dict(normaliser.counts), options)
+
+
+def _write_parallel(header: VcfHeader, subset: list[str] | None, layout, options: IngestOptions,
+                    offsets: list[int], out_path: str | Path,
+                    provenance: Provenance) -> tuple[int, dict[str, int]]:
+    counts: Counter[str] = Counter()
+    writer = TableWriter(out_path, "variants", provenance)
+    try:
+        for table, chunk_counts in parallel_tables(header, subset, layout, options, offsets,
+                                                   processes=options.threads):
+            counts.update(chunk_counts)
+            if table is not None:
+                writer.write(table)
+    except BaseException:
+        writer.abort()
+        raise
+    return _close(writer, provenance, dict(counts), options)
+
+
+def _close(writer: TableWriter, provenance: Provenance, counts: dict[str, int], options: IngestOptions
+           ) -> tuple[int, dict[str, int]]:
+    counts.setdefault("records", 0)
     provenance.extra.update({"counts": counts, "options": _options_record(options)})
     writer.close(provenance)
-    summary = IngestSummary(Path(out_path), samples, build, normaliser.counts["records"], writer.rows,
-                            counts, time.perf_counter() - started)
-    _log_summary(summary)
-    return summary
+    return writer.rows, counts
 
 
 def write_in_background(writer: TableWriter, batches: Iterable[pa.RecordBatch], depth: int = 4,

@@ -57,15 +57,22 @@ class ArrowTextReader:
         self.info_keys = [k for k in ("CSQ", "ANN", "BCSQ") if k in header.info_ids]
 
     def __iter__(self) -> Iterator[RawBatch]:
-        wanted = _FIXED + (["FORMAT"] + self.samples if self.header.samples else [])
         path = self.header.path
-        compression = "gzip" if open(path, "rb").read(2) == b"\x1f\x8b" else None
+        with open(path, "rb") as handle:
+            compression = "gzip" if handle.read(2) == b"\x1f\x8b" else None
+        yield from self._parse(pa.input_stream(path, compression=compression), self.header_lines)
+
+    def parse_text(self, data: bytes) -> Iterator[RawBatch]:
+        """RawBatches from in-memory data lines (no header), e.g. one chunk of a parallel read."""
+        yield from self._parse(pa.BufferReader(data), 0)
+
+    def _parse(self, stream, skip_rows: int) -> Iterator[RawBatch]:
+        wanted = _FIXED + (["FORMAT"] + self.samples if self.header.samples else [])
         try:
-            stream = pa.input_stream(path, compression=compression)
             reader = pacsv.open_csv(
                 stream,
-                read_options=pacsv.ReadOptions(skip_rows=self.header_lines, column_names=self.columns,
-                                               block_size=self.block_bytes, use_threads=self.threads > 1),
+                read_options=pacsv.ReadOptions(skip_rows=skip_rows, column_names=self.columns,
+                                               block_size=self.block_bytes, use_threads=self.threads > 2),
                 parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
                                                  double_quote=False, newlines_in_values=False),
                 convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in self.columns},

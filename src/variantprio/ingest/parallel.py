@@ -1,0 +1,225 @@
+"""Parallel ingestion of a bgzipped text VCF: byte-range chunks on BGZF block boundaries, one
+process per core, results stitched in order by the parent (which also writes the Parquet).
+
+No index is needed: BGZF blocks are found by hopping over their headers. A chunk owns the lines
+that start inside its blocks. Any problem (bad record, unsorted contigs across chunks) falls back
+to the serial reader, which reports it with exact line/record numbers.
+"""
+
+from __future__ import annotations
+
+import zlib
+import logging
+import multiprocessing
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import InputError
+from .header import VcfHeader
+from .textreader import ArrowTextReader
+
+log = logging.getLogger(__name__)
+
+_BGZF_MAGIC = b"\x1f\x8b\x08\x04"
+CHUNK_BYTES = 4 << 20  # compressed bytes per task: small enough to balance two workers
+MIN_PARALLEL_BYTES = 16 << 20  # below this, process start-up costs more than it saves
+
+
+class SerialFallback(Exception):
+    """The parallel path cannot vouch for the result; rerun serially."""
+
+
+def bgzf_block_offsets(path: str) -> list[int] | None:
+    """Start offsets of every BGZF block plus the file size; None when the file is not BGZF."""
+    offsets: list[int] = []
+    pos = 0
+    with open(path, "rb") as handle:
+        while True:
+            head = handle.read(18)
+            if not head:
+                break
+            if len(head) < 18 or head[:4] != _BGZF_MAGIC or head[12:14] != b"BC":
+                return None
+            offsets.append(pos)
+            pos += int.from_bytes(head[16:18], "little") + 1
+            handle.seek(pos)
+    offsets.append(pos)
+    return offsets
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    blocks: tuple[int, ...]  # offsets of the block before the chunk (if any), its blocks, and its end
+    has_before: bool
+    file_end: int
+
+
+@dataclass
+class ChunkResult:
+    index: int
+    ipc: bytes | None  # normalised rows as an LZ4-compressed Arrow IPC stream (cheap to ship)
+    counts: Counter
+    contigs: list[tuple[str, int, int]]  # (contig, first pos, last pos) in file order
+
+
+def plan_chunks(offsets: list[int], chunk_bytes: int = CHUNK_BYTES) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    first = 0
+    for i in range(1, len(offsets)):
+        if offsets[i] - offsets[first] >= chunk_bytes or i == len(offsets) - 1:
+            lo = max(0, first - 1)
+            chunks.append(Chunk(len(chunks), tuple(offsets[lo: i + 1]), first > 0, offsets[-1]))
+            first = i
+    return chunks
+
+
+def _inflate_blocks(data: bytes, offsets: tuple[int, ...]) -> list[bytes]:
+    """Decompress consecutive BGZF blocks: raw deflate between the 18-byte header and 8-byte footer."""
+    base = offsets[0]
+    return [zlib.decompress(data[a - base + 18: b - base - 8], -15) for a, b in zip(offsets, offsets[1:])]
+
+
+def _owned_text(path: str, chunk: Chunk) -> bytes:
+    """The complete lines starting inside the chunk's blocks (headers dropped)."""
+    with open(path, "rb") as handle:
+        handle.seek(chunk.blocks[0])
+        pieces = _inflate_blocks(handle.read(chunk.blocks[-1] - chunk.blocks[0]), chunk.blocks)
+        before = pieces[0] if chunk.has_before else b""
+        text = b"".join(pieces)
+        begin = len(before)
+        limit = len(text)
+        if chunk.has_before:  # a line starts here only if the previous block ended with a newline
+            cut = text.find(b"\n", begin - 1)
+            begin = cut + 1 if cut >= 0 else limit
+            if begin >= limit:  # one long line spans the whole chunk: its owner is earlier
+                return b""
+        stop = text.find(b"\n", limit - 1) if limit else -1
+        pos = chunk.blocks[-1]
+        while stop < 0 and pos < chunk.file_end:  # the last line continues into later blocks
+            head = handle.read(18)
+            size = int.from_bytes(head[16:18], "little") + 1
+            text += zlib.decompress(handle.read(size - 18)[:-8], -15)
+            pos += size
+            stop = text.find(b"\n", limit - 1)
+        stop = len(text) if stop < 0 else stop + 1
+    body = text[begin:stop]
+    while body.startswith(b"#"):  # header lines (first chunk only)
+        cut = body.find(b"\n")
+        body = b"" if cut < 0 else body[cut + 1:]
+    return body
+
+
+# Set in the parent before forking; the workers inherit them.
+_JOB: dict = {}
+
+
+def _run_chunk(chunk: Chunk) -> ChunkResult:
+    from .pipeline import BatchNormaliser
+
+    from .reference import Reference
+
+    pa.set_cpu_count(1)  # one process per core already: Arrow's own thread pool would oversubscribe
+    pa.set_io_thread_count(1)
+    header, subset, layout, options = (_JOB[k] for k in ("header", "subset", "layout", "options"))
+    # each worker opens the FASTA itself: a handle inherited through fork shares its file offset
+    reference = Reference(options.fasta) if options.fasta else None
+    reader = ArrowTextReader(header, subset, layout, threads=1)
+    n_samples = len(subset if subset is not None else header.samples)
+    normaliser = BatchNormaliser(header, options, reference, n_samples)
+    batches, contigs = [], []
+    for raw in reader.parse_text(_owned_text(header.path, chunk)):
+        _track_contigs(contigs, raw)
+        out = normaliser.normalise(raw)
+        if out.num_rows:
+            batches.append(out)
+    return ChunkResult(chunk.index, _to_ipc(batches), normaliser.counts, contigs)
+
+
+def _to_ipc(batches: list[pa.RecordBatch]) -> bytes | None:
+    if not batches:
+        return None
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression="lz4")
+    with pa.ipc.new_stream(sink, batches[0].schema, options=options) as stream:
+        for batch in batches:
+            stream.write_batch(batch)
+    return sink.getvalue().to_pybytes()
+
+
+def _track_contigs(contigs: list[tuple[str, int, int]], raw) -> None:
+    encoded = pc.dictionary_encode(raw.chrom)
+    names = encoded.dictionary.to_pylist()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
+    cuts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]).tolist()
+    for s, e in zip(cuts, cuts[1:] + [len(codes)]):
+        name = names[codes[s]]
+        if contigs and contigs[-1][0] == name:
+            contigs[-1] = (name, contigs[-1][1], int(raw.pos[e - 1]))
+        else:
+            contigs.append((name, int(raw.pos[s]), int(raw.pos[e - 1])))
+
+
+class _ContigOrder:
+    """Sortedness across chunk boundaries (each worker checks inside its chunk)."""
+
+    def __init__(self) -> None:
+        self.done: set[str] = set()
+        self.current: str | None = None
+        self.last = 0
+
+    def add(self, contigs: list[tuple[str, int, int]]) -> None:
+        for name, first, last in contigs:
+            if name == self.current:
+                if first < self.last:
+                    raise SerialFallback(f"{name}:{first} after {name}:{self.last}")
+            else:
+                if name in self.done:
+                    raise SerialFallback(f"{name} again")
+                if self.current is not None:
+                    self.done.add(self.current)
+                self.current = name
+            self.last = last
+
+
+def parallel_tables(header: VcfHeader, subset: list[str] | None, layout, options,
+                    offsets: list[int], processes: int) -> Iterator[tuple[pa.Table, Counter]]:
+    """Normalised tables chunk by chunk, in file order, with variant_idx already global."""
+    chunks = plan_chunks(offsets)
+    _JOB.update(header=header, subset=subset, layout=layout, options=options)
+    context = multiprocessing.get_context("fork")
+    order = _ContigOrder()
+    next_idx = 0
+    try:
+        with context.Pool(max(1, processes - 1)) as pool:  # the parent is the writer
+            for result in pool.imap(_run_chunk, chunks):
+                order.add(result.contigs)
+                if result.ipc is not None:
+                    table = pa.ipc.open_stream(result.ipc).read_all()
+                    idx = pc.add(table.column("variant_idx"), next_idx)
+                    table = table.set_column(0, "variant_idx", idx)
+                    next_idx += table.num_rows
+                    yield table, result.counts
+                else:
+                    yield None, result.counts
+    except InputError as err:
+        raise SerialFallback(err.one_line()) from None
+    finally:
+        _JOB.clear()
+
+
+def parallel_offsets(path: str, options) -> list[int] | None:
+    """BGZF block offsets when a parallel read is worth it, else None.
+
+    Needs 3+ threads: the parent spends one core on Parquet encoding, and on 2 cores the workers
+    plus the parent measured slower than the serial reader with its background writer.
+    """
+    if options.threads < 3 or options.reader == "cyvcf2" or Path(path).stat().st_size < MIN_PARALLEL_BYTES:
+        return None
+    return bgzf_block_offsets(path)
