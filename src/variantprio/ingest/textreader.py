@@ -178,12 +178,14 @@ class _SampleFields:
         """String values of one FORMAT key, null where the row lacks it."""
         index = self.keys[key]
         valid = (index >= 0) & (index < self.lengths)
-        take = np.where(valid, self.starts + index, 0)
-        if len(self.values) == 0:
-            return pa.nulls(len(take), pa.string())
-        return pc.if_else(pa.array(valid), self.values.take(pa.array(take)), pa.scalar(None, pa.string()))
+        if len(self.values) == 0 or not valid.any():
+            return pa.nulls(len(index), pa.string())
+        taken = self.values.take(pa.array(np.where(valid, self.starts + index, 0)))
+        return taken if valid.all() else pc.if_else(pa.array(valid), taken, pa.scalar(None, pa.string()))
 
     def integer(self, key: str, dtype) -> np.ndarray:
+        if not (self.keys[key] >= 0).any():  # e.g. no PS in any FORMAT of the batch
+            return np.full(len(self.lengths), -1, dtype)
         return _ints(self.field(key), dtype)
 
     def ad(self) -> np.ndarray:
@@ -280,6 +282,10 @@ def _to_float(column: pa.Array) -> np.ndarray:
 
 def _ints(column: pa.Array, dtype) -> np.ndarray:
     """Integer FORMAT values ('.' missing -> -1); Float-typed ones (some callers' GQ) are rounded."""
+    try:  # the common case: plain integers and nulls only
+        return pc.cast(column, pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).astype(dtype)
+    except pa.ArrowInvalid:
+        pass
     values = pc.cast(_missing_to_null(column), pa.float64())
     out = np.rint(values.fill_null(-1).to_numpy(zero_copy_only=False))
     return out.astype(dtype)
