@@ -86,8 +86,8 @@ def resources() -> None:
 @click.option("--min-ab", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
               help="Minimum allele balance (ALT reads / all AD reads) of heterozygous carrier calls.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Threads: 2 overlaps parsing with Parquet writing; 3+ also reads a bgzipped VCF in "
-                   "parallel chunks (one process per extra thread).")
+              help="Threads: 1-2 parse in one process (Parquet is always written on a second thread); "
+                   "3+ read a bgzipped VCF in parallel chunks, one process per extra thread.")
 def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: str | None,
                build: str | None, pass_only: bool, min_gq: int, min_dp: int, min_ab: float,
                threads: int) -> None:
