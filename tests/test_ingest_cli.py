@@ -52,6 +52,15 @@ def test_truncated_bgzip(tmp_path):
     assert_clean_failure(result, out, gz, "truncated bgzip")
 
 
+def test_truncated_plain_gzip(tmp_path):
+    vcf = write_vcf(tmp_path / "in.vcf", [f"chr1 {100 + i} . A G 50 PASS . GT 0/1 0/1" for i in range(3000)])
+    gz = tmp_path / "in.vcf.gz"
+    data = gzip.compress(vcf.read_bytes())
+    gz.write_bytes(data[: len(data) // 2])
+    result, out = run_ingest(tmp_path, gz)
+    assert_clean_failure(result, out, gz, "truncated or corrupt compressed file")
+
+
 def test_missing_chrom_header(tmp_path):
     vcf = tmp_path / "in.vcf"
     vcf.write_text(HEADER + contigs() + "chr1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\n")

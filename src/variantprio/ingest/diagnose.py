@@ -19,9 +19,10 @@ def diagnose_parse_error(header: VcfHeader, detail: str, records_ok: int) -> Inp
     if found is not None:
         line_no, problem, hint = found
         return InputError(problem, path=header.path, where=f"line {line_no}", hint=hint)
-    if "BGZF" in detail or "bgzf" in detail or "inflate" in detail:
-        return InputError(f"truncated or corrupt compressed data ({detail})", path=header.path,
-                          where=f"after record {records_ok}", hint="regenerate or re-copy the file")
+    if any(word in detail.lower() for word in ("bgzf", "inflate", "truncated", "compressed", "zlib", "gzip")):
+        return InputError(f"truncated or corrupt compressed file ({detail})", path=header.path,
+                          where=f"after record {records_ok}" if records_ok else None,
+                          hint="the file was cut short or damaged: regenerate or re-copy it")
     return InputError(f"cannot parse record {records_ok + 1} ({detail})", path=header.path,
                       where=f"record {records_ok + 1}", hint="check the record against the VCF 4.x spec")
 

@@ -93,6 +93,10 @@ def read_header(path: str | Path) -> VcfHeader:
             vcf = VCF(path, lazy=True)
         except Exception as err:  # cyvcf2 raises bare Exception/OSError for unreadable headers
             detail = messages.last_error() or str(err)
+            if _gzip_is_truncated(path):
+                raise InputError("truncated or corrupt compressed file (the gzip stream ends early)",
+                                 path=path, hint="the file was cut short or damaged: regenerate or re-copy it"
+                                 ) from None
             raise InputError(f"not a readable VCF/BCF header ({detail})", path=path,
                              hint="check that the file is VCF 4.x or BCF, bgzipped or plain") from None
     try:
@@ -101,6 +105,20 @@ def read_header(path: str | Path) -> VcfHeader:
     finally:
         vcf.close()
     return _parse_header_text(path, raw, samples)
+
+
+def _gzip_is_truncated(path: str) -> bool:
+    """Whether a gzip file fails to decompress to its end (error path only: reads the whole file)."""
+    with open(path, "rb") as handle:
+        if handle.read(2) != b"\x1f\x8b":
+            return False
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(1 << 20):
+                pass
+    except (EOFError, OSError, gzip.BadGzipFile):
+        return True
+    return False
 
 
 def _parse_header_text(path: str, raw: str, samples: list[str]) -> VcfHeader:
