@@ -8,9 +8,9 @@ to the serial reader, which reports it with exact line/record numbers.
 
 from __future__ import annotations
 
-import zlib
 import logging
 import multiprocessing
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path

@@ -21,11 +21,11 @@ from ..tables import Provenance, TableWriter
 from .alleles import is_symbolic, left_align, remap_genotypes, split_multiallelic, trim_alleles
 from .annotations import select_allele_entries
 from .header import VcfHeader, read_header, resolve_build
+from .parallel import SerialFallback, parallel_offsets, parallel_tables
 from .reader import CyvcfReader, RawBatch
 from .reference import Reference
-from .parallel import SerialFallback, parallel_offsets, parallel_tables
-from .textreader import ArrowTextReader, text_layout
 from .samples import choose_samples, ped_individuals
+from .textreader import ArrowTextReader, text_layout
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ..errors import InputError
 from .diagnose import diagnose_parse_error
 from .header import VcfHeader
 from .reader import RawBatch
