@@ -127,6 +127,33 @@ def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads:
 
 # --- rank + report (issue 8) ---
 
+
+@main.command("rank")
+@click.option("--variants", required=True, type=click.Path(dir_okay=False),
+              help="variants.parquet of the VCF (schema `variants`): genotypes of every family member.")
+@click.option("--annotations", required=True, type=click.Path(dir_okay=False),
+              help="annotations.parquet (schema `annotations`): consequences, frequencies, scores.")
+@click.option("--segregation", required=True, type=click.Path(dir_okay=False),
+              help="segregation.parquet of the proband (schema `segregation`): mode-of-inheritance fits.")
+@click.option("--phenotype", required=True, type=click.Path(dir_okay=False),
+              help="gene_phenotype.parquet of the proband (schema `gene_phenotype`).")
+@click.option("--proband", required=True, help="Proband sample ID as in the VCF header.")
+@click.option("--out-genes", required=True, type=click.Path(dir_okay=False),
+              help="Output genes.parquet (schema `genes`): one row per candidate gene, ranked.")
+@click.option("--out-variants", required=True, type=click.Path(dir_okay=False),
+              help="Output ranked variants Parquet (schema `ranked_variants`): one row per variant x gene.")
+@click.option("--model", "model_path", type=click.Path(dir_okay=False),
+              help="Rank model JSON (weights + data version); default: the shipped data/rank_model.json.")
+def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, proband: str,
+             out_genes: str, out_variants: str, model_path: str | None) -> None:
+    """Score the proband's variants (each evidence component its own column) and rank genes by
+    the best segregating variant or compound-het pair combined with the phenotype score."""
+    from .rank import rank_proband
+
+    summary = rank_proband(variants, annotations, segregation, phenotype, proband, out_genes,
+                           out_variants, model_path)
+    click.echo(f"{summary.genes} genes ranked (top: {summary.top_gene}) -> {summary.genes_path}")
+
 # --- workflow: validate, run, demo (issues 3, 10) ---
 
 

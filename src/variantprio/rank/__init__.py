@@ -1,0 +1,163 @@
+"""Rank stage: variant scores, gene ranking and the genes / ranked-variants tables of a proband.
+
+Public entry points: `rank_proband` (the CLI's `variantprio rank`), `score_variants`,
+`rank_genes`, `load_model`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..errors import InputError
+from ..schemas import GENES, RANKED_VARIANTS, ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT
+from ..tables import Provenance, read_table, write_table
+from .combine import rank_genes, variant_key
+from .model import RankModel, load_model
+from .variant_score import COMPONENTS, score_variants
+
+__all__ = ["rank_proband", "rank_genes", "score_variants", "load_model", "RankModel", "RankSummary",
+           "COMPONENTS", "variant_key"]
+
+log = logging.getLogger(__name__)
+
+_SEG_COLUMNS = ["variant_idx", "gene_symbol", "fits_ad", "de_novo", "fits_ar_hom", "fits_ar_comphet",
+                "comphet_partner_idx", "comphet_phase", "fits_xr", "fits_xd", "fits_mt"]
+_VARIANT_COLUMNS = ["variant_idx", "filter", "qual", "gt", "zygosity", "phased", "dp", "gq", "ad_ref", "ad_alt"]
+# VARIANTS.zygosity code -> genotype text; index = code + 1 (-1 missing .. 3 hemizygous).
+_GT_TEXT = np.array(["./.", "0/0", "0/1", "1/1", "1"], dtype=object)
+
+
+@dataclass
+class RankSummary:
+    """What `rank_proband` wrote, for the CLI line and tests."""
+
+    genes: int
+    variant_rows: int
+    top_gene: str | None
+    genes_path: Path
+    variants_path: Path
+
+
+def _filter_idx(path: Path | str, schema: str, columns: list[str] | None, idx: pa.Array) -> pa.Table:
+    """Rows of a stage table whose variant_idx is in `idx` (predicate pushed into the Parquet read)."""
+    read_table(path, schema, columns=[])  # contract check
+    table = pq.read_table(path, columns=columns, filters=pc.field("variant_idx").isin(idx))
+    return table
+
+
+def genotype_column(variants: pa.Table, samples: list[str]) -> pa.ListArray:
+    """Per row: list<struct<sample, gt, dp, gq, ad_ref, ad_alt>> over all samples (vectorised)."""
+    zyg = variants.column("zygosity").combine_chunks()
+    offsets = zyg.offsets
+    n_rows = len(zyg)
+    codes = zyg.values.to_numpy(zero_copy_only=False).astype(int)
+    text = _GT_TEXT[np.clip(codes, -1, 3) + 1]
+    phased = variants.column("phased").combine_chunks().values.to_numpy(zero_copy_only=False)
+    phased_text = np.char.replace(text.astype(str), "/", "|")
+    text = np.where(phased.astype(bool), phased_text, text.astype(str))
+    per_row = np.diff(offsets.to_numpy())
+    if len(samples) and not np.all(per_row == len(samples)):
+        raise InputError("genotype lists do not match the sample list in the metadata",
+                         hint="re-run ingest")
+    names = np.tile(np.array(samples, dtype=object), n_rows)
+    fields = [pa.array(names, pa.string()), pa.array(text.tolist(), pa.string())]
+    for name in ("dp", "gq", "ad_ref", "ad_alt"):
+        fields.append(variants.column(name).combine_chunks().values.cast(pa.int32()))
+    structs = pa.StructArray.from_arrays(fields, names=["sample", "gt", "dp", "gq", "ad_ref", "ad_alt"])
+    return pa.ListArray.from_arrays(offsets, structs)
+
+
+def proband_carriers(variants: pa.Table, samples: list[str], proband: str, path: Path | str) -> np.ndarray:
+    """Mask of rows where the proband carries the ALT (het, hom-alt or hemizygous)."""
+    if proband not in samples:
+        raise InputError(f"proband {proband!r} is not among the samples {samples}", path=str(path),
+                         hint="pass --proband as written in the VCF header")
+    col = samples.index(proband)
+    zyg = variants.column("zygosity").combine_chunks()
+    codes = zyg.values.to_numpy(zero_copy_only=False).reshape(len(zyg), len(samples))[:, col]
+    return np.isin(codes, [ZYG_HET, ZYG_HOM_ALT, ZYG_HEMI])
+
+
+def _candidate_frame(variants_path, annotations_path, segregation_path, phenotype_path, proband
+                     ) -> tuple[pd.DataFrame, Provenance]:
+    """Annotation x segregation x phenotype rows of the proband's carried variants."""
+    seg, seg_prov = read_table(segregation_path, "segregation", columns=_SEG_COLUMNS)
+    pheno, pheno_prov = read_table(phenotype_path, "gene_phenotype")
+    idx = pc.unique(seg.column("variant_idx"))
+    variants = _filter_idx(variants_path, "variants", _VARIANT_COLUMNS, idx)
+    _, var_prov = read_table(variants_path, "variants", columns=[])
+    ann = _filter_idx(annotations_path, "annotations", None, idx)
+    _, ann_prov = read_table(annotations_path, "annotations", columns=[])
+    samples = var_prov.samples
+    carried = proband_carriers(variants, samples, proband, variants_path)
+    variants = variants.filter(pa.array(carried))
+    log.info("%d variants in the segregation table, %d carried by %s", len(idx), variants.num_rows, proband)
+    var_df = pd.DataFrame({
+        "variant_idx": variants.column("variant_idx").to_numpy(),
+        "filter": variants.column("filter").to_pandas(), "qual": variants.column("qual").to_pandas(),
+        "genotypes": genotype_column(variants, samples).to_pylist() if variants.num_rows else [],
+    })
+    ann_df = ann.to_pandas()
+    no_gene = ann_df["gene_symbol"].isna()
+    if no_gene.any():
+        log.info("skipped %d intergenic annotation rows (no gene to rank)", int(no_gene.sum()))
+    ann_df = ann_df[~no_gene].drop_duplicates(["variant_idx", "gene_symbol"])
+    seg_df = seg.to_pandas()
+    # A segregation row without a gene applies to every gene of the variant.
+    seg_gene = seg_df[seg_df["gene_symbol"].notna()].drop_duplicates(["variant_idx", "gene_symbol"])
+    seg_any = seg_df[seg_df["gene_symbol"].isna()].drop(columns="gene_symbol").drop_duplicates("variant_idx")
+    by_gene = ann_df.merge(seg_gene, on=["variant_idx", "gene_symbol"])
+    rest = ann_df.merge(seg_any, on="variant_idx")
+    rest = rest[~rest.set_index(["variant_idx", "gene_symbol"]).index.isin(
+        by_gene.set_index(["variant_idx", "gene_symbol"]).index)]
+    cand = pd.concat([by_gene, rest], ignore_index=True).merge(var_df, on="variant_idx")
+    pheno_df = pheno.to_pandas().drop_duplicates("gene_symbol")
+    cand = cand.merge(pheno_df[["gene_symbol", "phenotype_score", "disease_id", "disease_name",
+                                "disease_modes", "matched_terms"]], on="gene_symbol", how="left")
+    prov = Provenance(samples=samples).merged(var_prov, ann_prov, seg_prov, pheno_prov)
+    return cand, prov
+
+
+def rank_proband(variants_path: Path | str, annotations_path: Path | str, segregation_path: Path | str,
+                 phenotype_path: Path | str, proband: str, out_genes: Path | str, out_variants: Path | str,
+                 model_path: Path | str | None = None) -> RankSummary:
+    """Score the proband's candidate variants, rank genes, write genes + ranked variants atomically."""
+    model = load_model(model_path)
+    cand, prov = _candidate_frame(variants_path, annotations_path, segregation_path, phenotype_path, proband)
+    cand = score_variants(cand)
+    if len(cand):
+        genes, ranked = rank_genes(cand, model)
+    else:
+        log.warning("no candidate variants for %s: writing empty tables", proband)
+        genes, ranked = pd.DataFrame(columns=GENES.names), pd.DataFrame(columns=RANKED_VARIANTS.names)
+    prov.sources["rank_model"] = f"{model.name} v{model.version}: {model.data_version}"
+    prov.extra = {"proband": proband, "stage": "rank", "model": model.label, "genes": len(genes),
+                  "variant_rows": len(ranked)}
+    genes_tbl = pa.Table.from_pandas(genes[GENES.names], schema=GENES, preserve_index=False)
+    ranked = ranked.assign(fitting_modes=_fitting_modes(ranked)) if len(ranked) else ranked
+    ranked_tbl = pa.Table.from_pandas(ranked[RANKED_VARIANTS.names], schema=RANKED_VARIANTS,
+                                      preserve_index=False)
+    write_table(genes_tbl, out_genes, "genes", prov)
+    write_table(ranked_tbl, out_variants, "ranked_variants", prov)
+    top = genes["gene_symbol"].iloc[0] if len(genes) else None
+    log.info("wrote %d genes to %s and %d variant rows to %s (top: %s)", len(genes), out_genes,
+             len(ranked), out_variants, top)
+    return RankSummary(len(genes), len(ranked), top, Path(out_genes), Path(out_variants))
+
+
+def _fitting_modes(ranked: pd.DataFrame) -> list[list[str]]:
+    """Modes each row fits, as a list (built per mode, joined per row)."""
+    from .combine import MODE_ORDER, fitting_mode_flags
+
+    flags = fitting_mode_flags(ranked)
+    names = np.array(MODE_ORDER, dtype=object)
+    matrix = flags[list(MODE_ORDER)].to_numpy(bool)
+    return [names[row].tolist() for row in matrix]

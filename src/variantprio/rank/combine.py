@@ -1,0 +1,150 @@
+"""Gene ranking: the best segregating variant (or compound-het pair) of each candidate gene,
+combined with the gene's calibrated phenotype score by the rank model."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from ..schemas import MODES
+from .acmg import acmg_tags
+from .model import RankModel
+
+log = logging.getLogger(__name__)
+
+MODE_ORDER = tuple(MODES)  # AD, AR, XR, XD, MT: preference when a variant fits several modes
+
+
+def fitting_mode_flags(cand: pd.DataFrame) -> pd.DataFrame:
+    """Per row and mode: the variant fits that mode in the family (segregation flags)."""
+    flag = lambda name: cand[name].fillna(False).astype(bool)  # noqa: E731
+    return pd.DataFrame({
+        "AD": flag("fits_ad") | flag("de_novo"),
+        "AR": flag("fits_ar_hom") | flag("fits_ar_comphet"),
+        "XR": flag("fits_xr"), "XD": flag("fits_xd"), "MT": flag("fits_mt"),
+    }, index=cand.index)
+
+
+def allowed_mode_flags(disease_modes: pd.Series) -> pd.DataFrame:
+    """Per row and mode: allowed by the disease's modes; every mode when they are unknown."""
+    modes = disease_modes.apply(lambda m: frozenset(m) if isinstance(m, (list, tuple, np.ndarray)) else frozenset())
+    unique = {m: {mode: (not m) or mode in m for mode in MODE_ORDER} for m in set(modes)}
+    return pd.DataFrame([unique[m] for m in modes], index=disease_modes.index, columns=list(MODE_ORDER))
+
+
+def _single_units(cand: pd.DataFrame, ok: pd.DataFrame) -> pd.DataFrame:
+    """Candidate explanations from one variant: any allowed mode except the compound-het case."""
+    single_ok = ok.copy()
+    single_ok["AR"] = ok["AR"] & cand["fits_ar_hom"].fillna(False).astype(bool)
+    any_ok = single_ok.any(axis=1)
+    first_mode = single_ok.idxmax(axis=1)  # first True in MODE_ORDER
+    return pd.DataFrame({
+        "row": cand.index[any_ok], "partner_row": -1,
+        "unit_score": cand.loc[any_ok, "variant_score"].to_numpy(float),
+        "mode": first_mode[any_ok].to_numpy(object),
+    })
+
+
+def _pair_units(cand: pd.DataFrame, ok: pd.DataFrame, model: RankModel) -> pd.DataFrame:
+    """Candidate explanations from compound-het pairs in one gene (AR allowed)."""
+    is_ch = cand["fits_ar_comphet"].fillna(False).astype(bool) & ok["AR"] & cand["comphet_partner_idx"].notna()
+    left = cand.loc[is_ch, ["gene_symbol", "variant_idx", "comphet_partner_idx", "variant_score",
+                            "comphet_phase"]].reset_index(names="row")
+    right = cand[["gene_symbol", "variant_idx", "variant_score"]].reset_index(names="partner_row")
+    pairs = left.merge(right, left_on=["gene_symbol", "comphet_partner_idx"],
+                       right_on=["gene_symbol", "variant_idx"], suffixes=("", "_partner"))
+    both = np.vstack([pairs["variant_score"].to_numpy(float), pairs["variant_score_partner"].to_numpy(float)])
+    score = both.mean(axis=0) if model.pair_score == "mean" else both.min(axis=0)
+    possible = pairs["comphet_phase"].fillna("possible").to_numpy(str) != "trans"
+    score = np.where(possible, score * model.possible_phase_factor, score)
+    return pd.DataFrame({"row": pairs["row"].to_numpy(), "partner_row": pairs["partner_row"].to_numpy(),
+                         "unit_score": score, "mode": "AR"})
+
+
+def best_units(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.Series]:
+    """Each gene's best explanation (index gene_symbol; row, partner_row or -1, unit_score, mode,
+    de_novo, segregates) and, per candidate row, whether it fits an allowed mode. Genes without
+    a fitting variant fall back to their best-scoring variant with segregates=False."""
+    ok = fitting_mode_flags(cand) & allowed_mode_flags(cand["disease_modes"])
+    units = pd.concat([_single_units(cand, ok), _pair_units(cand, ok, model)], ignore_index=True)
+    units["gene_symbol"] = cand["gene_symbol"].to_numpy(object)[units["row"].to_numpy(int)] \
+        if len(units) else pd.Series(dtype=object)
+    units["de_novo"] = cand["de_novo"].fillna(False).to_numpy(bool)[units["row"].to_numpy(int)] \
+        if len(units) else pd.Series(dtype=bool)
+    units = units.sort_values(["gene_symbol", "unit_score", "de_novo"], ascending=[True, False, False],
+                              kind="stable")
+    best = units.drop_duplicates("gene_symbol").set_index("gene_symbol")
+    best["segregates"] = True
+    fallback_rows = cand.sort_values(["gene_symbol", "variant_score"], ascending=[True, False],
+                                     kind="stable").drop_duplicates("gene_symbol")
+    fallback_rows = fallback_rows[~fallback_rows["gene_symbol"].isin(best.index)]
+    fallback = pd.DataFrame({"row": fallback_rows.index, "partner_row": -1,
+                             "unit_score": fallback_rows["variant_score"].to_numpy(float), "mode": None,
+                             "de_novo": False, "segregates": False},
+                            index=pd.Index(fallback_rows["gene_symbol"], name="gene_symbol"))
+    out = pd.concat([best, fallback]) if len(fallback) else best
+    return out, ok.any(axis=1)
+
+
+def variant_key(df: pd.DataFrame) -> pd.Series:
+    """chrom:pos:ref>alt, the variant label used in every output."""
+    return df["chrom"].astype(str) + ":" + df["pos"].astype(str) + ":" + df["ref"].astype(str) + ">" \
+        + df["alt"].astype(str)
+
+
+def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(genes frame in GENES order, candidate rows with gene_rank/is_best/fitting info)."""
+    cand = cand.reset_index(drop=True)
+    best, cand_ok = best_units(cand, model)
+    cand["fits_allowed_mode"] = cand_ok.to_numpy(bool)
+    first = cand.loc[best["row"].to_numpy(int)].set_index("gene_symbol")
+    partner_rows = best["partner_row"].to_numpy(int)
+    has_pair = partner_rows >= 0
+    keys = variant_key(cand)
+    best_label = keys.to_numpy(object)[best["row"].to_numpy(int)].copy()
+    best_label[has_pair] = best_label[has_pair] + " + " + keys.to_numpy(object)[partner_rows[has_pair]]
+
+    pheno = first["phenotype_score"].to_numpy(float, na_value=np.nan)
+    pheno_used = np.where(np.isnan(pheno), model.missing_phenotype_score, pheno)
+    de_novo = best["de_novo"].fillna(False).to_numpy(bool)
+    segregates = best["segregates"].to_numpy(bool)
+    combined = model.combined(pheno_used, best["unit_score"].to_numpy(float), de_novo & segregates, segregates)
+    counts = cand.groupby("gene_symbol").size()
+
+    genes = pd.DataFrame({
+        "gene_symbol": best.index.to_numpy(object),
+        "combined_score": combined,
+        "phenotype_score": pheno,
+        "variant_score": best["unit_score"].to_numpy(float),
+        "mode": best["mode"].to_numpy(object),
+        "best_variant": best_label,
+        "best_variant_idx": cand["variant_idx"].to_numpy(np.int64)[best["row"].to_numpy(int)],
+        "n_variants": counts.reindex(best.index).to_numpy(np.int32),
+        "disease_id": first["disease_id"].to_numpy(object),
+        "disease_name": first["disease_name"].to_numpy(object),
+        "matched_terms": first["matched_terms"].to_numpy(object),
+        "segregates": segregates,
+        "de_novo": de_novo & segregates,
+    })
+    genes["rank"] = genes["combined_score"].rank(ascending=False, method="average")
+    genes = genes.sort_values(["rank", "gene_symbol"], kind="stable").reset_index(drop=True)
+
+    is_best = np.zeros(len(cand), dtype=bool)
+    is_best[best["row"].to_numpy(int)] = True
+    is_best[partner_rows[has_pair]] = True
+    cand["is_best"] = is_best
+    cand["gene_rank"] = cand["gene_symbol"].map(genes.set_index("gene_symbol")["rank"])
+    cand["variant"] = keys
+    tags = acmg_tags(cand).to_pylist()
+    cand["acmg_tags"] = tags
+    best_tags = pd.Series(tags, index=cand.index)
+    gene_tags = cand.loc[cand["is_best"], ["gene_symbol"]].assign(t=best_tags[cand["is_best"]]) \
+        .groupby("gene_symbol")["t"].agg(lambda lists: sorted({t for tl in lists for t in tl}))
+    genes["acmg_tags"] = genes["gene_symbol"].map(gene_tags)
+    cand = cand.sort_values(["gene_rank", "is_best", "variant_score", "variant_idx"],
+                            ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
+    log.info("ranked %d genes from %d candidate variant x gene rows (%d genes without a variant "
+             "fitting an allowed mode, penalised)", len(genes), len(cand), int((~segregates).sum()))
+    return genes, cand

@@ -1,0 +1,78 @@
+"""The gene-combination model: weights in a JSON file shipped with the package, swappable."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+_WEIGHTS = ("phenotype_logit", "variant_logit", "de_novo", "no_fitting_mode")
+
+
+@dataclass(frozen=True)
+class RankModel:
+    """Logistic combination of phenotype and variant evidence (see data/rank_model.json)."""
+
+    name: str
+    version: str
+    data_version: str
+    intercept: float
+    w_phenotype: float
+    w_variant: float
+    w_de_novo: float
+    w_no_fit: float
+    epsilon: float = 1e-3
+    missing_phenotype_score: float = 0.01
+    pair_score: str = "mean"  # how a compound-het pair's two variant scores combine: mean or min
+    possible_phase_factor: float = 0.9  # unphased ("possible") pairs count a little less
+
+    def combined(self, phenotype: np.ndarray, variant: np.ndarray, de_novo: np.ndarray,
+                 segregates: np.ndarray) -> np.ndarray:
+        """Probability-like combined score per gene."""
+        logit = (self.intercept + self.w_phenotype * _logit(phenotype, self.epsilon)
+                 + self.w_variant * _logit(variant, self.epsilon)
+                 + self.w_de_novo * de_novo.astype(float) + self.w_no_fit * (~segregates).astype(float))
+        return 1.0 / (1.0 + np.exp(-logit))
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version} ({self.data_version})"
+
+
+def _logit(p: np.ndarray, eps: float) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
+    return np.log(p / (1 - p))
+
+
+def load_model(path: Path | str | None = None) -> RankModel:
+    """The shipped default model, or the JSON at `path` (same keys)."""
+    if path is None:
+        text = resources.files("variantprio").joinpath("data/rank_model.json").read_text()
+        where = "variantprio/data/rank_model.json"
+    else:
+        if not Path(path).is_file():
+            raise InputError("model file not found", path=str(path), hint="pass a rank_model.json")
+        text, where = Path(path).read_text(), str(path)
+    try:
+        raw = json.loads(text)
+        weights = raw["weights"]
+        model = RankModel(
+            name=str(raw["name"]), version=str(raw.get("version", "1")),
+            data_version=str(raw["data_version"]), intercept=float(raw["intercept"]),
+            w_phenotype=float(weights["phenotype_logit"]), w_variant=float(weights["variant_logit"]),
+            w_de_novo=float(weights["de_novo"]), w_no_fit=float(weights["no_fitting_mode"]),
+            epsilon=float(raw.get("epsilon", 1e-3)),
+            missing_phenotype_score=float(raw.get("missing_phenotype_score", 0.01)),
+            pair_score=str(raw.get("pair_score", "mean")),
+            possible_phase_factor=float(raw.get("possible_phase_factor", 0.9)))
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+        raise InputError(f"invalid rank model ({type(err).__name__}: {err})", path=where,
+                         hint=f"needs name, data_version, intercept and weights {', '.join(_WEIGHTS)}") from None
+    if model.pair_score not in ("mean", "min"):
+        raise InputError(f"pair_score must be 'mean' or 'min', not {model.pair_score!r}", path=where)
+    return model

@@ -1,0 +1,279 @@
+"""Rank stage: variant score components, gene combination, CLI. Inputs are tiny stage tables
+written with tables.write_table following the contracts in schemas.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from click.testing import CliRunner
+
+from variantprio.cli import main
+from variantprio.rank import load_model, rank_genes, rank_proband, score_variants
+from variantprio.schemas import ANNOTATIONS, GENE_PHENOTYPE, SEGREGATION, VARIANTS
+from variantprio.tables import Provenance, read_table, write_table
+
+SAMPLES = ["P1", "FATHER", "MOTHER"]
+
+# One row per variant: (chrom, pos, ref, alt, gene, consequence, impact, hgvs_p, gnomad_af, hom,
+#   clinvar, stars, cadd, revel, zygosity per sample, segregation flags)
+_VARIANTS = [
+    # 0: the planted de novo frameshift in SCN1A
+    dict(chrom="chr2", pos=166_000_100, ref="AT", alt="A", gene="SCN1A", consequence="frameshift_variant",
+         impact="HIGH", hgvs_p="p.Ile100fs", af=None, hom=None, clinvar=None, stars=None, cadd=33.0,
+         revel=None, zyg=[1, 0, 0], seg=dict(fits_ad=True, de_novo=True), pli=1.0, loeuf=0.1),
+    # 1 + 2: compound heterozygous pair in CFTR (one from each parent)
+    dict(chrom="chr7", pos=117_500_000, ref="G", alt="A", gene="CFTR", consequence="missense_variant",
+         impact="MODERATE", hgvs_p="p.Gly551Asp", af=3e-4, hom=0, clinvar="Pathogenic", stars=3, cadd=28.0,
+         revel=0.9, zyg=[1, 1, 0], seg=dict(fits_ar_comphet=True, comphet_partner_idx=2, comphet_phase="trans"),
+         pli=0.0, loeuf=0.9),
+    dict(chrom="chr7", pos=117_600_000, ref="C", alt="T", gene="CFTR", consequence="stop_gained",
+         impact="HIGH", hgvs_p="p.Arg553Ter", af=5e-5, hom=0, clinvar="Pathogenic", stars=2, cadd=40.0,
+         revel=None, zyg=[1, 0, 1], seg=dict(fits_ar_comphet=True, comphet_partner_idx=1, comphet_phase="trans"),
+         pli=0.0, loeuf=0.9),
+    # 3: common inherited missense in TTN fitting nothing
+    dict(chrom="chr2", pos=178_500_000, ref="T", alt="C", gene="TTN", consequence="missense_variant",
+         impact="MODERATE", hgvs_p="p.Lys10Glu", af=0.02, hom=150, clinvar="Benign", stars=2, cadd=12.0,
+         revel=0.05, zyg=[1, 1, 0], seg=dict(), pli=0.0, loeuf=0.9),
+    # 4: rare missense in MYH7 that fits AD only, but the disease is annotated AR only
+    dict(chrom="chr14", pos=23_400_000, ref="G", alt="T", gene="MYH7", consequence="missense_variant",
+         impact="MODERATE", hgvs_p="p.Arg403Gln", af=None, hom=None, clinvar=None, stars=None, cadd=29.0,
+         revel=0.95, zyg=[1, 0, 1], seg=dict(fits_ad=True), pli=0.9, loeuf=0.3),
+    # 5: in the segregation table but not carried by the proband
+    dict(chrom="chr14", pos=23_400_500, ref="A", alt="G", gene="MYH7", consequence="stop_gained",
+         impact="HIGH", hgvs_p="p.Trp10Ter", af=None, hom=None, clinvar=None, stars=None, cadd=40.0,
+         revel=None, zyg=[0, 1, 0], seg=dict(fits_ad=True), pli=0.9, loeuf=0.3),
+    # 6: intergenic
+    dict(chrom="chr3", pos=1_000_000, ref="A", alt="C", gene=None, consequence="intergenic_variant",
+         impact="MODIFIER", hgvs_p=None, af=None, hom=None, clinvar=None, stars=None, cadd=1.0,
+         revel=None, zyg=[1, 1, 0], seg=dict(fits_ad=True), pli=None, loeuf=None),
+    # 7: hemizygous X-linked synonymous in DMD (low variant score, no phenotype row)
+    dict(chrom="chrX", pos=31_000_000, ref="C", alt="T", gene="DMD", consequence="synonymous_variant",
+         impact="LOW", hgvs_p="p.Leu5=", af=1e-5, hom=0, clinvar=None, stars=None, cadd=5.0,
+         revel=None, zyg=[3, 0, 1], seg=dict(fits_xr=True), pli=1.0, loeuf=0.2),
+]
+
+_PHENOTYPE = [
+    ("SCN1A", 0.95, "OMIM:607208", "Dravet syndrome", ["AD"],
+     [{"patient_term": "HP:0002069", "disease_term": "HP:0002069", "score": 2.5}]),
+    ("CFTR", 0.40, "OMIM:219700", "Cystic fibrosis", ["AR"], []),
+    ("TTN", 0.30, "OMIM:604145", "Myopathy", ["AD", "AR"], []),
+    ("MYH7", 0.60, "OMIM:000001", "Recessive myopathy", ["AR"], []),
+    ("KCNQ2", 0.90, "OMIM:613720", "Epileptic encephalopathy", ["AD"], []),  # no variant: not ranked
+]
+
+
+def _seg_row(i: int, v: dict) -> dict:
+    row = dict(variant_idx=i, gene_symbol=v["gene"], fits_ad=False, de_novo=False, fits_ar_hom=False,
+               fits_ar_comphet=False, comphet_partner_idx=None, comphet_phase=None, fits_xr=False,
+               fits_xd=False, fits_mt=False)
+    row.update(v["seg"])
+    return row
+
+
+def write_rank_case(directory: Path, variants: list[dict] | None = None,
+                    phenotype: list[tuple] | None = None) -> dict[str, Path]:
+    """Write variants/annotations/segregation/gene_phenotype tables of a small trio case."""
+    variants = _VARIANTS if variants is None else variants
+    phenotype = _PHENOTYPE if phenotype is None else phenotype
+    directory.mkdir(parents=True, exist_ok=True)
+    n = len(variants)
+    key = dict(variant_idx=list(range(n)), chrom=[v["chrom"] for v in variants],
+               pos=[v["pos"] for v in variants], ref=[v["ref"] for v in variants],
+               alt=[v["alt"] for v in variants])
+    zyg = [v["zyg"] for v in variants]
+    var_tbl = pa.table(dict(
+        key, id=[None] * n, qual=[50.0] * n, filter=["PASS"] * n, is_sv=[False] * n, sv_end=[None] * n,
+        gt=[[{3: 1}.get(z, max(z, 0)) for z in row] for row in zyg], zygosity=zyg,
+        phased=[[False] * 3 for _ in zyg], ps=[[None] * 3 for _ in zyg], dp=[[30, 28, 35] for _ in zyg],
+        gq=[[99, 90, 80] for _ in zyg], ad_ref=[[15, 28, 17] for _ in zyg], ad_alt=[[15, 0, 18] for _ in zyg],
+        info_csq=[None] * n, info_ann=[None] * n, info_bcsq=[None] * n), schema=VARIANTS)
+    ann_tbl = pa.table(dict(
+        key, gene_symbol=[v["gene"] for v in variants], gene_id=[None] * n,
+        transcript_id=["ENST0001" if v["gene"] else None for v in variants], is_mane=[True] * n,
+        consequence=[v["consequence"] for v in variants], impact=[v["impact"] for v in variants],
+        hgvs_c=["c.100A>G"] * n, hgvs_p=[v["hgvs_p"] for v in variants], exon=["2/10"] * n, intron=[None] * n,
+        gnomad_af=[v["af"] for v in variants], gnomad_popmax_af=[v["af"] for v in variants],
+        gnomad_hom=[v["hom"] for v in variants], gnomad_hemi=[None] * n,
+        clinvar_significance=[v["clinvar"] for v in variants], clinvar_stars=[v["stars"] for v in variants],
+        cadd_phred=[v["cadd"] for v in variants], revel=[v["revel"] for v in variants],
+        alphamissense=[None] * n, spliceai_max=[0.0] * n, pli=[v["pli"] for v in variants],
+        loeuf=[v["loeuf"] for v in variants], mis_z=[None] * n), schema=ANNOTATIONS)
+    seg_tbl = pa.Table.from_pylist([_seg_row(i, v) for i, v in enumerate(variants)], schema=SEGREGATION)
+    pheno_tbl = pa.Table.from_pylist([dict(gene_symbol=g, ncbi_gene_id=None, phenotype_score=s, phenotype_raw=s,
+                                           disease_id=d, disease_name=name, disease_modes=m, matched_terms=t)
+                                      for g, s, d, name, m, t in phenotype], schema=GENE_PHENOTYPE)
+    prov = Provenance(genome_build="GRCh38", sources={"gnomad": "4.1", "clinvar": "2025-01"}, samples=SAMPLES)
+    paths = {name: directory / f"{name}.parquet" for name in ("variants", "annotations", "segregation", "pheno")}
+    write_table(var_tbl, paths["variants"], "variants", prov)
+    write_table(ann_tbl, paths["annotations"], "annotations", prov)
+    write_table(seg_tbl, paths["segregation"], "segregation", Provenance(samples=SAMPLES))
+    write_table(pheno_tbl, paths["pheno"], "gene_phenotype", Provenance(sources={"hpo": "2025-01-16"}))
+    return paths
+
+
+def run_rank_case(tmp_path: Path, model: Path | None = None, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
+    paths = write_rank_case(tmp_path / "in", **kwargs)
+    rank_proband(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1",
+                 tmp_path / "genes.parquet", tmp_path / "ranked.parquet", model)
+    genes, _ = read_table(tmp_path / "genes.parquet", "genes")
+    ranked, _ = read_table(tmp_path / "ranked.parquet", "ranked_variants")
+    return genes.to_pandas(), ranked.to_pandas()
+
+
+# --- variant score components ---------------------------------------------------------------
+
+def _ann(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    base = {name: [None] * n for name in ANNOTATIONS.names}
+    base.update(columns)
+    return pd.DataFrame(base)
+
+
+def test_missing_frequency_is_neutral_not_hidden():
+    scored = score_variants(_ann(consequence=["stop_gained", "stop_gained", "stop_gained"],
+                                 gnomad_af=[None, 1e-6, 0.05], gnomad_popmax_af=[None, 1e-6, 0.05]))
+    unknown, rare, common = scored["variant_score"]
+    assert np.isnan(scored["score_rarity"][0])
+    assert rare >= unknown > 0.8  # unknown frequency barely below confirmed ultra-rare
+    assert common < 0.1
+
+
+def test_consequence_orders_scores_and_insilico_refines_missense():
+    scored = score_variants(_ann(consequence=["frameshift_variant", "missense_variant", "missense_variant",
+                                              "synonymous_variant", "intron_variant"],
+                                 revel=[None, 0.95, 0.05, None, None]))
+    lof, damaging, benign, syn, intron = scored["variant_score"]
+    assert lof > damaging > benign > syn > intron
+    assert scored["score_insilico"][1] == pytest.approx(0.95)
+
+
+def test_clinvar_pathogenic_lifts_and_reviewed_benign_caps():
+    scored = score_variants(_ann(consequence=["missense_variant"] * 3,
+                                 clinvar_significance=["Pathogenic", "Benign", "Uncertain_significance"],
+                                 clinvar_stars=[3, 2, 1]))
+    path, benign, vus = scored["variant_score"]
+    assert path > 0.85 and benign <= 0.1
+    assert scored["score_clinvar"].tolist() == [1.0, 0.0, 0.5]
+    assert benign < vus < path
+
+
+def test_population_homozygotes_lower_rarity():
+    scored = score_variants(_ann(consequence=["missense_variant"] * 2, gnomad_af=[1e-5, 1e-5],
+                                 gnomad_hom=[0, 3]))
+    assert scored["score_rarity"][1] < scored["score_rarity"][0]
+
+
+def test_splice_prediction_raises_synonymous():
+    scored = score_variants(_ann(consequence=["synonymous_variant"] * 2, spliceai_max=[0.0, 0.9]))
+    assert scored["variant_score"][1] > 0.8 > 0.2 > scored["variant_score"][0]
+
+
+# --- gene ranking ---------------------------------------------------------------------------
+
+def test_planted_de_novo_gene_ranks_first(tmp_path):
+    genes, ranked = run_rank_case(tmp_path)
+    assert genes["gene_symbol"].tolist()[0] == "SCN1A"
+    top = genes.iloc[0]
+    assert top["rank"] == 1.0 and top["mode"] == "AD" and bool(top["de_novo"])
+    assert top["best_variant"] == "chr2:166000100:AT>A"
+    assert any(t.startswith("PVS1") for t in top["acmg_tags"])
+    assert any(t.startswith("PS2") for t in top["acmg_tags"])
+    assert any(t.startswith("PP4") for t in top["acmg_tags"])
+    assert genes["combined_score"].is_monotonic_decreasing
+    assert set(genes["gene_symbol"]) == {"SCN1A", "CFTR", "TTN", "MYH7", "DMD"}  # not KCNQ2, not intergenic
+    assert 5 not in ranked["variant_idx"].tolist()  # not carried by the proband
+
+
+def test_compound_het_pair_is_the_best_unit(tmp_path):
+    genes, ranked = run_rank_case(tmp_path)
+    cftr = genes.set_index("gene_symbol").loc["CFTR"]
+    assert cftr["mode"] == "AR" and bool(cftr["segregates"])
+    assert cftr["best_variant"].count(" + ") == 1
+    rows = ranked[ranked["gene_symbol"] == "CFTR"]
+    assert rows["is_best"].all() and len(rows) == 2
+    assert cftr["variant_score"] == pytest.approx(rows["variant_score"].mean())
+
+
+def test_mode_not_allowed_by_disease_is_penalised(tmp_path):
+    genes, ranked = run_rank_case(tmp_path)
+    by_gene = genes.set_index("gene_symbol")
+    assert not by_gene.loc["MYH7", "segregates"] and pd.isna(by_gene.loc["MYH7", "mode"])
+    assert by_gene.loc["MYH7", "rank"] > by_gene.loc["CFTR", "rank"]
+    myh7 = ranked[ranked["gene_symbol"] == "MYH7"].iloc[0]
+    assert list(myh7["fitting_modes"]) == ["AD"] and not myh7["fits_allowed_mode"]
+    # With unknown disease modes the same variant fits (any mode allowed).
+    pheno = [p if p[0] != "MYH7" else ("MYH7", 0.6, None, None, None, []) for p in _PHENOTYPE]
+    genes2, _ = run_rank_case(tmp_path / "unknown", phenotype=pheno)
+    assert genes2.set_index("gene_symbol").loc["MYH7", "segregates"]
+
+
+def test_genotypes_of_every_family_member(tmp_path):
+    _, ranked = run_rank_case(tmp_path)
+    dmd = ranked[ranked["gene_symbol"] == "DMD"].iloc[0]
+    gts = {g["sample"]: g["gt"] for g in dmd["genotypes"]}
+    assert gts == {"P1": "1", "FATHER": "0/0", "MOTHER": "0/1"}
+    assert dmd["genotypes"][0]["dp"] == 30 and dmd["genotypes"][0]["gq"] == 99
+
+
+def test_ties_share_the_mean_rank(tmp_path):
+    twin = dict(_VARIANTS[0], pos=166_000_200, gene="SCN2A")
+    pheno = _PHENOTYPE + [("SCN2A", 0.95, "OMIM:1", "Twin", ["AD"], [])]
+    genes, _ = run_rank_case(tmp_path, variants=_VARIANTS + [twin], phenotype=pheno)
+    top = genes[genes["gene_symbol"].isin(["SCN1A", "SCN2A"])]
+    assert top["rank"].tolist() == [1.5, 1.5]
+    assert genes["rank"].iloc[2] == 3.0
+
+
+def test_model_is_swappable(tmp_path):
+    model = json.loads((Path(__file__).parents[1] / "src/variantprio/data/rank_model.json").read_text())
+    model["weights"]["phenotype_logit"] = 0.0  # variant evidence only: CFTR's pathogenic pair wins
+    model["weights"]["de_novo"] = 0.0
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(model))
+    genes, _ = run_rank_case(tmp_path, model=path)
+    assert genes["gene_symbol"].iloc[0] == "CFTR"
+    _, prov = read_table(tmp_path / "genes.parquet", "genes")
+    assert "hand-set" in prov.sources["rank_model"]
+    assert prov.sources["gnomad"] == "4.1" and prov.extra["proband"] == "P1"
+
+
+def test_default_model_loads_with_data_version():
+    model = load_model()
+    assert model.data_version and model.w_no_fit < 0 < model.w_phenotype
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+def _cli_args(paths: dict[str, Path], tmp_path: Path, proband: str = "P1") -> list[str]:
+    return ["rank", "--variants", str(paths["variants"]), "--annotations", str(paths["annotations"]),
+            "--segregation", str(paths["segregation"]), "--phenotype", str(paths["pheno"]),
+            "--proband", proband, "--out-genes", str(tmp_path / "g.parquet"),
+            "--out-variants", str(tmp_path / "v.parquet")]
+
+
+def test_cli_rank_writes_both_tables(tmp_path):
+    paths = write_rank_case(tmp_path / "in")
+    result = CliRunner().invoke(main, _cli_args(paths, tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "SCN1A" in result.output
+    assert (tmp_path / "g.parquet").exists() and (tmp_path / "v.parquet").exists()
+
+
+@pytest.mark.parametrize("problem", ["unknown proband", "wrong table", "bad model"])
+def test_cli_rank_bad_input_is_one_line_exit_2(tmp_path, problem):
+    paths = write_rank_case(tmp_path / "in")
+    args = _cli_args(paths, tmp_path, proband="NOBODY" if problem == "unknown proband" else "P1")
+    if problem == "wrong table":
+        args[args.index("--phenotype") + 1] = str(paths["segregation"])
+    if problem == "bad model":
+        (tmp_path / "m.json").write_text('{"name": "x"}')
+        args += ["--model", str(tmp_path / "m.json")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "error:" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "g.parquet").exists()
