@@ -42,14 +42,15 @@ def test_good_input_succeeds(tmp_path):
     assert out.exists() and "2 variants from 2 records" in result.stdout
 
 
-def test_truncated_bgzip(tmp_path):
-    vcf = write_vcf(tmp_path / "in.vcf", GOOD * 1)
-    gz = tmp_path / "in.vcf.gz"
-    pysam.tabix_compress(str(vcf), str(gz))
-    data = gz.read_bytes()
-    gz.write_bytes(data[: len(data) - 40])
-    result, out = run_ingest(tmp_path, gz)
-    assert_clean_failure(result, out, gz, "truncated bgzip")
+@pytest.mark.parametrize("form", ["vcf.gz", "bcf"])
+def test_truncated_bgzip(tmp_path, form):
+    vcf = write_vcf(tmp_path / "in.vcf", GOOD)
+    packed = tmp_path / f"in.{form}"
+    subprocess.run(["bcftools", "view", "-Ob" if form == "bcf" else "-Oz", "-o", str(packed), str(vcf)], check=True)
+    data = packed.read_bytes()
+    packed.write_bytes(data[: len(data) - 40])
+    result, out = run_ingest(tmp_path, packed)
+    assert_clean_failure(result, out, packed, "truncated bgzip")
 
 
 def test_truncated_plain_gzip(tmp_path):

@@ -47,6 +47,16 @@ def test_awkward_records_parse_the_same_in_both_readers(tmp_path):
     assert rows[(900, "T")]["zygosity"] == [3, 1]
 
 
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="needs bcftools")
+def test_bcf_through_bcftools_matches_cyvcf2(tmp_path):
+    import subprocess
+    plain = write_vcf(tmp_path / "in.vcf", [r.replace("q10", "LowQual") for r in AWKWARD])  # BCF needs defined FILTERs
+    bcf = tmp_path / "in.bcf"
+    subprocess.run(["bcftools", "view", "-Ob", "-o", str(bcf), str(plain)], check=True)
+    assert _ingest(tmp_path, bcf, "arrow").equals(_ingest(tmp_path, bcf, "cyvcf2"))
+    assert _ingest(tmp_path, bcf, "arrow", samples=("S2",)).equals(_ingest(tmp_path, plain, "cyvcf2", samples=("S2",)))
+
+
 @pytest.mark.parametrize("compression", ["gzip", "bgzip"])
 def test_compressed_text_inputs(tmp_path, compression):
     plain = write_vcf(tmp_path / "in.vcf", AWKWARD)

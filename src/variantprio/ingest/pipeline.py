@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import shutil
 import threading
 import time
 from collections import Counter
@@ -175,15 +176,26 @@ def write_in_background(writer: TableWriter, batches: Iterable[pa.RecordBatch], 
 
 
 def open_reader(header: VcfHeader, samples: list[str], options: IngestOptions) -> Iterable[RawBatch]:
-    """The columnar text reader for VCF text, cyvcf2 for BCF (or when asked for)."""
+    """The columnar reader for VCF text (and for BCF through `bcftools view` when bcftools is
+    installed); cyvcf2 otherwise or when asked for."""
     subset = samples if samples != header.samples else None
-    layout = text_layout(header.path) if options.reader in ("auto", "arrow") else None
+    if options.reader == "cyvcf2":
+        return CyvcfReader(header, subset, batch_size=options.batch_size, threads=options.threads)
+    # ~400 bytes of text per record for a few samples: blocks of about batch_size records
+    block = max(1 << 16, min(64 << 20, options.batch_size * (200 + 60 * max(1, len(samples)))))
+    layout = text_layout(header.path)
     if layout is not None:
-        # ~400 bytes of text per record for a few samples: blocks of about batch_size records
-        block = max(1 << 16, min(64 << 20, options.batch_size * (200 + 60 * max(1, len(samples)))))
         return ArrowTextReader(header, subset, layout, block_bytes=block, threads=options.threads)
+    bcftools = shutil.which("bcftools")
+    if bcftools is not None:
+        columns = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
+        columns += ["FORMAT", *header.samples] if header.samples else []
+        reader = ArrowTextReader(header, subset, (0, columns), block_bytes=block, threads=options.threads)
+        return reader.parse_bcf(bcftools)
     if options.reader == "arrow":
-        raise InputError("the arrow reader reads text VCF only", path=header.path, hint="use reader='cyvcf2'")
+        raise InputError("reading BCF with the arrow reader needs bcftools on PATH", path=header.path,
+                         hint="install bcftools, or convert the BCF to VCF")
+    log.info("bcftools not found: reading the BCF with cyvcf2 (slower)")
     return CyvcfReader(header, subset, batch_size=options.batch_size, threads=options.threads)
 
 

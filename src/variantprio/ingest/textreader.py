@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import gzip
 import re
+import subprocess
+import tempfile
 from typing import Iterator
 
 import numpy as np
@@ -60,6 +62,24 @@ class ArrowTextReader:
         with open(path, "rb") as handle:
             compression = "gzip" if handle.read(2) == b"\x1f\x8b" else None
         yield from self._parse(pa.input_stream(path, compression=compression), self.header_lines)
+
+    def parse_bcf(self, bcftools: str) -> Iterator[RawBatch]:
+        """RawBatches from a BCF decoded to text by `bcftools view` (htslib's own BCF decoder),
+        which is several times faster than a per-record loop through cyvcf2."""
+        cmd = [bcftools, "view", "--no-version", "-H", "-Ov", "--threads", str(max(0, self.threads - 1)),
+               self.header.path]
+        with tempfile.TemporaryFile() as errors:
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
+            try:
+                yield from self._parse(proc.stdout, 0)
+            finally:
+                proc.stdout.close()
+                code = proc.wait()
+            if code != 0:
+                errors.seek(0)
+                lines = [l for l in errors.read().decode("utf-8", "replace").splitlines() if l.strip()]
+                raise diagnose_parse_error(self.header, f"bcftools: {lines[-1] if lines else code}",
+                                           self.records_read)
 
     def parse_text(self, data: bytes) -> Iterator[RawBatch]:
         """RawBatches from in-memory data lines (no header), e.g. one chunk of a parallel read."""
