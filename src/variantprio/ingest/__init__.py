@@ -2,6 +2,12 @@
 
 Public API for other stages: `ingest_vcf(vcf, out, IngestOptions(...)) -> IngestSummary`, and the
 cheap header-only `vcf_sample_names(path)` and `vcf_build(path)` used by `validate`.
+
+Layout: `header` (header facts, build, file checks) -> a reader yielding `RawBatch`es, one row per
+record (`textreader`: Arrow's CSV parser plus vectorised FORMAT decoding, the fast default;
+`reader`: cyvcf2, the reference parser; `parallel`: BGZF byte-range chunks over processes) ->
+`pipeline.BatchNormaliser` (sort check, REF check, `alleles` split/remap/trim/left-align,
+`annotations` per-ALT CSQ/ANN, quality filters) -> Parquet through `tables.TableWriter`.
 """
 
 from __future__ import annotations

@@ -47,7 +47,9 @@ class IngestOptions:
     min_ab: float = 0.0
     threads: int = 1
     batch_size: int = 5_000  # records per parsed batch: memory scales with it, speed hardly
-    reader: str = "auto"  # "arrow" (text VCF, fast), "cyvcf2" (any VCF/BCF, reference), "auto"
+    # "auto"/"arrow": columnar reader (text VCF directly, BCF through `bcftools view`);
+    # "cyvcf2": per-record htslib reader, the reference the tests compare against
+    reader: str = "auto"
 
 
 @dataclass
