@@ -1,0 +1,405 @@
+"""`variantprio bench vcf`: spike solved cases into a real exome, run the whole pipeline, score ranks.
+
+Per case (in its own temp dir, in a worker process): spike -> ingest -> annotate (gene model only)
+-> inheritance -> phenotype -> rank -> where is the causal gene in genes.parquet? The same case's
+phenotype table gives the phenotype-only rank, so both are measured on identical cases. The
+pipeline sees only the VCF, the PED and the HPO terms: which variant was spiked is used only
+afterwards, to look up its consequence for the breakdown.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import InputError
+from ..progress import progress_bar
+from ..tables import atomic_path
+from .phenopackets import Case, read_cases, sample_cases
+from .spike import Background, SpikedCase, SpikeOptions, spike_case
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BACKGROUND = Path("../shared/bench/background/pfeiffer-exome.grch38.vcf.gz")
+DEFAULT_GENE_MODEL = Path("../shared/bench/reference")
+TOP_K = (1, 3, 5, 10)
+EVIDENCE = {
+    "gene_model": True,
+    "population_frequencies": False,
+    "clinvar": False,
+    "in_silico_scores": False,
+    "fasta": False,
+    "note": ("gene model only (GENCODE/MANE consequences): no population frequencies, no ClinVar, "
+             "no CADD/REVEL/SpliceAI and no reference FASTA were available to this benchmark"),
+}
+
+
+@dataclass(frozen=True)
+class BenchVcfOptions:
+    """Everything a `bench vcf` run needs; passed to every worker process."""
+
+    cases: Path
+    out: Path
+    background: Path
+    gene_model: Path
+    limit: int | None = None
+    seed: int = 1
+    jobs: int = 2
+    with_parents: bool = False
+    keep: Path | None = None
+
+
+@dataclass
+class CaseResult:
+    """Where one case's causal gene landed (NaN rank: not in the ranking, a miss)."""
+
+    case_id: str
+    gene_symbol: str
+    mode: str
+    genotype: str
+    variant_class: str
+    consequence: str | None
+    rank: float
+    n_genes: int
+    phenotype_rank: float
+    n_phenotype_genes: int
+    seconds: float
+    error: str | None = None
+
+
+def resolve_data_path(path: Path | str, repo_root: Path | None = None, what: str = "file") -> Path:
+    """A ../shared/bench default resolves from the current directory, else from the repo root."""
+    path = Path(path)
+    candidates = [path]
+    if not path.is_absolute():
+        root = repo_root or Path(__file__).resolve().parents[3]
+        candidates.append(root / path)
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate.resolve()
+    raise InputError(f"{what} not found", path=str(path),
+                     hint=f"pass it explicitly or provide ../shared/bench next to the repository ({candidates[-1]})")
+
+
+# --- pipeline stages (one seam each; the runner never tells them what was spiked) -------------------
+
+
+class Pipeline:
+    """The stage APIs called in-process, with per-worker state (ontology, gene model) loaded once."""
+
+    def __init__(self, gene_model: Path) -> None:
+        self.gene_model = gene_model
+        self._ontology: Any = None
+
+    def ingest(self, vcf: Path, ped: Path, out: Path) -> Path:
+        from ..ingest import IngestOptions, ingest_vcf
+
+        ingest_vcf(str(vcf), str(out), IngestOptions(ped=str(ped)))
+        return out
+
+    def annotate(self, variants: Path, out: Path) -> Path:
+        from ..annotate import AnnotateOptions, annotate_variants  # type: ignore[attr-defined]
+
+        annotate_variants(variants, out, AnnotateOptions(gene_model=str(self.gene_model)))
+        return out
+
+    def inheritance(self, variants: Path, annotations: Path, ped: Path, proband: str, out: Path) -> Path:
+        from ..inheritance import segregate  # type: ignore[attr-defined]
+
+        segregate(variants, annotations, ped=ped, proband=proband, out=out)
+        return out
+
+    def phenotype(self, observed: tuple[str, ...], excluded: tuple[str, ...], out: Path) -> Path:
+        from ..phenotype import load_ontology, score_genes  # type: ignore[attr-defined]
+
+        if self._ontology is None:
+            self._ontology = load_ontology()
+        score_genes(list(observed), out, excluded=list(excluded), ontology=self._ontology)
+        return out
+
+    def rank(self, variants: Path, annotations: Path, segregation: Path, phenotype: Path, proband: str,
+             out_genes: Path, out_variants: Path) -> Path:
+        from ..rank import rank_proband
+
+        rank_proband(variants, annotations, segregation, phenotype, proband, out_genes, out_variants)
+        return out_genes
+
+
+def missing_stages() -> list[str]:
+    """Stage APIs this install does not provide yet (the benchmark cannot run without them)."""
+    import importlib
+
+    wanted = {"ingest": ("ingest", "ingest_vcf"), "annotate": ("annotate", "annotate_variants"),
+              "inheritance": ("inheritance", "segregate"), "phenotype": ("phenotype", "score_genes"),
+              "rank": ("rank", "rank_proband")}
+    missing = []
+    for stage, (module, name) in wanted.items():
+        try:
+            if not hasattr(importlib.import_module(f"variantprio.{module}"), name):
+                missing.append(stage)
+        except ImportError:
+            missing.append(stage)
+    return missing
+
+
+# --- ranks -------------------------------------------------------------------------------------------
+
+
+def tie_aware_rank(genes: pd.Series, scores: pd.Series, gene: str) -> float:
+    """1-based rank of `gene` by descending score, ties sharing their mean rank; NaN if absent."""
+    scores = pd.to_numeric(scores, errors="coerce").fillna(-np.inf).to_numpy(float)
+    hit = np.flatnonzero(genes.to_numpy() == gene)
+    if hit.size == 0:
+        return float("nan")
+    s = scores[hit].max()
+    better = int((scores > s).sum())
+    tied = int((scores == s).sum())
+    return better + (tied + 1) / 2
+
+
+def _gene_rank(genes_path: Path, gene: str) -> tuple[float, int]:
+    table = pq.read_table(genes_path, columns=["gene_symbol", "combined_score"]).to_pandas()
+    return tie_aware_rank(table["gene_symbol"], table["combined_score"], gene), len(table)
+
+
+def _phenotype_rank(phenotype_path: Path, gene: str) -> tuple[float, int]:
+    table = pq.read_table(phenotype_path, columns=["gene_symbol", "phenotype_score"]).to_pandas()
+    return tie_aware_rank(table["gene_symbol"], table["phenotype_score"], gene), len(table)
+
+
+def _spiked_consequence(annotations: Path, spiked: SpikedCase, gene: str) -> str | None:
+    """Consequence the pipeline gave the causal allele (evaluation only, after ranking)."""
+    table = pq.read_table(annotations, columns=["chrom", "pos", "gene_symbol", "consequence"]).to_pandas()
+    found = []
+    for v in spiked.spiked:
+        # ingest trims a shared anchor base, so the stored position may be one further on
+        rows = table[(table["chrom"] == v.chrom) & table["pos"].between(v.pos, v.pos + 1)]
+        in_gene = rows[rows["gene_symbol"] == gene]
+        rows = in_gene if len(in_gene) else rows
+        if len(rows):
+            found.append(str(rows["consequence"].iloc[0]))
+    return "+".join(sorted(set(found))) if found else None
+
+
+# --- one case ----------------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(options: BenchVcfOptions) -> None:
+    """Per worker process: the background exome and the pipeline (ontology) are loaded once."""
+    _WORKER["options"] = options
+    _WORKER["background"] = Background.load(options.background)
+    _WORKER["pipeline"] = Pipeline(options.gene_model)
+
+
+def run_case(case: Case, background: Background, pipeline: Pipeline, spike_options: SpikeOptions,
+             workdir: Path) -> CaseResult:
+    """Spike one case and run every stage on it in `workdir`; ranks of its gene in both rankings."""
+    start = time.perf_counter()
+    spiked = spike_case(case, background, workdir, spike_options)
+    variants = pipeline.ingest(spiked.vcf, spiked.ped, workdir / "variants.parquet")
+    annotations = pipeline.annotate(variants, workdir / "annotations.parquet")
+    segregation = pipeline.inheritance(variants, annotations, spiked.ped, spiked.proband,
+                                       workdir / "segregation.parquet")
+    phenotype = pipeline.phenotype(case.observed, case.excluded, workdir / "gene_phenotype.parquet")
+    genes = pipeline.rank(variants, annotations, segregation, phenotype, spiked.proband,
+                          workdir / "genes.parquet", workdir / "ranked_variants.parquet")
+    rank, n_genes = _gene_rank(genes, case.gene_symbol)
+    pheno_rank, n_pheno = _phenotype_rank(phenotype, case.gene_symbol)
+    return CaseResult(case.case_id, case.gene_symbol, case.mode, case.genotype, case.variant_class,
+                      _spiked_consequence(annotations, spiked, case.gene_symbol), rank, n_genes,
+                      pheno_rank, n_pheno, time.perf_counter() - start)
+
+
+def _failed(case: Case, err: Exception, seconds: float) -> CaseResult:
+    return CaseResult(case.case_id, case.gene_symbol, case.mode, case.genotype, case.variant_class, None,
+                      float("nan"), 0, float("nan"), 0, seconds, error=str(err))
+
+
+def _worker_case(case: Case) -> CaseResult:
+    options: BenchVcfOptions = _WORKER["options"]
+    spike_options = SpikeOptions(with_parents=options.with_parents, seed=options.seed)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="vp-bench-") as tmp:
+        workdir = Path(tmp)
+        try:
+            result = run_case(case, _WORKER["background"], _WORKER["pipeline"], spike_options, workdir)
+        except InputError as err:  # a case the pipeline rejects is counted as failed, with its reason
+            log.warning("%s: %s", case.case_id, err.one_line())
+            result = _failed(case, err, time.perf_counter() - start)
+        if options.keep is not None:
+            shutil.copytree(workdir, options.keep / _safe(case.case_id), dirs_exist_ok=True)
+    return result
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+# --- metrics -----------------------------------------------------------------------------------------
+
+
+def rank_metrics(ranks: pd.Series) -> dict[str, Any]:
+    """n, top-k fractions and MRR; a NaN rank (gene not ranked) is a miss with reciprocal rank 0."""
+    r = pd.to_numeric(ranks, errors="coerce").to_numpy(float)
+    out: dict[str, Any] = {"n": int(r.size)}
+    for k in TOP_K:
+        out[f"top{k}"] = round(float(np.mean(np.nan_to_num(r, nan=np.inf) <= k)), 4) if r.size else None
+    out["mrr"] = round(float(np.mean(np.nan_to_num(1.0 / r, nan=0.0))), 4) if r.size else None
+    out["missed"] = int(np.isnan(r).sum())
+    return out
+
+
+def _breakdown(frame: pd.DataFrame, by: str, column: str) -> dict[str, dict[str, Any]]:
+    groups = frame.groupby(frame[by].fillna("unknown"), sort=True)[column]
+    return {str(name): rank_metrics(ranks) for name, ranks in groups}
+
+
+def summarise(results: pd.DataFrame, column: str) -> dict[str, Any]:
+    """Overall metrics and breakdowns by mode, genotype, variant class and consequence."""
+    summary = rank_metrics(results[column])
+    summary["by_mode"] = _breakdown(results, "mode", column)
+    summary["by_genotype"] = _breakdown(results, "genotype", column)
+    summary["by_variant_class"] = _breakdown(results, "variant_class", column)
+    summary["by_consequence"] = _breakdown(results, "consequence", column)
+    return summary
+
+
+# --- outputs -----------------------------------------------------------------------------------------
+
+_BINS = [(1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 5, "4-5"), (6, 10, "6-10"), (11, 20, "11-20"),
+         (21, 50, "21-50"), (51, 100, "51-100"), (101, np.inf, ">100")]
+
+
+def _binned(ranks: pd.Series) -> list[float]:
+    r = pd.to_numeric(ranks, errors="coerce").to_numpy(float)
+    counts = [float(np.mean((r >= lo - 0.5) & (r < hi + 0.5))) if r.size else 0.0 for lo, hi, _ in _BINS]
+    return counts + [float(np.mean(np.isnan(r))) if r.size else 0.0]
+
+
+def write_plot(results: pd.DataFrame, path: Path) -> Path:
+    """Bar chart of rank bins, full pipeline beside phenotype-only (PNG, Agg backend)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [b[2] for b in _BINS] + ["not ranked"]
+    x = np.arange(len(labels))
+    fig, ax = plt.subplots(figsize=(9, 4.5))
+    ax.bar(x - 0.2, _binned(results["rank"]), 0.4, label="VCF + phenotype (full pipeline)")
+    ax.bar(x + 0.2, _binned(results["phenotype_rank"]), 0.4, label="phenotype only")
+    ax.set_xticks(x, labels)
+    ax.set_xlabel("rank of the causal gene (ties share the mean rank)")
+    ax.set_ylabel("fraction of cases")
+    ax.set_title(f"variantprio bench vcf: {len(results)} cases")
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110)
+    plt.close(fig)
+    return path
+
+
+def _write_cases(results: pd.DataFrame, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        pq.write_table(pa.Table.from_pandas(results, preserve_index=False), tmp, compression="zstd")
+    return path
+
+
+@dataclass
+class BenchVcfResult:
+    """The JSON written by `bench vcf`, plus where its side files went."""
+
+    report: dict[str, Any]
+    json_path: Path
+    cases_path: Path
+    plot_path: Path
+
+    def summary_line(self) -> str:
+        full, pheno = self.report["full_pipeline"], self.report["phenotype_only"]
+        return (f"bench vcf: {self.report['n_cases']} cases | full pipeline top1 {full['top1']:.1%} "
+                f"top5 {full['top5']:.1%} MRR {full['mrr']:.3f} | phenotype only top1 {pheno['top1']:.1%} "
+                f"top5 {pheno['top5']:.1%} MRR {pheno['mrr']:.3f} | {self.report['runtime_s']:.0f} s")
+
+
+def _run_all(cases: list[Case], options: BenchVcfOptions) -> list[CaseResult]:
+    results: list[CaseResult] = []
+    with progress_bar() as bar:
+        task = bar.add_task("bench vcf", total=len(cases))
+        if options.jobs <= 1:
+            _init_worker(options)
+            for case in cases:
+                results.append(_worker_case(case))
+                bar.advance(task)
+        else:
+            ctx = multiprocessing.get_context("spawn")
+            with ctx.Pool(options.jobs, initializer=_init_worker, initargs=(options,)) as pool:
+                for result in pool.imap_unordered(_worker_case, cases, chunksize=1):
+                    results.append(result)
+                    bar.advance(task)
+    order = {c.case_id: i for i, c in enumerate(cases)}
+    return sorted(results, key=lambda r: order[r.case_id])
+
+
+def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
+    """Run the VCF benchmark and write OUT.json, OUT.cases.parquet and OUT.png."""
+    start = time.perf_counter()
+    missing = missing_stages()
+    if missing:
+        raise InputError(f"pipeline stages not available in this install: {', '.join(missing)}",
+                         hint="the VCF benchmark runs the full pipeline; install a build with every stage")
+    all_cases = read_cases(options.cases)
+    cases = sample_cases(all_cases, options.limit, options.seed)
+    no_record = [c for c in all_cases if not c.spikeable]
+    if not cases:
+        raise InputError("no case with a vcfRecord for every causal variant", path=str(options.cases),
+                         hint="the VCF benchmark needs GRCh38 vcfRecords in the phenopackets")
+    log.info("benchmarking %d of %d cases (%d without a usable vcfRecord, counted separately), %d jobs",
+             len(cases), len(all_cases), len(no_record), options.jobs)
+    if options.keep is not None:
+        options.keep.mkdir(parents=True, exist_ok=True)
+    results = pd.DataFrame([asdict(r) for r in _run_all(cases, options)])
+    failed = results[results["error"].notna()]
+    scored = results[results["error"].isna()]
+    report = {
+        "n_cases": int(len(scored)),
+        "n_failed": int(len(failed)),
+        "failed": dict(zip(failed["case_id"], failed["error"])),
+        "n_cases_in_input": len(all_cases),
+        "n_without_vcf_record": len(no_record),
+        "n_without_vcf_record_detail": {
+            "no_vcf_record": sum(1 for c in no_record if not c.variants),
+            "partial_vcf_record": sum(1 for c in no_record if c.variants)},
+        **{k: v for k, v in rank_metrics(scored["rank"]).items()},
+        "full_pipeline": summarise(scored, "rank"),
+        "phenotype_only": summarise(scored, "phenotype_rank"),
+        "evidence": EVIDENCE,
+        "setup": {"cases": str(options.cases), "limit": options.limit, "seed": options.seed,
+                  "jobs": options.jobs, "background": str(options.background),
+                  "gene_model": str(options.gene_model),
+                  "family": "trio (synthetic parents)" if options.with_parents else "singleton"},
+        "runtime_s": round(time.perf_counter() - start, 1),
+        "seconds_per_case_median": round(float(results["seconds"].median()), 2) if len(results) else None,
+    }
+    out = options.out
+    cases_path = out.with_name(out.stem + ".cases.parquet")
+    plot_path = out.with_name(out.stem + ".png")
+    _write_cases(results, cases_path)
+    write_plot(scored, plot_path)
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return BenchVcfResult(report, out, cases_path, plot_path)
