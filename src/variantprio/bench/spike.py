@@ -16,6 +16,8 @@ background's own chrX calls look like that); the PED carries the sex.
 from __future__ import annotations
 
 import logging
+import shutil
+import subprocess
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,8 +153,8 @@ def spike_case(case: Case, background: Background, out_dir: Path | str,
     body = _sorted(pd.concat([body, _spiked_rows(case, background, rng)], ignore_index=True))
     if options.with_parents:
         samples = (PROBAND, FATHER, MOTHER)
-        columns = _trio_columns(body, case, background, sex, rng, options.background_de_novo)
-        body = _with_trio_info(body, columns)
+        columns, counts = _trio_columns(body, case, background, sex, rng, options.background_de_novo)
+        body = _with_trio_info(body, counts)
         phased = False
     else:
         samples = (PROBAND,)
@@ -303,12 +305,14 @@ def _spike_parent_counts(case: Case, spike: int, sex: str) -> tuple[int, int]:
 
 
 def _trio_columns(body: pd.DataFrame, case: Case, background: Background, sex: str,
-                  rng: np.random.Generator, de_novo_rate: float) -> list[pd.Series]:
+                  rng: np.random.Generator, de_novo_rate: float) -> tuple[list[pd.Series], np.ndarray]:
+    """Sample columns proband, father, mother and the ALT copies (-1: no call) per sample."""
     father, mother = _parent_alt_counts(body, sex, rng, de_novo_rate)
     for row in np.flatnonzero(body["spike"].to_numpy() >= 0):
         father[row], mother[row] = _spike_parent_counts(case, int(body["spike"].iat[row]), sex)
-    return [body["sample"], _parent_column(father, background, rng, body.index),
-            _parent_column(mother, background, rng, body.index)]
+    columns = [body["sample"], _parent_column(father, background, rng, body.index),
+               _parent_column(mother, background, rng, body.index)]
+    return columns, np.stack([body["gt"].to_numpy(np.int8), father, mother])
 
 
 def _parent_column(counts: np.ndarray, background: Background, rng: np.random.Generator,
@@ -324,19 +328,16 @@ def _parent_column(counts: np.ndarray, background: Background, rng: np.random.Ge
     return pd.Series(out, index=index)
 
 
-def _with_trio_info(body: pd.DataFrame, columns: list[pd.Series]) -> pd.DataFrame:
+def _with_trio_info(body: pd.DataFrame, counts: np.ndarray) -> pd.DataFrame:
     """Recompute INFO AC/AF/AN over the three samples, as joint calling would."""
-    ac = np.zeros(len(body), dtype=int)
-    an = np.zeros(len(body), dtype=int)
-    for column in columns:
-        gt = column.str.split(":").str[0].str.replace("|", "/", regex=False)
-        called = ~gt.str.contains(".", regex=False)
-        ac += np.where(called, gt.str.count("1"), 0)
-        an += np.where(called, 2, 0)
+    called = counts >= 0
+    ac = np.where(called, counts, 0).sum(axis=0)
+    an = 2 * called.sum(axis=0)
     af = np.round(np.divide(ac, an, out=np.zeros(len(body)), where=an > 0), 3)
     stripped = body["info"].str.replace(r"(?:^|;)(?:AC|AF|AN)=[^;]*", "", regex=True).str.lstrip(";")
-    prefix = "AC=" + pd.Series(ac).astype(str) + ";AF=" + pd.Series(af).map("{:g}".format) + \
-             ";AN=" + pd.Series(an).astype(str)
+    prefix = ("AC=" + pd.Series(ac, index=body.index).astype(str)
+              + ";AF=" + pd.Series(af, index=body.index).map("{:g}".format)
+              + ";AN=" + pd.Series(an, index=body.index).astype(str))
     body = body.copy()
     body["info"] = prefix.where(stripped.isin(["", "."]), prefix + ";" + stripped)
     return body
@@ -354,8 +355,17 @@ def _write_vcf(path: Path, meta: list[str], body: pd.DataFrame, columns: list[pd
     for column in columns:
         line = line + "\t" + column.reset_index(drop=True)
     path.write_text("\n".join(header) + "\n" + "\n".join(line) + "\n")
-    gz = pysam.tabix_index(str(path), preset="vcf", force=True)
-    return Path(gz)
+    return _bgzip_and_index(path)
+
+
+def _bgzip_and_index(path: Path) -> Path:
+    """path -> path.gz + .tbi; htslib's bgzip at level 1 is 3x faster than pysam's default level."""
+    gz = Path(f"{path}.gz")
+    if shutil.which("bgzip") and shutil.which("tabix"):
+        subprocess.run(["bgzip", "-f", "-l", "1", str(path)], check=True, capture_output=True)
+        subprocess.run(["tabix", "-f", "-p", "vcf", str(gz)], check=True, capture_output=True)
+        return gz
+    return Path(pysam.tabix_index(str(path), preset="vcf", force=True))
 
 
 def _write_ped(path: Path, case: Case, sex: str, samples: tuple[str, ...]) -> Path:
