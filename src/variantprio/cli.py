@@ -154,6 +154,43 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
                            out_variants, model_path)
     click.echo(f"{summary.genes} genes ranked (top: {summary.top_gene}) -> {summary.genes_path}")
 
+
+@main.command("report")
+@click.option("--genes", required=True, type=click.Path(dir_okay=False),
+              help="genes.parquet written by `variantprio rank`.")
+@click.option("--variants", required=True, type=click.Path(dir_okay=False),
+              help="Ranked variants Parquet written by `variantprio rank` (--out-variants).")
+@click.option("--proband", required=True, help="Proband sample ID (checked against genes.parquet).")
+@click.option("--out-dir", required=True, type=click.Path(file_okay=False),
+              help="Directory for report.html, candidates.tsv, candidates.xlsx, candidates.vcf.gz(.tbi).")
+@click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Number of top-ranked genes in the report, tables and VCF.")
+@click.option("--hpo-terms", help="The proband's HPO terms, comma separated, listed in the report "
+                                  "(default: the patient terms the phenotype stage matched).")
+@click.option("--title", help="Report title (default: 'variantprio report: <proband>').")
+def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, hpo_terms: str | None,
+               title: str | None) -> None:
+    """Write the outputs people read for one proband: self-contained HTML report, TSV, Excel
+    (one sheet per mode) and an indexed VCF of the top genes' variants."""
+    from .report import write_report
+
+    terms = [t.strip() for t in hpo_terms.split(",") if t.strip()] if hpo_terms else None
+    paths = write_report(genes, variants, proband, out_dir, top=top, hpo_terms=terms, title=title)
+    click.echo(f"report for {proband} -> {paths.html}")
+
+
+@main.command("report-batch")
+@click.option("--results", required=True, type=click.Path(file_okay=False),
+              help="Results directory holding one <sample>/ directory per proband (genes.parquet, report.html).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output summary HTML; a TSV with the same rows is written beside it (.tsv).")
+def report_batch_cmd(results: str, out: str) -> None:
+    """One page across a batch: one row per sample with its top candidate and a link to its report."""
+    from .report import write_batch_summary
+
+    html, tsv = write_batch_summary(results, out)
+    click.echo(f"batch summary -> {html} and {tsv}")
+
 # --- workflow: validate, run, demo (issues 3, 10) ---
 
 

@@ -1,0 +1,121 @@
+"""candidates.tsv and candidates.xlsx: one row per top gene with its best variant(s)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from ..schemas import MODES
+from ..tables import atomic_path
+from . import ReportData
+
+CANDIDATE_COLUMNS = [
+    "rank", "gene_symbol", "combined_score", "phenotype_score", "variant_score", "mode", "segregates",
+    "de_novo", "best_variant", "hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "clinvar",
+    "genotypes", "disease_id", "disease_name", "matched_hpo", "acmg_tags", "n_variants",
+]
+_SCORE_COLUMNS = ("combined_score", "phenotype_score", "variant_score")
+
+
+def _join(values) -> str:
+    return " + ".join("" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in values)
+
+
+def _genotype_text(genotypes) -> str:
+    """'P1:0/1 (DP 30, GQ 99); FATHER:0/0 ...' for one variant."""
+    if genotypes is None:
+        return ""
+    parts = []
+    for g in genotypes:
+        depth = [f"{k.upper()} {g[k]}" for k in ("dp", "gq") if g.get(k) is not None]
+        parts.append(f"{g['sample']}:{g['gt']}" + (f" ({', '.join(depth)})" if depth else ""))
+    return "; ".join(parts)
+
+
+def _clinvar_text(row: pd.Series) -> str:
+    sig = row.get("clinvar_significance")
+    if sig is None or (isinstance(sig, float) and np.isnan(sig)):
+        return ""
+    stars = row.get("clinvar_stars")
+    return f"{sig} ({int(stars)}*)" if stars is not None and not pd.isna(stars) else str(sig)
+
+
+def candidate_table(data: ReportData) -> pd.DataFrame:
+    """The top genes as flat text/number columns (CANDIDATE_COLUMNS), in rank order."""
+    best = data.best_rows().copy()
+    best["clinvar"] = best.apply(_clinvar_text, axis=1) if len(best) else []
+    best["genotypes_text"] = best["genotypes"].map(_genotype_text)
+    by_gene = best.groupby("gene_symbol", sort=False).agg({
+        "hgvs_c": _join, "hgvs_p": _join, "consequence": _join, "gnomad_popmax_af": _join,
+        "clinvar": _join, "genotypes_text": lambda v: " | ".join(v)})
+    genes = data.genes
+    out = pd.DataFrame({
+        "rank": genes["rank"], "gene_symbol": genes["gene_symbol"],
+        "combined_score": genes["combined_score"], "phenotype_score": genes["phenotype_score"],
+        "variant_score": genes["variant_score"], "mode": genes["mode"], "segregates": genes["segregates"],
+        "de_novo": genes["de_novo"], "best_variant": genes["best_variant"],
+        "disease_id": genes["disease_id"], "disease_name": genes["disease_name"],
+        "matched_hpo": genes["matched_terms"].map(
+            lambda ms: ", ".join(m["patient_term"] for m in ms) if ms is not None else ""),
+        "acmg_tags": genes["acmg_tags"].map(
+            lambda ts: ", ".join(t.split(":")[0] for t in ts) if ts is not None else ""),
+        "n_variants": genes["n_variants"],
+    })
+    details = by_gene.reindex(out["gene_symbol"]).reset_index(drop=True)
+    for col in ("hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "clinvar"):
+        out[col] = details[col].to_numpy()
+    out["genotypes"] = details["genotypes_text"].to_numpy()
+    return out[CANDIDATE_COLUMNS]
+
+
+def write_tsv(data: ReportData, path) -> None:
+    """Tab-separated top genes with a comment header naming the proband and tool version."""
+    table = candidate_table(data)
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8", newline="") as fh:
+            fh.write(f"# variantprio {data.provenance.tool_version} candidates for {data.proband}; "
+                     f"top {len(table)} of {data.total_genes} genes\n")
+            table.to_csv(fh, sep="\t", index=False, float_format="%.4g", na_rep="")
+
+
+# One sheet with every top gene, then one per mode of inheritance (always present, maybe empty).
+SHEETS = ("All candidates",) + tuple(MODES)
+_HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
+_WIDTHS = {"gene_symbol": 12, "best_variant": 34, "hgvs_c": 22, "hgvs_p": 22, "genotypes": 50,
+           "disease_name": 36, "matched_hpo": 30, "acmg_tags": 30, "consequence": 24, "clinvar": 22}
+
+
+def _fill_sheet(ws, table: pd.DataFrame) -> None:
+    ws.append(CANDIDATE_COLUMNS)
+    for cell in ws[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = _HEADER_FILL
+        cell.alignment = Alignment(vertical="center")
+    for row in table.itertuples(index=False):  # top N genes only
+        ws.append([None if (isinstance(v, float) and np.isnan(v)) or v is None else
+                   (bool(v) if isinstance(v, np.bool_) else v) for v in row])
+    for idx, name in enumerate(CANDIDATE_COLUMNS, start=1):
+        letter = get_column_letter(idx)
+        ws.column_dimensions[letter].width = _WIDTHS.get(name, 11)
+        if name in _SCORE_COLUMNS:
+            for cell in ws[letter][1:]:
+                cell.number_format = "0.000"
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(CANDIDATE_COLUMNS))}{max(ws.max_row, 1)}"
+
+
+def write_xlsx(data: ReportData, path) -> None:
+    """Workbook with SHEETS: frozen header row and autofilter on every sheet."""
+    table = candidate_table(data)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in SHEETS:
+        subset = table if name == SHEETS[0] else table[table["mode"] == name]
+        _fill_sheet(wb.create_sheet(name), subset)
+    wb.properties.title = f"variantprio candidates: {data.proband}"
+    wb.properties.creator = f"variantprio {data.provenance.tool_version}"
+    with atomic_path(path) as tmp:
+        wb.save(tmp)

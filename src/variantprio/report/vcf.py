@@ -1,0 +1,137 @@
+"""candidates.vcf.gz: the variants of the top genes with rank and scores in INFO (bgzip + tabix)."""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pysam
+
+from ..genome import CONTIG_LENGTHS
+from ..tables import atomic_path
+from . import ReportData
+
+# INFO keys: Number=. values are aligned with VP_GENE (a variant can lie in several top genes).
+_INFO_HEADER = [
+    ("VP_GENE", ".", "String", "Top-ranked gene(s) the variant was scored in"),
+    ("VP_RANK", ".", "Float", "Rank of each gene (1 = best; ties share the mean rank)"),
+    ("VP_COMBINED", ".", "Float", "Combined gene score in [0,1]"),
+    ("VP_PHENO", ".", "Float", "Calibrated phenotype score of each gene"),
+    ("VP_VSCORE", ".", "Float", "Variant score in [0,1], per gene"),
+    ("VP_MODE", ".", "String", "Modes of inheritance the variant fits, '|'-joined per gene"),
+    ("VP_CSQ", ".", "String", "Most severe consequence per gene"),
+    ("VP_HGVSP", ".", "String", "HGVS protein notation per gene"),
+    ("VP_CONSEQUENCE", ".", "Float", "Consequence-severity score component"),
+    ("VP_RARITY", ".", "Float", "Rarity score component"),
+    ("VP_CLINVAR", ".", "Float", "ClinVar score component"),
+    ("VP_INSILICO", ".", "Float", "In-silico score component"),
+    ("VP_SPLICE", ".", "Float", "SpliceAI score component"),
+    ("VP_CONSTRAINT", ".", "Float", "Gene-constraint score component"),
+    ("VP_ACMG", ".", "String", "ACMG/AMP-style evidence codes, '|'-joined per gene (explanation only)"),
+    ("VP_BEST", "0", "Flag", "The variant is (part of) the best explanation of a top gene"),
+]
+_FLOAT_INFO = {"VP_RANK": "gene_rank", "VP_VSCORE": "variant_score", "VP_CONSEQUENCE": "score_consequence",
+               "VP_RARITY": "score_rarity", "VP_CLINVAR": "score_clinvar", "VP_INSILICO": "score_insilico",
+               "VP_SPLICE": "score_splice", "VP_CONSTRAINT": "score_constraint"}
+# Characters with a meaning in INFO values, percent-encoded as VCF 4.3 specifies.
+_ESCAPES = str.maketrans({"%": "%25", ";": "%3B", "=": "%3D", ",": "%2C", " ": "%20", "\t": "%09",
+                          ":": "%3A"})
+
+
+def _text(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "."
+    return str(value).translate(_ESCAPES) or "."
+
+
+def _number(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "."
+    return f"{float(value):.4g}"
+
+
+def _contig_order(chroms: list[str], build: str | None) -> list[str]:
+    known = list(CONTIG_LENGTHS.get(build or "GRCh38", CONTIG_LENGTHS["GRCh38"]))
+    return known + sorted(c for c in set(chroms) if c not in known)
+
+
+def header_lines(data: ReportData, chroms: list[str]) -> list[str]:
+    build = data.provenance.genome_build
+    lengths = CONTIG_LENGTHS.get(build or "", {})
+    lines = ["##fileformat=VCFv4.3", f"##fileDate={date.today():%Y%m%d}",
+             f"##source=variantprio {data.provenance.tool_version}"]
+    if build:
+        lines.append(f"##reference={build}")
+    for name, version in sorted(data.provenance.sources.items()):
+        lines.append(f"##variantprio_source={_text(name)}:{_text(version)}")
+    for chrom in _contig_order(chroms, build):
+        if chrom in lengths:
+            lines.append(f"##contig=<ID={chrom},length={lengths[chrom]}>")
+        elif chrom in chroms:
+            lines.append(f"##contig=<ID={chrom}>")
+    for key, number, type_, desc in _INFO_HEADER:
+        lines.append(f'##INFO=<ID={key},Number={number},Type={type_},Description="{desc}">')
+    lines += ['##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+              '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">',
+              '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">']
+    lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"]
+                           + data.samples))
+    return lines
+
+
+def _record(rows: pd.DataFrame, genes: pd.DataFrame, samples: list[str]) -> str:
+    """One VCF line for one variant; `rows` are its variant x gene rows in gene-rank order."""
+    first = rows.iloc[0]
+    gene_rows = genes.loc[rows["gene_symbol"]]
+    info = [f"VP_GENE={','.join(_text(g) for g in rows['gene_symbol'])}"]
+    info.append("VP_COMBINED=" + ",".join(_number(v) for v in gene_rows["combined_score"]))
+    info.append("VP_PHENO=" + ",".join(_number(v) for v in gene_rows["phenotype_score"]))
+    for key, col in _FLOAT_INFO.items():
+        info.append(f"{key}=" + ",".join(_number(v) for v in rows[col]))
+    info.append("VP_MODE=" + ",".join("|".join(m) if m is not None and len(m) else "." for m in rows["fitting_modes"]))
+    info.append("VP_CSQ=" + ",".join(_text(v) for v in rows["consequence"]))
+    info.append("VP_HGVSP=" + ",".join(_text(v) for v in rows["hgvs_p"]))
+    info.append("VP_ACMG=" + ",".join(
+        "|".join(t.split(":")[0] for t in tags) if tags is not None and len(tags) else "." for tags in rows["acmg_tags"]))
+    if rows["is_best"].any():
+        info.append("VP_BEST")
+    by_sample = {g["sample"]: g for g in (first["genotypes"] if first["genotypes"] is not None else [])}
+    calls = []
+    for sample in samples:
+        g = by_sample.get(sample, {})
+        gt = (g.get("gt") or "./.")
+        calls.append(":".join([gt, _number_int(g.get("dp")), _number_int(g.get("gq"))]))
+    qual = _number(first["qual"])
+    filt = first["filter"] if isinstance(first["filter"], str) and first["filter"] else "."
+    return "\t".join([first["chrom"], str(int(first["pos"])), ".", first["ref"], first["alt"], qual, filt,
+                      ";".join(info), "GT:DP:GQ"] + calls)
+
+
+def _number_int(value) -> str:
+    return "." if value is None or (isinstance(value, float) and math.isnan(value)) else str(int(value))
+
+
+def write_vcf(data: ReportData, path: Path) -> tuple[Path, Path]:
+    """Sorted, bgzipped, tabix-indexed VCF of the top genes' variants (one record per variant)."""
+    variants = data.variants
+    chroms = sorted(set(variants["chrom"])) if len(variants) else []
+    order = {c: i for i, c in enumerate(_contig_order(chroms, data.provenance.genome_build))}
+    genes = data.genes.set_index("gene_symbol")
+    lines = header_lines(data, chroms)
+    if len(variants):
+        ordered = variants.assign(_c=variants["chrom"].map(order)).sort_values(
+            ["_c", "pos", "ref", "alt", "gene_rank"], kind="stable")
+        for _, rows in ordered.groupby("variant_idx", sort=False):  # variants of the top genes only
+            lines.append(_record(rows, genes, data.samples))
+    index = Path(str(path) + ".tbi")
+    text_path = Path(str(path) + ".txt.tmp")
+    try:
+        text_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        with atomic_path(path) as tmp_gz, atomic_path(index) as tmp_tbi:
+            pysam.tabix_compress(str(text_path), str(tmp_gz), force=True)
+            pysam.tabix_index(str(tmp_gz), preset="vcf", force=True, index=str(tmp_tbi))
+    finally:
+        text_path.unlink(missing_ok=True)
+    return path, index
