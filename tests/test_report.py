@@ -1,0 +1,246 @@
+"""Report outputs from real rank tables: HTML (in headless Chromium), TSV, XLSX, VCF (bcftools),
+batch summary. Every output is checked against genes.parquet."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from test_rank import _PHENOTYPE, _VARIANTS, write_rank_case
+from variantprio.cli import main
+from variantprio.rank import rank_proband
+from variantprio.report import write_batch_summary, write_report
+from variantprio.report.tables import SHEETS
+from variantprio.tables import read_table
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+
+
+def make_results(directory: Path, proband_dir: str = "P1", **case) -> Path:
+    """results/<sample>/ with genes.parquet + variants.parquet from the rank stage, and the report."""
+    sample_dir = directory / proband_dir
+    paths = write_rank_case(directory / f"inputs-{proband_dir}", **case)
+    rank_proband(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1",
+                 sample_dir / "genes.parquet", sample_dir / "variants.parquet")
+    write_report(sample_dir / "genes.parquet", sample_dir / "variants.parquet", "P1", sample_dir, top=50,
+                 hpo_terms=["HP:0002069", "HP:0001250"])
+    return sample_dir
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> Path:
+    return make_results(tmp_path_factory.mktemp("results"))
+
+
+@pytest.fixture(scope="module")
+def genes(results) -> pd.DataFrame:
+    return read_table(results / "genes.parquet", "genes")[0].to_pandas()
+
+
+def test_tsv_agrees_with_genes_parquet(results, genes):
+    tsv = pd.read_csv(results / "candidates.tsv", sep="\t", comment="#")
+    assert tsv["gene_symbol"].tolist() == genes["gene_symbol"].tolist()
+    assert tsv["rank"].tolist() == genes["rank"].tolist()
+    assert tsv["combined_score"].to_numpy() == pytest.approx(genes["combined_score"].to_numpy(), rel=1e-3)
+    top = tsv.iloc[0]
+    assert top["gene_symbol"] == "SCN1A" and top["hgvs_p"] == "p.Ile100fs"
+    assert "P1:0/1" in top["genotypes"] and "FATHER:0/0" in top["genotypes"]
+    assert "PVS1" in top["acmg_tags"]
+    cftr = tsv.set_index("gene_symbol").loc["CFTR"]
+    assert cftr["hgvs_p"] == "p.Gly551Asp + p.Arg553Ter"  # both halves of the pair
+
+
+def test_xlsx_has_mode_sheets_frozen_header_and_filters(results, genes):
+    wb = openpyxl.load_workbook(results / "candidates.xlsx")
+    assert tuple(wb.sheetnames) == SHEETS
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
+        assert ws.cell(1, 2).value == "gene_symbol"
+    everything = wb["All candidates"]
+    assert [everything.cell(r, 2).value for r in range(2, everything.max_row + 1)] == genes["gene_symbol"].tolist()
+    assert [wb["AR"].cell(r, 2).value for r in range(2, wb["AR"].max_row + 1)] == ["CFTR"]
+    assert [wb["AD"].cell(r, 2).value for r in range(2, wb["AD"].max_row + 1)] == ["SCN1A"]
+    assert wb["MT"].max_row == 1  # header only: no gene fits mitochondrial inheritance
+    assert everything.cell(2, 3).value == pytest.approx(genes["combined_score"].iloc[0])
+
+
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools not installed")
+def test_vcf_passes_bcftools_and_agrees_with_genes(results, genes):
+    vcf = results / "candidates.vcf.gz"
+    assert (results / "candidates.vcf.gz.tbi").exists()
+    view = subprocess.run(["bcftools", "view", str(vcf)], capture_output=True, text=True)
+    assert view.returncode == 0, view.stderr
+    assert "##contig=<ID=chr2,length=242193529>" in view.stdout
+    query = subprocess.run(["bcftools", "query", "-f", "%CHROM\t%POS\t%VP_GENE\t%VP_RANK\t%VP_COMBINED\t[%GT,]\n",
+                            str(vcf)], capture_output=True, text=True, check=True)
+    rows = [line.split("\t") for line in query.stdout.splitlines()]
+    by_gene = genes.set_index("gene_symbol")
+    assert len(rows) == 6  # the carried, genic candidates of the five genes
+    for chrom, pos, gene, rank, combined, gts in rows:
+        assert float(rank) == by_gene.loc[gene, "rank"]
+        assert float(combined) == pytest.approx(by_gene.loc[gene, "combined_score"], rel=1e-3)
+    scn1a = next(r for r in rows if r[2] == "SCN1A")
+    assert scn1a[5] == "0/1,0/0,0/0,"
+    dmd = next(r for r in rows if r[2] == "DMD")
+    assert dmd[5].startswith("1,")  # hemizygous proband: haploid GT
+    region = subprocess.run(["bcftools", "view", "-H", "-r", "chr7", str(vcf)], capture_output=True, text=True,
+                            check=True)  # uses the index
+    assert len(region.stdout.splitlines()) == 2
+    flagged = subprocess.run(["bcftools", "view", "-H", "-i", "INFO/VP_BEST=1", str(vcf)], capture_output=True,
+                             text=True, check=True)
+    assert len(flagged.stdout.splitlines()) == 6
+
+
+def test_html_is_self_contained_and_lists_genes_in_rank_order(results, genes):
+    html = (results / "report.html").read_text()
+    assert "http://" not in html and "https://" not in html and "<link rel=\"stylesheet\"" not in html
+    positions = [html.index(f"<strong>{g}</strong></a>") for g in genes["gene_symbol"]]
+    assert positions == sorted(positions)
+    assert "HP:0001250" in html and "Dravet syndrome" in html and "<svg" in html
+    assert "FATHER" in html and "hand-set" in html  # family genotypes, data versions incl. the model
+
+
+def test_html_escapes_untrusted_text(tmp_path):
+    pheno = [(g, s, d, "<script>alert(1)</script>" if g == "SCN1A" else n, m, t) for g, s, d, n, m, t in _PHENOTYPE]
+    sample_dir = make_results(tmp_path, phenotype=pheno)
+    html = (sample_dir / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)" in html
+
+
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools not installed")
+def test_no_candidates_still_gives_valid_outputs(tmp_path):
+    not_carried = [dict(v, zyg=[0, 1, 1]) for v in _VARIANTS]
+    sample_dir = make_results(tmp_path, variants=not_carried)
+    assert read_table(sample_dir / "genes.parquet", "genes")[0].num_rows == 0
+    view = subprocess.run(["bcftools", "view", "-H", str(sample_dir / "candidates.vcf.gz")],
+                          capture_output=True, text=True)
+    assert view.returncode == 0 and view.stdout == ""
+    assert "no candidate variants" in (sample_dir / "report.html").read_text()
+    assert openpyxl.load_workbook(sample_dir / "candidates.xlsx")["All candidates"].max_row == 1
+
+
+def test_batch_summary_one_row_per_sample_with_links(tmp_path):
+    make_results(tmp_path / "results", "P1")
+    make_results(tmp_path / "results", "P2", phenotype=[p for p in _PHENOTYPE if p[0] != "SCN1A"])
+    html, tsv = write_batch_summary(tmp_path / "results", tmp_path / "results" / "summary.html")
+    table = pd.read_csv(tsv, sep="\t")
+    assert len(table) == 2 and table["report"].tolist() == ["P1/report.html", "P2/report.html"]
+    assert table["top_gene"].tolist() == ["SCN1A", "CFTR"]
+    text = html.read_text()
+    assert 'href="P1/report.html"' in text and 'href="P2/report.html"' in text
+
+
+# --- CLI ------------------------------------------------------------------------------------
+
+def test_cli_report_and_batch(results, tmp_path):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["report", "--genes", str(results / "genes.parquet"), "--variants",
+                                       str(results / "variants.parquet"), "--proband", "P1", "--out-dir",
+                                       str(out), "--top", "2", "--title", "Case 7"])
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {"report.html", "candidates.tsv", "candidates.xlsx",
+                                                "candidates.vcf.gz", "candidates.vcf.gz.tbi"}
+    assert len(pd.read_csv(out / "candidates.tsv", sep="\t", comment="#")) == 2
+    assert "<title>Case 7</title>" in (out / "report.html").read_text()
+    batch = CliRunner().invoke(main, ["report-batch", "--results", str(results.parent), "--out",
+                                      str(tmp_path / "summary.html")])
+    assert batch.exit_code == 0, batch.output
+    assert (tmp_path / "summary.tsv").exists()
+
+
+@pytest.mark.parametrize("problem", ["wrong proband", "missing genes", "variants as genes", "empty batch"])
+def test_cli_report_bad_input_is_one_line_exit_2(results, tmp_path, problem):
+    args = ["report", "--genes", str(results / "genes.parquet"), "--variants", str(results / "variants.parquet"),
+            "--proband", "P1", "--out-dir", str(tmp_path / "out")]
+    if problem == "wrong proband":
+        args[args.index("--proband") + 1] = "P9"
+    elif problem == "missing genes":
+        args[2] = str(tmp_path / "nope.parquet")
+    elif problem == "variants as genes":
+        args[2] = str(results / "variants.parquet")
+    else:
+        (tmp_path / "empty").mkdir()
+        args = ["report-batch", "--results", str(tmp_path / "empty"), "--out", str(tmp_path / "s.html")]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, result.output
+    assert "error:" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+# --- the report in a real browser -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+        pytest.skip("Debian chromium/chromedriver not installed (/usr/bin/chromium, /usr/bin/chromedriver); "
+                    "the CI script installs them")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tempfile.mkdtemp(prefix="variantprio-chromium-")
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
+                "--window-size=1400,1800"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def _visible_genes(driver) -> list[str]:
+    rows = driver.find_elements("css selector", "#gene-table tbody tr")
+    return [r.find_elements("css selector", "td")[1].text for r in rows if r.is_displayed()]
+
+
+def test_report_in_headless_chromium(browser, results, genes, tmp_path):
+    from selenium.webdriver.support.ui import Select
+
+    browser.get((results / "report.html").as_uri())
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []
+    assert browser.title == "variantprio report: P1"
+    assert _visible_genes(browser) == genes["gene_symbol"].tolist()
+    shot = tmp_path / "report.png"
+    assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 20_000
+
+    header = browser.find_elements("css selector", "#gene-table thead th")
+    header[1].click()  # Gene: ascending
+    assert _visible_genes(browser) == sorted(genes["gene_symbol"])
+    header[1].click()  # descending
+    assert _visible_genes(browser) == sorted(genes["gene_symbol"], reverse=True)
+    header[4].click()  # Combined: ascending
+    assert _visible_genes(browser) == genes["gene_symbol"].tolist()[::-1]
+
+    browser.find_element("id", "gene-filter").send_keys("cystic")
+    assert _visible_genes(browser) == ["CFTR"]
+    assert browser.find_element("css selector", '[data-count="gene-table"]').text == "Showing 1 of 5"
+    browser.find_element("id", "gene-filter").clear()
+    browser.execute_script("document.getElementById('gene-filter').dispatchEvent(new Event('input'))")
+    Select(browser.find_element("id", "mode-filter")).select_by_value("AD")
+    assert _visible_genes(browser) == ["SCN1A"]
+    Select(browser.find_element("id", "mode-filter")).select_by_value("")
+    browser.find_element("id", "seg-filter").click()
+    assert set(_visible_genes(browser)) == set(genes.loc[genes["segregates"], "gene_symbol"])
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_batch_summary_in_headless_chromium(browser, results, tmp_path):
+    html, _ = write_batch_summary(results.parent, results.parent / "summary.html")
+    browser.get(html.as_uri())
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+    link = browser.find_element("link text", "report")
+    link.click()
+    assert browser.title == "variantprio report: P1"
