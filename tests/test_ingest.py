@@ -267,6 +267,10 @@ def test_build_checks_and_inference(tmp_path, caplog):
     bare.write_text("##fileformat=VCFv4.2\n##reference=file:///refs/hg19.fasta\n"
                     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tG\t.\t.\t.\n")
     assert vcf_build(bare) == "GRCh37" and vcf_sample_names(bare) == []
+    lifted = tmp_path / "lifted.vcf"
+    lifted.write_text("##fileformat=VCFv4.2\n##reference=GRCh38 (lifted from GRCh37 by chain)\n##contig=<ID=chr1>\n"
+                      "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    assert vcf_build(lifted) == "GRCh38"
     with pytest.raises(InputError, match="the header names GRCh37"):
         ingest_vcf(bare, tmp_path / "o.parquet", opts(build="GRCh38"))
     bare.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tG\t.\t.\t.\n")

@@ -147,7 +147,7 @@ def _parse_header_text(path: str, raw: str, samples: list[str]) -> VcfHeader:
         elif line.startswith("##FORMAT=<"):
             attrs = _attributes(line[len("##FORMAT=<"):-1])
             format_types[attrs.get("ID", "")] = attrs.get("Type", "String")
-    return VcfHeader(path=path, samples=samples, contig_lengths=lengths, reference_text=" ".join(reference),
+    return VcfHeader(path=path, samples=samples, contig_lengths=lengths, reference_text=" | ".join(reference),
                      info_ids=frozenset(info_ids), format_types=format_types, info_formats=info_formats,
                      header_lines=len(lines))
 
@@ -171,9 +171,13 @@ def annotation_layout(description: str) -> str:
 
 
 def build_from_text(text: str) -> str | None:
-    """GRCh37/GRCh38 when ##reference/##assembly text names one build unambiguously."""
-    found = {normalise_build(m if m.lower() != "hs37d5" else "b37")
-             for m in _BUILD_WORDS.findall(text)}
+    """GRCh37/GRCh38 when the ##reference/##assembly lines name one build unambiguously; each
+    line counts by its first build word ('GRCh38 (lifted from GRCh37)' is GRCh38)."""
+    found = set()
+    for item in text.split(" | "):
+        words = _BUILD_WORDS.findall(item)
+        if words:
+            found.add(normalise_build(words[0] if words[0].lower() != "hs37d5" else "b37"))
     return found.pop() if len(found) == 1 else None
 
 
