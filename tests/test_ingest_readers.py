@@ -88,3 +88,13 @@ def test_gatk_like_synthetic_file_matches(tmp_path):
     vcf = write_synthetic_vcf(tmp_path / "syn.vcf.gz", 3000, 3, seed=5)
     a, r = _ingest(tmp_path, vcf, "arrow", batch_size=700), _ingest(tmp_path, vcf, "cyvcf2", batch_size=900)
     assert a.num_rows > 2900 and a.equals(r)
+
+
+def test_real_exome_reads_the_same_in_both_readers(tmp_path):
+    """A real GATK exome (Float GQ, no contig lengths): skip when the shared bench data is absent."""
+    from pathlib import Path
+    vcf = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench" / "background" / "pfeiffer-exome.grch38.vcf.gz"
+    if not vcf.exists():
+        pytest.skip("shared bench data not available")
+    arrow = _ingest(tmp_path, vcf, "arrow", build="GRCh38")
+    assert arrow.num_rows > 30_000 and arrow.equals(_ingest(tmp_path, vcf, "cyvcf2", build="GRCh38"))
