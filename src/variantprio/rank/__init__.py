@@ -19,7 +19,8 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..schemas import GENES, RANKED_VARIANTS, ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT
 from ..tables import Provenance, read_table, write_table
-from .combine import rank_genes, variant_key
+from .acmg import acmg_tags
+from .combine import allowed_mode_columns, fitting_modes, rank_genes, variant_key
 from .model import RankModel, load_model
 from .variant_score import COMPONENTS, score_variants
 
@@ -87,8 +88,12 @@ def proband_carriers(variants: pa.Table, samples: list[str], proband: str, path:
 
 
 def _candidate_frame(variants_path, annotations_path, segregation_path, phenotype_path, proband
-                     ) -> tuple[pd.DataFrame, Provenance]:
-    """Annotation x segregation x phenotype rows of the proband's carried variants."""
+                     ) -> tuple[pd.DataFrame, pa.Table, pd.DataFrame, Provenance]:
+    """Annotation x segregation x phenotype rows of the proband's carried variants.
+
+    Returns the candidate frame (scalar columns; `_vrow` points into the variants table), the
+    carried variants (Arrow, for genotypes), the phenotype table and the merged provenance.
+    """
     seg, seg_prov = read_table(segregation_path, "segregation", columns=_SEG_COLUMNS)
     pheno, pheno_prov = read_table(phenotype_path, "gene_phenotype")
     idx = pc.unique(seg.column("variant_idx"))
@@ -97,14 +102,12 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
     ann = _filter_idx(annotations_path, "annotations", None, idx)
     _, ann_prov = read_table(annotations_path, "annotations", columns=[])
     samples = var_prov.samples
-    carried = proband_carriers(variants, samples, proband, variants_path)
-    variants = variants.filter(pa.array(carried))
+    variants = variants.filter(pa.array(proband_carriers(variants, samples, proband, variants_path)))
     log.info("%d variants in the segregation table, %d carried by %s", len(idx), variants.num_rows, proband)
-    var_df = pd.DataFrame({
-        "variant_idx": variants.column("variant_idx").to_numpy(),
-        "filter": variants.column("filter").to_pandas(), "qual": variants.column("qual").to_pandas(),
-        "genotypes": genotype_column(variants, samples).to_pylist() if variants.num_rows else [],
-    })
+    var_df = pd.DataFrame({"variant_idx": variants.column("variant_idx").to_numpy(),
+                           "filter": variants.column("filter").to_pandas(),
+                           "qual": variants.column("qual").to_pandas(),
+                           "_vrow": np.arange(variants.num_rows)})
     ann_df = ann.to_pandas()
     no_gene = ann_df["gene_symbol"].isna()
     if no_gene.any():
@@ -119,11 +122,24 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
     rest = rest[~rest.set_index(["variant_idx", "gene_symbol"]).index.isin(
         by_gene.set_index(["variant_idx", "gene_symbol"]).index)]
     cand = pd.concat([by_gene, rest], ignore_index=True).merge(var_df, on="variant_idx")
-    pheno_df = pheno.to_pandas().drop_duplicates("gene_symbol")
-    cand = cand.merge(pheno_df[["gene_symbol", "phenotype_score", "disease_id", "disease_name",
-                                "disease_modes", "matched_terms"]], on="gene_symbol", how="left")
+    pheno_df = pheno.to_pandas().drop_duplicates("gene_symbol").reset_index(drop=True)
+    pheno_df = pd.concat([pheno_df, allowed_mode_columns(pheno_df["disease_modes"])], axis=1)
+    scalar = ["gene_symbol", "phenotype_score", "disease_id", "disease_name"] + \
+        [c for c in pheno_df.columns if c.startswith("allowed_")]
+    cand = cand.merge(pheno_df[scalar], on="gene_symbol", how="left")
     prov = Provenance(samples=samples).merged(var_prov, ann_prov, seg_prov, pheno_prov)
-    return cand, prov
+    return cand, variants, pheno_df, prov
+
+
+def _ranked_table(ranked: pd.DataFrame, variants: pa.Table, samples: list[str]) -> pa.Table:
+    """RANKED_VARIANTS table: scalar columns from the frame, list columns built in Arrow."""
+    lists = {"fitting_modes": fitting_modes(ranked), "acmg_tags": acmg_tags(ranked),
+             "genotypes": genotype_column(variants, samples).take(pa.array(ranked["_vrow"].to_numpy(np.int64)))}
+    scalar_fields = [f for f in RANKED_VARIANTS if f.name not in lists]
+    table = pa.Table.from_pandas(ranked[[f.name for f in scalar_fields]], schema=pa.schema(scalar_fields),
+                                 preserve_index=False)
+    return pa.Table.from_arrays([table.column(f.name) if f.name not in lists else lists[f.name].cast(f.type)
+                                 for f in RANKED_VARIANTS], schema=RANKED_VARIANTS)
 
 
 def rank_proband(variants_path: Path | str, annotations_path: Path | str, segregation_path: Path | str,
@@ -131,33 +147,23 @@ def rank_proband(variants_path: Path | str, annotations_path: Path | str, segreg
                  model_path: Path | str | None = None) -> RankSummary:
     """Score the proband's candidate variants, rank genes, write genes + ranked variants atomically."""
     model = load_model(model_path)
-    cand, prov = _candidate_frame(variants_path, annotations_path, segregation_path, phenotype_path, proband)
-    cand = score_variants(cand)
+    cand, variants, pheno_df, prov = _candidate_frame(variants_path, annotations_path, segregation_path,
+                                                      phenotype_path, proband)
     if len(cand):
-        genes, ranked = rank_genes(cand, model)
+        genes, ranked = rank_genes(score_variants(cand), model)
+        genes["matched_terms"] = genes["gene_symbol"].map(pheno_df.set_index("gene_symbol")["matched_terms"])
+        ranked_tbl = _ranked_table(ranked, variants, prov.samples)
     else:
         log.warning("no candidate variants for %s: writing empty tables", proband)
-        genes, ranked = pd.DataFrame(columns=GENES.names), pd.DataFrame(columns=RANKED_VARIANTS.names)
+        genes = pd.DataFrame(columns=GENES.names)
+        ranked_tbl = RANKED_VARIANTS.empty_table()
     prov.sources["rank_model"] = f"{model.name} v{model.version}: {model.data_version}"
     prov.extra = {"proband": proband, "stage": "rank", "model": model.label, "genes": len(genes),
-                  "variant_rows": len(ranked)}
+                  "variant_rows": ranked_tbl.num_rows}
     genes_tbl = pa.Table.from_pandas(genes[GENES.names], schema=GENES, preserve_index=False)
-    ranked = ranked.assign(fitting_modes=_fitting_modes(ranked)) if len(ranked) else ranked
-    ranked_tbl = pa.Table.from_pandas(ranked[RANKED_VARIANTS.names], schema=RANKED_VARIANTS,
-                                      preserve_index=False)
     write_table(genes_tbl, out_genes, "genes", prov)
     write_table(ranked_tbl, out_variants, "ranked_variants", prov)
     top = genes["gene_symbol"].iloc[0] if len(genes) else None
     log.info("wrote %d genes to %s and %d variant rows to %s (top: %s)", len(genes), out_genes,
-             len(ranked), out_variants, top)
-    return RankSummary(len(genes), len(ranked), top, Path(out_genes), Path(out_variants))
-
-
-def _fitting_modes(ranked: pd.DataFrame) -> list[list[str]]:
-    """Modes each row fits, as a list (built per mode, joined per row)."""
-    from .combine import MODE_ORDER, fitting_mode_flags
-
-    flags = fitting_mode_flags(ranked)
-    names = np.array(MODE_ORDER, dtype=object)
-    matrix = flags[list(MODE_ORDER)].to_numpy(bool)
-    return [names[row].tolist() for row in matrix]
+             ranked_tbl.num_rows, out_variants, top)
+    return RankSummary(len(genes), ranked_tbl.num_rows, top, Path(out_genes), Path(out_variants))

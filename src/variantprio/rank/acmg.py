@@ -53,11 +53,16 @@ def tag_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
     }
 
 
-def acmg_tags(df: pd.DataFrame) -> pa.ListArray:
-    """One list of tag strings per row, built column-wise (no per-row Python)."""
-    masks = tag_masks(df)
+def mask_lists(masks: dict[str, np.ndarray]) -> pa.ListArray:
+    """Per row, the names whose mask is True (in dict order), built column-wise (no per-row Python)."""
     names = np.array(list(masks), dtype=object)
-    matrix = np.column_stack([masks[n] for n in masks]) if len(df) else np.zeros((0, len(names)), bool)
-    rows, cols = np.nonzero(matrix)  # row-major order keeps each row's tags together
+    n_rows = len(next(iter(masks.values()))) if masks else 0
+    matrix = np.column_stack([masks[n] for n in masks]) if n_rows else np.zeros((0, len(names)), bool)
+    _, cols = np.nonzero(matrix)  # row-major order keeps each row's names together
     offsets = np.concatenate([[0], np.cumsum(matrix.sum(axis=1))]).astype(np.int32)
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(names[cols].tolist(), pa.string()))
+
+
+def acmg_tags(df: pd.DataFrame) -> pa.ListArray:
+    """One list of tag strings per row."""
+    return mask_lists(tag_masks(df))

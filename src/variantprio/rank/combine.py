@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..schemas import MODES
-from .acmg import acmg_tags
+from .acmg import acmg_tags, mask_lists
 from .model import RankModel
 
 log = logging.getLogger(__name__)
@@ -27,11 +27,26 @@ def fitting_mode_flags(cand: pd.DataFrame) -> pd.DataFrame:
     }, index=cand.index)
 
 
-def allowed_mode_flags(disease_modes: pd.Series) -> pd.DataFrame:
-    """Per row and mode: allowed by the disease's modes; every mode when they are unknown."""
-    modes = disease_modes.apply(lambda m: frozenset(m) if isinstance(m, (list, tuple, np.ndarray)) else frozenset())
-    unique = {m: {mode: (not m) or mode in m for mode in MODE_ORDER} for m in set(modes)}
-    return pd.DataFrame([unique[m] for m in modes], index=disease_modes.index, columns=list(MODE_ORDER))
+def allowed_mode_columns(disease_modes: pd.Series) -> pd.DataFrame:
+    """Per gene row of the phenotype table: allowed_<mode> flags; every mode when modes are unknown."""
+    exploded = disease_modes.map(lambda m: list(m) if isinstance(m, (list, tuple, np.ndarray)) else []).explode()
+    present = pd.crosstab(exploded.index, exploded).reindex(index=disease_modes.index, columns=list(MODE_ORDER),
+                                                            fill_value=0) > 0
+    unknown = ~present.any(axis=1)
+    return pd.DataFrame({f"allowed_{m}": present[m] | unknown for m in MODE_ORDER}, index=disease_modes.index)
+
+
+def allowed_mode_flags(cand: pd.DataFrame) -> pd.DataFrame:
+    """Per candidate row and mode: allowed by the gene's disease (genes without one: any mode)."""
+    cols = {m: cand[f"allowed_{m}"].fillna(True).astype(bool) if f"allowed_{m}" in cand
+            else pd.Series(True, index=cand.index) for m in MODE_ORDER}
+    return pd.DataFrame(cols, index=cand.index)
+
+
+def fitting_modes(cand: pd.DataFrame):
+    """list<string> per row: the modes the variant fits in the family."""
+    flags = fitting_mode_flags(cand)
+    return mask_lists({m: flags[m].to_numpy(bool) for m in MODE_ORDER})
 
 
 def _single_units(cand: pd.DataFrame, ok: pd.DataFrame) -> pd.DataFrame:
@@ -67,7 +82,7 @@ def best_units(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.S
     """Each gene's best explanation (index gene_symbol; row, partner_row or -1, unit_score, mode,
     de_novo, segregates) and, per candidate row, whether it fits an allowed mode. Genes without
     a fitting variant fall back to their best-scoring variant with segregates=False."""
-    ok = fitting_mode_flags(cand) & allowed_mode_flags(cand["disease_modes"])
+    ok = fitting_mode_flags(cand) & allowed_mode_flags(cand)
     units = pd.concat([_single_units(cand, ok), _pair_units(cand, ok, model)], ignore_index=True)
     units["gene_symbol"] = cand["gene_symbol"].to_numpy(object)[units["row"].to_numpy(int)] \
         if len(units) else pd.Series(dtype=object)
@@ -95,7 +110,8 @@ def variant_key(df: pd.DataFrame) -> pd.Series:
 
 
 def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(genes frame in GENES order, candidate rows with gene_rank/is_best/fitting info)."""
+    """(genes frame in rank order, candidate rows sorted by gene rank with gene_rank/is_best/
+    fits_allowed_mode). The caller adds matched_terms and the list columns."""
     cand = cand.reset_index(drop=True)
     best, cand_ok = best_units(cand, model)
     cand["fits_allowed_mode"] = cand_ok.to_numpy(bool)
@@ -124,7 +140,6 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
         "n_variants": counts.reindex(best.index).to_numpy(np.int32),
         "disease_id": first["disease_id"].to_numpy(object),
         "disease_name": first["disease_name"].to_numpy(object),
-        "matched_terms": first["matched_terms"].to_numpy(object),
         "segregates": segregates,
         "de_novo": de_novo & segregates,
     })
@@ -137,11 +152,9 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
     cand["is_best"] = is_best
     cand["gene_rank"] = cand["gene_symbol"].map(genes.set_index("gene_symbol")["rank"])
     cand["variant"] = keys
-    tags = acmg_tags(cand).to_pylist()
-    cand["acmg_tags"] = tags
-    best_tags = pd.Series(tags, index=cand.index)
-    gene_tags = cand.loc[cand["is_best"], ["gene_symbol"]].assign(t=best_tags[cand["is_best"]]) \
-        .groupby("gene_symbol")["t"].agg(lambda lists: sorted({t for tl in lists for t in tl}))
+    best_rows = cand[cand["is_best"]]
+    best_tags = pd.Series(acmg_tags(best_rows).to_pylist(), index=best_rows.index)  # best rows only
+    gene_tags = best_tags.groupby(best_rows["gene_symbol"]).agg(lambda lists: sorted({t for tl in lists for t in tl}))
     genes["acmg_tags"] = genes["gene_symbol"].map(gene_tags)
     cand = cand.sort_values(["gene_rank", "is_best", "variant_score", "variant_idx"],
                             ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
