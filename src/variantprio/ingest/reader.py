@@ -182,7 +182,7 @@ class _Buffers:
             info={k: pa.array([_info_text(x) for x in vals], pa.string()) for k, vals in self.info.items()},
             gt=gt,
             phased=phased,
-            ad=self._per_sample("AD", n, n_samples, width=None),
+            ad=self._per_sample("AD", n, n_samples),
             dp=self._per_sample("DP", n, n_samples)[:, :, 0],
             gq=self._per_sample("GQ", n, n_samples)[:, :, 0],
             ps=self._per_sample("PS", n, n_samples, dtype=np.int64)[:, :, 0],
@@ -204,11 +204,11 @@ class _Buffers:
         phased &= (gt != -2).sum(axis=2) > 1
         return gt, phased
 
-    def _per_sample(self, key: str, n: int, n_samples: int, width: int | None = 1,
-                    dtype=np.int32) -> np.ndarray:
+    def _per_sample(self, key: str, n: int, n_samples: int, dtype=np.int32) -> np.ndarray:
+        """(records, samples, values) of one FORMAT field, -1 where missing or absent."""
         values = self.fmt.get(key)
         if values is None:
-            return np.full((n, n_samples, width or 1), -1, dtype)
+            return np.full((n, n_samples, 1), -1, dtype)
         arrays = [_clean_ints(a, dtype) if a is not None else np.full((n_samples, 1), -1, dtype)
                   for a in values]
         return _stack_padded(arrays, n_samples, -1, dtype)
