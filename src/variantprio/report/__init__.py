@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..tables import Provenance, read_table
@@ -75,8 +77,8 @@ def load_report_data(genes_path: Path | str, variants_path: Path | str, proband:
                          hint="pass the matching --proband or genes.parquet")
     genes = genes_tbl.to_pandas().sort_values(["rank", "gene_symbol"], kind="stable")
     top_genes = genes.head(top).reset_index(drop=True)
-    variants = variants_tbl.to_pandas()
-    variants = variants[variants["gene_symbol"].isin(top_genes["gene_symbol"])].reset_index(drop=True)
+    keep = pc.is_in(variants_tbl.column("gene_symbol"), pa.array(top_genes["gene_symbol"].tolist(), pa.string()))
+    variants = variants_tbl.filter(keep).to_pandas()  # only the top genes' rows leave Arrow
     terms = list(hpo_terms or [])
     if not terms:  # fall back to the patient terms the phenotype stage matched
         seen = [m["patient_term"] for ms in genes["matched_terms"] if ms is not None for m in ms]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date
 from pathlib import Path
@@ -81,32 +82,35 @@ def header_lines(data: ReportData, chroms: list[str]) -> list[str]:
     return lines
 
 
-def _record(rows: pd.DataFrame, genes: pd.DataFrame, samples: list[str]) -> str:
+def _record(rows: list[dict], genes: dict[str, dict], samples: list[str]) -> str:
     """One VCF line for one variant; `rows` are its variant x gene rows in gene-rank order."""
-    first = rows.iloc[0]
-    gene_rows = genes.loc[rows["gene_symbol"]]
-    info = [f"VP_GENE={','.join(_text(g) for g in rows['gene_symbol'])}"]
-    info.append("VP_COMBINED=" + ",".join(_number(v) for v in gene_rows["combined_score"]))
-    info.append("VP_PHENO=" + ",".join(_number(v) for v in gene_rows["phenotype_score"]))
+    first = rows[0]
+    gene_rows = [genes[r["gene_symbol"]] for r in rows]
+    info = [f"VP_GENE={','.join(_text(r['gene_symbol']) for r in rows)}",
+            "VP_COMBINED=" + ",".join(_number(g["combined_score"]) for g in gene_rows),
+            "VP_PHENO=" + ",".join(_number(g["phenotype_score"]) for g in gene_rows)]
     for key, col in _FLOAT_INFO.items():
-        info.append(f"{key}=" + ",".join(_number(v) for v in rows[col]))
-    info.append("VP_MODE=" + ",".join("|".join(m) if m is not None and len(m) else "." for m in rows["fitting_modes"]))
-    info.append("VP_CSQ=" + ",".join(_text(v) for v in rows["consequence"]))
-    info.append("VP_HGVSP=" + ",".join(_text(v) for v in rows["hgvs_p"]))
-    info.append("VP_ACMG=" + ",".join(
-        "|".join(t.split(":")[0] for t in tags) if tags is not None and len(tags) else "." for tags in rows["acmg_tags"]))
-    if rows["is_best"].any():
+        info.append(f"{key}=" + ",".join(_number(r[col]) for r in rows))
+    info.append("VP_MODE=" + ",".join("|".join(r["fitting_modes"]) if _has(r["fitting_modes"]) else "."
+                                      for r in rows))
+    info.append("VP_CSQ=" + ",".join(_text(r["consequence"]) for r in rows))
+    info.append("VP_HGVSP=" + ",".join(_text(r["hgvs_p"]) for r in rows))
+    info.append("VP_ACMG=" + ",".join("|".join(t.split(":")[0] for t in r["acmg_tags"]) if _has(r["acmg_tags"])
+                                      else "." for r in rows))
+    if any(r["is_best"] for r in rows):
         info.append("VP_BEST")
-    by_sample = {g["sample"]: g for g in (first["genotypes"] if first["genotypes"] is not None else [])}
+    by_sample = {g["sample"]: g for g in (first["genotypes"] if _has(first["genotypes"]) else [])}
     calls = []
     for sample in samples:
         g = by_sample.get(sample, {})
-        gt = (g.get("gt") or "./.")
-        calls.append(":".join([gt, _number_int(g.get("dp")), _number_int(g.get("gq"))]))
-    qual = _number(first["qual"])
+        calls.append(":".join([g.get("gt") or "./.", _number_int(g.get("dp")), _number_int(g.get("gq"))]))
     filt = first["filter"] if isinstance(first["filter"], str) and first["filter"] else "."
-    return "\t".join([first["chrom"], str(int(first["pos"])), ".", first["ref"], first["alt"], qual, filt,
-                      ";".join(info), "GT:DP:GQ"] + calls)
+    return "\t".join([first["chrom"], str(int(first["pos"])), ".", first["ref"], first["alt"],
+                      _number(first["qual"]), filt, ";".join(info), "GT:DP:GQ"] + calls)
+
+
+def _has(values) -> bool:
+    return values is not None and len(values) > 0
 
 
 def _number_int(value) -> str:
@@ -118,13 +122,14 @@ def write_vcf(data: ReportData, path: Path) -> tuple[Path, Path]:
     variants = data.variants
     chroms = sorted(set(variants["chrom"])) if len(variants) else []
     order = {c: i for i, c in enumerate(_contig_order(chroms, data.provenance.genome_build))}
-    genes = data.genes.set_index("gene_symbol")
+    genes = {g["gene_symbol"]: g for g in data.genes.to_dict("records")}
     lines = header_lines(data, chroms)
     if len(variants):
         ordered = variants.assign(_c=variants["chrom"].map(order)).sort_values(
             ["_c", "pos", "ref", "alt", "gene_rank"], kind="stable")
-        for _, rows in ordered.groupby("variant_idx", sort=False):  # variants of the top genes only
-            lines.append(_record(rows, genes, data.samples))
+        records = ordered.to_dict("records")  # the top genes' variants only
+        for _, rows in itertools.groupby(records, key=lambda r: r["variant_idx"]):
+            lines.append(_record(list(rows), genes, data.samples))
     index = Path(str(path) + ".tbi")
     text_path = Path(str(path) + ".txt.tmp")
     try:
