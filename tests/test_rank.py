@@ -277,3 +277,27 @@ def test_cli_rank_bad_input_is_one_line_exit_2(tmp_path, problem):
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "g.parquet").exists()
+
+
+def test_fit_model_recovers_direction_and_round_trips(tmp_path):
+    from variantprio.rank import fit_model, model_features, save_model
+
+    rng = np.random.default_rng(3)
+    n = 4000
+    pheno, variant = rng.random(n), rng.random(n)
+    de_novo, segregates = rng.random(n) < 0.1, rng.random(n) < 0.7
+    true_logit = -4 + 1.5 * np.log(pheno / (1 - pheno)) + 1.0 * np.log(variant / (1 - variant)) + 1.2 * de_novo \
+        - 3 * ~segregates
+    causal = rng.random(n) < 1 / (1 + np.exp(-true_logit))
+    model = fit_model(model_features(pheno, variant, de_novo, segregates), causal, "fitted", "dev-2026")
+    assert model.w_phenotype == pytest.approx(1.5, abs=0.3) and model.w_variant == pytest.approx(1.0, abs=0.3)
+    assert model.w_no_fit < -1.5 and model.w_de_novo > 0.5
+    loaded = load_model(save_model(model, tmp_path / "m.json"))
+    assert loaded == model
+
+
+def test_acmg_tags_for_common_benign_variant(tmp_path):
+    _, ranked = run_rank_case(tmp_path)
+    ttn = ranked[ranked["gene_symbol"] == "TTN"].iloc[0]
+    codes = {t.split(":")[0] for t in ttn["acmg_tags"]}
+    assert {"BS1", "BP4", "BP6"} <= codes and "PM2_Supporting" not in codes

@@ -244,3 +244,31 @@ def test_batch_summary_in_headless_chromium(browser, results, tmp_path):
     link = browser.find_element("link text", "report")
     link.click()
     assert browser.title == "variantprio report: P1"
+
+
+# --- HPO labels -----------------------------------------------------------------------------
+
+def test_hpo_labels_from_the_phenotype_ontology_object(monkeypatch):
+    """The label lookup adapts to the phenotype stage's loader (a names mapping here)."""
+    import sys
+    import types
+
+    from variantprio.report import hpo_labels
+
+    class Ontology:
+        names = {"HP:0001250": "Seizure"}
+
+    stub = types.ModuleType("variantprio.phenotype")
+    stub.load_ontology = lambda: Ontology()
+    monkeypatch.setitem(sys.modules, "variantprio.phenotype", stub)
+    assert hpo_labels(["HP:0001250", "HP:9999999"]) == {"HP:0001250": "Seizure"}
+
+
+def test_hpo_labels_with_the_real_phenotype_stage():
+    try:
+        import variantprio.phenotype  # noqa: F401
+    except ImportError:
+        pytest.skip("variantprio.phenotype not built yet: the report shows HPO IDs only")
+    from variantprio.report import hpo_labels
+
+    assert hpo_labels(["HP:0001250"]).get("HP:0001250") == "Seizure"

