@@ -134,7 +134,7 @@ def test_batch_summary_one_row_per_sample_with_links(tmp_path):
     html, tsv = write_batch_summary(tmp_path / "results", tmp_path / "results" / "summary.html")
     table = pd.read_csv(tsv, sep="\t")
     assert len(table) == 2 and table["report"].tolist() == ["P1/report.html", "P2/report.html"]
-    assert table["top_gene"].tolist() == ["SCN1A", "CFTR"]
+    assert table["sample"].tolist() == ["P1", "P2"] and table["top_gene"].tolist() == ["SCN1A", "CFTR"]
     text = html.read_text()
     assert 'href="P1/report.html"' in text and 'href="P2/report.html"' in text
 

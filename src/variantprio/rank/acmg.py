@@ -38,18 +38,18 @@ def tag_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
     phenotype = _col(df, "phenotype_score")
     trans = (df["comphet_phase"].fillna("").to_numpy(dtype=str) == "trans") if "comphet_phase" in df \
         else np.zeros(len(df), dtype=bool)
-    return {
+    return {  # strongest pathogenic evidence first, then supporting, then benign
         "PVS1: predicted loss of function": (cons >= LOF_SEVERITY) & ~(constraint < 0.3),
-        "PM2_Supporting: absent or ultra-rare in population data": np.isnan(popmax) | (popmax < 1e-4),
-        "BA1: allele frequency above 5%": popmax > 0.05,
-        "BS1: allele frequency above 1%": (popmax > 0.01) & (popmax <= 0.05),
-        "PP3: in-silico predictions damaging": (ins >= 0.75) | (splice >= 0.2),
-        "BP4: in-silico predictions benign": (ins <= 0.15) & ~(splice >= 0.1),
         "PS1/PM5: reported pathogenic in ClinVar": clin >= 0.85,
-        "BP6: reported benign in ClinVar": clin <= 0.15,
         "PS2: de novo": _flag(df, "de_novo"),
         "PM3: compound heterozygous in trans": _flag(df, "fits_ar_comphet") & trans,
+        "PM2_Supporting: absent or ultra-rare in population data": np.isnan(popmax) | (popmax < 1e-4),
+        "PP3: in-silico predictions damaging": (ins >= 0.75) | (splice >= 0.2),
         "PP4: phenotype highly specific for the gene's disease": phenotype >= 0.8,
+        "BA1: allele frequency above 5%": popmax > 0.05,
+        "BS1: allele frequency above 1%": (popmax > 0.01) & (popmax <= 0.05),
+        "BP4: in-silico predictions benign": (ins <= 0.15) & ~(splice >= 0.1),
+        "BP6: reported benign in ClinVar": clin <= 0.15,
     }
 
 
@@ -66,3 +66,6 @@ def mask_lists(masks: dict[str, np.ndarray]) -> pa.ListArray:
 def acmg_tags(df: pd.DataFrame) -> pa.ListArray:
     """One list of tag strings per row."""
     return mask_lists(tag_masks(df))
+
+
+TAG_ORDER: tuple[str, ...] = tuple(tag_masks(pd.DataFrame()))

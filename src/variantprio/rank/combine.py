@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..schemas import MODES
-from .acmg import acmg_tags, mask_lists
+from .acmg import TAG_ORDER, acmg_tags, mask_lists
 from .model import RankModel
 
 log = logging.getLogger(__name__)
@@ -157,7 +157,9 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
     cand["variant"] = keys
     best_rows = cand[cand["is_best"]]
     best_tags = pd.Series(acmg_tags(best_rows).to_pylist(), index=best_rows.index)  # best rows only
-    gene_tags = best_tags.groupby(best_rows["gene_symbol"]).agg(lambda lists: sorted({t for tl in lists for t in tl}))
+    order = {tag: i for i, tag in enumerate(TAG_ORDER)}  # strongest evidence first
+    gene_tags = best_tags.groupby(best_rows["gene_symbol"]).agg(
+        lambda lists: sorted({t for tl in lists for t in tl}, key=order.get))
     genes["acmg_tags"] = genes["gene_symbol"].map(gene_tags)
     cand = cand.sort_values(["gene_rank", "is_best", "variant_score", "variant_idx"],
                             ascending=[True, False, False, True], kind="stable").reset_index(drop=True)

@@ -20,11 +20,11 @@ SUMMARY_COLUMNS = ["sample", "top_gene", "combined_score", "phenotype_score", "v
 
 
 def sample_row(genes_path: Path, link_base: Path) -> dict:
-    """Summary of one sample's genes.parquet (sample = its directory name)."""
-    table, prov = read_table(genes_path, "genes")
+    """Summary of one sample's genes.parquet (sample = its directory name, as in results/<sample>/)."""
+    table, _ = read_table(genes_path, "genes")
     genes = table.to_pandas().sort_values(["rank", "gene_symbol"], kind="stable")
     report = genes_path.parent / "report.html"
-    row = {"sample": prov.extra.get("proband") or genes_path.parent.name, "candidate_genes": len(genes),
+    row = {"sample": genes_path.parent.name, "candidate_genes": len(genes),
            "report": os.path.relpath(report, link_base) if report.exists() else None}
     first = genes.iloc[0] if len(genes) else None
     for col in SUMMARY_COLUMNS[1:9]:
