@@ -177,7 +177,8 @@ def read_table(path: Path | str, schema_name: str, columns: list[str] | None = N
     except (pa.ArrowInvalid, OSError) as err:
         raise InputError(f"not a readable Parquet file ({err})", path=str(path),
                          hint="re-run the stage that produced it") from None
-    metadata = pf.schema_arrow.metadata or {}
+    # A TableWriter may replace the provenance on close: the footer's key-value metadata wins.
+    metadata = {**(pf.schema_arrow.metadata or {}), **(pf.metadata.metadata or {})}
     found = metadata.get((_PREFIX + "schema").encode(), b"").decode()
     if found != schema_name:
         raise InputError(f"expected a {schema_name!r} table, found {found or 'no variantprio schema'!r}",
