@@ -111,7 +111,20 @@ def _small_inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
     subprocess.run(["bcftools", "view", "-r", "chr17", "-Oz", "-o", str(background),
                     str(BENCH / "background" / "pfeiffer-exome.grch38.vcf.gz")], check=True)
     subprocess.run(["tabix", "-p", "vcf", str(background)], check=True)
-    return cases, background, BENCH / "reference"
+    return cases, background, _gene_model_subset(tmp_path / "reference", "chr17")
+
+
+def _gene_model_subset(out: Path, chrom: str) -> Path:
+    """The GENCODE reference tables restricted to one chromosome (same files, same formats)."""
+    import gzip
+
+    out.mkdir()
+    for source in (BENCH / "reference").iterdir():
+        with gzip.open(source, "rt") as src, gzip.open(out / source.name, "wt") as dst:
+            for line in src:
+                if line.startswith(("#", "chrom\t")) or line.startswith(chrom + "\t"):
+                    dst.write(line)
+    return out
 
 
 @pytest.mark.skipif(not BENCH.exists(), reason="needs /work/shared/bench")
