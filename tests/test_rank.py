@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from variantprio.cli import main
-from variantprio.rank import load_model, rank_genes, rank_proband, score_variants
+from variantprio.rank import load_model, rank_proband, score_variants
 from variantprio.schemas import ANNOTATIONS, GENE_PHENOTYPE, SEGREGATION, VARIANTS
 from variantprio.tables import Provenance, read_table, write_table
 
@@ -264,7 +264,7 @@ def test_cli_rank_writes_both_tables(tmp_path):
     assert (tmp_path / "g.parquet").exists() and (tmp_path / "v.parquet").exists()
 
 
-@pytest.mark.parametrize("problem", ["unknown proband", "wrong table", "bad model"])
+@pytest.mark.parametrize("problem", ["unknown proband", "wrong table", "bad model", "other VCF"])
 def test_cli_rank_bad_input_is_one_line_exit_2(tmp_path, problem):
     paths = write_rank_case(tmp_path / "in")
     args = _cli_args(paths, tmp_path, proband="NOBODY" if problem == "unknown proband" else "P1")
@@ -273,9 +273,13 @@ def test_cli_rank_bad_input_is_one_line_exit_2(tmp_path, problem):
     if problem == "bad model":
         (tmp_path / "m.json").write_text('{"name": "x"}')
         args += ["--model", str(tmp_path / "m.json")]
+    if problem == "other VCF":  # annotations of a different VCF: variant_idx points at other variants
+        shifted = [dict(v, pos=v["pos"] + 1) for v in _VARIANTS]
+        args[args.index("--annotations") + 1] = str(write_rank_case(tmp_path / "other", variants=shifted)["annotations"])
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
+    assert [line for line in result.output.splitlines() if "error" in line][0].startswith("variantprio: error: ")
     assert not (tmp_path / "g.parquet").exists()
 
 

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 _SEG_COLUMNS = ["variant_idx", "gene_symbol", "fits_ad", "de_novo", "fits_ar_hom", "fits_ar_comphet",
                 "comphet_partner_idx", "comphet_phase", "fits_xr", "fits_xd", "fits_mt"]
-_VARIANT_COLUMNS = ["variant_idx", "filter", "qual", "gt", "zygosity", "phased", "dp", "gq", "ad_ref", "ad_alt"]
+_VARIANT_COLUMNS = ["variant_idx", "chrom", "pos", "filter", "qual", "gt", "zygosity", "phased", "dp", "gq", "ad_ref", "ad_alt"]
 # VARIANTS.zygosity code -> genotype text; index = code + 1 (-1 missing .. 3 hemizygous).
 _GT_TEXT = np.array(["./.", "0/0", "0/1", "1/1", "1"], dtype=object)
 
@@ -47,11 +47,24 @@ class RankSummary:
     variants_path: Path
 
 
-def _filter_idx(path: Path | str, schema: str, columns: list[str] | None, idx: pa.Array) -> pa.Table:
+def _filter_idx(path: Path | str, schema: str, columns: list[str] | None, idx: pa.Array
+                ) -> tuple[pa.Table, Provenance]:
     """Rows of a stage table whose variant_idx is in `idx` (predicate pushed into the Parquet read)."""
-    read_table(path, schema, columns=[])  # contract check
-    table = pq.read_table(path, columns=columns, filters=pc.field("variant_idx").isin(idx))
-    return table
+    _, prov = read_table(path, schema, columns=[])  # contract check
+    return pq.read_table(path, columns=columns, filters=pc.field("variant_idx").isin(idx)), prov
+
+
+def check_same_vcf(variants: pd.DataFrame, ann: pd.DataFrame, variants_path, annotations_path) -> None:
+    """variant_idx is a row number: annotations of another VCF would silently mislabel variants."""
+    both = ann[["variant_idx", "chrom", "pos"]].merge(variants[["variant_idx", "chrom", "pos"]],
+                                                       on="variant_idx", suffixes=("", "_vcf"))
+    bad = both[(both["chrom"] != both["chrom_vcf"]) | (both["pos"] != both["pos_vcf"])]
+    if len(bad):
+        first = bad.iloc[0]
+        raise InputError(f"{len(bad)} annotation rows do not match the variant table (variant_idx "
+                         f"{first['variant_idx']}: {first['chrom']}:{first['pos']} vs "
+                         f"{first['chrom_vcf']}:{first['pos_vcf']})", path=str(annotations_path),
+                         hint=f"annotate the same variants.parquet ({variants_path}) again")
 
 
 def genotype_column(variants: pa.Table, samples: list[str]) -> pa.ListArray:
@@ -97,18 +110,19 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
     seg, seg_prov = read_table(segregation_path, "segregation", columns=_SEG_COLUMNS)
     pheno, pheno_prov = read_table(phenotype_path, "gene_phenotype")
     idx = pc.unique(seg.column("variant_idx"))
-    variants = _filter_idx(variants_path, "variants", _VARIANT_COLUMNS, idx)
-    _, var_prov = read_table(variants_path, "variants", columns=[])
-    ann = _filter_idx(annotations_path, "annotations", None, idx)
-    _, ann_prov = read_table(annotations_path, "annotations", columns=[])
+    variants, var_prov = _filter_idx(variants_path, "variants", _VARIANT_COLUMNS, idx)
+    ann, ann_prov = _filter_idx(annotations_path, "annotations", None, idx)
     samples = var_prov.samples
     variants = variants.filter(pa.array(proband_carriers(variants, samples, proband, variants_path)))
     log.info("%d variants in the segregation table, %d carried by %s", len(idx), variants.num_rows, proband)
     var_df = pd.DataFrame({"variant_idx": variants.column("variant_idx").to_numpy(),
+                           "chrom": variants.column("chrom").to_pandas(), "pos": variants.column("pos").to_numpy(),
                            "filter": variants.column("filter").to_pandas(),
                            "qual": variants.column("qual").to_pandas(),
                            "_vrow": np.arange(variants.num_rows)})
     ann_df = ann.to_pandas()
+    check_same_vcf(var_df, ann_df, variants_path, annotations_path)
+    var_df = var_df.drop(columns=["chrom", "pos"])
     no_gene = ann_df["gene_symbol"].isna()
     if no_gene.any():
         log.info("skipped %d intergenic annotation rows (no gene to rank)", int(no_gene.sum()))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..errors import InputError
 from ..tables import atomic_path, read_table
-from .html import _records, environment
+from .html import environment, template_records
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ def write_batch(results: Path, out: Path) -> tuple[Path, Path]:
     with atomic_path(tsv) as tmp:
         rows.to_csv(tmp, sep="\t", index=False, float_format="%.4g", na_rep="")
     html = environment().get_template("summary.html.j2").render(
-        rows=_records(rows), generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        rows=template_records(rows), generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         modes=sorted(rows["mode"].dropna().unique()), results=str(results))
     with atomic_path(out) as tmp:
         tmp.write_text(html, encoding="utf-8")

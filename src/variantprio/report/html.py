@@ -55,7 +55,7 @@ def _clean(value):
     return value
 
 
-def _records(frame: pd.DataFrame) -> list[dict]:
+def template_records(frame: pd.DataFrame) -> list[dict]:
     return [{k: _clean(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
@@ -70,9 +70,9 @@ def chart_bars(gene: dict, best: dict | None) -> list[dict]:
 
 def gene_panels(data: ReportData) -> list[dict]:
     """Per top gene: its row, variants (best first), matched terms and chart bars."""
-    variants_by_gene = {g: _records(rows) for g, rows in data.variants.groupby("gene_symbol", sort=False)}
+    variants_by_gene = {g: template_records(rows) for g, rows in data.variants.groupby("gene_symbol", sort=False)}
     panels = []
-    for gene in _records(data.genes):
+    for gene in template_records(data.genes):
         rows = variants_by_gene.get(gene["gene_symbol"], [])
         best = next((r for r in rows if r["is_best"]), rows[0] if rows else None)
         panels.append({"gene": gene, "variants": rows, "best": best, "bars": chart_bars(gene, best),

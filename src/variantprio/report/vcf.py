@@ -7,7 +7,6 @@ import math
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pysam
 
 from ..genome import CONTIG_LENGTHS
