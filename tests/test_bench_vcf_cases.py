@@ -38,6 +38,8 @@ def _write_dir(root: Path) -> Path:
                                           {"chrom": "chr2", "pos": 5, "ref": "A", "alt": "G"}]),
         "G/hemi.json": _packet("hemi", [{"chrom": "chrX", "pos": 5, "ref": "C", "alt": "CA",
                                          "state_id": "GENO:0000134"}], "UNKNOWN_SEX"),
+        "G/hemi_f.json": _packet("hemi_f", [{"chrom": "chrX", "pos": 5, "ref": "C", "alt": "T",
+                                             "state_id": "GENO:0000134"}], "FEMALE"),
         "G/sv.json": _packet("sv", [{}]),
         "G/half.json": _packet("half", [{"chrom": "chr2", "pos": 5, "ref": "A", "alt": "G"}, {}]),
     }
@@ -57,7 +59,8 @@ def test_cases_from_dir_and_zip(tmp_path, form):
             for file in root.rglob("*.json"):
                 archive.write(file, file.relative_to(root))
     cases = {c.case_id: c for c in read_cases(source)}
-    assert set(cases) == {"het", "comphet", "twice", "hemi", "sv", "half"}
+    assert set(cases) == {"het", "comphet", "twice", "hemi", "hemi_f", "sv", "half"}
+    assert cases["hemi_f"].sex == "FEMALE" and cases["hemi_f"].effective_sex == "MALE"
     het = cases["het"]
     assert het.variants[0].chrom == "chr11" and het.mode == "AD" and het.genotype == "het"
     assert het.observed == ("HP:0001250",) and het.excluded == ("HP:0001263",)
@@ -77,7 +80,7 @@ def test_sample_is_reproducible_and_only_spikeable(tmp_path):
     first = sample_cases(cases, 2, seed=7)
     assert first == sample_cases(cases, 2, seed=7)
     assert len(first) == 2 and all(c.spikeable for c in first)
-    assert len(sample_cases(cases, None, seed=7)) == 4
+    assert len(sample_cases(cases, None, seed=7)) == 5
 
 
 def test_bad_json_names_the_file(tmp_path):

@@ -174,6 +174,15 @@ def test_hemizygous_male_on_chrx(background, tmp_path, parents):
     assert any(r[0] == "chrY" for r in _records(spiked.vcf))
 
 
+def test_homozygous_xr_daughter_has_affected_hemizygous_father(background, tmp_path):
+    spiked = spike_case(_case("hom", sex="FEMALE", chrom="chrX"), background, tmp_path,
+                        SpikeOptions(with_parents=True))
+    row = _at(spiked.vcf, "chrX", 150_100)
+    assert [_gt(row, i) for i in range(3)] == ["1/1", "1/1", "0/1"]
+    father = spiked.ped.read_text().splitlines()[0].split("\t")
+    assert father[1] == "father" and father[5] == "2"
+
+
 def test_female_case_has_no_chry_calls(background, tmp_path):
     spiked = spike_case(_case("het", sex="FEMALE"), background, tmp_path)
     assert not any(r[0] == "chrY" for r in _records(spiked.vcf))

@@ -375,7 +375,9 @@ def _write_ped(path: Path, case: Case, sex: str, samples: tuple[str, ...]) -> Pa
     if len(samples) == 1:
         rows = [[family, PROBAND, "0", "0", code, "2"]]
     else:
-        rows = [[family, FATHER, "0", "0", "1", "1"], [family, MOTHER, "0", "0", "2", "1"],
+        # a homozygous X-linked recessive daughter has a hemizygous, hence affected, father
+        father_status = "2" if case.mode == "XR" and sex == "FEMALE" else "1"
+        rows = [[family, FATHER, "0", "0", "1", father_status], [family, MOTHER, "0", "0", "2", "1"],
                 [family, PROBAND, FATHER, MOTHER, code, "2"]]
     path.write_text("".join("\t".join(r) + "\n" for r in rows))
     return path
