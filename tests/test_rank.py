@@ -162,10 +162,11 @@ def test_clinvar_pathogenic_lifts_and_reviewed_benign_caps():
     assert benign < vus < path
 
 
-def test_population_homozygotes_lower_rarity():
-    scored = score_variants(_ann(consequence=["missense_variant"] * 2, gnomad_af=[1e-5, 1e-5],
-                                 gnomad_hom=[0, 3]))
-    assert scored["score_rarity"][1] < scored["score_rarity"][0]
+def test_population_homozygotes_and_hemizygotes_lower_rarity():
+    scored = score_variants(_ann(consequence=["missense_variant"] * 3, gnomad_af=[1e-5] * 3,
+                                 gnomad_hom=[0, 3, None], gnomad_hemi=[None, None, 2]))
+    assert scored["score_rarity"][0] == 1.0
+    assert scored["score_rarity"][1] < scored["score_rarity"][2] < scored["score_rarity"][0]
 
 
 def test_splice_prediction_raises_synonymous():

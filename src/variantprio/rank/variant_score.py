@@ -57,18 +57,22 @@ def consequence_severity(consequence: pd.Series, impact: pd.Series) -> np.ndarra
     return out.to_numpy(dtype=float)
 
 
-def rarity(af: pd.Series, popmax: pd.Series, hom: pd.Series) -> np.ndarray:
+def rarity(af: pd.Series, popmax: pd.Series, hom: pd.Series, hemi: pd.Series | None = None) -> np.ndarray:
     """1 when rare enough for a Mendelian disorder (AF <= 1e-4, the PM2 cut-off), 0 at AF >= 1%,
     log-linear between; null if no data.
 
     The highest of the global and popmax frequency counts. Healthy homozygotes in the population
-    argue against a severe early-onset disorder, so each halves the score (down to a floor).
+    argue against a severe early-onset disorder, so each halves the score (down to a floor);
+    hemizygous males on chrX count like homozygotes.
     """
     freq = np.fmax(af.to_numpy(dtype=float, na_value=np.nan), popmax.to_numpy(dtype=float, na_value=np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
         score = (np.log10(0.01) - np.log10(np.maximum(freq, 1e-12))) / (np.log10(0.01) - np.log10(1e-4))
     score = np.clip(score, 0.0, 1.0)
     homs = hom.to_numpy(dtype=float, na_value=np.nan)
+    if hemi is not None:
+        hemis = hemi.to_numpy(dtype=float, na_value=np.nan)
+        homs = np.where(np.isnan(homs), hemis, homs + np.nan_to_num(hemis))
     penalty = np.where(np.isnan(homs) | (homs <= 0), 1.0, np.maximum(0.5 ** homs, 0.1))
     score = score * penalty
     return np.where(np.isnan(freq), np.nan, score)
@@ -107,7 +111,8 @@ def score_components(ann: pd.DataFrame) -> pd.DataFrame:
     """The six evidence components (COMPONENTS) of each annotation row."""
     return pd.DataFrame({
         "score_consequence": consequence_severity(ann["consequence"], ann["impact"]),
-        "score_rarity": rarity(ann["gnomad_af"], ann["gnomad_popmax_af"], ann["gnomad_hom"]),
+        "score_rarity": rarity(ann["gnomad_af"], ann["gnomad_popmax_af"], ann["gnomad_hom"],
+                               ann["gnomad_hemi"]),
         "score_clinvar": clinvar_evidence(ann["clinvar_significance"]),
         "score_insilico": insilico(ann["cadd_phred"], ann["revel"], ann["alphamissense"]),
         "score_splice": np.clip(ann["spliceai_max"].to_numpy(dtype=float, na_value=np.nan), 0, 1),
