@@ -100,6 +100,16 @@ def test_vcf_passes_bcftools_and_agrees_with_genes(results, genes):
     assert len(flagged.stdout.splitlines()) == 6
 
 
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools not installed")
+def test_vcf_with_structural_variant_passes_bcftools(tmp_path):
+    sv = dict(_VARIANTS[0], pos=166_100_000, ref="G", alt="<DEL>", consequence="transcript_ablation", gene="SCN1A")
+    sample_dir = make_results(tmp_path, variants=_VARIANTS + [sv])
+    view = subprocess.run(["bcftools", "view", "-H", str(sample_dir / "candidates.vcf.gz")],
+                          capture_output=True, text=True)
+    assert view.returncode == 0, view.stderr
+    assert "\tG\t<DEL>\t" in view.stdout and "[W::" not in view.stderr
+
+
 def test_html_is_self_contained_and_lists_genes_in_rank_order(results, genes):
     html = (results / "report.html").read_text()
     assert "http://" not in html and "https://" not in html and "<link rel=\"stylesheet\"" not in html

@@ -57,7 +57,8 @@ def _contig_order(chroms: list[str], build: str | None) -> list[str]:
     return known + sorted(c for c in set(chroms) if c not in known)
 
 
-def header_lines(data: ReportData, chroms: list[str]) -> list[str]:
+def header_lines(data: ReportData, chroms: list[str], symbolic: list[str]) -> list[str]:
+    """Meta-information lines and the column header; `symbolic` ALT IDs (DEL, DUP, ...) get ##ALT."""
     build = data.provenance.genome_build
     lengths = CONTIG_LENGTHS.get(build or "", {})
     lines = ["##fileformat=VCFv4.3", f"##fileDate={date.today():%Y%m%d}",
@@ -71,6 +72,9 @@ def header_lines(data: ReportData, chroms: list[str]) -> list[str]:
             lines.append(f"##contig=<ID={chrom},length={lengths[chrom]}>")
         elif chrom in chroms:
             lines.append(f"##contig=<ID={chrom}>")
+    lines.append(f"##variantprio_proband={_text(data.proband)}")
+    for alt_id in symbolic:
+        lines.append(f'##ALT=<ID={alt_id},Description="Symbolic allele {alt_id} (structural variant)">')
     for key, number, type_, desc in _INFO_HEADER:
         lines.append(f'##INFO=<ID={key},Number={number},Type={type_},Description="{desc}">')
     lines += ['##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
@@ -122,7 +126,9 @@ def write_vcf(data: ReportData, path: Path) -> tuple[Path, Path]:
     chroms = sorted(set(variants["chrom"])) if len(variants) else []
     order = {c: i for i, c in enumerate(_contig_order(chroms, data.provenance.genome_build))}
     genes = {g["gene_symbol"]: g for g in data.genes.to_dict("records")}
-    lines = header_lines(data, chroms)
+    symbolic = sorted({a[1:-1] for a in variants["alt"] if a.startswith("<") and a.endswith(">")}) \
+        if len(variants) else []
+    lines = header_lines(data, chroms, symbolic)
     if len(variants):
         ordered = variants.assign(_c=variants["chrom"].map(order)).sort_values(
             ["_c", "pos", "ref", "alt", "gene_rank"], kind="stable")
