@@ -123,6 +123,40 @@ def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads:
 
 # --- inheritance (issue 7) ---
 
+
+@main.command("inheritance")
+@click.option("--variants", required=True, type=click.Path(dir_okay=False),
+              help="variants.parquet (schema `variants`) holding the genotypes of the proband's family.")
+@click.option("--annotations", required=True, type=click.Path(dir_okay=False),
+              help="annotations.parquet of the same variants (schema `annotations`): genes and frequencies.")
+@click.option("--proband", required=True, help="Proband sample ID as in the VCF header (and the PED).")
+@click.option("--ped", type=click.Path(dir_okay=False),
+              help="Pedigree (PED, 6 columns); only the proband's family is used. Without it: affected singleton.")
+@click.option("--max-af-ad", type=float, default=0.001, show_default=True,
+              help="Maximum population AF (popmax, else overall) for dominant, de novo and X-dominant fits.")
+@click.option("--max-af-ar-hom", type=float, default=0.001, show_default=True,
+              help="Maximum population AF for homozygous recessive and X-linked recessive fits.")
+@click.option("--max-af-comphet", type=float, default=0.02, show_default=True,
+              help="Maximum population AF of each variant of a compound-heterozygous pair.")
+@click.option("--max-af-mt", type=float, default=0.002, show_default=True,
+              help="Maximum population AF for mitochondrial fits.")
+@click.option("--min-parent-gq", type=int, default=20, show_default=True,
+              help="GQ both parents' hom-ref calls need for a de novo call.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output segregation.parquet (schema `segregation`): one row per carried variant x gene.")
+def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | None, max_af_ad: float,
+                    max_af_ar_hom: float, max_af_comphet: float, max_af_mt: float, min_parent_gq: int,
+                    out: str) -> None:
+    """Test every variant the proband carries against each mode of inheritance (AD, de novo, AR
+    homozygous and compound-het, XR, XD, MT) in the proband's family."""
+    from .inheritance import InheritanceOptions, segregate
+
+    options = InheritanceOptions(max_af_ad=max_af_ad, max_af_ar_hom=max_af_ar_hom,
+                                 max_af_comphet=max_af_comphet, max_af_mt=max_af_mt,
+                                 min_parent_gq=min_parent_gq)
+    segregate(variants, annotations, ped=ped, proband=proband, out=out, options=options)
+    click.echo(f"segregation of {proband} -> {out}")
+
 # --- phenotype (issue 6) ---
 
 # --- rank + report (issue 8) ---

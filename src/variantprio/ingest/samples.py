@@ -6,41 +6,19 @@ is reported in one error together with the closest IDs on the other side.
 
 from __future__ import annotations
 
-import difflib
 import logging
 from pathlib import Path
 
 from ..errors import InputError
+from ..inheritance.pedigree import close_matches, read_ped
 
 log = logging.getLogger(__name__)
 
 
-def close_matches(name: str, candidates: list[str]) -> list[str]:
-    """Likely intended IDs: same ID ignoring case, containing/contained, or difflib-similar."""
-    lowered = name.lower()
-    exact_case = [c for c in candidates if c.lower() == lowered]
-    nested = [c for c in candidates if c not in exact_case and (lowered in c.lower() or c.lower() in lowered)]
-    if exact_case or nested:
-        return (exact_case + nested)[:3]
-    return difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
-
-
 def ped_individuals(path: str | Path) -> list[tuple[str, str]]:
-    """(family, individual) of each PED line; full pedigree parsing belongs to `inheritance`."""
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("PED file not found", path=str(p), hint="check --ped")
-    members: list[tuple[str, str]] = []
-    for line_no, line in enumerate(p.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        columns = line.split()
-        if len(columns) < 6:
-            raise InputError(f"PED line has {len(columns)} columns, expected 6", path=str(p),
-                             where=f"line {line_no}",
-                             hint="family, individual, father, mother, sex, phenotype (whitespace-separated)")
-        members.append((columns[0], columns[1]))
-    return members
+    """(family, individual) of each PED line, parsed and checked by `inheritance.pedigree`."""
+    pedigree = read_ped(path)
+    return [(m.family_id, m.id) for family in pedigree.families.values() for m in family if m.line is not None]
 
 
 def choose_samples(vcf_samples: list[str], requested: list[str] | None,

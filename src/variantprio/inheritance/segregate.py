@@ -1,0 +1,205 @@
+"""The inheritance stage: which modes each of the proband's variants fits in the proband's family.
+
+Reads VARIANTS (genotypes of every VCF sample) and ANNOTATIONS (genes, frequencies) and writes
+SEGREGATION: one row per variant x gene the proband carries. Only the proband's family is used;
+other families of a multi-family VCF are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..errors import InputError
+from ..genome import in_par
+from ..schemas import SEGREGATION, ZYG_HET
+from ..tables import Provenance, read_table, write_table
+from .comphet import compound_het_pairs, pairing_facts
+from .genotypes import ALT_HAPLOTYPE, family_genotypes
+from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, mode_flags
+from .pedigree import Family, check_samples, missing_message, read_ped, singleton
+
+log = logging.getLogger(__name__)
+
+_VARIANT_COLUMNS = ["variant_idx", "chrom", "pos", "zygosity", "gq", "phased", "ps"]
+_ANNOTATION_COLUMNS = ["variant_idx", "chrom", "pos", "gene_symbol", "gnomad_af", "gnomad_popmax_af"]
+
+
+def proband_family(ped: str | Path | None, proband: str, vcf_samples: list[str], variants_path: str) -> Family:
+    """The proband's family from the PED (checked against the VCF), else the affected proband alone."""
+    if proband not in vcf_samples and ped is None:
+        raise InputError(missing_message(proband, "the VCF samples of this table", vcf_samples),
+                         path=variants_path, hint="pass --proband as in the VCF header")
+    if ped is None:
+        log.info("no PED: %s is analysed as an affected singleton", proband)
+        return singleton(proband)
+    pedigree = read_ped(ped)
+    check_samples(pedigree, vcf_samples, [proband], allow_ungenotyped=True)
+    family = pedigree.family_of(proband)
+    if family[proband].affected is not True:
+        log.warning("%s is not marked affected in %s; treated as affected (the proband)", proband, ped)
+    ungenotyped = [m.id for m in family if m.id not in vcf_samples]
+    log.info("family %s: %d members, %d genotyped%s", family.family_id, len(family),
+             len(family) - len(ungenotyped), f" (no VCF column: {', '.join(ungenotyped)})" if ungenotyped else "")
+    return family
+
+
+def position_regions(chrom: np.ndarray, pos: np.ndarray, build: str) -> Regions:
+    """Autosomal (incl. PARs), X-linked (non-PAR chrX) and mitochondrial masks; chrY and other
+    contigs fit no mode (Y-linked inheritance is not modelled)."""
+    par = in_par(chrom, pos, build)
+    on_x = chrom == "chrX"
+    mito = chrom == "chrM"
+    other = (chrom == "chrY") | ~np.char.startswith(chrom.astype(str), "chr")
+    return Regions(autosomal=~on_x & ~mito & ~other | par, x_linked=on_x & ~par, mitochondrial=mito)
+
+
+def _gene_rows(annotations_path: str) -> tuple[pd.DataFrame, Provenance]:
+    """Distinct (variant, gene) rows with a gene, and each row's frequency (popmax, else AF)."""
+    ann, prov = read_table(annotations_path, "annotations", columns=_ANNOTATION_COLUMNS)
+    ann = ann.filter(pc.is_valid(ann.column("gene_symbol")))
+    freq = pc.coalesce(ann.column("gnomad_popmax_af"), ann.column("gnomad_af"))
+    rows = pd.DataFrame({"variant_idx": ann.column("variant_idx").to_numpy(),
+                         "chrom": ann.column("chrom").to_numpy(zero_copy_only=False),
+                         "pos": ann.column("pos").to_numpy(),
+                         "gene_symbol": ann.column("gene_symbol").to_numpy(zero_copy_only=False),
+                         "freq": freq.to_numpy(zero_copy_only=False).astype(float)})
+    # Several rows per variant x gene (e.g. transcripts) share genotypes: keep the highest frequency.
+    rows = rows.sort_values("freq", ascending=False, na_position="last").drop_duplicates(
+        ["variant_idx", "gene_symbol"])
+    return rows.sort_values(["variant_idx", "gene_symbol"]).reset_index(drop=True), prov
+
+
+def _variant_rows(variant_idx: np.ndarray, wanted: np.ndarray, path: str, annotations_path: str) -> np.ndarray:
+    """Row in the variants table of each wanted variant_idx; InputError when one is absent."""
+    order = np.argsort(variant_idx, kind="stable")
+    at = np.searchsorted(variant_idx, wanted, sorter=order)
+    at = np.minimum(at, len(order) - 1) if len(order) else at
+    found = len(order) > 0 and np.all(variant_idx[order[at]] == wanted) if len(wanted) else True
+    if not found:
+        raise InputError("annotations name variants the variant table does not have", path=annotations_path,
+                         hint=f"annotate this variants.parquet ({path}) again")
+    return order[at] if len(wanted) else np.empty(0, dtype=np.intp)
+
+
+def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: str | Path | None = None,
+              proband: str, out: str | Path, options: InheritanceOptions | None = None) -> None:
+    """Write SEGREGATION for `proband`: mode fits of every carried variant x gene in its family."""
+    started = time.perf_counter()
+    options = options or InheritanceOptions()
+    variants_path, annotations_path = str(variants_path), str(annotations_path)
+    _check_options(options)
+    read_table(variants_path, "variants", columns=[])  # contract check before the heavy read
+    columns = _VARIANT_COLUMNS + ([ALT_HAPLOTYPE] if _has_column(variants_path, ALT_HAPLOTYPE) else [])
+    variants, var_prov = read_table(variants_path, "variants", columns=columns)
+    samples = var_prov.samples
+    family = proband_family(ped, proband, samples, variants_path)
+    geno = family_genotypes(variants, samples, family, variants_path)
+    roles = family_roles(family, geno, proband)
+
+    genes, ann_prov = _gene_rows(annotations_path)
+    idx = variants.column("variant_idx").to_numpy()
+    row_of = _variant_rows(idx, genes["variant_idx"].to_numpy(), variants_path, annotations_path)
+    chrom = variants.column("chrom").to_numpy(zero_copy_only=False)
+    pos = variants.column("pos").to_numpy()
+    _check_same_positions(genes, chrom[row_of], pos[row_of], annotations_path, variants_path)
+
+    carried = geno.zygosity[row_of, roles.proband] >= ZYG_HET
+    genes, row_of = genes[carried].reset_index(drop=True), row_of[carried]
+    build = var_prov.genome_build or "GRCh38"
+    if var_prov.genome_build is None:
+        log.warning("%s: no genome build in the metadata; PARs of GRCh38 assumed", variants_path)
+    # Mode tests run once per distinct variant; gene rows then index into the results.
+    uniq_rows, inverse = np.unique(row_of, return_inverse=True)
+    sub = _subset(geno, uniq_rows)
+    regions = position_regions(chrom[uniq_rows].astype(str), pos[uniq_rows], build)
+    flags = mode_flags(sub, family, roles, regions, options)
+    table = _segregation_table(genes, inverse, flags, sub, roles, options)
+
+    provenance = Provenance(samples=geno.ids, extra={
+        "proband": proband, "family_id": family.family_id, "options": vars(options),
+        "counts": _counts(table)}).merged(var_prov, ann_prov)
+    write_table(table, out, "segregation", provenance)
+    log.info("%s: %d variant x gene rows carried by %s (%s) in %.1f s -> %s", proband, table.num_rows, proband,
+             ", ".join(f"{k} {v}" for k, v in _counts(table).items()), time.perf_counter() - started, out)
+
+
+def _subset(geno, rows: np.ndarray):
+    from .genotypes import FamilyGenotypes
+
+    return FamilyGenotypes(geno.ids, geno.zygosity[rows], geno.gq[rows], geno.ps[rows],
+                           None if geno.alt_hap is None else geno.alt_hap[rows])
+
+
+def _segregation_table(genes: pd.DataFrame, inverse: np.ndarray, flags: ModeFlags, geno, roles,
+                       options: InheritanceOptions) -> pa.Table:
+    """SEGREGATION rows: per-variant flags expanded to gene rows, with per-mode frequency limits."""
+    freq = genes["freq"].to_numpy(float)
+
+    def rare(limit: float) -> np.ndarray:
+        return np.isnan(freq) | (freq <= limit)
+
+    at = lambda flag: flag[inverse]  # noqa: E731
+    comphet_ok = at(flags.comphet_candidate) & rare(options.max_af_comphet)
+    cand = genes.loc[comphet_ok, ["gene_symbol", "variant_idx", "freq"]].reset_index(drop=True)
+    cand = pd.concat([cand, pairing_facts(geno, roles, inverse[comphet_ok])], axis=1)
+    cand = cand[cand.groupby("gene_symbol")["variant_idx"].transform("size") > 1]
+    pairs = compound_het_pairs(cand)
+    merged = genes[["variant_idx", "gene_symbol"]].merge(pairs, on=["variant_idx", "gene_symbol"], how="left")
+    partner = merged["comphet_partner_idx"]
+    return pa.table({
+        "variant_idx": pa.array(genes["variant_idx"].to_numpy(np.int64)),
+        "gene_symbol": pa.array(genes["gene_symbol"].to_numpy(object), pa.string()),
+        "fits_ad": at(flags.fits_ad) & rare(options.max_af_ad),
+        "de_novo": at(flags.de_novo) & rare(options.max_af_ad),
+        "fits_ar_hom": at(flags.fits_ar_hom) & rare(options.max_af_ar_hom),
+        "fits_ar_comphet": partner.notna().to_numpy(),
+        "comphet_partner_idx": pa.array(partner.to_numpy(float), pa.float64(),
+                                        mask=partner.isna().to_numpy()).cast(pa.int64()),
+        "comphet_phase": pa.array(merged["comphet_phase"], pa.string(), from_pandas=True),
+        "fits_xr": at(flags.fits_xr) & rare(options.max_af_ar_hom),
+        "fits_xd": at(flags.fits_xd) & rare(options.max_af_ad),
+        "fits_mt": at(flags.fits_mt) & rare(options.max_af_mt),
+    }, schema=SEGREGATION)
+
+
+def _counts(table: pa.Table) -> dict[str, int]:
+    names = ["fits_ad", "de_novo", "fits_ar_hom", "fits_ar_comphet", "fits_xr", "fits_xd", "fits_mt"]
+    counts = {"rows": table.num_rows}
+    counts.update({n: int(pc.sum(table.column(n)).as_py() or 0) for n in names})
+    return counts
+
+
+def _has_column(path: str, name: str) -> bool:
+    import pyarrow.parquet as pq
+
+    return name in pq.read_schema(path).names
+
+
+def _check_options(options: InheritanceOptions) -> None:
+    for name in ("max_af_ad", "max_af_ar_hom", "max_af_comphet", "max_af_mt"):
+        value = getattr(options, name)
+        if not 0.0 <= value <= 1.0:
+            raise InputError(f"{name.replace('_', '-')} {value} is not a frequency in [0, 1]",
+                             where=f"--{name.replace('_', '-')}", hint="e.g. 0.001 for 0.1%")
+    if options.min_parent_gq < 0:
+        raise InputError(f"min-parent-gq {options.min_parent_gq} is negative", where="--min-parent-gq",
+                         hint="a genotype quality, e.g. 20")
+
+
+def _check_same_positions(genes: pd.DataFrame, chrom: np.ndarray, pos: np.ndarray, annotations_path: str,
+                          variants_path: str) -> None:
+    """variant_idx is a row number: annotations of another VCF would silently mislabel variants."""
+    bad = (genes["chrom"].to_numpy(object) != chrom) | (genes["pos"].to_numpy() != pos)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{int(bad.sum())} annotation rows do not match the variant table (variant_idx "
+                         f"{genes['variant_idx'].iat[first]}: {genes['chrom'].iat[first]}:{genes['pos'].iat[first]}"
+                         f" vs {chrom[first]}:{pos[first]})", path=annotations_path,
+                         hint=f"annotate the same variants.parquet ({variants_path}) again")
