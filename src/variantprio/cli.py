@@ -121,6 +121,31 @@ def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads:
 
 # --- annotate + resources (issue 5) ---
 
+
+@main.command("annotate")
+@click.option("--variants", required=True, type=click.Path(dir_okay=False),
+              help="variants.parquet written by `variantprio ingest` (schema `variants`).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Output annotations Parquet (schema `annotations`): one row per variant x gene, atomic.")
+@click.option("--gene-model", type=click.Path(),
+              help="GTF/GFF3 (gz or plain), gene-model Parquet, or GENCODE reference-table directory; "
+                   "variants without CSQ/ANN/BCSQ get consequences from it (text models cached on first use).")
+@click.option("--fasta", type=click.Path(dir_okay=False),
+              help="Indexed reference FASTA: protein consequences (missense, stop gained, ...).")
+@click.option("--sources", type=click.Path(dir_okay=False),
+              help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Threads for the interval join.")
+def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | None, sources: str | None,
+                 threads: int) -> None:
+    """Consequence per variant and gene (the VCF's VEP/SnpEff/bcftools annotations, else the gene
+    model), most severe per gene with MANE transcripts preferred, plus joined sources."""
+    from .annotate import AnnotateOptions, annotate_variants
+
+    annotate_variants(variants, out, AnnotateOptions(gene_model=gene_model, fasta=fasta, sources=sources,
+                                                     threads=threads))
+    click.echo(f"annotations -> {out}")
+
 # --- inheritance (issue 7) ---
 
 

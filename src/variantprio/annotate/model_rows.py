@@ -1,0 +1,76 @@
+"""Annotation rows from the gene model: one per variant x overlapping gene (worst consequence,
+MANE on ties); variants in no gene get one row, up/downstream of the nearest gene within 5 kb or
+intergenic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from .consequences import RANK, impact_of_ranks, term_of_ranks
+from .genemodel import ModelArrays
+from .predict import PairConsequences, VariantSpans, overlapping_pairs, pair_consequences
+
+
+def chrom_codes(chrom: pa.Array, model: ModelArrays) -> np.ndarray:
+    """Model contig index per variant (-1: contig absent from the gene model)."""
+    lookup = {c: i for i, c in enumerate(model.chroms)}
+    values = chrom.dictionary_encode()
+    codes = np.array([lookup.get(c, -1) for c in values.dictionary.to_pylist()], dtype=np.int64)
+    return codes[values.indices.to_numpy(zero_copy_only=False)] if len(codes) else np.zeros(0, np.int64)
+
+
+def select_rows(vi: np.ndarray, ti: np.ndarray, pc: PairConsequences, m: ModelArrays) -> np.ndarray:
+    """Indices of the pairs kept: worst per (variant, gene) among genes the variant lies in;
+    for variants in no gene, the nearest flanking pair."""
+    n = int(vi.max()) + 1 if len(vi) else 0
+    in_gene = np.zeros(n, bool)
+    in_gene[vi[pc.inside]] = True
+    keep = pc.inside | ~in_gene[vi]
+    idx = np.flatnonzero(keep)
+    gene = m.gene_idx[ti[idx]]
+    flank = ~pc.inside[idx]
+    # Flanking-only variants: one row, the nearest gene; group key then is the variant alone.
+    group_gene = np.where(flank, -1, gene)
+    order = np.lexsort((~m.is_mane[ti[idx]], pc.distance[idx], pc.rank[idx], group_gene, vi[idx]))
+    idx, vs, gs = idx[order], vi[idx][order], group_gene[order]
+    first = np.ones(len(idx), bool)
+    first[1:] = (vs[1:] != vs[:-1]) | (gs[1:] != gs[:-1])
+    return idx[first]
+
+
+def _n_of(num: np.ndarray, total: np.ndarray) -> pa.Array:
+    """'n/total' strings, null where num is 0."""
+    text = np.char.add(np.char.add(num.astype(str), "/"), total.astype(str)).astype(object)
+    return pa.array(np.where(num > 0, text, None), pa.string())
+
+
+def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, threads: int = 1) -> pa.Table:
+    """Annotation columns (variant_idx .. intron) for every row of `variants` from the gene model."""
+    codes = chrom_codes(variants.column("chrom").combine_chunks(), model)
+    vi, ti = overlapping_pairs(codes, spans, model, threads)
+    pc = pair_consequences(vi, ti, spans, model)
+    keep = select_rows(vi, ti, pc, model)
+    vi_k, ti_k = vi[keep], ti[keep]
+    covered = np.zeros(variants.num_rows, bool)
+    covered[vi_k] = True
+    inter = np.flatnonzero(~covered)
+    ranks = np.concatenate([pc.rank[keep], np.full(len(inter), RANK["intergenic_variant"], np.int32)])
+    rows_v = np.concatenate([vi_k, inter])
+    null = np.full(len(inter), None, dtype=object)
+    gene = m_gene = model.gene_idx[ti_k]
+    out = {
+        "row": rows_v,
+        "gene_symbol": np.concatenate([model.gene_symbols[m_gene], null]),
+        "gene_id": np.concatenate([model.gene_ids[gene], null]),
+        "transcript_id": np.concatenate([model.transcript_id[ti_k], null]),
+        "is_mane": np.concatenate([model.is_mane[ti_k], np.zeros(len(inter), bool)]),
+        "consequence": term_of_ranks(ranks),
+        "impact": impact_of_ranks(ranks),
+        "exon": pa.concat_arrays([_n_of(pc.exon[keep], pc.n_exons[keep]), pa.nulls(len(inter), pa.string())]),
+        "intron": pa.concat_arrays([_n_of(pc.intron[keep], pc.n_exons[keep] - 1),
+                                    pa.nulls(len(inter), pa.string())]),
+    }
+    table = pa.table({k: (v if isinstance(v, pa.Array) else pa.array(v)) for k, v in out.items()})
+    table = table.set_column(1, "gene_symbol", table.column("gene_symbol").cast(pa.string()))
+    return table.sort_by("row")
