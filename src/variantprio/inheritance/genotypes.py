@@ -65,7 +65,8 @@ def family_genotypes(table: pa.Table, samples: list[str], family: Family, path: 
     gq = sample_matrix(table.column("gq"), n, take, -1, np.int32, "gq", path)
     ps = sample_matrix(table.column("ps"), n, take, -1, np.int64, "ps", path)
     phased = sample_matrix(table.column("phased"), n, take, 0, np.bool_, "phased", path)
-    ps = np.where(phased, ps, -1)
+    # A phased call without PS belongs to one phase set spanning the contig (VCF spec): PS 0.
+    ps = np.where(phased, np.maximum(ps, 0), -1)
     hap = None
     if ALT_HAPLOTYPE in table.column_names:
         hap = sample_matrix(table.column(ALT_HAPLOTYPE), n, take, 0, np.int8, ALT_HAPLOTYPE, path)

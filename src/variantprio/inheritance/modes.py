@@ -174,12 +174,17 @@ def mode_flags(geno: FamilyGenotypes, family: Family, roles: Roles, regions: Reg
     if male_to_male_transmission(family):
         x_ok = np.zeros_like(x_ok)
     proband_female = bool(roles.is_female[roles.proband])
+    fits_ad = regions.autosomal & autosomal_dominant(z, roles)
+    fits_xr = x_ok & x_recessive(z, roles)
+    fits_xd = x_ok & x_dominant(z, roles)
+    # De novo only counts where the variant also fits a dominant or X-linked pattern: a new
+    # variant the affected sibling lacks does not explain the family's disease.
     return ModeFlags(
-        fits_ad=regions.autosomal & autosomal_dominant(z, roles),
-        de_novo=~regions.mitochondrial & de_novo(z, geno.gq, roles, options.min_parent_gq),
+        fits_ad=fits_ad,
+        de_novo=de_novo(z, geno.gq, roles, options.min_parent_gq) & (fits_ad | fits_xr | fits_xd),
         fits_ar_hom=regions.autosomal & autosomal_recessive_hom(z, roles),
         comphet_candidate=comphet_candidates(z, roles, regions, proband_female),
-        fits_xr=x_ok & x_recessive(z, roles),
-        fits_xd=x_ok & x_dominant(z, roles),
+        fits_xr=fits_xr,
+        fits_xd=fits_xd,
         fits_mt=regions.mitochondrial & mitochondrial(z, roles),
     )

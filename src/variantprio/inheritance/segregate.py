@@ -63,6 +63,11 @@ def position_regions(chrom: np.ndarray, pos: np.ndarray, build: str) -> Regions:
 def _gene_rows(annotations_path: str) -> tuple[pd.DataFrame, Provenance]:
     """Distinct (variant, gene) rows with a gene, and each row's frequency (popmax, else AF)."""
     ann, prov = read_table(annotations_path, "annotations", columns=_ANNOTATION_COLUMNS)
+    return gene_rows(ann), prov
+
+
+def gene_rows(ann: pa.Table) -> pd.DataFrame:
+    """Distinct (variant, gene) rows of an ANNOTATIONS table with the row's frequency."""
     ann = ann.filter(pc.is_valid(ann.column("gene_symbol")))
     freq = pc.coalesce(ann.column("gnomad_popmax_af"), ann.column("gnomad_af"))
     rows = pd.DataFrame({"variant_idx": ann.column("variant_idx").to_numpy(),
@@ -73,7 +78,7 @@ def _gene_rows(annotations_path: str) -> tuple[pd.DataFrame, Provenance]:
     # Several rows per variant x gene (e.g. transcripts) share genotypes: keep the highest frequency.
     rows = rows.sort_values("freq", ascending=False, na_position="last").drop_duplicates(
         ["variant_idx", "gene_symbol"])
-    return rows.sort_values(["variant_idx", "gene_symbol"]).reset_index(drop=True), prov
+    return rows.sort_values(["variant_idx", "gene_symbol"]).reset_index(drop=True)
 
 
 def _variant_rows(variant_idx: np.ndarray, wanted: np.ndarray, path: str, annotations_path: str) -> np.ndarray:
@@ -100,34 +105,41 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
     variants, var_prov = read_table(variants_path, "variants", columns=columns)
     samples = var_prov.samples
     family = proband_family(ped, proband, samples, variants_path)
-    geno = family_genotypes(variants, samples, family, variants_path)
-    roles = family_roles(family, geno, proband)
-
     genes, ann_prov = _gene_rows(annotations_path)
-    idx = variants.column("variant_idx").to_numpy()
-    row_of = _variant_rows(idx, genes["variant_idx"].to_numpy(), variants_path, annotations_path)
-    chrom = variants.column("chrom").to_numpy(zero_copy_only=False)
-    pos = variants.column("pos").to_numpy()
-    _check_same_positions(genes, chrom[row_of], pos[row_of], annotations_path, variants_path)
-
-    carried = geno.zygosity[row_of, roles.proband] >= ZYG_HET
-    genes, row_of = genes[carried].reset_index(drop=True), row_of[carried]
     build = var_prov.genome_build or "GRCh38"
     if var_prov.genome_build is None:
         log.warning("%s: no genome build in the metadata; PARs of GRCh38 assumed", variants_path)
-    # Mode tests run once per distinct variant; gene rows then index into the results.
-    uniq_rows, inverse = np.unique(row_of, return_inverse=True)
-    sub = _subset(geno, uniq_rows)
-    regions = position_regions(chrom[uniq_rows].astype(str), pos[uniq_rows], build)
-    flags = mode_flags(sub, family, roles, regions, options)
-    table = _segregation_table(genes, inverse, flags, sub, roles, options)
+    table, geno_ids = segregation_table(variants, samples, genes, family, proband, options, build,
+                                        variants_path, annotations_path)
 
-    provenance = Provenance(samples=geno.ids, extra={
+    provenance = Provenance(samples=geno_ids, extra={
         "proband": proband, "family_id": family.family_id, "options": vars(options),
         "counts": _counts(table)}).merged(var_prov, ann_prov)
     write_table(table, out, "segregation", provenance)
     log.info("%s: %d variant x gene rows carried by %s (%s) in %.1f s -> %s", proband, table.num_rows, proband,
              ", ".join(f"{k} {v}" for k, v in _counts(table).items()), time.perf_counter() - started, out)
+
+
+def segregation_table(variants: pa.Table, samples: list[str], genes: pd.DataFrame, family: Family, proband: str,
+                      options: InheritanceOptions, build: str, variants_path: str = "variants",
+                      annotations_path: str = "annotations") -> tuple[pa.Table, list[str]]:
+    """SEGREGATION rows of the proband's carried variant x gene rows (in memory), and the
+    genotyped family members used. `genes`: variant_idx, chrom, pos, gene_symbol, freq."""
+    geno = family_genotypes(variants, samples, family, variants_path)
+    roles = family_roles(family, geno, proband)
+    idx = variants.column("variant_idx").to_numpy()
+    row_of = _variant_rows(idx, genes["variant_idx"].to_numpy(), variants_path, annotations_path)
+    chrom = variants.column("chrom").to_numpy(zero_copy_only=False)
+    pos = variants.column("pos").to_numpy()
+    _check_same_positions(genes, chrom[row_of], pos[row_of], annotations_path, variants_path)
+    carried = geno.zygosity[row_of, roles.proband] >= ZYG_HET
+    genes, row_of = genes[carried].reset_index(drop=True), row_of[carried]
+    # Mode tests run once per distinct variant; gene rows then index into the results.
+    uniq_rows, inverse = np.unique(row_of, return_inverse=True)
+    sub = _subset(geno, uniq_rows)
+    regions = position_regions(chrom[uniq_rows].astype(str), pos[uniq_rows], build)
+    flags = mode_flags(sub, family, roles, regions, options)
+    return _segregation_table(genes, inverse, flags, sub, roles, options), geno.ids
 
 
 def _subset(geno, rows: np.ndarray):
