@@ -27,7 +27,7 @@ from ..tables import atomic_path
 
 log = logging.getLogger(__name__)
 
-MODEL_FORMAT = "1"
+MODEL_FORMAT = "2"  # bump when builders change: invalidates caches
 _META_KEY = b"variantprio.gene_model"
 
 TRANSCRIPTS = pa.schema([
@@ -77,6 +77,13 @@ class ModelArrays:
     exon_offsets: np.ndarray  # transcript t owns exons exon_offsets[t]:exon_offsets[t+1]
     exon_start: np.ndarray
     exon_end: np.ndarray
+
+    @cached_property
+    def coding(self):
+        """CDS offsets per exon (see `protein.CodingIndex`), built on first use."""
+        from .protein import CodingIndex
+
+        return CodingIndex.build(self)
 
     @classmethod
     def from_table(cls, t: pa.Table) -> "ModelArrays":
@@ -216,8 +223,8 @@ def transcripts_table(chrom, start, end, strand, gene_id, gene_symbol, gene_type
         "chrom": pa.array(chrom, pa.string()),
         "start": pa.array(np.asarray(start, np.int64)), "end": pa.array(np.asarray(end, np.int64)),
         "strand": pa.array(np.asarray(strand, np.int8)),
-        "gene_id": pa.array(gene_id, pa.string()), "gene_symbol": pa.array(gene_symbol, pa.string()),
-        "gene_type": pa.array(gene_type, pa.string()), "transcript_id": pa.array(transcript_id, pa.string()),
+        "gene_id": _strings(gene_id), "gene_symbol": _strings(gene_symbol),
+        "gene_type": _strings(gene_type), "transcript_id": _strings(transcript_id),
         "is_mane": pa.array(np.asarray(is_mane, bool)),
         "cds_start": _nullable_int(cds_start), "cds_end": _nullable_int(cds_end),
         "exon_starts": pa.ListArray.from_arrays(pa.array(np.asarray(exon_offsets, np.int32)),
@@ -227,6 +234,10 @@ def transcripts_table(chrom, start, end, strand, gene_id, gene_symbol, gene_type
     }
     table = pa.table(cols, schema=TRANSCRIPTS)
     return table.sort_by([("chrom", "ascending"), ("start", "ascending"), ("end", "ascending")])
+
+
+def _strings(values) -> pa.Array:
+    return pa.array(values, pa.string(), from_pandas=True)  # NaN from pandas becomes null
 
 
 def _nullable_int(values) -> pa.Array:

@@ -10,6 +10,7 @@ import pyarrow as pa
 from .consequences import RANK, impact_of_ranks, term_of_ranks
 from .genemodel import ModelArrays
 from .predict import PairConsequences, VariantSpans, overlapping_pairs, pair_consequences
+from .protein import ReferenceBases, protein_effects
 
 
 def chrom_codes(chrom: pa.Array, model: ModelArrays) -> np.ndarray:
@@ -45,11 +46,31 @@ def _n_of(num: np.ndarray, total: np.ndarray) -> pa.Array:
     return pa.array(np.where(num > 0, text, None), pa.string())
 
 
-def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, threads: int = 1) -> pa.Table:
+def add_protein_effects(pc: PairConsequences, vi: np.ndarray, ti: np.ndarray, variants: pa.Table,
+                        model: ModelArrays, fasta: ReferenceBases | None) -> tuple[np.ndarray, np.ndarray]:
+    """Refine coding SNV pairs in place (missense, stop gained, ... with a FASTA); HGVS c./p. per pair."""
+    hgvs_c = np.full(len(vi), None, dtype=object)
+    hgvs_p = np.full(len(vi), None, dtype=object)
+    idx = np.flatnonzero(pc.coding_snv)
+    if not len(idx):
+        return hgvs_c, hgvs_p
+    v = vi[idx]
+    col = lambda name: variants.column(name).to_numpy(zero_copy_only=False)[v]  # noqa: E731
+    eff = protein_effects(ti[idx], col("pos"), pc.exon_index[idx], col("ref"), col("alt"), col("chrom"),
+                          model, model.coding, fasta)
+    cds_rank = RANK["coding_sequence_variant"]
+    pc.rank[idx] = np.where(pc.rank[idx] == cds_rank, eff.rank, np.minimum(pc.rank[idx], eff.rank))
+    hgvs_c[idx], hgvs_p[idx] = eff.hgvs_c, eff.hgvs_p
+    return hgvs_c, hgvs_p
+
+
+def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, threads: int = 1,
+               fasta: ReferenceBases | None = None) -> pa.Table:
     """Annotation columns (variant_idx .. intron) for every row of `variants` from the gene model."""
     codes = chrom_codes(variants.column("chrom").combine_chunks(), model)
     vi, ti = overlapping_pairs(codes, spans, model, threads)
     pc = pair_consequences(vi, ti, spans, model)
+    hgvs_c, hgvs_p = add_protein_effects(pc, vi, ti, variants, model, fasta)
     keep = select_rows(vi, ti, pc, model)
     vi_k, ti_k = vi[keep], ti[keep]
     covered = np.zeros(variants.num_rows, bool)
@@ -67,6 +88,8 @@ def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, thre
         "is_mane": np.concatenate([model.is_mane[ti_k], np.zeros(len(inter), bool)]),
         "consequence": term_of_ranks(ranks),
         "impact": impact_of_ranks(ranks),
+        "hgvs_c": pa.array(np.concatenate([hgvs_c[keep], null]), pa.string()),
+        "hgvs_p": pa.array(np.concatenate([hgvs_p[keep], null]), pa.string()),
         "exon": pa.concat_arrays([_n_of(pc.exon[keep], pc.n_exons[keep]), pa.nulls(len(inter), pa.string())]),
         "intron": pa.concat_arrays([_n_of(pc.intron[keep], pc.n_exons[keep] - 1),
                                     pa.nulls(len(inter), pa.string())]),

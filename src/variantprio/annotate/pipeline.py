@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,7 @@ from .existing import existing_rows
 from .genemodel import GeneModel, load_gene_model
 from .model_rows import model_rows
 from .predict import variant_spans
+from .protein import ReferenceBases
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ def check_build(model: GeneModel, build: str | None, path: str) -> None:
 
 
 def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1,
-                   layouts: dict[str, str] | None = None) -> tuple[pa.Table, dict]:
+                   layouts: dict[str, str] | None = None, fasta: str | None = None) -> tuple[pa.Table, dict]:
     """Annotation rows (variant key + consequence columns) and counts for a variants table."""
     has_existing = np.zeros(variants.num_rows, bool)
     for col in ("info_csq", "info_ann", "info_bcsq"):
@@ -76,7 +78,7 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
                               sub.column("alt").combine_chunks(),
                               sub.column("is_sv").to_numpy(zero_copy_only=False),
                               sub.column("sv_end").to_numpy(zero_copy_only=False).astype(float))
-        rows = model_rows(sub, model.arrays, spans, threads)
+        rows = model_rows(sub, model.arrays, spans, threads, ReferenceBases(fasta) if fasta else None)
         parts.append(rows.set_column(0, "row", pa.array(rest[rows.column("row").to_numpy()])))
     elif len(rest):
         parts.append(pa.table({"row": rest}))
@@ -108,8 +110,10 @@ def annotate_variants(variants_path, out_path, options: AnnotateOptions | None =
                          path=str(variants_path), hint="pass --gene-model (GTF, gene-model Parquet or "
                                                        "GENCODE reference directory)")
     layouts = upstream.extra.get("info_formats") or {}
-    table, counts = annotate_table(variants, model, options.threads, layouts)
+    table, counts = annotate_table(variants, model, options.threads, layouts, options.fasta)
     sources = {"gene_model": model.label} if model else {}
+    if options.fasta:
+        sources["reference_fasta"] = Path(options.fasta).name
     prov = Provenance(genome_build=upstream.genome_build, sources=sources,
                       extra={"counts": counts, "rows": table.num_rows,
                              "gene_model": model.name if model else None,

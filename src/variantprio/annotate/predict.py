@@ -91,6 +91,7 @@ class PairConsequences:
     n_exons: np.ndarray
     coding: np.ndarray  # touches the coding sequence
     coding_snv: np.ndarray  # single-base substitution inside the CDS
+    exon_index: np.ndarray  # global index of the last exon starting at or before the variant end
 
 
 def pair_consequences(vi: np.ndarray, ti: np.ndarray, spans: VariantSpans, m: ModelArrays) -> PairConsequences:
@@ -183,4 +184,4 @@ def pair_consequences(vi: np.ndarray, ti: np.ndarray, spans: VariantSpans, m: Mo
     idx_exon = np.where(exonic, np.where(plus, a - off_lo + 1, off_hi - a), 0)
     idx_intron = np.where(inside & ~exonic & (b >= 0), np.where(plus, b - off_lo + 1, off_hi - 1 - b), 0)
     coding_snv = small & coding & (delta == 0) & (e == s)
-    return PairConsequences(rank, inside, distance, idx_exon, idx_intron, n_ex, coding, coding_snv)
+    return PairConsequences(rank, inside, distance, idx_exon, idx_intron, n_ex, coding, coding_snv, b)

@@ -2,7 +2,8 @@
 
 MANE Select transcripts get their real exons; their coding span is taken from the CDS intervals
 that sit inside a MANE exon and share one of its boundaries (intervals of other transcripts of
-the gene rarely do), extended by the 3-base stop codon that GENCODE CDS rows exclude. Genes
+the gene rarely do). These CDS intervals include the stop codon (NOC2L: 2,250 bp = 749 codons +
+stop) and, unlike the README says, start 1-based. Genes
 without a MANE transcript get one pseudo-transcript: merged CDS intervals as exons (first and
 last stretched to the gene ends) when protein coding, else the gene span as one exon.
 """
@@ -54,8 +55,11 @@ def read_reference_dir(directory: str | Path) -> GeneModel:
     genes = _read(genes_path, ["chrom", "start0", "end", "gene_name", "gene_id", "strand", "gene_type"])
     exons = _read(exons_path, ["chrom", "start0", "end", "exon_id", "gene_name", "exon_number", "transcript_id"])
     cds = _read(cds_path, ["chrom", "start0", "end", "gene_name", "strand", "gene_type"])
-    for df in (genes, exons, cds):
+    for df in (genes, exons):
         df["start"] = df.pop("start0").astype(np.int64) + 1
+    # The CDS table's starts are already 1-based (its intervals share their first base with the
+    # 1-based starts of MANE exons), despite the README's "0-based".
+    cds["start"] = cds.pop("start0").astype(np.int64)
     mane = _mane_transcripts(genes, exons, cds)
     other = _pseudo_transcripts(genes[~genes["gene_name"].isin(set(mane["gene_name"]))], cds)
     tx = pd.concat([mane, other], ignore_index=True)
@@ -79,10 +83,17 @@ def _mane_transcripts(genes: pd.DataFrame, exons: pd.DataFrame, cds: pd.DataFram
     con.register("genes", genes)
     # Coding span: CDS intervals inside a MANE exon sharing one of its boundaries.
     span = con.execute("""
-        SELECT e.transcript_id, min(c.start) AS cds_start, max(c."end") AS cds_end
+        SELECT e.transcript_id, list(DISTINCT c.start) AS los, list(DISTINCT c."end") AS his
         FROM exons e JOIN cds c ON e.chrom = c.chrom AND e.gene_name = c.gene_name
           AND c.start >= e.start AND c."end" <= e."end" AND (c.start = e.start OR c."end" = e."end")
         GROUP BY e.transcript_id""").df()
+    # Single-exon coding genes: the CDS shares no exon boundary; take any CDS inside the exons.
+    inside = con.execute("""
+        SELECT e.transcript_id, list(DISTINCT c.start) AS los, list(DISTINCT c."end") AS his
+        FROM exons e JOIN cds c ON e.chrom = c.chrom AND e.gene_name = c.gene_name
+          AND c.start >= e.start AND c."end" <= e."end"
+        GROUP BY e.transcript_id""").df()
+    span = pd.concat([span, inside[~inside["transcript_id"].isin(set(span["transcript_id"]))]])
     tx = con.execute("""
         WITH g AS (SELECT chrom, gene_name, any_value(gene_id) AS gene_id, any_value(strand) AS strand,
                           any_value(gene_type) AS gene_type FROM genes GROUP BY chrom, gene_name)
@@ -92,16 +103,33 @@ def _mane_transcripts(genes: pd.DataFrame, exons: pd.DataFrame, cds: pd.DataFram
         FROM exons e LEFT JOIN g ON e.chrom = g.chrom AND e.gene_name = g.gene_name
         GROUP BY e.transcript_id, e.chrom, e.gene_name, g.gene_id, g.strand, g.gene_type""").df()
     tx = tx.merge(span, on="transcript_id", how="left")
+    chosen = [_coding_span(st, en, lo, hi) for st, en, lo, hi in
+              tx[["exon_starts", "exon_ends", "los", "his"]].itertuples(index=False)]
+    tx["cds_start"] = [c[0] for c in chosen]
+    tx["cds_end"] = [c[1] for c in chosen]
     tx["strand"] = tx["strand"].fillna("+")
     tx["gene_id"] = tx["gene_id"].fillna(tx["gene_name"])
-    # GENCODE CDS rows end before the stop codon; VEP counts the stop codon as coding.
-    plus = tx["strand"] == "+"
-    tx.loc[plus, "cds_end"] = np.minimum(tx.loc[plus, "cds_end"] + 3, tx.loc[plus, "end"])
-    tx.loc[~plus, "cds_start"] = np.maximum(tx.loc[~plus, "cds_start"] - 3, tx.loc[~plus, "start"])
     tx["is_mane"] = True
     tx["exon_starts"] = tx["exon_starts"].map(np.asarray)
     tx["exon_ends"] = tx["exon_ends"].map(np.asarray)
     return tx
+
+
+def _coding_span(starts, ends, los, his) -> tuple[float, float]:
+    """The widest (CDS start, CDS end) among the candidate boundaries whose coding length is a
+    whole number of codons: candidates from other transcripts' CDS intervals break the frame."""
+    if not isinstance(los, (list, np.ndarray)) or len(los) == 0:
+        return np.nan, np.nan
+    starts, ends = np.asarray(starts), np.asarray(ends)
+    los, his = np.sort(np.asarray(los)), np.sort(np.asarray(his))[::-1]
+    if len(los) * len(his) > 64:
+        return float(los[0]), float(his[0])
+    for lo in los:  # one transcript at a time: a loop over ~19k MANE transcripts, at build only
+        for hi in his:
+            length = np.clip(np.minimum(ends, hi) - np.maximum(starts, lo) + 1, 0, None).sum()
+            if hi >= lo and length % 3 == 0:
+                return float(lo), float(hi)
+    return float(los[0]), float(his[0])
 
 
 def _pseudo_transcripts(genes: pd.DataFrame, cds: pd.DataFrame) -> pd.DataFrame:

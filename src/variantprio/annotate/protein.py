@@ -1,0 +1,156 @@
+"""Protein consequences of coding SNVs from the reference FASTA: codon, amino acids, HGVS.
+
+Coding positions are computed for all pairs at once (cumulative CDS length per exon, searchsorted
+to map c. positions back to the genome); only the codon bases are read from the FASTA, one
+pysam fetch per distinct base of the coding SNVs (not per genome position).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..errors import InputError
+from ..genome import canonical_chrom
+from .consequences import RANK
+from .genemodel import ModelArrays
+
+_SHIFT = np.int64(32)
+_BASES = "TCAG"
+_AA = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
+CODON_TABLE = {a + b + c: _AA[16 * i + 4 * j + k] for i, a in enumerate(_BASES) for j, b in enumerate(_BASES)
+               for k, c in enumerate(_BASES)}
+THREE = {"A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln", "E": "Glu", "G": "Gly",
+         "H": "His", "I": "Ile", "L": "Leu", "K": "Lys", "M": "Met", "F": "Phe", "P": "Pro", "S": "Ser",
+         "T": "Thr", "W": "Trp", "Y": "Tyr", "V": "Val", "*": "Ter", "X": "Xaa"}
+_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+
+
+@dataclass
+class CodingIndex:
+    """Per exon: CDS bases before it in its transcript (genomic order) and its CDS length."""
+
+    before: np.ndarray
+    length: np.ndarray
+    total: np.ndarray  # per transcript: CDS length
+    key: np.ndarray  # transcript << 32 | before, for mapping CDS offsets back to exons
+
+    @classmethod
+    def build(cls, m: ModelArrays) -> "CodingIndex":
+        tx = np.repeat(np.arange(len(m.start), dtype=np.int64), np.diff(m.exon_offsets))
+        lo, hi = m.cds_start[tx], m.cds_end[tx]
+        length = np.where(lo > 0, np.clip(np.minimum(m.exon_end, hi) - np.maximum(m.exon_start, lo) + 1, 0, None), 0)
+        excl = np.cumsum(length) - length
+        first = m.exon_offsets[:-1]
+        base = np.where(first < len(excl), excl[np.minimum(first, len(excl) - 1)], 0)
+        before = excl - base[tx]
+        total = np.add.reduceat(length, first) if len(length) else np.zeros(0, np.int64)
+        total = np.where(np.diff(m.exon_offsets) > 0, total, 0)
+        return cls(before, length, total, (tx << _SHIFT) + before)
+
+
+def cds_offset(ti: np.ndarray, x: np.ndarray, exon: np.ndarray, m: ModelArrays, ci: CodingIndex) -> np.ndarray:
+    """0-based offset of genomic position x in the transcript's CDS, counted from its genomic left."""
+    lo = np.maximum(m.exon_start[exon], m.cds_start[ti])
+    return ci.before[exon] + x - lo
+
+
+def genomic_of_offset(ti: np.ndarray, g: np.ndarray, m: ModelArrays, ci: CodingIndex) -> np.ndarray:
+    """Genomic position of CDS offset g (inverse of `cds_offset`)."""
+    j = np.searchsorted(ci.key, (ti.astype(np.int64) << _SHIFT) + g, side="right") - 1
+    return np.maximum(m.exon_start[j], m.cds_start[ti]) + g - ci.before[j]
+
+
+class ReferenceBases:
+    """Reads single reference bases from an indexed FASTA, whatever its contig naming."""
+
+    def __init__(self, path: str) -> None:
+        import pysam
+
+        try:
+            self.fasta = pysam.FastaFile(path)
+        except (OSError, ValueError) as err:
+            raise InputError(f"cannot open the reference FASTA ({err})", path=path,
+                             hint="pass a FASTA indexed with `samtools faidx` (.fai beside it)") from None
+        self.names = {canonical_chrom(n): n for n in self.fasta.references}
+        self.path = path
+
+    def bases(self, chrom: np.ndarray, pos: np.ndarray) -> np.ndarray:
+        """Upper-case base at each (chrom, 1-based pos); 'N' where the contig is absent."""
+        out = np.full(len(pos), "N", dtype="<U1")
+        if not len(pos):
+            return out
+        keys = np.char.add(np.char.add(chrom.astype(str), ":"), pos.astype(str))
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        got = []
+        for i in first:  # one fetch per distinct codon base of the coding SNVs
+            name = self.names.get(str(chrom[i]))
+            got.append(self.fasta.fetch(name, int(pos[i]) - 1, int(pos[i])).upper() if name else "N")
+        return np.array(got, dtype="<U1")[inverse] if got else out
+
+
+@dataclass
+class ProteinEffects:
+    rank: np.ndarray
+    hgvs_c: np.ndarray
+    hgvs_p: np.ndarray
+
+
+def _translate(codons: np.ndarray) -> np.ndarray:
+    return np.array([CODON_TABLE.get(c, "X") for c in codons], dtype="<U1")
+
+
+def protein_effects(ti: np.ndarray, pos: np.ndarray, exon: np.ndarray, ref_allele: np.ndarray, alt: np.ndarray,
+                    chrom: np.ndarray, m: ModelArrays, ci: CodingIndex, ref: ReferenceBases | None) -> ProteinEffects:
+    """For coding SNV pairs: SO term rank (missense .. start_lost), HGVS c. and, with a FASTA, p.
+    Without a FASTA the rank stays coding_sequence_variant and only c. is given."""
+    plus = m.strand[ti] > 0
+    g = cds_offset(ti, pos, exon, m, ci)
+    total = ci.total[ti]
+    c = np.where(plus, g + 1, total - g)  # 1-based c. position
+    alt, ref_allele = alt.astype(str), ref_allele.astype(str)
+    alt_c = np.where(plus, alt, np.char.translate(alt, _COMPLEMENT))
+    ref_c = np.where(plus, ref_allele, np.char.translate(ref_allele, _COMPLEMENT))
+    tx = np.array([t if t else "" for t in m.transcript_id[ti]], dtype=object)
+    prefix = np.where(tx != "", tx + ":", "")
+    n = len(ti)
+    rank = np.full(n, RANK["coding_sequence_variant"], np.int32)
+    hgvs_p = np.full(n, None, dtype=object)
+    hgvs_c = np.where(tx != "", prefix + "c." + c.astype(str).astype(object) + ref_c.astype(object) + ">"
+                      + alt_c.astype(object), None)
+    if ref is None:
+        return ProteinEffects(rank, hgvs_c, hgvs_p)
+    k = (c - 1) // 3
+    r = (c - 1) % 3
+    complete = (3 * k + 3 <= total) & (total % 3 == 0)
+    codon_bases = []
+    for i in range(3):
+        ci_pos = 3 * k + i + 1
+        gi = np.where(plus, ci_pos - 1, total - ci_pos)
+        gi = np.clip(gi, 0, np.maximum(total - 1, 0))
+        b = ref.bases(chrom, genomic_of_offset(ti, gi, m, ci))
+        codon_bases.append(np.where(plus, b, np.char.translate(b, _COMPLEMENT)))
+    ref_codon = np.char.add(np.char.add(codon_bases[0], codon_bases[1]), codon_bases[2])
+    alt_codon = ref_codon.copy()
+    for i in range(3):
+        here = r == i
+        parts = [np.where(here & (i == j), alt_c, codon_bases[j]) for j in range(3)]
+        alt_codon = np.where(here, np.char.add(np.char.add(parts[0], parts[1]), parts[2]), alt_codon)
+    aa_ref, aa_alt = _translate(ref_codon), _translate(alt_codon)
+    term = np.where(aa_ref == aa_alt, "synonymous_variant", "missense_variant").astype(object)
+    term = np.where((aa_ref != "*") & (aa_alt == "*"), "stop_gained", term)
+    term = np.where((aa_ref == "*") & (aa_alt != "*"), "stop_lost", term)
+    term = np.where((aa_ref == "*") & (aa_alt == "*"), "stop_retained_variant", term)
+    term = np.where((k == 0) & (aa_ref == "M") & (aa_alt != "M"), "start_lost", term)
+    term = np.where((k == 0) & (aa_ref == "M") & (aa_alt == "M"), "start_retained_variant", term)
+    ok = complete & (aa_ref != "X") & (aa_alt != "X")
+    rank = np.where(ok, np.array([RANK[t] for t in term], dtype=np.int32), rank)
+    aa_num = (k + 1).astype(str).astype(object)
+    three_ref = np.array([THREE[a] for a in aa_ref], dtype=object)
+    three_alt = np.array([THREE[a] for a in aa_alt], dtype=object)
+    p = "p." + three_ref + aa_num + np.where(aa_ref == aa_alt, "=", three_alt)
+    p = np.where(term == "start_lost", "p.Met1?", p)
+    p = np.where(term == "stop_lost", "p." + three_ref + aa_num + three_alt + "extTer?", p)
+    hgvs_p = np.where(ok, p, None)
+    return ProteinEffects(rank, hgvs_c, hgvs_p)
