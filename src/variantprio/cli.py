@@ -182,6 +182,19 @@ def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | No
     segregate(variants, annotations, ped=ped, proband=proband, out=out, options=options)
     click.echo(f"segregation of {proband} -> {out}")
 
+
+@bench.command("inheritance")
+@click.option("--variants", "n_variants", type=click.IntRange(min=1), default=5_000_000, show_default=True,
+              help="Number of variants of the synthetic trio (generated in Arrow, 80% in genes).")
+@click.option("--keep", type=click.Path(file_okay=False),
+              help="Keep the synthetic tables and output here (reused by later runs of the same size).")
+def bench_inheritance_cmd(n_variants: int, keep: str | None) -> None:
+    """Time `variantprio inheritance` on a synthetic whole-genome trio: seconds, peak RSS, and the
+    ratio to reading the same Parquet columns in the same run."""
+    from .bench.inheritance import bench_inheritance
+
+    click.echo("\n".join(bench_inheritance(n_variants, Path(keep) if keep else None).lines()))
+
 # --- phenotype (issue 6) ---
 
 # --- rank + report (issue 8) ---

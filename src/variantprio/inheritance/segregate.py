@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..genome import in_par
 from ..schemas import SEGREGATION, ZYG_HET
 from ..tables import Provenance, read_table, write_table
-from .comphet import compound_het_pairs, pairing_facts
+from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
 from .genotypes import ALT_HAPLOTYPE, family_genotypes
 from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, mode_flags
 from .pedigree import Family, check_samples, missing_message, read_ped, singleton
@@ -60,25 +60,42 @@ def position_regions(chrom: np.ndarray, pos: np.ndarray, build: str) -> Regions:
     return Regions(autosomal=~on_x & ~mito & ~other | par, x_linked=on_x & ~par, mitochondrial=mito)
 
 
-def _gene_rows(annotations_path: str) -> tuple[pd.DataFrame, Provenance]:
+def _gene_rows(annotations_path: str) -> tuple["GeneRows", Provenance]:
     """Distinct (variant, gene) rows with a gene, and each row's frequency (popmax, else AF)."""
     ann, prov = read_table(annotations_path, "annotations", columns=_ANNOTATION_COLUMNS)
     return gene_rows(ann), prov
 
 
-def gene_rows(ann: pa.Table) -> pd.DataFrame:
-    """Distinct (variant, gene) rows of an ANNOTATIONS table with the row's frequency."""
+@dataclass
+class GeneRows:
+    """Distinct (variant, gene) rows: genes as codes into `names`, frequency popmax else AF."""
+
+    variant_idx: np.ndarray
+    chrom: np.ndarray
+    pos: np.ndarray
+    gene: np.ndarray  # int32 code into names
+    names: np.ndarray
+    freq: np.ndarray  # float, NaN = not in the population source
+
+    def take(self, index: np.ndarray) -> "GeneRows":
+        return GeneRows(self.variant_idx[index], self.chrom[index], self.pos[index], self.gene[index],
+                        self.names, self.freq[index])
+
+
+def gene_rows(ann: pa.Table) -> GeneRows:
+    """Distinct (variant, gene) rows of an ANNOTATIONS table; several rows of one variant x gene
+    (e.g. per transcript) keep the highest frequency."""
     ann = ann.filter(pc.is_valid(ann.column("gene_symbol")))
-    freq = pc.coalesce(ann.column("gnomad_popmax_af"), ann.column("gnomad_af"))
-    rows = pd.DataFrame({"variant_idx": ann.column("variant_idx").to_numpy(),
-                         "chrom": ann.column("chrom").to_numpy(zero_copy_only=False),
-                         "pos": ann.column("pos").to_numpy(),
-                         "gene_symbol": ann.column("gene_symbol").to_numpy(zero_copy_only=False),
-                         "freq": freq.to_numpy(zero_copy_only=False).astype(float)})
-    # Several rows per variant x gene (e.g. transcripts) share genotypes: keep the highest frequency.
-    rows = rows.sort_values("freq", ascending=False, na_position="last").drop_duplicates(
-        ["variant_idx", "gene_symbol"])
-    return rows.sort_values(["variant_idx", "gene_symbol"]).reset_index(drop=True)
+    encoded = ann.column("gene_symbol").combine_chunks().dictionary_encode()
+    gene = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    freq = pc.coalesce(ann.column("gnomad_popmax_af"), ann.column("gnomad_af")).to_numpy(zero_copy_only=False)
+    freq = np.asarray(freq, dtype=float)
+    idx = ann.column("variant_idx").to_numpy()
+    order = np.lexsort((np.where(np.isnan(freq), np.inf, -freq), gene, idx))
+    keep = order[run_starts([idx[order], gene[order]])]
+    return GeneRows(idx[keep], ann.column("chrom").to_numpy(zero_copy_only=False)[keep],
+                    ann.column("pos").to_numpy()[keep], gene[keep],
+                    np.asarray(encoded.dictionary.to_pylist(), dtype=object), freq[keep])
 
 
 def _variant_rows(variant_idx: np.ndarray, wanted: np.ndarray, path: str, annotations_path: str) -> np.ndarray:
@@ -120,7 +137,7 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
              ", ".join(f"{k} {v}" for k, v in _counts(table).items()), time.perf_counter() - started, out)
 
 
-def segregation_table(variants: pa.Table, samples: list[str], genes: pd.DataFrame, family: Family, proband: str,
+def segregation_table(variants: pa.Table, samples: list[str], genes: "GeneRows", family: Family, proband: str,
                       options: InheritanceOptions, build: str, variants_path: str = "variants",
                       annotations_path: str = "annotations") -> tuple[pa.Table, list[str]]:
     """SEGREGATION rows of the proband's carried variant x gene rows (in memory), and the
@@ -128,12 +145,12 @@ def segregation_table(variants: pa.Table, samples: list[str], genes: pd.DataFram
     geno = family_genotypes(variants, samples, family, variants_path)
     roles = family_roles(family, geno, proband)
     idx = variants.column("variant_idx").to_numpy()
-    row_of = _variant_rows(idx, genes["variant_idx"].to_numpy(), variants_path, annotations_path)
+    row_of = _variant_rows(idx, genes.variant_idx, variants_path, annotations_path)
     chrom = variants.column("chrom").to_numpy(zero_copy_only=False)
     pos = variants.column("pos").to_numpy()
     _check_same_positions(genes, chrom[row_of], pos[row_of], annotations_path, variants_path)
     carried = geno.zygosity[row_of, roles.proband] >= ZYG_HET
-    genes, row_of = genes[carried].reset_index(drop=True), row_of[carried]
+    genes, row_of = genes.take(np.flatnonzero(carried)), row_of[carried]
     # Mode tests run once per distinct variant; gene rows then index into the results.
     uniq_rows, inverse = np.unique(row_of, return_inverse=True)
     sub = _subset(geno, uniq_rows)
@@ -149,32 +166,34 @@ def _subset(geno, rows: np.ndarray):
                            None if geno.alt_hap is None else geno.alt_hap[rows])
 
 
-def _segregation_table(genes: pd.DataFrame, inverse: np.ndarray, flags: ModeFlags, geno, roles,
+def _segregation_table(genes: GeneRows, inverse: np.ndarray, flags: ModeFlags, geno, roles,
                        options: InheritanceOptions) -> pa.Table:
     """SEGREGATION rows: per-variant flags expanded to gene rows, with per-mode frequency limits."""
-    freq = genes["freq"].to_numpy(float)
+    freq = genes.freq
 
     def rare(limit: float) -> np.ndarray:
         return np.isnan(freq) | (freq <= limit)
 
     at = lambda flag: flag[inverse]  # noqa: E731
-    comphet_ok = at(flags.comphet_candidate) & rare(options.max_af_comphet)
-    cand = genes.loc[comphet_ok, ["gene_symbol", "variant_idx", "freq"]].reset_index(drop=True)
-    cand = pd.concat([cand, pairing_facts(geno, roles, inverse[comphet_ok])], axis=1)
-    cand = cand[cand.groupby("gene_symbol")["variant_idx"].transform("size") > 1]
-    pairs = compound_het_pairs(cand)
-    merged = genes[["variant_idx", "gene_symbol"]].merge(pairs, on=["variant_idx", "gene_symbol"], how="left")
-    partner = merged["comphet_partner_idx"]
+    comphet_rows = np.flatnonzero(at(flags.comphet_candidate) & rare(options.max_af_comphet))
+    partner = np.full(len(freq), -1, dtype=np.int64)
+    phase = np.full(len(freq), EXCLUDED, dtype=np.int8)
+    partner[comphet_rows], phase[comphet_rows] = compound_het_pairs(
+        genes.gene[comphet_rows], genes.variant_idx[comphet_rows], freq[comphet_rows],
+        pairing_facts(geno, roles, inverse[comphet_rows]))
+    has_partner = partner >= 0
     return pa.table({
-        "variant_idx": pa.array(genes["variant_idx"].to_numpy(np.int64)),
-        "gene_symbol": pa.array(genes["gene_symbol"].to_numpy(object), pa.string()),
+        "variant_idx": pa.array(genes.variant_idx.astype(np.int64)),
+        "gene_symbol": pa.DictionaryArray.from_arrays(pa.array(genes.gene, pa.int32()),
+                                                      pa.array(genes.names, pa.string())).cast(pa.string()),
         "fits_ad": at(flags.fits_ad) & rare(options.max_af_ad),
         "de_novo": at(flags.de_novo) & rare(options.max_af_ad),
         "fits_ar_hom": at(flags.fits_ar_hom) & rare(options.max_af_ar_hom),
-        "fits_ar_comphet": partner.notna().to_numpy(),
-        "comphet_partner_idx": pa.array(partner.to_numpy(float), pa.float64(),
-                                        mask=partner.isna().to_numpy()).cast(pa.int64()),
-        "comphet_phase": pa.array(merged["comphet_phase"], pa.string(), from_pandas=True),
+        "fits_ar_comphet": has_partner,
+        "comphet_partner_idx": pa.array(partner, pa.int64(), mask=~has_partner),
+        "comphet_phase": pa.DictionaryArray.from_arrays(
+            pa.array(np.minimum(phase, POSSIBLE).astype(np.int8), mask=~has_partner),
+            pa.array(["trans", "possible"])).cast(pa.string()),
         "fits_xr": at(flags.fits_xr) & rare(options.max_af_ar_hom),
         "fits_xd": at(flags.fits_xd) & rare(options.max_af_ad),
         "fits_mt": at(flags.fits_mt) & rare(options.max_af_mt),
@@ -205,13 +224,13 @@ def _check_options(options: InheritanceOptions) -> None:
                          hint="a genotype quality, e.g. 20")
 
 
-def _check_same_positions(genes: pd.DataFrame, chrom: np.ndarray, pos: np.ndarray, annotations_path: str,
+def _check_same_positions(genes: "GeneRows", chrom: np.ndarray, pos: np.ndarray, annotations_path: str,
                           variants_path: str) -> None:
     """variant_idx is a row number: annotations of another VCF would silently mislabel variants."""
-    bad = (genes["chrom"].to_numpy(object) != chrom) | (genes["pos"].to_numpy() != pos)
+    bad = (genes.chrom != chrom) | (genes.pos != pos)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise InputError(f"{int(bad.sum())} annotation rows do not match the variant table (variant_idx "
-                         f"{genes['variant_idx'].iat[first]}: {genes['chrom'].iat[first]}:{genes['pos'].iat[first]}"
+                         f"{genes.variant_idx[first]}: {genes.chrom[first]}:{genes.pos[first]}"
                          f" vs {chrom[first]}:{pos[first]})", path=annotations_path,
                          hint=f"annotate the same variants.parquet ({variants_path}) again")
