@@ -1,0 +1,83 @@
+"""Inheritance on what `variantprio ingest` really stores from a VCF (bgzipped with bcftools)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from variantprio.genome import CONTIG_LENGTHS
+from variantprio.inheritance import segregate
+from variantprio.inheritance.synthetic import annotations_table
+from variantprio.ingest.pipeline import IngestOptions, ingest_vcf
+from variantprio.tables import Provenance, read_table, write_table
+
+SAMPLES = ("kid", "dad", "mum", "other_kid")
+PED = "F kid dad mum 1 2\nF dad 0 0 1 1\nF mum 0 0 2 1\nG other_kid 0 0 2 2\n"
+RECORDS = [
+    # chrom pos ref alt | kid dad mum other_kid
+    ("chr1", 1000, "C", "T", "0/1:60", "0/0:50", "0/0:45", "0/0:60"),     # de novo
+    ("chr1", 2000, "C", "T", "0/1:60", "0/0:50", "0/0:8", "0/0:60"),      # mother's hom-ref is low quality
+    ("chr2", 1000, "C", "T", "0/1:60", "0/1:50", "0/0:45", "0/0:60"),     # comphet, from dad
+    ("chr2", 2000, "C", "T", "0/1:60", "0/0:50", "0/1:45", "0/0:60"),     # comphet, from mum
+    ("chr3", 1000, "C", "T", "1/1:60", "0/1:50", "0/1:45", "0/0:60"),     # AR hom
+    ("chrX", 5000000, "C", "T", "1:60", "0:50", "0/1:45", "0/0:60"),      # XR hemizygous son
+    ("chrX", 100000, "C", "T", "0/1:60", "0/0:50", "0/0:45", "0/0:60"),   # PAR1: autosomal
+    ("chr4", 1000, "C", "T", "0|1:60", "0/0:50", "0/0:45", "0/1:60"),     # phased pair, one phase set
+    ("chr4", 2000, "C", "T", "1|0:60", "0/0:50", "0/0:45", "0/1:60"),
+    ("chr5", 1000, "C", "T,G", "1/2:60", "0/1:50", "0/2:45", "0/0:60"),   # multiallelic: T from dad, G from mum
+]
+
+
+def _vcf(path: Path) -> Path:
+    header = ["##fileformat=VCFv4.2", '##FILTER=<ID=PASS,Description="All filters passed">',
+              '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+              '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">',
+              '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">']
+    header += [f"##contig=<ID={c},length={n}>" for c, n in CONTIG_LENGTHS["GRCh38"].items()]
+    header.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT", *SAMPLES]))
+    body = ["\t".join([c, str(p), ".", r, a, "50", "PASS", ".", "GT:GQ", *calls])
+            for c, p, r, a, *calls in RECORDS]
+    plain = path.with_suffix("")
+    plain.write_text("\n".join(header + body) + "\n")
+    subprocess.run(["bcftools", "sort", "-Oz", "-o", str(path), str(plain)], check=True, capture_output=True)
+    return path
+
+
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools not installed")
+def test_ingested_trio_segregates(tmp_path):
+    vcf = _vcf(tmp_path / "fam.vcf.gz")
+    ped = tmp_path / "fam.ped"
+    ped.write_text(PED)
+    variants_path = tmp_path / "variants.parquet"
+    ingest_vcf(vcf, variants_path, IngestOptions())
+    variants, prov = read_table(variants_path, "variants", columns=["variant_idx", "chrom", "pos", "alt"])
+    assert prov.samples == list(SAMPLES)
+    chrom = variants.column("chrom").to_numpy(zero_copy_only=False)
+    pos = variants.column("pos").to_numpy()
+    genes = np.array([f"{c}_{p // 1000}" if c != "chr2" else "CH" for c, p in zip(chrom, pos)], dtype=object)
+    genes[chrom == "chr4"] = "PHASED"
+    genes[chrom == "chr5"] = "MULTI"
+    ann = annotations_table(variants.column("variant_idx").to_numpy(), chrom, pos, genes)
+    annotations_path = write_table(ann, tmp_path / "annotations.parquet", "annotations", Provenance(samples=prov.samples))
+    out = tmp_path / "segregation.parquet"
+    segregate(variants_path, annotations_path, ped=ped, proband="kid", out=out)
+    seg = read_table(out, "segregation")[0].to_pandas()
+    key = {(c, p, a): i for i, c, p, a in zip(*(variants.column(n).to_pylist()
+                                                 for n in ("variant_idx", "chrom", "pos", "alt")))}
+    by = seg.set_index("variant_idx")
+    row = lambda c, p, a="T": by.loc[key[(c, p, a)]]  # noqa: E731
+    assert row("chr1", 1000)["de_novo"] and row("chr1", 1000)["fits_ad"]
+    assert row("chr1", 2000)["fits_ad"] and not row("chr1", 2000)["de_novo"]
+    assert row("chr2", 1000)["comphet_phase"] == "trans" and row("chr2", 1000)["comphet_partner_idx"] == key[("chr2", 2000, "T")]
+    assert row("chr3", 1000)["fits_ar_hom"]
+    assert row("chrX", 5000000)["fits_xr"] and not row("chrX", 5000000)["fits_ad"]
+    assert row("chrX", 100000)["fits_ad"] and not row("chrX", 100000)["fits_xd"]
+    # ingest keeps '|' and PS but not which haplotype holds the ALT: the phased pair stays 'possible'.
+    assert row("chr4", 1000)["comphet_phase"] == "possible"
+    # A 1/2 call is het for each ALT: one from each parent.
+    assert row("chr5", 1000, "T")["comphet_partner_idx"] == key[("chr5", 1000, "G")]
+    assert row("chr5", 1000, "T")["comphet_phase"] == "trans"
