@@ -25,6 +25,8 @@ from .genemodel import GeneModel, load_gene_model
 from .model_rows import model_rows
 from .predict import variant_spans
 from .protein import ReferenceBases
+from .sourceconfig import load_sources
+from .sources import join_sources
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,7 @@ def annotate_variants(variants_path, out_path, options: AnnotateOptions | None =
     options = options or AnnotateOptions()
     t0 = time.perf_counter()
     variants, upstream = read_table(variants_path, "variants", columns=_READ)
+    specs = load_sources(options.sources) if options.sources else []
     model = None
     if options.gene_model:
         model = load_gene_model(options.gene_model)
@@ -111,11 +114,17 @@ def annotate_variants(variants_path, out_path, options: AnnotateOptions | None =
                                                        "GENCODE reference directory)")
     layouts = upstream.extra.get("info_formats") or {}
     table, counts = annotate_table(variants, model, options.threads, layouts, options.fasta)
+    source_counts = {}
+    if specs:
+        table, source_counts = join_sources(table, specs, upstream.genome_build)
     sources = {"gene_model": model.label} if model else {}
+    sources.update({spec.name: spec.version for spec in specs})
     if options.fasta:
         sources["reference_fasta"] = Path(options.fasta).name
     prov = Provenance(genome_build=upstream.genome_build, sources=sources,
-                      extra={"counts": counts, "rows": table.num_rows,
+                      extra={"counts": counts, "rows": table.num_rows, "source_matches": source_counts,
+                             "source_files": {spec.name: {"kind": spec.kind, "path": str(spec.path),
+                                                          "build": spec.build} for spec in specs},
                              "gene_model": model.name if model else None,
                              "gene_model_version": model.version if model else None,
                              "seconds": round(time.perf_counter() - t0, 3)}).merged(upstream)

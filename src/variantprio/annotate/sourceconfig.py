@@ -1,0 +1,67 @@
+"""Annotation sources declared in the workflow config: `sources:` list of
+{name, kind, path, version, build}. Every source must be on the variants' genome build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import InputError
+from ..genome import normalise_build
+
+KINDS = ("gnomad", "clinvar", "cadd", "revel", "alphamissense", "spliceai", "constraint")
+_REQUIRED = ("name", "kind", "path", "version", "build")
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One declared source file."""
+
+    name: str
+    kind: str
+    path: Path
+    version: str
+    build: str
+
+
+def load_sources(config_path: str | Path) -> list[SourceSpec]:
+    """The `sources:` entries of a config YAML, checked; relative paths resolve from the working
+    directory first, then from the config's directory."""
+    import yaml
+
+    config_path = Path(config_path)
+    if not config_path.exists():
+        raise InputError("sources config not found", path=str(config_path))
+    try:
+        config = yaml.safe_load(config_path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise InputError(f"not valid YAML ({str(err).splitlines()[0]})", path=str(config_path)) from None
+    entries = config.get("sources") if isinstance(config, dict) else None
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise InputError("`sources` must be a list", path=str(config_path))
+    return [_spec(entry, i, config_path) for i, entry in enumerate(entries, 1)]
+
+
+def _spec(entry, i: int, config_path: Path) -> SourceSpec:
+    where = f"sources[{i}]"
+    if not isinstance(entry, dict):
+        raise InputError("a source must be a mapping", path=str(config_path), where=where)
+    missing = [k for k in _REQUIRED if not entry.get(k)]
+    if missing:
+        raise InputError(f"source lacks {', '.join(missing)}", path=str(config_path), where=where,
+                         hint="give name, kind, path, version and build for every source")
+    if entry["kind"] not in KINDS:
+        raise InputError(f"unknown source kind {entry['kind']!r}", path=str(config_path), where=where,
+                         hint=f"one of {', '.join(KINDS)}")
+    try:
+        build = normalise_build(str(entry["build"]))
+    except ValueError as err:
+        raise InputError(str(err), path=str(config_path), where=where) from None
+    path = Path(entry["path"])
+    if not path.is_absolute() and not path.exists():
+        path = config_path.parent / path
+    if not path.exists():
+        raise InputError(f"source {entry['name']!r} file not found", path=str(path), where=where)
+    return SourceSpec(str(entry["name"]), entry["kind"], path, str(entry["version"]), build)
