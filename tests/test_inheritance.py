@@ -175,3 +175,29 @@ def test_cli_runs_and_reports_input_errors(tmp_path):
     swapped = runner.invoke(main, ["inheritance", "--variants", str(a), "--annotations", str(v), "--proband", "kid",
                                    "--out", str(tmp_path / "bad.parquet")])
     assert swapped.exit_code == 2 and "expected a 'variants' table" in swapped.output
+
+
+def test_input_errors_leave_no_output(tmp_path):
+    geno = parse_genotypes([["0/1", "0/0", "0/0"], ["1/1", "0/1", "0/1"]])
+    chrom, pos = np.array(["chr1", "chr2"], dtype=object), np.array([100, 200])
+    variants = variants_table(chrom, pos, geno.zygosity)
+    v, a = write_tables(tmp_path, ["kid", "dad", "mum"], variants,
+                        annotations_table(np.array([0, 1]), chrom, np.array([100, 999]), np.array(["G", "H"], dtype=object)))
+    out = tmp_path / "seg.parquet"
+    with pytest.raises(InputError, match=r"1 annotation rows do not match .*chr2:999 vs chr2:200"):
+        segregate(v, a, proband="kid", out=out)
+    a2 = write_tables(tmp_path / "b", ["kid", "dad", "mum"], variants,
+                      annotations_table(np.array([0, 1]), chrom, pos, np.array(["G", "H"], dtype=object)))[1]
+    with pytest.raises(InputError, match="Kid not in the VCF samples .*did you mean kid"):
+        segregate(v, a2, proband="Kid", out=out)
+    ped = tmp_path / "typo.ped"
+    ped.write_text("FAM1 kid dad MUM 1 2\nFAM1 dad 0 0 1 1\nFAM1 MUM 0 0 2 1\n")
+    with pytest.raises(InputError, match="MUM not in the VCF .*did you mean mum"):
+        segregate(v, a2, ped=ped, proband="kid", out=out)
+    with pytest.raises(InputError, match="max-af-ad 2.0 is not a frequency"):
+        segregate(v, a2, proband="kid", out=out, options=InheritanceOptions(max_af_ad=2.0))
+    assert not out.exists()
+    # An ungenotyped grandparent is fine: missing genotypes never exclude.
+    ped.write_text(TRIO_PED + "FAM1 granny 0 0 2 2\n")
+    segregate(v, a2, ped=ped, proband="kid", out=out)
+    assert read_table(out, "segregation")[0].column("de_novo").to_pylist() == [True, False]

@@ -33,6 +33,7 @@ SHAPES = {
                              ["kid", "dad", "mum", "sib"]),
     "quartet_unaffected_sib": ("F kid dad mum {sex} 2\nF dad 0 0 1 1\nF mum 0 0 2 1\nF sib dad mum 1 1\n",
                                ["kid", "dad", "mum", "sib"]),
+    "affected_mother": ("F kid dad mum {sex} 2\nF dad 0 0 1 1\nF mum 0 0 2 2\n", ["kid", "dad", "mum"]),
     "affected_father_son": ("F kid dad mum {sex} 2\nF dad 0 0 1 2\nF mum 0 0 2 1\n", ["kid", "dad", "mum"]),
     "affected_father_sister": ("F kid dad mum {sex} 2\nF dad 0 0 1 2\nF mum 0 0 2 1\nF sis dad mum 2 1\n",
                                ["kid", "dad", "mum", "sis"]),
@@ -63,6 +64,9 @@ CASES = [
      [("chr1", 1, "G", None, ["0/1", "0/0", "0/0", "0/1"])], [""]),
     ("AD unaffected sibling clean", "quartet_unaffected_sib", 1,
      [("chr1", 1, "G", None, ["0/1", "0/0", "0/0", "0/0"])], ["AD DN"]),
+    ("AD inherited from the affected mother", "affected_mother", 1,
+     [("chr1", 1, "G", None, ["0/1", "0/0", "0/1"])], ["AD"]),
+    ("AD affected mother lacks it", "affected_mother", 1, [("chr1", 1, "G", None, ["0/1", "0/0", "0/0"])], [""]),
     # --- autosomal recessive, homozygous ----------------------------------------------------
     ("ARH trio, carrier parents", "trio", 1, [("chr2", 1, "G", 0.0005, ["1/1", "0/1", "0/1"])], ["ARH"]),
     ("ARH unaffected father homozygous", "trio", 1, [("chr2", 1, "G", None, ["1/1", "1/1", "0/1"])], [""]),
@@ -124,6 +128,8 @@ CASES = [
      [(X, X_NONPAR, "G", 0.01, ["0/1"]), (X, X_NONPAR + 10, "G", 0.01, ["0/1"])], ["", ""]),
     ("PAR1 in a male is autosomal (AD)", "trio", 1, [(X, X_PAR1, "G", None, ["0/1", "0/0", "0/0"])], ["AD DN"]),
     ("PAR1 hom in a male is AR", "trio", 1, [(X, X_PAR1, "G", None, ["1/1", "0/1", "0/1"])], ["ARH"]),
+    ("XD son of an affected carrier mother", "affected_mother", 1,
+     [(X, X_NONPAR, "G", None, ["1", "0", "0/1"])], ["XD"]),  # a het mother is not XR-affected
     ("male-to-male transmission rules out X", "affected_father_son", 1,
      [(X, X_NONPAR, "G", None, ["1", "1", "0/1"])], [""]),
     ("XD carrier father's daughter must carry", "affected_father_sister", 2,
