@@ -31,6 +31,10 @@ class FamilyGenotypes:
     ps: np.ndarray  # int64 (n, k), -1 when absent or unphased
     alt_hap: np.ndarray | None  # int8 (n, k), 0 unknown
 
+    def take(self, rows: np.ndarray) -> "FamilyGenotypes":
+        return FamilyGenotypes(self.ids, self.zygosity[rows], self.gq[rows], self.ps[rows],
+                               None if self.alt_hap is None else self.alt_hap[rows])
+
     def column(self, sample_id: str) -> int:
         return self.ids.index(sample_id)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..genome import in_par
@@ -60,7 +61,7 @@ def position_regions(chrom: np.ndarray, pos: np.ndarray, build: str) -> Regions:
     return Regions(autosomal=~on_x & ~mito & ~other | par, x_linked=on_x & ~par, mitochondrial=mito)
 
 
-def _gene_rows(annotations_path: str) -> tuple["GeneRows", Provenance]:
+def _gene_rows(annotations_path: str) -> tuple[GeneRows, Provenance]:
     """Distinct (variant, gene) rows with a gene, and each row's frequency (popmax, else AF)."""
     ann, prov = read_table(annotations_path, "annotations", columns=_ANNOTATION_COLUMNS)
     return gene_rows(ann), prov
@@ -77,7 +78,7 @@ class GeneRows:
     names: np.ndarray
     freq: np.ndarray  # float, NaN = not in the population source
 
-    def take(self, index: np.ndarray) -> "GeneRows":
+    def take(self, index: np.ndarray) -> GeneRows:
         return GeneRows(self.variant_idx[index], self.chrom[index], self.pos[index], self.gene[index],
                         self.names, self.freq[index])
 
@@ -85,7 +86,11 @@ class GeneRows:
 def gene_rows(ann: pa.Table) -> GeneRows:
     """Distinct (variant, gene) rows of an ANNOTATIONS table; several rows of one variant x gene
     (e.g. per transcript) keep the highest frequency."""
-    ann = ann.filter(pc.is_valid(ann.column("gene_symbol")))
+    with_gene = pc.is_valid(ann.column("gene_symbol"))
+    if ann.num_rows and not pc.all(with_gene).as_py():
+        log.info("%d annotation rows without a gene skipped (no gene to pair or rank in)",
+                 ann.num_rows - int(pc.sum(with_gene).as_py() or 0))
+    ann = ann.filter(with_gene)
     encoded = ann.column("gene_symbol").combine_chunks().dictionary_encode()
     gene = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
     freq = pc.coalesce(ann.column("gnomad_popmax_af"), ann.column("gnomad_af")).to_numpy(zero_copy_only=False)
@@ -137,7 +142,7 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
              ", ".join(f"{k} {v}" for k, v in _counts(table).items()), time.perf_counter() - started, out)
 
 
-def segregation_table(variants: pa.Table, samples: list[str], genes: "GeneRows", family: Family, proband: str,
+def segregation_table(variants: pa.Table, samples: list[str], genes: GeneRows, family: Family, proband: str,
                       options: InheritanceOptions, build: str, variants_path: str = "variants",
                       annotations_path: str = "annotations") -> tuple[pa.Table, list[str]]:
     """SEGREGATION rows of the proband's carried variant x gene rows (in memory), and the
@@ -150,20 +155,15 @@ def segregation_table(variants: pa.Table, samples: list[str], genes: "GeneRows",
     pos = variants.column("pos").to_numpy()
     _check_same_positions(genes, chrom[row_of], pos[row_of], annotations_path, variants_path)
     carried = geno.zygosity[row_of, roles.proband] >= ZYG_HET
+    log.info("%d of %d variant x gene rows carried by %s (the others need no mode test)", int(carried.sum()),
+             len(carried), proband)
     genes, row_of = genes.take(np.flatnonzero(carried)), row_of[carried]
     # Mode tests run once per distinct variant; gene rows then index into the results.
     uniq_rows, inverse = np.unique(row_of, return_inverse=True)
-    sub = _subset(geno, uniq_rows)
+    sub = geno.take(uniq_rows)
     regions = position_regions(chrom[uniq_rows].astype(str), pos[uniq_rows], build)
     flags = mode_flags(sub, family, roles, regions, options)
     return _segregation_table(genes, inverse, flags, sub, roles, options), geno.ids
-
-
-def _subset(geno, rows: np.ndarray):
-    from .genotypes import FamilyGenotypes
-
-    return FamilyGenotypes(geno.ids, geno.zygosity[rows], geno.gq[rows], geno.ps[rows],
-                           None if geno.alt_hap is None else geno.alt_hap[rows])
 
 
 def _segregation_table(genes: GeneRows, inverse: np.ndarray, flags: ModeFlags, geno, roles,
@@ -208,8 +208,6 @@ def _counts(table: pa.Table) -> dict[str, int]:
 
 
 def _has_column(path: str, name: str) -> bool:
-    import pyarrow.parquet as pq
-
     return name in pq.read_schema(path).names
 
 
@@ -224,7 +222,7 @@ def _check_options(options: InheritanceOptions) -> None:
                          hint="a genotype quality, e.g. 20")
 
 
-def _check_same_positions(genes: "GeneRows", chrom: np.ndarray, pos: np.ndarray, annotations_path: str,
+def _check_same_positions(genes: GeneRows, chrom: np.ndarray, pos: np.ndarray, annotations_path: str,
                           variants_path: str) -> None:
     """variant_idx is a row number: annotations of another VCF would silently mislabel variants."""
     bad = (genes.chrom != chrom) | (genes.pos != pos)
