@@ -146,6 +146,39 @@ def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | N
                                                      threads=threads))
     click.echo(f"annotations -> {out}")
 
+
+@resources.command("gene-model")
+@click.option("--from", "source", required=True, type=click.Path(),
+              help="GENCODE/Ensembl GTF or GFF3 (gz or plain), or the GENCODE reference-table directory.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Gene-model Parquet to write (atomically); pass it to --gene-model later.")
+def resources_gene_model_cmd(source: str, out: str) -> None:
+    """Build the gene-model Parquet (transcripts, exons, CDS, MANE flags) once, for fast loading."""
+    from .annotate.genemodel import build_gene_model, save_gene_model
+
+    if not Path(source).exists():
+        raise InputError("gene model source not found", path=source,
+                         hint="pass a GTF/GFF3 or the GENCODE reference-table directory")
+    model = build_gene_model(source)
+    save_gene_model(model, out)
+    click.echo(f"gene model {model.label}: {model.table.num_rows} transcripts -> {out}")
+
+
+@resources.command("fetch")
+@click.option("--manifest", required=True, type=click.Path(dir_okay=False),
+              help="YAML with `sources:` entries {name, url, sha256|md5, version, build, kind, file}.")
+@click.option("--dir", "directory", required=True, type=click.Path(file_okay=False),
+              help="Directory to install into; DIR/sources.yaml lists the installed sources for the config.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Network timeout per request in seconds.")
+def resources_fetch_cmd(manifest: str, directory: str, timeout: float) -> None:
+    """Download the manifest's sources with resume, checksum check and atomic install, then
+    tabix-index them. Files already present with a valid checksum are skipped."""
+    from .annotate.fetch import fetch_resources
+
+    for r in fetch_resources(manifest, directory, timeout=timeout):
+        click.echo(f"{r.entry.name}: {r.action} {r.path}")
+
 # --- inheritance (issue 7) ---
 
 
