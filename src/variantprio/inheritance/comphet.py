@@ -51,8 +51,9 @@ def pairing_facts(geno: FamilyGenotypes, roles: Roles, rows: np.ndarray) -> Pair
     for bit, col in enumerate(roles.unaffected[:62]):
         mask |= (z[:, col] == ZYG_HET).astype(np.int64) << bit
     hap = geno.alt_hap[rows, roles.proband] if geno.alt_hap is not None else np.zeros(len(rows), np.int8)
-    return PairingFacts(parent_code(roles.father), parent_code(roles.mother), mask,
-                        geno.ps[rows, roles.proband].astype(np.int64), hap.astype(np.int8))
+    # A phase set says nothing without the ALT's haplotype: dropping it keeps signature groups few.
+    ps = np.where(hap > 0, geno.ps[rows, roles.proband], -1).astype(np.int64)
+    return PairingFacts(parent_code(roles.father), parent_code(roles.mother), mask, ps, hap.astype(np.int8))
 
 
 def pair_phase(a: PairingFacts, b: PairingFacts) -> np.ndarray:

@@ -7,6 +7,7 @@ is zero-copy-ish and lets every mode test be a few array comparisons.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -60,22 +61,50 @@ def sample_matrix(column: pa.ChunkedArray | pa.Array, n_samples: int, take: list
     return flat.reshape(n_rows, n_samples)[:, take] if n_samples else np.empty((n_rows, 0), dtype)
 
 
-def family_genotypes(table: pa.Table, samples: list[str], family: Family, path: str) -> FamilyGenotypes:
-    """Dense matrices for the family members present among `samples` (other families ignored)."""
+@dataclass
+class FamilyVariants:
+    """Position columns of the variant table (contigs as codes into `chrom_names`) and the family's
+    genotype matrices, row for row."""
+
+    variant_idx: np.ndarray  # int64
+    chrom: np.ndarray  # int32 code
+    chrom_names: np.ndarray  # object
+    pos: np.ndarray  # int64
+    geno: FamilyGenotypes
+
+
+def family_variants(batches: Iterable[pa.RecordBatch], samples: list[str], family: Family,
+                    path: str) -> FamilyVariants:
+    """Stream record batches into dense matrices of the family members present among `samples`:
+    memory holds the family's columns only, however many other samples the VCF has."""
     ids = [m.id for m in family if m.id in samples]
     take = [samples.index(i) for i in ids]
     n = len(samples)
-    zyg = sample_matrix(table.column("zygosity"), n, take, -1, np.int8, "zygosity", path)
-    gq = sample_matrix(table.column("gq"), n, take, -1, np.int32, "gq", path)
-    ps = sample_matrix(table.column("ps"), n, take, -1, np.int64, "ps", path)
-    phased = sample_matrix(table.column("phased"), n, take, 0, np.bool_, "phased", path)
-    # A phased call without PS belongs to one phase set spanning the contig (VCF spec): PS 0.
-    ps = np.where(phased, np.maximum(ps, 0), -1)
-    hap = None
-    if ALT_HAPLOTYPE in table.column_names:
-        hap = sample_matrix(table.column(ALT_HAPLOTYPE), n, take, 0, np.int8, ALT_HAPLOTYPE, path)
-        hap = np.where(phased, hap, 0).astype(np.int8)
-    return FamilyGenotypes(ids, zyg, gq, ps, hap)
+    names: dict[str, int] = {}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("idx", "chrom", "pos", "zyg", "gq", "ps", "hap")}
+    for batch in batches:
+        encoded = pc.dictionary_encode(batch.column("chrom"))
+        codes = np.array([names.setdefault(c, len(names)) for c in encoded.dictionary.to_pylist()], dtype=np.int32)
+        parts["chrom"].append(codes[encoded.indices.to_numpy(zero_copy_only=False)] if len(codes)
+                              else np.empty(0, np.int32))
+        parts["idx"].append(batch.column("variant_idx").to_numpy(zero_copy_only=False).astype(np.int64))
+        parts["pos"].append(batch.column("pos").to_numpy(zero_copy_only=False).astype(np.int64))
+        parts["zyg"].append(sample_matrix(batch.column("zygosity"), n, take, -1, np.int8, "zygosity", path))
+        parts["gq"].append(sample_matrix(batch.column("gq"), n, take, -1, np.int32, "gq", path))
+        phased = sample_matrix(batch.column("phased"), n, take, 0, np.bool_, "phased", path)
+        ps = sample_matrix(batch.column("ps"), n, take, -1, np.int64, "ps", path)
+        # A phased call without PS belongs to one phase set spanning the contig (VCF spec): PS 0.
+        parts["ps"].append(np.where(phased, np.maximum(ps, 0), -1))
+        if ALT_HAPLOTYPE in batch.schema.names:
+            hap = sample_matrix(batch.column(ALT_HAPLOTYPE), n, take, 0, np.int8, ALT_HAPLOTYPE, path)
+            parts["hap"].append(np.where(phased, hap, 0).astype(np.int8))
+    k = len(ids)
+    join = lambda key, dtype, shape=(0,): (np.concatenate(parts[key]) if parts[key]  # noqa: E731
+                                          else np.empty(shape, dtype))
+    geno = FamilyGenotypes(ids, join("zyg", np.int8, (0, k)), join("gq", np.int32, (0, k)),
+                           join("ps", np.int64, (0, k)), join("hap", np.int8, (0, k)) if parts["hap"] else None)
+    return FamilyVariants(join("idx", np.int64), join("chrom", np.int32), np.array(list(names), dtype=object),
+                          join("pos", np.int64), geno)
 
 
 def sex_vectors(family: Family, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -22,13 +22,14 @@ from ..genome import in_par
 from ..schemas import SEGREGATION, ZYG_HET
 from ..tables import Provenance, read_table, write_table
 from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
-from .genotypes import ALT_HAPLOTYPE, family_genotypes
+from .genotypes import ALT_HAPLOTYPE, FamilyVariants, family_variants
 from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, mode_flags
 from .pedigree import Family, check_samples, missing_message, read_ped, singleton
 
 log = logging.getLogger(__name__)
 
 _VARIANT_COLUMNS = ["variant_idx", "chrom", "pos", "zygosity", "gq", "phased", "ps"]
+_BATCH_ROWS = 500_000
 _ANNOTATION_COLUMNS = ["variant_idx", "chrom", "pos", "gene_symbol", "gnomad_af", "gnomad_popmax_af"]
 
 
@@ -51,14 +52,14 @@ def proband_family(ped: str | Path | None, proband: str, vcf_samples: list[str],
     return family
 
 
-def position_regions(chrom: np.ndarray, pos: np.ndarray, build: str) -> Regions:
-    """Autosomal (incl. PARs), X-linked (non-PAR chrX) and mitochondrial masks; chrY and other
-    contigs fit no mode (Y-linked inheritance is not modelled)."""
-    par = in_par(chrom, pos, build)
-    on_x = chrom == "chrX"
-    mito = chrom == "chrM"
-    other = (chrom == "chrY") | ~np.char.startswith(chrom.astype(str), "chr")
-    return Regions(autosomal=~on_x & ~mito & ~other | par, x_linked=on_x & ~par, mitochondrial=mito)
+def position_regions(chrom: np.ndarray, chrom_names: np.ndarray, pos: np.ndarray, build: str) -> Regions:
+    """Autosomal (incl. PARs), X-linked (non-PAR chrX) and mitochondrial masks from contig codes;
+    chrY and non-chromosome contigs fit no mode (Y-linked inheritance is not modelled)."""
+    autosome = np.array([n not in ("chrX", "chrY", "chrM") and n[3:].isdigit() for n in chrom_names] + [False])
+    on_x = (chrom_names == "chrX")[chrom] if len(chrom_names) else np.zeros(len(chrom), bool)
+    mito = (chrom_names == "chrM")[chrom] if len(chrom_names) else np.zeros(len(chrom), bool)
+    par = on_x & in_par(np.where(on_x, "chrX", ""), pos, build)
+    return Regions(autosomal=autosome[chrom] | par, x_linked=on_x & ~par, mitochondrial=mito)
 
 
 def _gene_rows(annotations_path: str) -> tuple[GeneRows, Provenance]:
@@ -72,15 +73,16 @@ class GeneRows:
     """Distinct (variant, gene) rows: genes as codes into `names`, frequency popmax else AF."""
 
     variant_idx: np.ndarray
-    chrom: np.ndarray
+    chrom: np.ndarray  # int32 code into chrom_names
+    chrom_names: np.ndarray
     pos: np.ndarray
     gene: np.ndarray  # int32 code into names
     names: np.ndarray
     freq: np.ndarray  # float, NaN = not in the population source
 
     def take(self, index: np.ndarray) -> GeneRows:
-        return GeneRows(self.variant_idx[index], self.chrom[index], self.pos[index], self.gene[index],
-                        self.names, self.freq[index])
+        return GeneRows(self.variant_idx[index], self.chrom[index], self.chrom_names, self.pos[index],
+                        self.gene[index], self.names, self.freq[index])
 
 
 def gene_rows(ann: pa.Table) -> GeneRows:
@@ -91,16 +93,22 @@ def gene_rows(ann: pa.Table) -> GeneRows:
         log.info("%d annotation rows without a gene skipped (no gene to pair or rank in)",
                  ann.num_rows - int(pc.sum(with_gene).as_py() or 0))
     ann = ann.filter(with_gene)
-    encoded = ann.column("gene_symbol").combine_chunks().dictionary_encode()
-    gene = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32)
+    gene, names = _codes(ann.column("gene_symbol"))
+    chrom, chrom_names = _codes(ann.column("chrom"))
     freq = pc.coalesce(ann.column("gnomad_popmax_af"), ann.column("gnomad_af")).to_numpy(zero_copy_only=False)
     freq = np.asarray(freq, dtype=float)
     idx = ann.column("variant_idx").to_numpy()
     order = np.lexsort((np.where(np.isnan(freq), np.inf, -freq), gene, idx))
     keep = order[run_starts([idx[order], gene[order]])]
-    return GeneRows(idx[keep], ann.column("chrom").to_numpy(zero_copy_only=False)[keep],
-                    ann.column("pos").to_numpy()[keep], gene[keep],
-                    np.asarray(encoded.dictionary.to_pylist(), dtype=object), freq[keep])
+    return GeneRows(idx[keep], chrom[keep], chrom_names, ann.column("pos").to_numpy()[keep], gene[keep], names,
+                    freq[keep])
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
+    """Dictionary codes (int32) and the distinct strings of a string column."""
+    encoded = column.combine_chunks().dictionary_encode()
+    return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
+            np.array(encoded.dictionary.to_pylist() + [None], dtype=object)[:-1])
 
 
 def _variant_rows(variant_idx: np.ndarray, wanted: np.ndarray, path: str, annotations_path: str) -> np.ndarray:
@@ -122,17 +130,18 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
     options = options or InheritanceOptions()
     variants_path, annotations_path = str(variants_path), str(annotations_path)
     _check_options(options)
-    read_table(variants_path, "variants", columns=[])  # contract check before the heavy read
-    columns = _VARIANT_COLUMNS + ([ALT_HAPLOTYPE] if _has_column(variants_path, ALT_HAPLOTYPE) else [])
-    variants, var_prov = read_table(variants_path, "variants", columns=columns)
+    var_prov = read_table(variants_path, "variants", columns=[])[1]  # contract check, sample order
     samples = var_prov.samples
     family = proband_family(ped, proband, samples, variants_path)
+    columns = _VARIANT_COLUMNS + ([ALT_HAPLOTYPE] if ALT_HAPLOTYPE in pq.read_schema(variants_path).names else [])
+    batches = pq.ParquetFile(variants_path).iter_batches(batch_size=_BATCH_ROWS, columns=columns)
+    variants = family_variants(batches, samples, family, variants_path)
     genes, ann_prov = _gene_rows(annotations_path)
     build = var_prov.genome_build or "GRCh38"
     if var_prov.genome_build is None:
         log.warning("%s: no genome build in the metadata; PARs of GRCh38 assumed", variants_path)
-    table, geno_ids = segregation_table(variants, samples, genes, family, proband, options, build,
-                                        variants_path, annotations_path)
+    table = family_segregation(variants, genes, family, proband, options, build, variants_path, annotations_path)
+    geno_ids = variants.geno.ids
 
     provenance = Provenance(samples=geno_ids, extra={
         "proband": proband, "family_id": family.family_id, "options": vars(options),
@@ -143,17 +152,20 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
 
 
 def segregation_table(variants: pa.Table, samples: list[str], genes: GeneRows, family: Family, proband: str,
-                      options: InheritanceOptions, build: str, variants_path: str = "variants",
-                      annotations_path: str = "annotations") -> tuple[pa.Table, list[str]]:
-    """SEGREGATION rows of the proband's carried variant x gene rows (in memory), and the
-    genotyped family members used. `genes`: variant_idx, chrom, pos, gene_symbol, freq."""
-    geno = family_genotypes(variants, samples, family, variants_path)
+                      options: InheritanceOptions, build: str) -> tuple[pa.Table, list[str]]:
+    """In-memory form of the stage (tests): SEGREGATION rows and the genotyped members used."""
+    fam = family_variants(variants.to_batches(), samples, family, "variants")
+    return family_segregation(fam, genes, family, proband, options, build, "variants", "annotations"), fam.geno.ids
+
+
+def family_segregation(variants: FamilyVariants, genes: GeneRows, family: Family, proband: str,
+                       options: InheritanceOptions, build: str, variants_path: str, annotations_path: str
+                       ) -> pa.Table:
+    """SEGREGATION rows of the proband's carried variant x gene rows."""
+    geno = variants.geno
     roles = family_roles(family, geno, proband)
-    idx = variants.column("variant_idx").to_numpy()
-    row_of = _variant_rows(idx, genes.variant_idx, variants_path, annotations_path)
-    chrom = variants.column("chrom").to_numpy(zero_copy_only=False)
-    pos = variants.column("pos").to_numpy()
-    _check_same_positions(genes, chrom[row_of], pos[row_of], annotations_path, variants_path)
+    row_of = _variant_rows(variants.variant_idx, genes.variant_idx, variants_path, annotations_path)
+    _check_same_positions(genes, variants, row_of, annotations_path, variants_path)
     carried = geno.zygosity[row_of, roles.proband] >= ZYG_HET
     log.info("%d of %d variant x gene rows carried by %s (the others need no mode test)", int(carried.sum()),
              len(carried), proband)
@@ -161,9 +173,9 @@ def segregation_table(variants: pa.Table, samples: list[str], genes: GeneRows, f
     # Mode tests run once per distinct variant; gene rows then index into the results.
     uniq_rows, inverse = np.unique(row_of, return_inverse=True)
     sub = geno.take(uniq_rows)
-    regions = position_regions(chrom[uniq_rows].astype(str), pos[uniq_rows], build)
+    regions = position_regions(variants.chrom[uniq_rows], variants.chrom_names, variants.pos[uniq_rows], build)
     flags = mode_flags(sub, family, roles, regions, options)
-    return _segregation_table(genes, inverse, flags, sub, roles, options), geno.ids
+    return _segregation_table(genes, inverse, flags, sub, roles, options)
 
 
 def _segregation_table(genes: GeneRows, inverse: np.ndarray, flags: ModeFlags, geno, roles,
@@ -207,10 +219,6 @@ def _counts(table: pa.Table) -> dict[str, int]:
     return counts
 
 
-def _has_column(path: str, name: str) -> bool:
-    return name in pq.read_schema(path).names
-
-
 def _check_options(options: InheritanceOptions) -> None:
     for name in ("max_af_ad", "max_af_ar_hom", "max_af_comphet", "max_af_mt"):
         value = getattr(options, name)
@@ -222,13 +230,15 @@ def _check_options(options: InheritanceOptions) -> None:
                          hint="a genotype quality, e.g. 20")
 
 
-def _check_same_positions(genes: GeneRows, chrom: np.ndarray, pos: np.ndarray, annotations_path: str,
+def _check_same_positions(genes: GeneRows, variants: FamilyVariants, row_of: np.ndarray, annotations_path: str,
                           variants_path: str) -> None:
     """variant_idx is a row number: annotations of another VCF would silently mislabel variants."""
-    bad = (genes.chrom != chrom) | (genes.pos != pos)
+    lookup = {name: code for code, name in enumerate(variants.chrom_names)}
+    as_variant_code = np.array([lookup.get(name, -1) for name in genes.chrom_names] + [-1], dtype=np.int32)
+    bad = (as_variant_code[genes.chrom] != variants.chrom[row_of]) | (genes.pos != variants.pos[row_of])
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise InputError(f"{int(bad.sum())} annotation rows do not match the variant table (variant_idx "
-                         f"{genes.variant_idx[first]}: {genes.chrom[first]}:{genes.pos[first]}"
-                         f" vs {chrom[first]}:{pos[first]})", path=annotations_path,
-                         hint=f"annotate the same variants.parquet ({variants_path}) again")
+                         f"{genes.variant_idx[first]}: {genes.chrom_names[genes.chrom[first]]}:{genes.pos[first]}"
+                         f" vs {variants.chrom_names[variants.chrom[row_of[first]]]}:{variants.pos[row_of[first]]})",
+                         path=annotations_path, hint=f"annotate the same variants.parquet ({variants_path}) again")
