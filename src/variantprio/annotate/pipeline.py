@@ -15,11 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..genome import CONTIG_LENGTHS
 from ..schemas import ANNOTATIONS
-from ..tables import Provenance, read_table, write_table
+from ..tables import Provenance, TableWriter, read_table
 from .existing import existing_rows
 from .genemodel import GeneModel, load_gene_model
 from .model_rows import model_rows
@@ -64,7 +65,8 @@ def check_build(model: GeneModel, build: str | None, path: str) -> None:
 
 
 def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1,
-                   layouts: dict[str, str] | None = None, fasta: str | None = None) -> tuple[pa.Table, dict]:
+                   layouts: dict[str, str] | None = None, fasta: ReferenceBases | None = None
+                   ) -> tuple[pa.Table, dict]:
     """Annotation rows (variant key + consequence columns) and counts for a variants table."""
     has_existing = np.zeros(variants.num_rows, bool)
     for col in ("info_csq", "info_ann", "info_bcsq"):
@@ -80,7 +82,7 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
                               sub.column("alt").combine_chunks(),
                               sub.column("is_sv").to_numpy(zero_copy_only=False),
                               sub.column("sv_end").to_numpy(zero_copy_only=False).astype(float))
-        rows = model_rows(sub, model.arrays, spans, threads, ReferenceBases(fasta) if fasta else None)
+        rows = model_rows(sub, model.arrays, spans, threads, fasta)
         parts.append(rows.set_column(0, "row", pa.array(rest[rows.column("row").to_numpy()])))
     elif len(rest):
         parts.append(pa.table({"row": rest}))
@@ -98,42 +100,73 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
     return out, counts
 
 
+CHUNK_ROWS = 400_000  # variants per chunk: bounds memory for genomes (~0.3 GB per chunk)
+
+
 def annotate_variants(variants_path, out_path, options: AnnotateOptions | None = None) -> None:
-    """Annotate variants.parquet into annotations.parquet (schema `annotations`), atomically."""
+    """Annotate variants.parquet into annotations.parquet (schema `annotations`), atomically,
+    streaming the variants in chunks so genomes fit in bounded memory."""
     options = options or AnnotateOptions()
     t0 = time.perf_counter()
-    variants, upstream = read_table(variants_path, "variants", columns=_READ)
+    _, upstream = read_table(variants_path, "variants", columns=[])
     specs = load_sources(options.sources) if options.sources else []
     model = None
     if options.gene_model:
         model = load_gene_model(options.gene_model)
         check_build(model, upstream.genome_build, options.gene_model)
-    if model is None and not _any_vcf_annotations(variants):
+    if model is None and not _any_vcf_annotations(variants_path):
         raise InputError("variants carry no CSQ/ANN/BCSQ annotations and no gene model was given",
                          path=str(variants_path), hint="pass --gene-model (GTF, gene-model Parquet or "
                                                        "GENCODE reference directory)")
     layouts = upstream.extra.get("info_formats") or {}
-    table, counts = annotate_table(variants, model, options.threads, layouts, options.fasta)
-    source_counts = {}
-    if specs:
-        table, source_counts = join_sources(table, specs, upstream.genome_build)
     sources = {"gene_model": model.label} if model else {}
     sources.update({spec.name: spec.version for spec in specs})
     if options.fasta:
         sources["reference_fasta"] = Path(options.fasta).name
-    prov = Provenance(genome_build=upstream.genome_build, sources=sources,
-                      extra={"counts": counts, "rows": table.num_rows, "source_matches": source_counts,
-                             "source_files": {spec.name: {"kind": spec.kind, "path": str(spec.path),
-                                                          "build": spec.build} for spec in specs},
-                             "gene_model": model.name if model else None,
-                             "gene_model_version": model.version if model else None,
-                             "seconds": round(time.perf_counter() - t0, 3)}).merged(upstream)
-    write_table(table, out_path, "annotations", prov)
+    fasta = ReferenceBases(options.fasta) if options.fasta else None
+    prov = Provenance(genome_build=upstream.genome_build, sources=sources).merged(upstream)
+    counts: dict[str, int] = {}
+    source_counts: dict[str, int] = {}
+    writer = TableWriter(out_path, "annotations", prov)
+    try:
+        for batch in pq.ParquetFile(variants_path).iter_batches(batch_size=CHUNK_ROWS, columns=_READ):
+            table, chunk_counts = annotate_table(pa.Table.from_batches([batch]), model, options.threads,
+                                                 layouts, fasta)
+            if specs:
+                table, matched = join_sources(table, specs, upstream.genome_build)
+                _add(source_counts, matched)
+            _add(counts, chunk_counts)
+            writer.write(table)
+    except BaseException:
+        writer.abort()  # no partial output
+        raise
+    prov.extra = {"counts": counts, "rows": writer.rows, "source_matches": source_counts,
+                  "source_files": {spec.name: {"kind": spec.kind, "path": str(spec.path), "build": spec.build}
+                                   for spec in specs},
+                  "gene_model": model.name if model else None,
+                  "gene_model_version": model.version if model else None,
+                  "seconds": round(time.perf_counter() - t0, 3)}
+    writer.close(prov)
     log.info("annotated %d variants into %d rows (%d from VCF annotations, %d from the gene model) in %.2fs",
-             counts["variants"], table.num_rows, counts["from_vcf_annotations"], counts["from_gene_model"],
-             time.perf_counter() - t0)
+             counts.get("variants", 0), writer.rows, counts.get("from_vcf_annotations", 0),
+             counts.get("from_gene_model", 0), time.perf_counter() - t0)
 
 
-def _any_vcf_annotations(variants: pa.Table) -> bool:
-    return any(variants.column(c).null_count < variants.num_rows
-               for c in ("info_csq", "info_ann", "info_bcsq")) and variants.num_rows > 0
+def _add(total: dict[str, int], more: dict[str, int]) -> None:
+    for k, v in more.items():
+        total[k] = total.get(k, 0) + v
+
+
+def _any_vcf_annotations(variants_path) -> bool:
+    """Any CSQ/ANN/BCSQ value in the file, from the Parquet column statistics when present."""
+    pf = pq.ParquetFile(variants_path)
+    md = pf.metadata
+    names = [md.schema.column(j).name for j in range(md.num_columns)]
+    wanted = [names.index(c) for c in ("info_csq", "info_ann", "info_bcsq") if c in names]
+    for i in range(md.num_row_groups):
+        rg = md.row_group(i)
+        for j in wanted:
+            stats = rg.column(j).statistics
+            if stats is None or not stats.has_null_count or stats.null_count < rg.num_rows:
+                return True
+    return False
