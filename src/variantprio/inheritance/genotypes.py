@@ -73,38 +73,48 @@ class FamilyVariants:
     geno: FamilyGenotypes
 
 
-def family_variants(batches: Iterable[pa.RecordBatch], samples: list[str], family: Family,
+def family_variants(batches: Iterable[pa.RecordBatch], n_rows: int, samples: list[str], family: Family,
                     path: str) -> FamilyVariants:
-    """Stream record batches into dense matrices of the family members present among `samples`:
-    memory holds the family's columns only, however many other samples the VCF has."""
+    """Stream `n_rows` rows of record batches into dense matrices of the family members present
+    among `samples`: memory holds the family's columns only, however many samples the VCF has."""
     ids = [m.id for m in family if m.id in samples]
     take = [samples.index(i) for i in ids]
-    n = len(samples)
+    n, k = len(samples), len(ids)
     names: dict[str, int] = {}
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("idx", "chrom", "pos", "zyg", "gq", "ps", "hap")}
+    out = FamilyVariants(np.empty(n_rows, np.int64), np.empty(n_rows, np.int32), np.empty(0, object),
+                         np.empty(n_rows, np.int64),
+                         FamilyGenotypes(ids, np.empty((n_rows, k), np.int8), np.empty((n_rows, k), np.int32),
+                                         np.empty((n_rows, k), np.int64), None))
+    start = 0
     for batch in batches:
+        rows = slice(start, start + batch.num_rows)
+        if rows.stop > n_rows:
+            raise InputError("the variant table has more rows than its metadata says", path=path,
+                             hint="re-run `variantprio ingest`")
         encoded = pc.dictionary_encode(batch.column("chrom"))
-        codes = np.array([names.setdefault(c, len(names)) for c in encoded.dictionary.to_pylist()], dtype=np.int32)
-        parts["chrom"].append(codes[encoded.indices.to_numpy(zero_copy_only=False)] if len(codes)
-                              else np.empty(0, np.int32))
-        parts["idx"].append(batch.column("variant_idx").to_numpy(zero_copy_only=False).astype(np.int64))
-        parts["pos"].append(batch.column("pos").to_numpy(zero_copy_only=False).astype(np.int64))
-        parts["zyg"].append(sample_matrix(batch.column("zygosity"), n, take, -1, np.int8, "zygosity", path))
-        parts["gq"].append(sample_matrix(batch.column("gq"), n, take, -1, np.int32, "gq", path))
+        codes = np.array([names.setdefault(c, len(names)) for c in encoded.dictionary.to_pylist()] + [-1],
+                         dtype=np.int32)
+        out.chrom[rows] = codes[encoded.indices.to_numpy(zero_copy_only=False)]
+        out.variant_idx[rows] = batch.column("variant_idx").to_numpy(zero_copy_only=False)
+        out.pos[rows] = batch.column("pos").to_numpy(zero_copy_only=False)
+        geno = out.geno
+        geno.zygosity[rows] = sample_matrix(batch.column("zygosity"), n, take, -1, np.int8, "zygosity", path)
+        geno.gq[rows] = sample_matrix(batch.column("gq"), n, take, -1, np.int32, "gq", path)
         phased = sample_matrix(batch.column("phased"), n, take, 0, np.bool_, "phased", path)
         ps = sample_matrix(batch.column("ps"), n, take, -1, np.int64, "ps", path)
         # A phased call without PS belongs to one phase set spanning the contig (VCF spec): PS 0.
-        parts["ps"].append(np.where(phased, np.maximum(ps, 0), -1))
+        geno.ps[rows] = np.where(phased, np.maximum(ps, 0), -1)
         if ALT_HAPLOTYPE in batch.schema.names:
+            if geno.alt_hap is None:
+                geno.alt_hap = np.zeros((n_rows, k), np.int8)
             hap = sample_matrix(batch.column(ALT_HAPLOTYPE), n, take, 0, np.int8, ALT_HAPLOTYPE, path)
-            parts["hap"].append(np.where(phased, hap, 0).astype(np.int8))
-    k = len(ids)
-    join = lambda key, dtype, shape=(0,): (np.concatenate(parts[key]) if parts[key]  # noqa: E731
-                                          else np.empty(shape, dtype))
-    geno = FamilyGenotypes(ids, join("zyg", np.int8, (0, k)), join("gq", np.int32, (0, k)),
-                           join("ps", np.int64, (0, k)), join("hap", np.int8, (0, k)) if parts["hap"] else None)
-    return FamilyVariants(join("idx", np.int64), join("chrom", np.int32), np.array(list(names), dtype=object),
-                          join("pos", np.int64), geno)
+            geno.alt_hap[rows] = np.where(phased, hap, 0)
+        start = rows.stop
+    if start != n_rows:
+        raise InputError(f"the variant table has {start} rows, its metadata says {n_rows}", path=path,
+                         hint="re-run `variantprio ingest`")
+    out.chrom_names = np.array(list(names) + [None], dtype=object)[:-1]
+    return out
 
 
 def sex_vectors(family: Family, ids: list[str]) -> tuple[np.ndarray, np.ndarray]:

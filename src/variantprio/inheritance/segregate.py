@@ -134,8 +134,9 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
     samples = var_prov.samples
     family = proband_family(ped, proband, samples, variants_path)
     columns = _VARIANT_COLUMNS + ([ALT_HAPLOTYPE] if ALT_HAPLOTYPE in pq.read_schema(variants_path).names else [])
-    batches = pq.ParquetFile(variants_path).iter_batches(batch_size=_BATCH_ROWS, columns=columns)
-    variants = family_variants(batches, samples, family, variants_path)
+    parquet = pq.ParquetFile(variants_path)
+    variants = family_variants(parquet.iter_batches(batch_size=_BATCH_ROWS, columns=columns),
+                               parquet.metadata.num_rows, samples, family, variants_path)
     genes, ann_prov = _gene_rows(annotations_path)
     build = var_prov.genome_build or "GRCh38"
     if var_prov.genome_build is None:
@@ -154,7 +155,7 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
 def segregation_table(variants: pa.Table, samples: list[str], genes: GeneRows, family: Family, proband: str,
                       options: InheritanceOptions, build: str) -> tuple[pa.Table, list[str]]:
     """In-memory form of the stage (tests): SEGREGATION rows and the genotyped members used."""
-    fam = family_variants(variants.to_batches(), samples, family, "variants")
+    fam = family_variants(variants.to_batches(), variants.num_rows, samples, family, "variants")
     return family_segregation(fam, genes, family, proband, options, build, "variants", "annotations"), fam.geno.ids
 
 
