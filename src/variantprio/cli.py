@@ -179,6 +179,28 @@ def resources_fetch_cmd(manifest: str, directory: str, timeout: float) -> None:
     for r in fetch_resources(manifest, directory, timeout=timeout):
         click.echo(f"{r.entry.name}: {r.action} {r.path}")
 
+
+@bench.command("annotate")
+@click.option("--vcf", default="../shared/bench/background/pfeiffer-exome.grch38.vcf.gz", show_default=True,
+              help="Exome VCF to ingest and annotate (also the `bcftools view` reference run).")
+@click.option("--gene-model", default="../shared/bench/reference", show_default=True,
+              help="Gene model: GENCODE reference-table directory, GTF/GFF3 or gene-model Parquet.")
+@click.option("--genome-variants", type=click.IntRange(min=0), default=5_000_000, show_default=True,
+              help="Size of the synthetic genome-wide variant table (0: skip the genome run).")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="--threads of each annotate run.")
+@click.option("--keep", type=click.Path(file_okay=False), help="Keep inputs and outputs in this directory.")
+def bench_annotate_cmd(vcf: str, gene_model: str, genome_variants: int, threads: int, keep: str | None) -> None:
+    """Time `annotate` on an exome (gene model cold/warm cache, then + 4 synthetic tabixed sources)
+    and on a synthetic genome: variants/s, peak RSS and the ratio to `bcftools view` of the exome."""
+    from .bench.annotate import bench_annotate
+    from .bench.vcf import resolve_data_path
+
+    result = bench_annotate(resolve_data_path(vcf, what="exome VCF"),
+                            resolve_data_path(gene_model, what="gene model"), genome_variants,
+                            keep=Path(keep) if keep else None, threads=threads)
+    click.echo("\n".join(result.lines()))
+
 # --- inheritance (issue 7) ---
 
 

@@ -43,6 +43,7 @@ class AnnotateOptions:
     fasta: str | None = None
     sources: str | None = None
     threads: int = 1
+    cache_dir: str | None = None  # gene-model cache (default $XDG_CACHE_HOME/variantprio/gene-models)
 
 
 def check_build(model: GeneModel, build: str | None, path: str) -> None:
@@ -112,7 +113,7 @@ def annotate_variants(variants_path, out_path, options: AnnotateOptions | None =
     specs = load_sources(options.sources) if options.sources else []
     model = None
     if options.gene_model:
-        model = load_gene_model(options.gene_model)
+        model = load_gene_model(options.gene_model, cache_dir=options.cache_dir)
         check_build(model, upstream.genome_build, options.gene_model)
     if model is None and not _any_vcf_annotations(variants_path):
         raise InputError("variants carry no CSQ/ANN/BCSQ annotations and no gene model was given",

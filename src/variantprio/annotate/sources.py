@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..genome import PAR_X, canonical_chroms, guess_build, normalise_build
 from ..ingest.alleles import trim_alleles
 from .sourceconfig import SourceSpec
-from .tabixread import fetch_lines, lines_table, open_tabix, variant_regions
+from .tabixread import fetch_lines, lines_table, merge_gap, open_tabix, variant_regions
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,8 @@ def _near_variants(spec: SourceSpec, keys: pd.DataFrame, names: list[str], varia
         names = _tsv_names(header) or names
     pos = keys["pos"].to_numpy(np.int64)
     end = pos + keys["ref"].str.len().to_numpy() - 1
-    lines = fetch_lines(tbx, variant_regions(keys["chrom"].to_numpy().astype(str), pos, end))
+    gap = merge_gap(str(spec.path), tbx)
+    lines = fetch_lines(tbx, variant_regions(keys["chrom"].to_numpy().astype(str), pos, end, gap))
     return lines_table(lines, names)
 
 

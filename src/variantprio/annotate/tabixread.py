@@ -43,6 +43,24 @@ def variant_regions(chrom: np.ndarray, pos: np.ndarray, end: np.ndarray, gap: in
     return out
 
 
+_BLOCK_BYTES = 65536  # uncompressed bytes per BGZF block: what one fetch decompresses at least
+_COMPRESSION = 4.0  # typical bgzip ratio of VCF/TSV text
+
+
+def merge_gap(path: str, tbx) -> int:
+    """Bases between variants below which one fetch beats two: about one BGZF block's worth of
+    source text, from the file's size spread over its contigs (dense CADD: ~1 kb; sparse ClinVar:
+    megabases)."""
+    import os
+
+    from ..genome import CONTIG_LENGTHS
+
+    lengths = CONTIG_LENGTHS["GRCh38"]
+    covered = sum(lengths.get(canonical_chrom(c), 0) for c in tbx.contigs) or 3.1e9
+    bytes_per_base = os.path.getsize(path) * _COMPRESSION / covered
+    return int(min(5_000_000, max(200, _BLOCK_BYTES / max(bytes_per_base, 1e-9))))
+
+
 def fetch_lines(tbx, regions: list[tuple[str, int, int]]) -> list[str]:
     """Source lines in the regions (each region fetched once; contig names mapped)."""
     names = {canonical_chrom(n): n for n in tbx.contigs}

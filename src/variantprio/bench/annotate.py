@@ -1,0 +1,147 @@
+"""`variantprio bench annotate`: time the annotate stage on the background exome (gene model cold
+and warm, then with four synthetic tabixed sources) and on a synthetic genome-sized variant table,
+beside `bcftools view` of the same exome VCF as the machine-independent reference.
+
+Each annotate run is a child process so its wall time and peak RSS are its own.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..genome import CONTIG_LENGTHS
+from ..schemas import VARIANTS
+from ..tables import Provenance, write_table
+
+_RUN = ("import json,sys,time,resource;from variantprio.annotate import AnnotateOptions,annotate_variants;"
+        "a=json.loads(sys.argv[1]);t=time.perf_counter();"
+        "annotate_variants(a['variants'],a['out'],AnnotateOptions(**a['options']));"
+        "print(json.dumps({'seconds':time.perf_counter()-t,"
+        "'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))")
+
+
+@dataclass
+class BenchAnnotateResult:
+    rows: list[tuple[str, int, float, float]] = field(default_factory=list)  # label, variants, s, MB
+    baseline_s: float = 0.0
+
+    def lines(self) -> list[str]:
+        out = [f"bcftools view (exome, reference): {self.baseline_s:.2f}s"]
+        for label, n, seconds, rss in self.rows:
+            ratio = seconds / self.baseline_s if self.baseline_s else float("nan")
+            out.append(f"{label}: {n} variants in {seconds:.2f}s ({n / seconds:,.0f} variants/s, "
+                       f"peak RSS {rss:.0f} MB, {ratio:.1f}x bcftools view)")
+        return out
+
+
+def run_annotate(variants: Path, out: Path, **options) -> tuple[float, float]:
+    """(seconds inside annotate_variants, peak RSS MB) of one run in a child process."""
+    args = json.dumps({"variants": str(variants), "out": str(out), "options": options})
+    done = subprocess.run([sys.executable, "-c", _RUN, args], check=True, capture_output=True, text=True)
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    return got["seconds"], got["rss_mb"]
+
+
+def synthetic_variants(n: int, out: Path, seed: int = 1) -> Path:
+    """A variants table of n sorted sites over GRCh38 (90% SNVs, 10% 1-base insertions)."""
+    rng = np.random.default_rng(seed)
+    names = [c for c in CONTIG_LENGTHS["GRCh38"] if c != "chrM"]
+    lengths = np.array([CONTIG_LENGTHS["GRCh38"][c] for c in names], dtype=float)
+    per = rng.multinomial(n, lengths / lengths.sum())
+    chrom = np.repeat(np.array(names, dtype=object), per)
+    pos = np.concatenate([np.sort(rng.integers(1, int(l), k)) for k, l in zip(per, lengths)])
+    bases = np.array(list("ACGT"), dtype=object)
+    ref = bases[rng.integers(0, 4, n)]
+    alt = bases[(rng.integers(1, 4, n) + rng.integers(0, 4, n)) % 4]
+    alt = np.where(alt == ref, bases[(np.searchsorted(list("ACGT"), ref.astype(str)) + 1) % 4], alt)
+    ins = rng.random(n) < 0.1
+    alt[ins] = ref[ins] + "T"
+    cols = {"variant_idx": np.arange(n), "chrom": chrom, "pos": pos, "ref": ref, "alt": alt,
+            "is_sv": np.zeros(n, bool)}
+    table = pa.table({f.name: pa.array(cols[f.name], f.type) if f.name in cols else pa.nulls(n, f.type)
+                      for f in VARIANTS})
+    return write_table(table, out, "variants", Provenance(genome_build="GRCh38"))
+
+
+def synthetic_sources(variants: Path, directory: Path, seed: int = 2) -> Path:
+    """gnomAD- and ClinVar-style VCFs and CADD/REVEL-style TSVs at the variants' sites (plus as
+    many decoy sites), bgzipped and tabix-indexed; returns the sources config YAML."""
+    rng = np.random.default_rng(seed)
+    t = pq.read_table(variants, columns=["chrom", "pos", "ref", "alt"]).to_pandas()
+    decoy = t.assign(pos=t["pos"] + 1)
+    sites = pd.concat([t, decoy]).sort_values(["chrom", "pos"], kind="stable")
+    sites = sites.drop_duplicates(["chrom", "pos", "ref", "alt"])
+    directory.mkdir(parents=True, exist_ok=True)
+    header = "##fileformat=VCFv4.2\n" + "".join(f"##contig=<ID={c},length={n}>\n"
+                                                 for c, n in CONTIG_LENGTHS["GRCh38"].items())
+    n = len(sites)
+    af = rng.random(n) / 100
+    body = (sites["chrom"] + "\t" + sites["pos"].astype(str) + "\t.\t" + sites["ref"] + "\t" + sites["alt"])
+    files = {}
+    files["gnomad"] = _write_indexed(directory / "gnomad.vcf", header + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
+                                     body + "\t.\tPASS\tAF=" + np.char.mod("%.5g", af).astype(object)
+                                     + ";AF_grpmax=" + np.char.mod("%.5g", af * 2).astype(object) + ";nhomalt=0",
+                                     "vcf")
+    few = rng.random(n) < 0.1
+    files["clinvar"] = _write_indexed(directory / "clinvar.vcf", header + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
+                                      body[few] + "\t.\t.\tCLNSIG=Uncertain_significance;"
+                                      "CLNREVSTAT=criteria_provided,_single_submitter", "vcf")
+    tsv = sites["chrom"] + "\t" + sites["pos"].astype(str) + "\t" + sites["ref"] + "\t" + sites["alt"]
+    files["cadd"] = _write_indexed(directory / "cadd.tsv", "## CADD GRCh38-v1.7\n#Chrom\tPos\tRef\tAlt\tRawScore\tPHRED\n",
+                                   tsv + "\t0.5\t" + np.char.mod("%.3f", rng.random(n) * 40).astype(object), "tsv")
+    files["revel"] = _write_indexed(directory / "revel.tsv", "#chr\tgrch38_pos\tref\talt\tREVEL\n",
+                                    tsv + "\t" + np.char.mod("%.3f", rng.random(n)).astype(object), "tsv")
+    config = directory / "sources.yaml"
+    config.write_text("sources:\n" + "".join(
+        f"  - {{name: {k}, kind: {k}, path: {p}, version: synthetic, build: GRCh38}}\n" for k, p in files.items()))
+    return config
+
+
+def _write_indexed(path: Path, header: str, lines, kind: str) -> Path:
+    import pysam
+
+    path.write_text(header + "\n".join(lines.tolist()) + "\n")
+    if kind == "vcf":
+        return Path(pysam.tabix_index(str(path), preset="vcf", force=True))
+    return Path(pysam.tabix_index(str(path), seq_col=0, start_col=1, end_col=1, meta_char="#", force=True))
+
+
+def bench_annotate(vcf: Path, gene_model: Path, genome_variants: int, keep: Path | None = None,
+                   threads: int = 2) -> BenchAnnotateResult:
+    """Exome: cold cache, warm cache, warm + four sources; then a synthetic genome (gene model only)."""
+    from ..ingest import IngestOptions, ingest_vcf
+
+    result = BenchAnnotateResult()
+    with tempfile.TemporaryDirectory(prefix="vp-bench-annotate-") as tmp:
+        work = keep or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        subprocess.run(["bcftools", "view", "-Ou", "-o", "/dev/null", str(vcf)], check=True)
+        result.baseline_s = time.perf_counter() - t0
+        variants = work / "exome.variants.parquet"
+        ingest_vcf(str(vcf), str(variants), IngestOptions())
+        n = pq.read_metadata(variants).num_rows
+        cache = work / "cache"
+        common = {"gene_model": str(gene_model), "threads": threads, "cache_dir": str(cache)}
+        for label in ("exome, gene model, cold cache", "exome, gene model, warm cache"):
+            s, rss = run_annotate(variants, work / "exome.annotations.parquet", **common)
+            result.rows.append((label, n, s, rss))
+        config = synthetic_sources(variants, work / "sources")
+        s, rss = run_annotate(variants, work / "exome.sources.parquet", sources=str(config), **common)
+        result.rows.append(("exome, gene model + 4 sources (gnomAD, ClinVar, CADD, REVEL)", n, s, rss))
+        if genome_variants:
+            genome = synthetic_variants(genome_variants, work / "genome.variants.parquet")
+            s, rss = run_annotate(genome, work / "genome.annotations.parquet", **common)
+            result.rows.append(("synthetic genome, gene model", genome_variants, s, rss))
+    return result
