@@ -201,3 +201,13 @@ def test_input_errors_leave_no_output(tmp_path):
     ped.write_text(TRIO_PED + "FAM1 granny 0 0 2 2\n")
     segregate(v, a2, ped=ped, proband="kid", out=out)
     assert read_table(out, "segregation")[0].column("de_novo").to_pylist() == [True, False]
+
+
+def test_bench_command_reports_time_and_memory(tmp_path):
+    result = CliRunner().invoke(main, ["bench", "inheritance", "--variants", "3000", "--keep", str(tmp_path),
+                                       "--alt-haplotypes"])
+    assert result.exit_code == 0, result.output
+    assert "segregation of a 3,000-variant trio" in result.output and "peak RSS" in result.output
+    table, prov = read_table(tmp_path / "segregation.parquet", "segregation")
+    assert prov.samples == ["kid", "dad", "mum"] and table.num_rows > 1000
+    assert 0 < sum(table.column("fits_ar_comphet").to_pylist()) < table.num_rows

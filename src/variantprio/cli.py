@@ -243,12 +243,15 @@ def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | No
               help="Number of variants of the synthetic trio (generated in Arrow, 80% in genes).")
 @click.option("--keep", type=click.Path(file_okay=False),
               help="Keep the synthetic tables and output here (reused by later runs of the same size).")
-def bench_inheritance_cmd(n_variants: int, keep: str | None) -> None:
+@click.option("--alt-haplotypes", is_flag=True,
+              help="Phased hets also record which haplotype holds the ALT, so phase sets split compound-het groups.")
+def bench_inheritance_cmd(n_variants: int, keep: str | None, alt_haplotypes: bool) -> None:
     """Time `variantprio inheritance` on a synthetic whole-genome trio: seconds, peak RSS, and the
     ratio to reading the same Parquet columns in the same run."""
     from .bench.inheritance import bench_inheritance
 
-    click.echo("\n".join(bench_inheritance(n_variants, Path(keep) if keep else None).lines()))
+    result = bench_inheritance(n_variants, Path(keep) if keep else None, alt_haplotypes=alt_haplotypes)
+    click.echo("\n".join(result.lines()))
 
 # --- phenotype (issue 6) ---
 

@@ -43,8 +43,9 @@ class InheritanceBench:
                 f"ratio {self.segregate_seconds / max(self.read_seconds, 1e-9):.1f}x"]
 
 
-def synthetic_trio(directory: Path, n: int, seed: int = 7) -> tuple[Path, Path, Path]:
-    """variants/annotations Parquet of a trio over the genome, about 80% of variants in genes."""
+def synthetic_trio(directory: Path, n: int, seed: int = 7, alt_haplotypes: bool = False) -> tuple[Path, Path, Path]:
+    """variants/annotations Parquet of a trio over the genome, about 80% of variants in genes;
+    with `alt_haplotypes` phased hets also say which haplotype holds the ALT (phase sets count)."""
     rng = np.random.default_rng(seed)
     names = list(CONTIG_LENGTHS["GRCh38"])[:25]
     lengths = np.array(list(CONTIG_LENGTHS["GRCh38"].values())[:25], dtype=float)
@@ -57,7 +58,9 @@ def synthetic_trio(directory: Path, n: int, seed: int = 7) -> tuple[Path, Path, 
     zyg[:, :2] = np.where(male_x[:, None] & (zyg[:, :2] >= 1), 3, zyg[:, :2])  # kid and dad hemizygous
     phased = rng.random((n, 3)) < 0.3
     ps = np.where(phased, (pos // 50_000)[:, None], -1)
-    variants = variants_table(chrom, pos, zyg, gq=rng.integers(0, 99, size=(n, 3)), phased=phased, ps=ps)
+    hap = np.where(phased & (zyg == 1), rng.integers(1, 3, size=(n, 3)), 0) if alt_haplotypes else None
+    variants = variants_table(chrom, pos, zyg, gq=rng.integers(0, 99, size=(n, 3)), phased=phased, ps=ps,
+                              alt_hap=hap)
     in_gene = rng.random(n) < 0.8
     idx = np.flatnonzero(in_gene)
     genes = np.char.add("G", (idx // 250).astype(str)).astype(object)
@@ -75,14 +78,15 @@ def _run_segregate(v: str, a: str, ped: str, out: str) -> None:
     segregate(v, a, ped=ped, proband="kid", out=out)
 
 
-def bench_inheritance(n_variants: int, keep: Path | None = None) -> InheritanceBench:
+def bench_inheritance(n_variants: int, keep: Path | None = None, alt_haplotypes: bool = False) -> InheritanceBench:
     """Generate (or reuse under `keep`) the trio tables, read them once, then time `segregate`."""
     with tempfile.TemporaryDirectory(prefix="vp_bench_inheritance_") as tmp:
         directory = keep or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
         v, a, ped = directory / "variants.parquet", directory / "annotations.parquet", directory / "trio.ped"
-        if not (v.exists() and a.exists() and pq.read_metadata(v).num_rows == n_variants):
-            v, a, ped = synthetic_trio(directory, n_variants)
+        if not (v.exists() and a.exists() and pq.read_metadata(v).num_rows == n_variants
+                and ("alt_hap" in pq.read_schema(v).names) == alt_haplotypes):
+            v, a, ped = synthetic_trio(directory, n_variants, alt_haplotypes=alt_haplotypes)
         started = time.perf_counter()
         pq.read_table(v, columns=["variant_idx", "chrom", "pos", "zygosity", "gq", "phased", "ps"])
         pq.read_table(a, columns=["variant_idx", "chrom", "pos", "gene_symbol", "gnomad_af", "gnomad_popmax_af"])
