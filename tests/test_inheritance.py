@@ -96,6 +96,11 @@ def test_check_samples_lists_every_mismatch_with_suggestions(tmp_path):
     assert "NA12878 not in the VCF (did you mean na12878?)" in text
     assert "NA12892_1 not in the VCF (did you mean NA12892?)" in text
     assert "P9 not in the PED" in text and "other" not in text
+    # A parent named only in a child's line is an ungenotyped founder, never required.
+    ped.write_text("F1 kid dad granny_only_named 1 2\nF1 dad 0 0 1 1\n")
+    check_samples(read_ped(ped), ["kid", "dad"], ["kid"])
+    ped.write_text("F1 NA12878 NA12891 NA12892_1 2 2\nF1 NA12891 0 0 1 1\nF1 NA12892_1 0 0 2 1\n")
+    pedigree = read_ped(ped)
     # Ungenotyped relatives are allowed when asked, unless a VCF sample looks like their misspelling.
     check_samples(pedigree, ["NA12878", "NA12891"], ["NA12878"], allow_ungenotyped=True)
     with pytest.raises(InputError, match="NA12892_1 not in the VCF .*NA12892"):

@@ -249,7 +249,8 @@ def _check_cycles(family: Family, path: str) -> None:
 def check_samples(pedigree: Pedigree, vcf_samples: list[str], probands: list[str], *,
                   allow_ungenotyped: bool = False) -> None:
     """One InputError listing every proband missing from the PED or the VCF and every member of
-    the probands' families without a VCF column, each with the closest IDs on the other side.
+    the probands' families (with a line of their own) without a VCF column, each with the closest
+    IDs on the other side.
 
     With `allow_ungenotyped`, family members without a column are fine (ungenotyped relatives)
     unless an otherwise unused VCF sample looks like a misspelling of them.
@@ -269,7 +270,8 @@ def check_samples(pedigree: Pedigree, vcf_samples: list[str], probands: list[str
     unused_vcf = [s for s in vcf_samples if s not in set(ped_ids)]
     for family in families:
         for member in family:
-            if member.id in vcf_samples or member.id in probands:
+            # Parents named only in a child's line are ungenotyped founders by construction.
+            if member.id in vcf_samples or member.id in probands or member.line is None:
                 continue
             hints = close_matches(member.id, unused_vcf if allow_ungenotyped else vcf_samples)
             if hints or not allow_ungenotyped:
