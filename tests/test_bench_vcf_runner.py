@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
-from variantprio.bench.vcf import (missing_stages, rank_metrics, resolve_data_path, summarise,
-                                   tie_aware_rank, write_plot)
+from variantprio.bench.metrics import rank_metrics, tie_aware_rank
+from variantprio.bench.vcf import missing_stages, resolve_data_path, summarise, write_plot
 from variantprio.cli import main
 from variantprio.errors import InputError
 

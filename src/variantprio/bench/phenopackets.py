@@ -232,9 +232,10 @@ def read_cases(path: Path | str) -> list[Case]:
     return cases
 
 
-def sample_cases(cases: list[Case], limit: int | None, seed: int) -> list[Case]:
-    """A reproducible sample of `limit` spikeable cases (all of them without a limit), in input order."""
-    usable = [c for c in cases if c.spikeable]
+def sample_cases(cases: list[Case], limit: int | None, seed: int, spikeable_only: bool = True) -> list[Case]:
+    """A reproducible sample of `limit` cases (all of them without a limit), in input order; only
+    spikeable ones unless `spikeable_only` is off (phenotype-only benchmarks need no variant)."""
+    usable = [c for c in cases if c.spikeable or not spikeable_only]
     if limit is None or limit >= len(usable):
         return usable
     chosen = set(random.Random(seed).sample(range(len(usable)), limit))

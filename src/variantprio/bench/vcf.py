@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..progress import progress_bar
 from ..tables import atomic_path
+from .metrics import rank_metrics, tie_aware_rank
 from .phenopackets import Case, read_cases, sample_cases
 from .spike import Background, SpikedCase, SpikeOptions, spike_case
 
@@ -34,7 +35,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BACKGROUND = Path("../shared/bench/background/pfeiffer-exome.grch38.vcf.gz")
 DEFAULT_GENE_MODEL = Path("../shared/bench/reference")
-TOP_K = (1, 3, 5, 10)
 EVIDENCE = {
     "gene_model": True,
     "population_frequencies": False,
@@ -157,18 +157,6 @@ def missing_stages() -> list[str]:
 # --- ranks -------------------------------------------------------------------------------------------
 
 
-def tie_aware_rank(genes: pd.Series, scores: pd.Series, gene: str) -> float:
-    """1-based rank of `gene` by descending score, ties sharing their mean rank; NaN if absent."""
-    scores = pd.to_numeric(scores, errors="coerce").fillna(-np.inf).to_numpy(float)
-    hit = np.flatnonzero(genes.to_numpy() == gene)
-    if hit.size == 0:
-        return float("nan")
-    s = scores[hit].max()
-    better = int((scores > s).sum())
-    tied = int((scores == s).sum())
-    return better + (tied + 1) / 2
-
-
 def _gene_rank(genes_path: Path, gene: str) -> tuple[float, int]:
     table = pq.read_table(genes_path, columns=["gene_symbol", "combined_score"]).to_pandas()
     return tie_aware_rank(table["gene_symbol"], table["combined_score"], gene), len(table)
@@ -250,17 +238,6 @@ def _safe(name: str) -> str:
 
 
 # --- metrics -----------------------------------------------------------------------------------------
-
-
-def rank_metrics(ranks: pd.Series) -> dict[str, Any]:
-    """n, top-k fractions and MRR; a NaN rank (gene not ranked) is a miss with reciprocal rank 0."""
-    r = pd.to_numeric(ranks, errors="coerce").to_numpy(float)
-    out: dict[str, Any] = {"n": int(r.size)}
-    for k in TOP_K:
-        out[f"top{k}"] = round(float(np.mean(np.nan_to_num(r, nan=np.inf) <= k)), 4) if r.size else None
-    out["mrr"] = round(float(np.mean(np.nan_to_num(1.0 / r, nan=0.0))), 4) if r.size else None
-    out["missed"] = int(np.isnan(r).sum())
-    return out
 
 
 def _breakdown(frame: pd.DataFrame, by: str, column: str) -> dict[str, dict[str, Any]]:

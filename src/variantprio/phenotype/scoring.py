@@ -1,0 +1,135 @@
+"""Disease scores for one patient, vectorised over all diseases at once.
+
+Two methods, both returning one score per disease plus, per observed term, its contribution:
+- `resnik`: symmetric best-match average of Resnik similarity (information content of the most
+  informative common ancestor), the classic semantic-similarity baseline.
+- `lr`: a likelihood-ratio model in the spirit of LIRICAL. An observed term the disease has (itself
+  or a more specific descendant, true-path rule) contributes ln P(term|disease) - ln P(term|any
+  disease); one it lacks contributes a fixed floor (phenocopies, second diagnoses and imprecise
+  coding make unexplained terms common, so they must not veto a disease). Diseases with very large
+  annotation sets are discounted, as a patient's few listed terms are a small sample of them.
+  Excluded terms either count against diseases that usually show them (LIRICAL) or, as tuned on
+  the development cases, as weak evidence that the disease was in the clinician's differential:
+  curated cases record a feature as absent mostly because a disease that has it was suspected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from .knowledge import Ontology
+
+METHODS = ("lr", "resnik")
+
+
+@dataclass(frozen=True)
+class LRParameters:
+    """Tuned on the phenopacket-store development set (see `variantprio bench phenotype`)."""
+
+    floor: float = -3.0  # ln LR of an observed term the disease does not have
+    size_discount: float = 0.3  # ln LR lost per unit of ln(annotation mass / median mass)
+    excluded: str = "differential"  # or "against" (LIRICAL-style)
+    excluded_weight: float = 1.0  # "differential": ln LR gained per excluded term the disease has
+    excluded_floor: float = -3.0  # "against": lowest ln LR of one excluded term
+    not_penalty: float = -3.0  # observed term that the disease is annotated NOT to have
+
+
+@dataclass
+class TermMatches:
+    """Per observed term (rows) and disease (columns): contribution and whether it was matched."""
+
+    contribution: np.ndarray  # float (n_terms, n_diseases)
+    matched: np.ndarray  # bool (n_terms, n_diseases)
+
+
+def column_max(matrix: sparse.csc_matrix, cols: np.ndarray, weights: np.ndarray, fill: float = 0.0
+               ) -> np.ndarray:
+    """Per row: the largest weight among the chosen columns the row has an entry in."""
+    best = np.full(matrix.shape[0], fill)
+    for col, weight in zip(cols, weights):
+        rows = matrix.indices[matrix.indptr[col]:matrix.indptr[col + 1]]
+        best[rows] = np.maximum(best[rows], weight)
+    return best
+
+
+def resnik_scores(ontology: Ontology, observed: np.ndarray) -> tuple[np.ndarray, TermMatches]:
+    """Symmetric best-match average: mean of the two directions' average best IC."""
+    n_diseases = ontology.prop.shape[0]
+    if not len(observed):
+        return np.zeros(n_diseases), TermMatches(np.zeros((0, n_diseases)), np.zeros((0, n_diseases), bool))
+    per_term = []
+    for q in observed:  # patient -> disease: IC of the best ancestor of q that the disease has
+        ancestors = ontology.ancestors(q)
+        per_term.append(column_max(ontology.prop, ancestors, ontology.ic[ancestors]))
+    contribution = np.array(per_term)
+    forward = contribution.mean(axis=0)
+    # Disease -> patient: for every term, the IC of its best ancestor shared with any patient
+    # term, averaged over each disease's own (unpropagated) annotations.
+    shared = np.zeros(len(ontology.ic), bool)
+    shared[np.concatenate([ontology.ancestors(q) for q in observed])] = True
+    counts = np.diff(ontology.anc_indptr)
+    owner = np.repeat(np.arange(len(counts)), counts)
+    value = np.where(shared[ontology.anc_indices], ontology.ic[ontology.anc_indices], 0.0)
+    best_per_term = np.zeros(len(ontology.ic))
+    np.maximum.at(best_per_term, owner, value)
+    ann = ontology.annotations
+    total = np.bincount(ann.ann_disease, weights=best_per_term[ann.ann_term], minlength=n_diseases)
+    backward = total / np.maximum(np.bincount(ann.ann_disease, minlength=n_diseases), 1)
+    exact = np.array([_has_term(ontology, q) for q in observed])
+    return 0.5 * (forward + backward), TermMatches(contribution, exact)
+
+
+def _has_term(ontology: Ontology, term: int) -> np.ndarray:
+    has = np.zeros(ontology.prop.shape[0], bool)
+    has[ontology.prop.indices[ontology.prop.indptr[term]:ontology.prop.indptr[term + 1]]] = True
+    return has
+
+
+def lr_scores(ontology: Ontology, observed: np.ndarray, excluded: np.ndarray,
+              params: LRParameters = LRParameters()) -> tuple[np.ndarray, TermMatches]:
+    """ln likelihood ratio per disease (sum over terms, see module doc)."""
+    prop = ontology.prop
+    n_diseases = prop.shape[0]
+    contribution = np.full((len(observed), n_diseases), params.floor)
+    matched = np.zeros((len(observed), n_diseases), bool)
+    discount = params.size_discount * ontology.log_relative_mass
+    for row, q in enumerate(observed):
+        col = slice(prop.indptr[q], prop.indptr[q + 1])
+        diseases = prop.indices[col]
+        contribution[row, diseases] = np.log(prop.data[col]) + ontology.ic[q] - discount[diseases]
+        matched[row, diseases] = True
+    total = contribution.sum(axis=0)
+    total += _excluded_terms(ontology, excluded, params)
+    total += _not_annotations(ontology, observed, params)
+    return total, TermMatches(contribution, matched)
+
+
+def _excluded_terms(ontology: Ontology, excluded: np.ndarray, params: LRParameters) -> np.ndarray:
+    prop = ontology.prop
+    score = np.zeros(prop.shape[0])
+    for x in excluded:
+        col = slice(prop.indptr[x], prop.indptr[x + 1])
+        if params.excluded == "differential":
+            score[prop.indices[col]] += params.excluded_weight
+            continue
+        # LIRICAL: ln((1 - f) / (1 - background)), bounded below.
+        background = np.exp(-ontology.ic[x])
+        value = np.log(np.maximum(1.0 - prop.data[col], 1e-9)) - np.log(max(1.0 - background, 1e-9))
+        score[prop.indices[col]] += np.maximum(value, params.excluded_floor)
+    return score
+
+
+def _not_annotations(ontology: Ontology, observed: np.ndarray, params: LRParameters) -> np.ndarray:
+    """Diseases annotated NOT to have a term the patient shows (directly or more specifically)."""
+    ann = ontology.annotations
+    penalty = np.zeros(len(ann.disease_ids))
+    if not len(ann.not_term) or not len(observed):
+        return penalty
+    patient_has = np.zeros(len(ontology.ic), bool)
+    patient_has[np.concatenate([ontology.ancestors(q) for q in observed])] = True
+    hit = patient_has[ann.not_term]
+    np.add.at(penalty, ann.not_disease[hit], params.not_penalty)
+    return penalty
