@@ -240,3 +240,30 @@ def test_an_unaffected_sibling_never_makes_a_variant_pass(rows, sib):
         assert not (after[col] & ~before[col]).any(), col
     trans_after = after["comphet_phase"] == "trans"
     assert not (trans_after & (before["comphet_phase"] != "trans")).any()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=trio_rows(), hide=st.lists(st.tuples(st.integers(0, 5), st.integers(1, 2)), max_size=4))
+def test_missing_relative_calls_never_exclude(rows, hide):
+    """Replacing a parent's call by ./. keeps every fit (de novo aside: it needs both parents called)."""
+    family, samples = family_for("trio", 1, _TMP)
+    masked = [list(r[4]) for r in rows]
+    for i, member in hide:
+        if i < len(masked):
+            masked[i][member] = "./."
+    before = _calls(segregation(rows, family, samples))
+    after = _calls(segregation([(c, p, g, af, m) for (c, p, g, af, _), m in zip(rows, masked)], family, samples))
+    for col in set(_FLAGS.values()) - {"de_novo"}:
+        assert not (before[col] & ~after[col]).any(), col
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=trio_rows())
+def test_comphet_partners_are_compound_het_rows_of_the_same_gene(rows):
+    family, samples = family_for("trio", 1, _TMP)
+    seg = segregation(rows, family, samples).reset_index()
+    fits = set(zip(seg.loc[seg["fits_ar_comphet"], "variant_idx"], seg.loc[seg["fits_ar_comphet"], "gene_symbol"]))
+    for _, row in seg[seg["fits_ar_comphet"]].iterrows():
+        assert row["comphet_partner_idx"] != row["variant_idx"]
+        assert (row["comphet_partner_idx"], row["gene_symbol"]) in fits
+    assert seg.loc[~seg["fits_ar_comphet"], "comphet_partner_idx"].isna().all()
