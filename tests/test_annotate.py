@@ -357,3 +357,36 @@ def test_background_exome_with_reference_dir(tmp_path):
     assert df.variant_idx.nunique() == pq.read_metadata(variants).num_rows
     assert (df.consequence == "splice_donor_variant").sum() > 0 and (df.consequence == "frameshift_variant").sum() > 10
     assert prov.sources["gene_model"].endswith("gencode44")
+
+
+def _to_gff3(lines: list[str]) -> list[str]:
+    """GENCODE-style GFF3 spelling of the test GTF (key=value attributes, tags comma-joined)."""
+    out = ["##gff-version 3"]
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        pairs = [p.strip().split(" ", 1) for p in cols[8].split(";") if p.strip()]
+        attrs, tags = {}, []
+        for key, value in pairs:
+            value = value.strip('"')
+            if key == "tag":
+                tags.append(value)
+            else:
+                attrs[key] = value
+        if tags:
+            attrs["tag"] = ",".join(tags)
+        attrs = {"ID": f"{cols[2]}:{attrs['transcript_id']}", "Parent": attrs["transcript_id"], **attrs}
+        cols[8] = ";".join(f"{k}={v}" for k, v in attrs.items())
+        out.append("\t".join(cols))
+    return out
+
+
+def test_gff3_gives_the_same_consequences(tmp_path, gtf):
+    gff = tmp_path / "test.gencode44.gff3"
+    gff.write_text("\n".join(_to_gff3(gtf_lines())) + "\n")
+    records = [snv(p) for p, _, _ in SNV_CASES]
+    from_gtf, _ = annotate_records(tmp_path, gtf, records)
+    from_gff, _ = annotate_records(tmp_path, gff, records)
+    cols = ["pos", "gene_symbol", "transcript_id", "is_mane", "consequence", "exon", "intron"]
+    pd.testing.assert_frame_equal(from_gtf[cols], from_gff[cols])
