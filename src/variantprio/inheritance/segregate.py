@@ -148,7 +148,7 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
         "proband": proband, "family_id": family.family_id, "options": vars(options),
         "counts": _counts(table)}).merged(var_prov, ann_prov)
     write_table(table, out, "segregation", provenance)
-    log.info("%s: %d variant x gene rows carried by %s (%s) in %.1f s -> %s", proband, table.num_rows, proband,
+    log.info("%s: segregation of %s in %.1f s -> %s", proband,
              ", ".join(f"{k} {v}" for k, v in _counts(table).items()), time.perf_counter() - started, out)
 
 
