@@ -216,3 +216,15 @@ def test_bench_command_reports_time_and_memory(tmp_path):
     table, prov = read_table(tmp_path / "segregation.parquet", "segregation")
     assert prov.samples == ["kid", "dad", "mum"] and table.num_rows > 1000
     assert 0 < sum(table.column("fits_ar_comphet").to_pylist()) < table.num_rows
+
+
+@pytest.mark.parametrize("background, pair_fits", [("0/1", True), ("1", False)])
+def test_sex_of_a_singleton_without_ped_is_told_from_chrx(tmp_path, background, pair_fits, caplog):
+    """25 non-PAR chrX calls: hets make the proband female (X compound hets count), hemizygous
+    calls male (two X hets are then no pair)."""
+    rows = [("chrX", 10_000_000 + i, f"BG{i}", 0.5, [background]) for i in range(25)]
+    rows += [("chrX", 5_000_000, "XG", 0.01, ["0/1"]), ("chrX", 5_000_100, "XG", 0.01, ["0/1"])]
+    with caplog.at_level("INFO", logger="variantprio.inheritance"):
+        seg = run_family(tmp_path, ["kid"], rows, None)
+    assert bool(seg.loc[25, "fits_ar_comphet"]) is pair_fits
+    assert ("female" if pair_fits else "male") + " from non-PAR chrX" in caplog.text

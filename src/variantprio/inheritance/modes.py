@@ -7,13 +7,13 @@ the mode's genotype with an actual call. Frequencies are applied later, per anno
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from ..schemas import ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT, ZYG_HOM_REF, ZYG_MISSING
 from .genotypes import FamilyGenotypes, sex_vectors
-from .pedigree import MALE, Family
+from .pedigree import FEMALE, MALE, Family
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,28 @@ def family_roles(family: Family, geno: FamilyGenotypes, proband: str) -> Roles:
         father=geno.column(member.father) if geno.has(member.father) else None,
         mother=geno.column(member.mother) if geno.has(member.mother) else None,
     )
+
+
+# Sex from chrX outside the PARs: women are heterozygous at a good share of their ALT calls
+# there, men (hemizygous) almost never. Only decided with enough calls and a clear ratio.
+_MIN_X_CALLS = 20
+_FEMALE_HET_SHARE = 0.3
+_MALE_HET_SHARE = 0.1
+
+
+def infer_unknown_sexes(z_x: np.ndarray, roles: Roles) -> tuple[Roles, dict[int, int]]:
+    """Roles with the sex of members of unknown sex told from their non-PAR chrX calls (rows of
+    `z_x`); also {member column: 1 male / 2 female} for what was inferred."""
+    carried = z_x >= ZYG_HET
+    het_share = (z_x == ZYG_HET).sum(axis=0) / np.maximum(carried.sum(axis=0), 1)
+    is_male, is_female = roles.is_male.copy(), roles.is_female.copy()
+    inferred: dict[int, int] = {}
+    for k in np.flatnonzero(~is_male & ~is_female & (carried.sum(axis=0) >= _MIN_X_CALLS)):
+        if het_share[k] >= _FEMALE_HET_SHARE:
+            is_female[k], inferred[int(k)] = True, FEMALE
+        elif het_share[k] <= _MALE_HET_SHARE:
+            is_male[k], inferred[int(k)] = True, MALE
+    return replace(roles, is_male=is_male, is_female=is_female), inferred
 
 
 def _all(ok: np.ndarray, columns: np.ndarray) -> np.ndarray:

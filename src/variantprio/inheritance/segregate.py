@@ -23,7 +23,7 @@ from ..schemas import SEGREGATION, ZYG_HET
 from ..tables import Provenance, read_table, write_table
 from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
 from .genotypes import ALT_HAPLOTYPE, FamilyVariants, family_variants
-from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, mode_flags
+from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, infer_unknown_sexes, mode_flags
 from .pedigree import Family, check_samples, missing_message, read_ped, singleton
 
 log = logging.getLogger(__name__)
@@ -165,6 +165,11 @@ def family_segregation(variants: FamilyVariants, genes: GeneRows, family: Family
     """SEGREGATION rows of the proband's carried variant x gene rows."""
     geno = variants.geno
     roles = family_roles(family, geno, proband)
+    x_rows = position_regions(variants.chrom, variants.chrom_names, variants.pos, build).x_linked
+    roles, inferred = infer_unknown_sexes(geno.zygosity[x_rows], roles)
+    for column, sex in inferred.items():
+        log.info("%s: sex unknown, %s from non-PAR chrX genotypes", geno.ids[column],
+                 "male" if sex == 1 else "female")
     row_of = _variant_rows(variants.variant_idx, genes.variant_idx, variants_path, annotations_path)
     _check_same_positions(genes, variants, row_of, annotations_path, variants_path)
     carried = geno.zygosity[row_of, roles.proband] >= ZYG_HET
