@@ -228,3 +228,7 @@ def test_sex_of_a_singleton_without_ped_is_told_from_chrx(tmp_path, background, 
         seg = run_family(tmp_path, ["kid"], rows, None)
     assert bool(seg.loc[25, "fits_ar_comphet"]) is pair_fits
     assert ("female" if pair_fits else "male") + " from non-PAR chrX" in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO", logger="variantprio.inheritance"):
+        run_family(tmp_path, ["kid"], rows, "F kid 0 0 2 2\n" if background == "1" else "F kid 0 0 1 2\n")
+    assert "PED sex is contradicted by non-PAR chrX genotypes" in caplog.text

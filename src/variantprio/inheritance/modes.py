@@ -72,19 +72,25 @@ _FEMALE_HET_SHARE = 0.3
 _MALE_HET_SHARE = 0.1
 
 
-def infer_unknown_sexes(z_x: np.ndarray, roles: Roles) -> tuple[Roles, dict[int, int]]:
-    """Roles with the sex of members of unknown sex told from their non-PAR chrX calls (rows of
-    `z_x`); also {member column: 1 male / 2 female} for what was inferred."""
-    carried = z_x >= ZYG_HET
-    het_share = (z_x == ZYG_HET).sum(axis=0) / np.maximum(carried.sum(axis=0), 1)
-    is_male, is_female = roles.is_male.copy(), roles.is_female.copy()
-    inferred: dict[int, int] = {}
-    for k in np.flatnonzero(~is_male & ~is_female & (carried.sum(axis=0) >= _MIN_X_CALLS)):
-        if het_share[k] >= _FEMALE_HET_SHARE:
-            is_female[k], inferred[int(k)] = True, FEMALE
-        elif het_share[k] <= _MALE_HET_SHARE:
-            is_male[k], inferred[int(k)] = True, MALE
-    return replace(roles, is_male=is_male, is_female=is_female), inferred
+def sex_from_x(z_x: np.ndarray) -> np.ndarray:
+    """Per member column: 1 male, 2 female, 0 undecided, from non-PAR chrX calls (rows of `z_x`)."""
+    carried = (z_x >= ZYG_HET).sum(axis=0)
+    het_share = (z_x == ZYG_HET).sum(axis=0) / np.maximum(carried, 1)
+    enough = carried >= _MIN_X_CALLS
+    return np.select([enough & (het_share >= _FEMALE_HET_SHARE), enough & (het_share <= _MALE_HET_SHARE)],
+                     [FEMALE, MALE], default=0).astype(np.int8)
+
+
+def infer_unknown_sexes(z_x: np.ndarray, roles: Roles) -> tuple[Roles, dict[int, int], dict[int, int]]:
+    """Roles with members of unknown sex given the sex their chrX calls show; also {column: sex}
+    of what was inferred and of declared sexes the genotypes contradict (sample swap?)."""
+    told = sex_from_x(z_x)
+    unknown = ~roles.is_male & ~roles.is_female
+    inferred = {int(k): int(told[k]) for k in np.flatnonzero(unknown & (told > 0))}
+    declared = np.where(roles.is_male, MALE, np.where(roles.is_female, FEMALE, 0))
+    contradicted = {int(k): int(told[k]) for k in np.flatnonzero(~unknown & (told > 0) & (told != declared))}
+    return (replace(roles, is_male=roles.is_male | (unknown & (told == MALE)),
+                    is_female=roles.is_female | (unknown & (told == FEMALE))), inferred, contradicted)
 
 
 def _all(ok: np.ndarray, columns: np.ndarray) -> np.ndarray:

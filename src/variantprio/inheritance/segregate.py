@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 _VARIANT_COLUMNS = ["variant_idx", "chrom", "pos", "zygosity", "gq", "phased", "ps"]
 _BATCH_ROWS = 500_000
+_SEX_NAMES = {1: "male", 2: "female"}
 _ANNOTATION_COLUMNS = ["variant_idx", "chrom", "pos", "gene_symbol", "gnomad_af", "gnomad_popmax_af"]
 
 
@@ -166,10 +167,12 @@ def family_segregation(variants: FamilyVariants, genes: GeneRows, family: Family
     geno = variants.geno
     roles = family_roles(family, geno, proband)
     x_rows = position_regions(variants.chrom, variants.chrom_names, variants.pos, build).x_linked
-    roles, inferred = infer_unknown_sexes(geno.zygosity[x_rows], roles)
+    roles, inferred, contradicted = infer_unknown_sexes(geno.zygosity[x_rows], roles)
     for column, sex in inferred.items():
-        log.info("%s: sex unknown, %s from non-PAR chrX genotypes", geno.ids[column],
-                 "male" if sex == 1 else "female")
+        log.info("%s: sex unknown, %s from non-PAR chrX genotypes", geno.ids[column], _SEX_NAMES[sex])
+    for column, sex in contradicted.items():
+        log.warning("%s: the PED sex is contradicted by non-PAR chrX genotypes, which look %s (sample swap?); "
+                    "the PED sex is used", geno.ids[column], _SEX_NAMES[sex])
     row_of = _variant_rows(variants.variant_idx, genes.variant_idx, variants_path, annotations_path)
     _check_same_positions(genes, variants, row_of, annotations_path, variants_path)
     carried = geno.zygosity[row_of, roles.proband] >= ZYG_HET
