@@ -81,3 +81,36 @@ def test_ingested_trio_segregates(tmp_path):
     # A 1/2 call is het for each ALT: one from each parent.
     assert row("chr5", 1000, "T")["comphet_partner_idx"] == key[("chr5", 1000, "G")]
     assert row("chr5", 1000, "T")["comphet_phase"] == "trans"
+
+
+def test_rank_reads_the_segregation_contract(tmp_path):
+    """The rank stage pairs our compound hets and gates by the disease's modes."""
+    import pyarrow as pa
+
+    from variantprio.inheritance.synthetic import parse_genotypes, variants_table, write_tables
+    from variantprio.rank import rank_proband
+    from variantprio.schemas import GENE_PHENOTYPE
+
+    rows = [("chr1", 100, "DN", ["0/1", "0/0", "0/0"]), ("chr2", 100, "CH", ["0/1", "0/1", "0/0"]),
+            ("chr2", 200, "CH", ["0/1", "0/0", "0/1"]), ("chr3", 100, "INH", ["0/1", "0/1", "0/0"])]
+    geno = parse_genotypes([r[3] for r in rows])
+    chrom, pos = np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows])
+    ann = annotations_table(np.arange(len(rows)), chrom, pos, np.array([r[2] for r in rows], dtype=object))
+    ann = ann.set_column(ann.schema.get_field_index("consequence"), "consequence",
+                         pa.array(["missense_variant"] * len(rows)))
+    v, a = write_tables(tmp_path, ["kid", "dad", "mum"], variants_table(chrom, pos, geno.zygosity), ann)
+    ped = tmp_path / "trio.ped"
+    ped.write_text("F kid dad mum 1 2\nF dad 0 0 1 1\nF mum 0 0 2 1\n")
+    segregate(v, a, ped=ped, proband="kid", out=tmp_path / "seg.parquet")
+    pheno = pa.Table.from_pylist([dict(gene_symbol=g, ncbi_gene_id=None, phenotype_score=0.5, phenotype_raw=0.5,
+                                       disease_id=f"OMIM:{i}", disease_name=g, disease_modes=[m], matched_terms=[])
+                                  for i, (g, m) in enumerate([("DN", "AD"), ("CH", "AR"), ("INH", "AD")])],
+                                 schema=GENE_PHENOTYPE)
+    write_table(pheno, tmp_path / "pheno.parquet", "gene_phenotype", Provenance())
+    rank_proband(v, a, tmp_path / "seg.parquet", tmp_path / "pheno.parquet", "kid", tmp_path / "genes.parquet",
+                 tmp_path / "ranked.parquet")
+    genes = read_table(tmp_path / "genes.parquet", "genes")[0].to_pandas().set_index("gene_symbol")
+    assert genes.loc["DN", "segregates"] and genes.loc["DN", "de_novo"]
+    assert genes.loc["CH", "segregates"] and genes.loc["CH", "mode"] == "AR"
+    assert " + " in genes.loc["CH", "best_variant"]
+    assert not genes.loc["INH", "segregates"]
