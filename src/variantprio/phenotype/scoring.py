@@ -29,12 +29,13 @@ METHODS = ("lr", "resnik")
 class LRParameters:
     """Tuned on the phenopacket-store development set (see `variantprio bench phenotype`)."""
 
-    floor: float = -3.0  # ln LR of an observed term the disease does not have
-    size_discount: float = 0.3  # ln LR lost per unit of ln(annotation mass / median mass)
+    floor: float = -2.0  # ln LR of an observed term the disease does not have
+    size_discount: float = 0.4  # ln LR lost per unit of ln(annotation mass / median mass)
     excluded: str = "differential"  # or "against" (LIRICAL-style)
-    excluded_weight: float = 1.0  # "differential": ln LR gained per excluded term the disease has
+    excluded_weight: float = 1.25  # "differential": ln LR gained per excluded term the disease has
     excluded_floor: float = -3.0  # "against": lowest ln LR of one excluded term
     not_penalty: float = -3.0  # observed term that the disease is annotated NOT to have
+    partial_weight: float = 0.0  # unmatched term: floor + this x IC of the best shared ancestor
 
 
 @dataclass
@@ -93,12 +94,16 @@ def lr_scores(ontology: Ontology, observed: np.ndarray, excluded: np.ndarray,
     """ln likelihood ratio per disease (sum over terms, see module doc)."""
     prop = ontology.prop
     n_diseases = prop.shape[0]
-    contribution = np.full((len(observed), n_diseases), params.floor)
+    contribution = np.full((len(observed), n_diseases), float(params.floor))
     matched = np.zeros((len(observed), n_diseases), bool)
     discount = params.size_discount * ontology.log_relative_mass
     for row, q in enumerate(observed):
         col = slice(prop.indptr[q], prop.indptr[q + 1])
         diseases = prop.indices[col]
+        if params.partial_weight:
+            ancestors = ontology.ancestors(q)
+            shared = column_max(prop, ancestors, ontology.ic[ancestors])
+            contribution[row] += params.partial_weight * shared
         contribution[row, diseases] = np.log(prop.data[col]) + ontology.ic[q] - discount[diseases]
         matched[row, diseases] = True
     total = contribution.sum(axis=0)
