@@ -20,7 +20,7 @@ from ..errors import InputError
 from ..genome import PAR_X, canonical_chroms, guess_build, normalise_build
 from ..ingest.alleles import trim_alleles
 from .sourceconfig import SourceSpec
-from .tabixread import fetch_lines, lines_table, merge_gap, open_tabix, variant_regions
+from .tabixread import fetch_touching, merge_gap, open_tabix, variant_regions
 
 log = logging.getLogger(__name__)
 
@@ -122,16 +122,19 @@ def check_source_build(spec: SourceSpec, found: str | None, variants_build: str 
 
 def _near_variants(spec: SourceSpec, keys: pd.DataFrame, names: list[str], variants_build: str | None,
                    vcf: bool) -> pa.Table:
+    """Source records (string columns) whose reference span holds one of the variant positions."""
     tbx = open_tabix(str(spec.path))
     header = list(tbx.header)
     check_source_build(spec, _vcf_build(header) if vcf else _text_build(header), variants_build)
     if not vcf:
         names = _tsv_names(header) or names
+    pos_col = "POS" if vcf else (_column(names, _POS_BY_BUILD[spec.build]) or names[1])
+    ref_col = "REF" if vcf else _column(names, ["ref"])
+    chrom = keys["chrom"].to_numpy().astype(str)
     pos = keys["pos"].to_numpy(np.int64)
     end = pos + keys["ref"].str.len().to_numpy() - 1
-    gap = merge_gap(str(spec.path), tbx)
-    lines = fetch_lines(tbx, variant_regions(keys["chrom"].to_numpy().astype(str), pos, end, gap))
-    return lines_table(lines, names)
+    regions = variant_regions(chrom, pos, end, merge_gap(str(spec.path), tbx))
+    return fetch_touching(tbx, regions, names, pos_col, ref_col, chrom, pos)
 
 
 def _tsv_names(header: list[str]) -> list[str] | None:

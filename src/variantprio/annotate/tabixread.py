@@ -1,7 +1,8 @@
-"""Reading the records of a tabix-indexed source near the variants, as an Arrow table of strings.
+"""Reading the records of a tabix-indexed source at the variants, as an Arrow table of strings.
 
-Variants are merged into regions (gaps up to `gap` bases), each region is one pysam fetch, and the
-fetched lines are parsed at once by Arrow's CSV reader. Contig names of the source ("1", "chr1",
+Variants are merged into regions (gaps below about one BGZF block of source text), each region
+is one pysam fetch, and fetched lines are parsed in batches by Arrow's CSV reader and filtered to
+records touching a variant position. Contig names of the source ("1", "chr1",
 "MT") are matched to the variants' UCSC-style names.
 """
 
@@ -61,17 +62,6 @@ def merge_gap(path: str, tbx) -> int:
     return int(min(5_000_000, max(200, _BLOCK_BYTES / max(bytes_per_base, 1e-9))))
 
 
-def fetch_lines(tbx, regions: list[tuple[str, int, int]]) -> list[str]:
-    """Source lines in the regions (each region fetched once; contig names mapped)."""
-    names = {canonical_chrom(n): n for n in tbx.contigs}
-    lines: list[str] = []
-    for chrom, start, end in regions:
-        name = names.get(chrom)
-        if name is not None:
-            lines.extend(tbx.fetch(name, start, end))
-    return lines
-
-
 def lines_table(lines: list[str], names: list[str]) -> pa.Table:
     """Tab-separated lines as a table of string columns named `names` (extra columns dropped)."""
     if not lines:
@@ -86,3 +76,57 @@ def lines_table(lines: list[str], names: list[str]) -> pa.Table:
         convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in all_names},
                                              strings_can_be_null=False, quoted_strings_can_be_null=False))
     return table.select([n for n in names if n in table.column_names])
+
+
+def _variant_keys(chrom: np.ndarray, pos: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
+    codes = {c: i for i, c in enumerate(np.unique(chrom.astype(str)))}
+    code = np.array([codes[c] for c in chrom.astype(str)], dtype=np.int64) if len(chrom) else np.zeros(0, np.int64)
+    return codes, np.sort((code << 32) + pos.astype(np.int64))
+
+
+def _touching(table: pa.Table, pos_col: str, ref_col: str | None, codes: dict[str, int],
+              vkeys: np.ndarray) -> pa.Table:
+    """Rows whose reference span [POS, POS+len(REF)-1] holds a variant position (same contig)."""
+    import pyarrow.compute as pc
+
+    chrom = table.column(0).to_numpy(zero_copy_only=False).astype(str)
+    uniq, inverse = np.unique(chrom, return_inverse=True)
+    code = np.array([codes.get(canonical_chrom(u), -1) for u in uniq], dtype=np.int64)[inverse]
+    pos = np.asarray(pc.cast(table.column(pos_col), pa.int64(), safe=False).fill_null(-1).to_numpy(
+        zero_copy_only=False), dtype=np.int64)
+    rlen = (pc.utf8_length(table.column(ref_col)).to_numpy(zero_copy_only=False).astype(np.int64)
+            if ref_col else np.ones(len(pos), np.int64))
+    key = (code << 32) + pos
+    j = np.searchsorted(vkeys, key, side="left")
+    hit = (code >= 0) & (pos > 0) & (j < len(vkeys))
+    hit[hit] &= vkeys[j[hit]] <= key[hit] + rlen[hit] - 1
+    return table.filter(pa.array(hit))
+
+
+def fetch_touching(tbx, regions: list[tuple[str, int, int]], names: list[str], pos_col: str,
+                   ref_col: str | None, var_chrom: np.ndarray, var_pos: np.ndarray,
+                   max_lines: int = 200_000) -> pa.Table:
+    """Source records touching a variant position, read region by region and filtered every
+    `max_lines` lines, so memory follows the matches, not the regions read."""
+    codes, vkeys = _variant_keys(var_chrom, var_pos)
+    names_in = {canonical_chrom(n): n for n in tbx.contigs}
+    parts, buffer = [], []
+
+    def flush() -> None:
+        if buffer:
+            parts.append(_touching(lines_table(buffer, names), pos_col, ref_col, codes, vkeys))
+            buffer.clear()
+
+    for chrom, start, end in regions:
+        name = names_in.get(chrom)
+        if name is None:
+            continue
+        for line in tbx.fetch(name, start, end):
+            buffer.append(line)
+            if len(buffer) >= max_lines:
+                flush()
+    flush()
+    if not parts:
+        return lines_table([], names)
+    width = min(p.num_columns for p in parts)
+    return pa.concat_tables([p.select(list(range(width))) for p in parts])
