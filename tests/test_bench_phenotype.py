@@ -1,0 +1,67 @@
+"""`variantprio bench phenotype` on hand-written phenopackets scored against the mini HPO release."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from variantprio.bench.phenotype import run_bench_phenotype
+
+MINI = Path(__file__).parent / "data" / "phenotype_hpo"
+
+
+def _packet(case_id: str, gene: str, observed: list[str], excluded: list[str] = ()) -> dict:
+    features = [{"type": {"id": t}} for t in observed] + [{"type": {"id": t}, "excluded": True} for t in excluded]
+    descriptor = {"geneContext": {"symbol": gene}, "allelicState": {"label": "heterozygous"}}
+    return {"id": case_id, "subject": {"id": case_id, "sex": "FEMALE"}, "phenotypicFeatures": features,
+            "interpretations": [{"diagnosis": {"disease": {"id": "OMIM:1", "label": "D"},
+                                               "genomicInterpretations": [
+                                                   {"variantInterpretation": {"variationDescriptor": descriptor}}]}}]}
+
+
+@pytest.fixture
+def cases(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("VARIANTPRIO_CACHE", str(tmp_path / "cache"))
+    root = tmp_path / "cases"
+    packets = [
+        _packet("b_first", "GENEB", ["HP:0000252", "HP:0004322"]),       # Microcephaly B: rank 1
+        _packet("a_first", "GENEA", ["HP:0007359"]),                     # Epilepsy A: rank 1
+        _packet("c_second", "GENEC", ["HP:0000252", "HP:0004322"]),      # GENEB wins: rank 2
+        _packet("tied", "GENEA", ["HP:0000486"], ["HP:0000256"]),        # C first, A ties with B
+        _packet("absent", "GENEZ", ["HP:0000252"]),                      # gene not annotated: a miss
+        _packet("bad_term", "GENEB", ["HP:0000252", "HP:9999998"]),      # unknown term: error, a miss
+    ]
+    for packet in packets:
+        (root / f"{packet['id']}.json").parent.mkdir(parents=True, exist_ok=True)
+        (root / f"{packet['id']}.json").write_text(json.dumps(packet))
+    return root
+
+
+def test_ranks_metrics_misses_and_side_files(cases, tmp_path):
+    result = run_bench_phenotype(cases, tmp_path / "out" / "bench.json", hpo_dir=str(MINI), jobs=1,
+                                 fit_calibration=True)
+    ranks = pd.read_parquet(result.ranks_path).set_index("case_id")["rank"]
+    assert ranks["b_first"] == 1 and ranks["a_first"] == 1 and ranks["c_second"] == 2
+    assert ranks["tied"] == 2.5  # GENEC alone has Strabismus; A and B tie for ranks 2-3: mean rank
+    assert pd.isna(ranks["absent"]) and pd.isna(ranks["bad_term"])
+    report = json.loads(result.json_path.read_text())
+    assert report["n_cases"] == 6 and report["gene_not_scored"] == 1 and report["term_errors"] == 1
+    assert report["top1"] == pytest.approx(2 / 6) and report["top3"] == pytest.approx(4 / 6)
+    assert report["mrr"] == pytest.approx((1 + 1 + 1 / 2 + 1 / 2.5) / 6, abs=1e-4)
+    assert report["hpo_version"] == "2099-01-01" and report["calibration"]["temperature"] > 0
+
+
+def test_cli_prints_one_summary_line(cases, tmp_path):
+    out = tmp_path / "cli.json"
+    run = subprocess.run([sys.executable, "-m", "variantprio", "bench", "phenotype", "--cases", str(cases),
+                          "--out", str(out), "--hpo-dir", str(MINI), "--jobs", "2"],
+                         capture_output=True, text=True, env={"VARIANTPRIO_CACHE": str(tmp_path / "c"),
+                                                              "PATH": "/usr/bin:/bin"})
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.count("\n") == 1 and "6 cases" in run.stdout and "top1 33.3%" in run.stdout
+    assert out.exists() and out.with_suffix(".ranks.parquet").exists()
