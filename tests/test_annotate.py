@@ -390,3 +390,39 @@ def test_gff3_gives_the_same_consequences(tmp_path, gtf):
     from_gff, _ = annotate_records(tmp_path, gff, records)
     cols = ["pos", "gene_symbol", "transcript_id", "is_mane", "consequence", "exon", "intron"]
     pd.testing.assert_frame_equal(from_gtf[cols], from_gff[cols])
+
+
+def _to_ensembl_gff3(lines: list[str]) -> list[str]:
+    """Ensembl-style GFF3: gene names and tags only on gene/transcript rows, exons point at them."""
+    out, seen = ["##gff-version 3", "#!genome-build GRCh38.p14"], set()
+    for line in lines:
+        if line.startswith("#"):
+            continue
+        cols = line.split("\t")
+        a = dict(p.strip().split(" ", 1) for p in cols[8].split(";") if p.strip() and not p.strip().startswith("tag"))
+        a = {k: v.strip('"') for k, v in a.items()}
+        mane = "MANE_Select" in cols[8]
+        if cols[2] == "transcript":
+            continue
+        if a["gene_id"] not in seen:
+            seen.add(a["gene_id"])
+            out.append("\t".join(cols[:2] + ["gene", "1", "9000"] + cols[5:8] + [
+                f"ID=gene:{a['gene_id']};Name={a['gene_name']};biotype=protein_coding;gene_id={a['gene_id']}"]))
+        if a["transcript_id"] not in seen:
+            seen.add(a["transcript_id"])
+            tag = ";tag=basic,MANE_Select" if mane else ""
+            out.append("\t".join(cols[:2] + ["mRNA", "1", "9000"] + cols[5:8] + [
+                f"ID=transcript:{a['transcript_id']};Parent=gene:{a['gene_id']}{tag}"]))
+        out.append("\t".join(cols[:8] + [f"Parent=transcript:{a['transcript_id']}"]))
+    return out
+
+
+def test_ensembl_gff3_names_genes_through_parents(tmp_path, gtf):
+    gff = tmp_path / "Homo_sapiens.GRCh38.110.gff3"
+    gff.write_text("\n".join(_to_ensembl_gff3(gtf_lines())) + "\n")
+    records = [snv(p) for p, _, _ in SNV_CASES]
+    from_gtf, _ = annotate_records(tmp_path, gtf, records)
+    from_gff, prov = annotate_records(tmp_path, gff, records)
+    cols = ["pos", "gene_symbol", "gene_id", "transcript_id", "is_mane", "consequence", "exon", "intron"]
+    pd.testing.assert_frame_equal(from_gtf[cols], from_gff[cols])
+    assert prov.extra["gene_model_version"] == "unversioned"

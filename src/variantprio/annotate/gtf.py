@@ -64,7 +64,9 @@ def read_gtf_rows(path: Path) -> pd.DataFrame:
                          where=f"line {line_no[short.to_numpy()][0]}",
                          hint="expect seqname, source, feature, start, end, score, strand, frame, attributes")
     df["line"] = line_no
-    df = df[body & df["feature"].isin(_FEATURES)]
+    # Ensembl GFF3 names genes and MANE tags only on gene/transcript rows (ID=gene:/transcript:).
+    parents = df["attributes"].str.contains("ID=gene:|ID=transcript:", regex=True)
+    df = df[body & (df["feature"].isin(_FEATURES) | parents)]
     for col in ("start", "end"):
         num = pd.to_numeric(df[col], errors="coerce")
         bad = num.isna().to_numpy()
@@ -87,6 +89,7 @@ def read_gtf(path: str | Path) -> GeneModel:
     if df.empty:
         raise InputError("no exon features in the gene-model file", path=str(path),
                          hint="pass a GENCODE/Ensembl GTF or GFF3 with exon and CDS rows")
+    df = _inherit_from_parents(df)
     attrs = df["attributes"]
     tx = _attr(attrs, "transcript_id")
     parent = _attr(attrs, "Parent").str.replace(r"^transcript:", "", regex=True)
@@ -102,6 +105,34 @@ def read_gtf(path: str | Path) -> GeneModel:
                          where=f"line {df['line'].iloc[missing.argmax()]}")
     df["gene_name"] = df["gene_name"].fillna(df["gene_id"])
     return _assemble(df, path)
+
+
+def _inherit_from_parents(df: pd.DataFrame) -> pd.DataFrame:
+    """Ensembl GFF3: exon/CDS rows carry only Parent=transcript:X; append their transcript's
+    attributes (gene Parent, tags) and that gene's (Name, biotype) so the same patterns apply."""
+    is_parent = df["attributes"].str.contains("ID=gene:|ID=transcript:", regex=True)
+    if not is_parent.any():
+        return df
+    parents = df[is_parent]
+    ids = _attr(parents["attributes"], "ID")
+    genes = parents[ids.str.startswith("gene:")]
+    def text(key: str) -> pd.Series:
+        return _attr(genes["attributes"], key).astype(object).fillna("")
+
+    gene_attrs = pd.Series(
+        ("gene_id=" + text("gene_id") + ";gene_name=" + text("Name") + ";gene_type=" + text("biotype"))
+        .to_numpy(dtype=object), index=ids[ids.str.startswith("gene:")].to_numpy(), dtype=object)
+    txs = parents[ids.str.startswith("transcript:")]
+    tx_ids = ids[ids.str.startswith("transcript:")].to_numpy()
+    tx_gene = _attr(txs["attributes"], "Parent").to_numpy()
+    tx_attrs = pd.Series((txs["attributes"].to_numpy() + ";" + gene_attrs.reindex(tx_gene).fillna("").to_numpy()),
+                         index=tx_ids)
+    rows = df[~is_parent & df["feature"].isin(_FEATURES)].copy()
+    inherited = tx_attrs.reindex(_attr(rows["attributes"], "Parent").to_numpy()).fillna("").to_numpy()
+    # Parent's own ID/Parent keys must not shadow the feature's: drop them from the appended text.
+    inherited = pd.Series(inherited).str.replace(r"(?:^|;)(?:ID|Parent)=[^;]*", "", regex=True).to_numpy()
+    rows["attributes"] = rows["attributes"].to_numpy() + ";" + inherited
+    return rows
 
 
 def _assemble(df: pd.DataFrame, path: Path) -> GeneModel:
