@@ -79,21 +79,24 @@ def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, thre
     ranks = np.concatenate([pc.rank[keep], np.full(len(inter), RANK["intergenic_variant"], np.int32)])
     rows_v = np.concatenate([vi_k, inter])
     null = np.full(len(inter), None, dtype=object)
-    gene = m_gene = model.gene_idx[ti_k]
-    out = {
+    gene = model.gene_idx[ti_k]
+
+    def strings(per_row: np.ndarray) -> pa.Array:
+        values = np.concatenate([per_row, null])
+        return pa.array(np.where(values == "", None, values), pa.string(), from_pandas=True)
+
+    table = pa.table({
         "row": rows_v,
-        "gene_symbol": np.concatenate([model.gene_symbols[m_gene], null]),
-        "gene_id": np.concatenate([model.gene_ids[gene], null]),
-        "transcript_id": np.concatenate([model.transcript_id[ti_k], null]),
+        "gene_symbol": strings(model.gene_symbols[gene]),
+        "gene_id": strings(model.gene_ids[gene]),
+        "transcript_id": strings(model.transcript_id[ti_k]),
         "is_mane": np.concatenate([model.is_mane[ti_k], np.zeros(len(inter), bool)]),
-        "consequence": term_of_ranks(ranks),
-        "impact": impact_of_ranks(ranks),
-        "hgvs_c": pa.array(np.concatenate([hgvs_c[keep], null]), pa.string()),
-        "hgvs_p": pa.array(np.concatenate([hgvs_p[keep], null]), pa.string()),
+        "consequence": pa.array(term_of_ranks(ranks), pa.string()),
+        "impact": pa.array(impact_of_ranks(ranks), pa.string()),
+        "hgvs_c": strings(hgvs_c[keep]),
+        "hgvs_p": strings(hgvs_p[keep]),
         "exon": pa.concat_arrays([_n_of(pc.exon[keep], pc.n_exons[keep]), pa.nulls(len(inter), pa.string())]),
         "intron": pa.concat_arrays([_n_of(pc.intron[keep], pc.n_exons[keep] - 1),
                                     pa.nulls(len(inter), pa.string())]),
-    }
-    table = pa.table({k: (v if isinstance(v, pa.Array) else pa.array(v)) for k, v in out.items()})
-    table = table.set_column(1, "gene_symbol", table.column("gene_symbol").cast(pa.string()))
+    })
     return table.sort_by("row")
