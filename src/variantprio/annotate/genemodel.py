@@ -79,6 +79,11 @@ class ModelArrays:
     exon_end: np.ndarray
 
     @cached_property
+    def has_structure(self) -> np.ndarray:
+        """Transcripts with real exons (pseudo-transcripts of the reference tables have no ID)."""
+        return np.array([bool(t) and t == t for t in self.transcript_id], dtype=bool)
+
+    @cached_property
     def coding(self):
         """CDS offsets per exon (see `protein.CodingIndex`), built on first use."""
         from .protein import CodingIndex

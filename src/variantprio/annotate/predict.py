@@ -169,7 +169,11 @@ def pair_consequences(vi: np.ndarray, ti: np.ndarray, spans: VariantSpans, m: Mo
     utr_high = exonic & has_cds & ~coding & ~(s < cs_lo)
     hit(small & ((utr_low & plus) | (utr_high & ~plus)), "5_prime_UTR_variant")
     hit(small & ((utr_high & plus) | (utr_low & ~plus)), "3_prime_UTR_variant")
-    hit(small & exonic & ~has_cds, "non_coding_transcript_exon_variant")
+    # Pseudo-transcripts (no transcript ID: genes without MANE in the reference tables) have no
+    # real exon structure: report only that the variant lies in the non-coding gene.
+    real = m.has_structure[ti]
+    hit(small & exonic & ~has_cds & real, "non_coding_transcript_exon_variant")
+    hit(small & exonic & ~has_cds & ~real, "non_coding_transcript_variant")
     hit(inside & ~exonic, "intron_variant")
 
     # Structural variants: whole-transcript loss/gain, else truncation/elongation of exons.
@@ -181,7 +185,7 @@ def pair_consequences(vi: np.ndarray, ti: np.ndarray, spans: VariantSpans, m: Mo
     hit(sv & ~covers & exonic & ((kind == 1) | (kind == 3)), "feature_truncation")
     hit(sv & ~covers & exonic & (kind == 2), "feature_elongation")
 
-    idx_exon = np.where(exonic, np.where(plus, a - off_lo + 1, off_hi - a), 0)
-    idx_intron = np.where(inside & ~exonic & (b >= 0), np.where(plus, b - off_lo + 1, off_hi - 1 - b), 0)
+    idx_exon = np.where(exonic & real, np.where(plus, a - off_lo + 1, off_hi - a), 0)
+    idx_intron = np.where(inside & ~exonic & (b >= 0) & real, np.where(plus, b - off_lo + 1, off_hi - 1 - b), 0)
     coding_snv = small & coding & (delta == 0) & (e == s)
     return PairConsequences(rank, inside, distance, idx_exon, idx_intron, n_ex, coding, coding_snv, b)
