@@ -50,3 +50,31 @@ def all_outputs():
     for sample in SAMPLES.index:
         outputs += [res(sample, "report.html"), res(sample, "genes.parquet")]
     return outputs
+
+
+# --- command-line options of the stage rules, from the config -------------------------------
+
+
+def ingest_filter_options():
+    opts = config.get("ingest", {})
+    flags = ["--pass-only" if opts.get("pass_only", True) else "--no-pass-only"]
+    flags += [f"--min-gq {opts.get('min_gq', 0)}", f"--min-dp {opts.get('min_dp', 0)}",
+              f"--min-ab {opts.get('min_ab', 0.0)}"]
+    return " ".join(flags)
+
+
+def inheritance_options():
+    opts = config.get("inheritance", {})
+    names = ["max_af_ad", "max_af_ar_hom", "max_af_comphet", "max_af_mt", "min_parent_gq"]
+    return " ".join(f"--{n.replace('_', '-')} {opts[n]}" for n in names if n in opts)
+
+
+def phenotype_terms(wildcards):
+    """--hpo/--exclude or --phenopacket: the terms are params, so editing them re-runs this rule."""
+    row = sample_row(wildcards)
+    if row["phenopacket"]:
+        return f"--phenopacket {row['phenopacket']}"
+    terms = f"--hpo {vw.clean_terms(row['hpo'])}"
+    if row["excluded_hpo"]:
+        terms += f" --exclude {vw.clean_terms(row['excluded_hpo'])}"
+    return terms

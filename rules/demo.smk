@@ -14,6 +14,6 @@ if config.get("demo_data"):
         resources:
             mem_mb=500,
         params:
-            directory=config["demo_data"],
+            directory=lambda wildcards, output: os.path.dirname(output.gene_model),
         shell:
             "variantprio demo --data-only --out {params.directory} 2> {log}"

@@ -1,11 +1,3 @@
-def ingest_filter_options():
-    opts = config.get("ingest", {})
-    flags = ["--pass-only" if opts.get("pass_only", True) else "--no-pass-only"]
-    flags += [f"--min-gq {opts.get('min_gq', 0)}", f"--min-dp {opts.get('min_dp', 0)}",
-              f"--min-ab {opts.get('min_ab', 0.0)}"]
-    return " ".join(flags)
-
-
 rule ingest:
     input:
         vcf=lambda wildcards: VCF_BY_ID[wildcards.vcf_id],

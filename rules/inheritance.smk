@@ -1,9 +1,3 @@
-def inheritance_options():
-    opts = config.get("inheritance", {})
-    names = ["max_af_ad", "max_af_ar_hom", "max_af_comphet", "max_af_mt", "min_parent_gq"]
-    return " ".join(f"--{n.replace('_', '-')} {opts[n]}" for n in names if n in opts)
-
-
 rule inheritance:
     input:
         variants=vcf_table("variants"),

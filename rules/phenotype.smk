@@ -1,14 +1,3 @@
-def phenotype_terms(wildcards):
-    """--hpo/--exclude or --phenopacket: the terms are params, so editing them re-runs this rule."""
-    row = sample_row(wildcards)
-    if row["phenopacket"]:
-        return f"--phenopacket {row['phenopacket']}"
-    terms = f"--hpo {vw.clean_terms(row['hpo'])}"
-    if row["excluded_hpo"]:
-        terms += f" --exclude {vw.clean_terms(row['excluded_hpo'])}"
-    return terms
-
-
 rule phenotype:
     input:
         phenopacket=lambda wildcards: sample_row(wildcards)["phenopacket"] or [],
@@ -23,9 +12,11 @@ rule phenotype:
         mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
     params:
         terms=phenotype_terms,
+        build=config.get("genome_build", "GRCh38"),
         method=config.get("phenotype", {}).get("method", "lr"),
         hpo_dir=(f"--hpo-dir {config['phenotype']['hpo_dir']}"
                  if config.get("phenotype", {}).get("hpo_dir") else ""),
     shell:
         "variantprio phenotype {params.terms} --method {params.method} {params.hpo_dir} "
+        "--build {params.build} "
         "--out {output} 2> {log}"

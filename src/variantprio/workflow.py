@@ -13,8 +13,10 @@ import os
 import re
 import subprocess
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import pandas as pd
 import yaml
@@ -130,12 +132,51 @@ def run_snakemake(config_file: Path, workdir: Path, cores: int = 2, dry_run: boo
     env = dict(os.environ)
     # Rules call `variantprio`: make the interpreter's own scripts directory win on PATH.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    log.info("running: %s", " ".join(cmd))
-    result = subprocess.run(cmd, env=env, cwd=workdir)
+    with _run_marker(Path(workdir)) as stale:
+        if stale:
+            log.warning("a previous run in %s was interrupted (pid %s is gone): removing its stale "
+                        "Snakemake lock and resuming", workdir, stale)
+            unlock = cmd[:cmd.index("--cores")] + ["--unlock"]
+            subprocess.run(unlock, env=env, cwd=workdir, stdout=subprocess.DEVNULL, check=False)
+        log.info("running: %s", " ".join(cmd))
+        result = subprocess.run(cmd, env=env, cwd=workdir)
     if result.returncode != 0:
         logs = Path(workdir) / "logs"
         raise InputError(f"the Snakemake workflow failed (exit code {result.returncode})",
                          path=str(workdir), hint=f"see the messages above and the rule logs in {logs}")
+
+
+@contextmanager
+def _run_marker(workdir: Path) -> Iterator[int | None]:
+    """Record this run's pid; yields the pid of an earlier run that died without cleaning up (its
+    Snakemake lock is stale), None otherwise. A live earlier run is an error, not a stale lock."""
+    marker = workdir / ".variantprio" / "run.pid"
+    stale = None
+    if marker.exists():
+        try:
+            pid = int(marker.read_text().strip())
+        except ValueError:
+            pid = 0
+        if pid and _alive(pid):
+            raise InputError(f"another variantprio run (pid {pid}) is using this directory", path=str(workdir),
+                             hint="wait for it to finish or stop it, then re-run")
+        stale = pid or None
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(os.getpid()))
+    try:
+        yield stale
+    finally:
+        marker.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def write_single_sample_sheet(out_dir: Path, sample: str, vcf: str, ped: str | None,

@@ -48,7 +48,7 @@ class Ontology:
 
     @property
     def data_sources(self) -> dict[str, str]:
-        return {"hpo": self.terms.version, "hpo_annotations": self.annotations.version}
+        return {"HPO": self.terms.version, "HPO annotations": self.annotations.version}
 
     def label(self, term: str) -> str:
         """Name of a current term (KeyError for unknown ids)."""

@@ -41,14 +41,14 @@ def score_patient(ontology: Ontology, terms: PatientTerms, method: str = "lr",
 def score_genes(observed: str | Iterable[str] | PatientTerms | None, out: str | Path | None = None, *,
                 excluded: str | Iterable[str] | None = None, ontology: Ontology | None = None,
                 method: str = "lr", hpo_dir: str | Path | None = None,
-                params: LRParameters = LRParameters()) -> pa.Table:
+                params: LRParameters = LRParameters(), genome_build: str | None = None) -> pa.Table:
     """Validate the terms, score every gene and (with `out`) write gene_phenotype.parquet."""
     ontology = ontology or load_ontology(hpo_dir)
     terms = observed if isinstance(observed, PatientTerms) else patient_terms(ontology, hpo=observed,
                                                                                 exclude=excluded)
     table = score_patient(ontology, terms, method, params)
     if out is not None:
-        provenance = Provenance(sources=ontology.data_sources, extra={
+        provenance = Provenance(genome_build=genome_build, sources=ontology.data_sources, extra={
             "phenotype_method": method, "observed_terms": terms.observed, "excluded_terms": terms.excluded,
             "hpo_files": ontology.source, "parameters": asdict(params) if method == "lr" else {}})
         write_table(table, out, "gene_phenotype", provenance)
