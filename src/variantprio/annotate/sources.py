@@ -133,8 +133,11 @@ def _near_variants(spec: SourceSpec, keys: pd.DataFrame, names: list[str], varia
     chrom = keys["chrom"].to_numpy().astype(str)
     pos = keys["pos"].to_numpy(np.int64)
     end = pos + keys["ref"].str.len().to_numpy() - 1
-    regions = variant_regions(chrom, pos, end, merge_gap(str(spec.path), tbx))
-    return fetch_touching(tbx, regions, names, pos_col, ref_col, chrom, pos)
+    try:
+        regions = variant_regions(chrom, pos, end, merge_gap(str(spec.path), tbx))
+        return fetch_touching(tbx, regions, names, pos_col, ref_col, chrom, pos)
+    finally:
+        tbx.close()
 
 
 def _tsv_names(header: list[str]) -> list[str] | None:
