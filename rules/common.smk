@@ -14,6 +14,8 @@ for _, _row in SAMPLES.iterrows():
 VCF_IDS = vw.vcf_ids(SAMPLES["vcf"])  # VCF path -> short ID used in result paths
 VCF_BY_ID = {vcf_id: path for path, vcf_id in VCF_IDS.items()}
 RESULTS = config["results"]
+# Every stage stamps this hash of the effective configuration into its Parquet metadata.
+os.environ[vw.CONFIG_HASH_VARIABLE] = vw.config_sha256(config)
 
 # Check every input before any job starts (main process only: cluster jobs re-parse this file).
 if workflow.is_main_process:

@@ -89,6 +89,8 @@ def test_every_result_file_records_versions(demo_run):
         assert meta["variantprio.version"], path
         assert meta["variantprio.genome_build"] == "GRCh38", path
         assert meta["variantprio.schema"], path
+        assert meta["variantprio.command"].startswith("variantprio "), path
+        assert re.fullmatch(r"[0-9a-f]{64}", meta["variantprio.config_sha256"]), path
     phenotype_meta = pq.read_schema(out / DEMO_CASES[0].child / "genes.parquet").metadata
     assert b"HPO" in phenotype_meta[b"variantprio.sources"]
 

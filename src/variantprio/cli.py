@@ -494,5 +494,25 @@ def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int,
     click.echo(result.summary_line())
 
 
+@bench.command("fit-rank")
+@click.option("--keep", "keep_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The --keep directory of a `bench vcf` run on development cases.")
+@click.option("--cases-table", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="That run's per-case table (OUT.cases.parquet): says which gene each case solved.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Model JSON to write (use it with `variantprio rank --model`, or ship it as the default).")
+@click.option("--data-version", required=True,
+              help="What the model was fitted on, recorded in the JSON (e.g. 'phenopacket-store dev, 400 cases').")
+def bench_fit_rank_cmd(keep_dir: str, cases_table: str, out: str, data_version: str) -> None:
+    """Fit the gene-combination weights (logistic regression) on kept benchmark cases and print
+    top-1/MRR of the current and the fitted model on them."""
+    import json
+
+    from .bench.fit_rank import run_fit_rank
+
+    report = run_fit_rank(Path(keep_dir), Path(cases_table), Path(out), data_version)
+    click.echo(json.dumps(report, indent=1))
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -8,12 +8,16 @@ Each file carries key-value metadata:
                                                    merged from the inputs of the stage
   variantprio.samples                              JSON list of sample IDs (order of list columns)
   variantprio.extra                                JSON of stage-specific facts (counts, options)
+  variantprio.command                              the command line that wrote the file
+  variantprio.config_sha256                        hash of the workflow config it ran under (if any)
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +31,16 @@ from .errors import InputError
 from .schemas import SCHEMA_VERSION, SCHEMAS
 
 _PREFIX = "variantprio."
+# Set by the Snakemake workflow so every stage records which configuration produced its output.
+CONFIG_HASH_VARIABLE = "VARIANTPRIO_CONFIG_SHA256"
+
+
+def _command_line() -> str:
+    """`variantprio <subcommand> ...` when run from the CLI, else the Python entry point."""
+    args = list(sys.argv)
+    if args and Path(args[0]).name in ("variantprio", "__main__.py"):
+        args[0] = "variantprio"
+    return shlex.join(args)
 
 
 @dataclass
@@ -58,6 +72,8 @@ class Provenance:
             "sources": json.dumps(self.sources, sort_keys=True),
             "samples": json.dumps(self.samples),
             "extra": json.dumps(self.extra, sort_keys=True, default=str),
+            "command": _command_line(),
+            "config_sha256": os.environ.get(CONFIG_HASH_VARIABLE, ""),
         }
         return {(_PREFIX + k).encode(): v.encode() for k, v in values.items()}
 

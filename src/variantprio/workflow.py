@@ -8,6 +8,7 @@ locking and resumability are exactly those of a command-line `snakemake` run.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -22,6 +23,12 @@ import pandas as pd
 import yaml
 
 from .errors import InputError
+from .tables import CONFIG_HASH_VARIABLE
+
+
+def config_sha256(config: dict) -> str:
+    """Stable hash of a workflow configuration (key order does not matter)."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 log = logging.getLogger(__name__)
 

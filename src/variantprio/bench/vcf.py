@@ -229,11 +229,11 @@ def _worker_case(case: Case) -> CaseResult:
             log.warning("%s: %s", case.case_id, err.one_line())
             result = _failed(case, err, time.perf_counter() - start)
         if options.keep is not None:
-            shutil.copytree(workdir, options.keep / _safe(case.case_id), dirs_exist_ok=True)
+            shutil.copytree(workdir, options.keep / case_dir_name(case.case_id), dirs_exist_ok=True)
     return result
 
 
-def _safe(name: str) -> str:
+def case_dir_name(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 
