@@ -191,6 +191,19 @@ def test_not_annotation_and_excluded_term_modes_change_the_score(mini):
     assert differential["GENEA"] == pytest.approx(against["GENEA"])  # Epilepsy A lacks Microcephaly
 
 
+def test_absent_hallmark_feature_lowers_the_disease_by_default(mini):
+    def raw(**kwargs) -> dict[str, float]:
+        table = score_genes("HP:0000486", ontology=mini, **kwargs)
+        return dict(zip(table.column("gene_symbol").to_pylist(), table.column("phenotype_raw").to_pylist()))
+
+    plain = raw()
+    # Macrocephaly C has Macrocephaly in 5/5 patients: its absence argues against it.
+    assert raw(excluded="HP:0000256")["GENEC"] < plain["GENEC"]
+    # Short stature is only frequent (30-79%) in Microcephaly B: recording it as absent says the
+    # disease was considered, which on balance raises it.
+    assert raw(excluded="HP:0004322")["GENEB"] > plain["GENEB"]
+
+
 def test_resnik_matches_a_brute_force_best_match_average(mini):
     observed = patient_terms(mini, hpo="HP:0000252,HP:0007359")
     obs_idx, _ = observed.indices(mini)

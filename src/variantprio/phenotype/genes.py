@@ -12,7 +12,7 @@ from .scoring import TermMatches
 
 # Softmax temperature per method, fitted on the development cases (`variantprio bench phenotype
 # --fit-calibration`) so that phenotype_score is a calibrated P(causal gene | phenotype).
-CALIBRATION = {"lr": 2.9, "resnik": 0.21}
+CALIBRATION = {"lr": 3.2, "resnik": 0.21}
 
 
 def gene_scores(ontology: Ontology, disease_scores: np.ndarray, method: str

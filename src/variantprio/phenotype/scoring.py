@@ -8,9 +8,11 @@ Two methods, both returning one score per disease plus, per observed term, its c
   disease); one it lacks contributes a fixed floor (phenocopies, second diagnoses and imprecise
   coding make unexplained terms common, so they must not veto a disease). Diseases with very large
   annotation sets are discounted, as a patient's few listed terms are a small sample of them.
-  Excluded terms either count against diseases that usually show them (LIRICAL) or, as tuned on
-  the development cases, as weak evidence that the disease was in the clinician's differential:
-  curated cases record a feature as absent mostly because a disease that has it was suspected.
+  An excluded term the disease has counts twice: as evidence that the disease was in the
+  clinician's differential (curated cases record a feature as absent mostly because a disease
+  that has it was suspected: +2 on the development cases) and, LIRICAL-style, against the disease
+  by how surprising the absence is, ln((1 - f) / (1 - background)). A hallmark feature (f near 1)
+  that is absent therefore lowers the disease; an occasional one raises it.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ class LRParameters:
 
     floor: float = -2.0  # ln LR of an observed term the disease does not have
     size_discount: float = 0.4  # ln LR lost per unit of ln(annotation mass / median mass)
-    excluded: str = "differential"  # or "against" (LIRICAL-style)
-    excluded_weight: float = 1.25  # "differential": ln LR gained per excluded term the disease has
+    excluded: str = "both"  # "against" (LIRICAL-style), "differential", or both added up
+    excluded_weight: float = 2.0  # "differential": ln LR gained per excluded term the disease has
     excluded_floor: float = -3.0  # "against": lowest ln LR of one excluded term
     not_penalty: float = -3.0  # observed term that the disease is annotated NOT to have
     partial_weight: float = 0.0  # unmatched term: floor + this x IC of the best shared ancestor
@@ -117,13 +119,13 @@ def _excluded_terms(ontology: Ontology, excluded: np.ndarray, params: LRParamete
     score = np.zeros(prop.shape[0])
     for x in excluded:
         col = slice(prop.indptr[x], prop.indptr[x + 1])
-        if params.excluded == "differential":
+        if params.excluded in ("differential", "both"):
             score[prop.indices[col]] += params.excluded_weight
-            continue
-        # LIRICAL: ln((1 - f) / (1 - background)), bounded below.
-        background = np.exp(-ontology.ic[x])
-        value = np.log(np.maximum(1.0 - prop.data[col], 1e-9)) - np.log(max(1.0 - background, 1e-9))
-        score[prop.indices[col]] += np.maximum(value, params.excluded_floor)
+        if params.excluded in ("against", "both"):
+            # LIRICAL: ln((1 - f) / (1 - background)), bounded below.
+            background = np.exp(-ontology.ic[x])
+            value = np.log(np.maximum(1.0 - prop.data[col], 1e-9)) - np.log(max(1.0 - background, 1e-9))
+            score[prop.indices[col]] += np.maximum(value, params.excluded_floor)
     return score
 
 
