@@ -207,6 +207,25 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+# Where each table lives in a results directory (documentation only).
+TABLE_FILES = {
+    "variants": "`results/_vcf/<vcf>/variants.parquet`: ingest, one row per variant (ALT)",
+    "annotations": "`results/_vcf/<vcf>/annotations.parquet`: annotate, one row per variant x gene",
+    "segregation": "`results/<sample>/segregation.parquet`: inheritance, one row per carried variant x gene",
+    "gene_phenotype": "`results/<sample>/gene_phenotype.parquet`: phenotype, one row per annotated gene",
+    "genes": "`results/<sample>/genes.parquet`: rank, one row per candidate gene",
+    "ranked_variants": "`results/<sample>/variants.parquet`: rank, one row per candidate variant x gene",
+}
+
+
+def schemas_markdown() -> str:
+    """All table schemas as the README's schema section (kept in sync by a test)."""
+    parts = []
+    for name in SCHEMAS:
+        parts.append(f"### `{name}`: {TABLE_FILES[name]}\n\n{describe(name)}")
+    return "\n\n".join(parts)
+
+
 def describe(name: str) -> str:
     """Markdown table of one schema's fields, for the README and `variantprio schema`."""
     rows = ["| column | type | meaning |", "|---|---|---|"]
