@@ -11,6 +11,7 @@ rule annotate:
     threads: 2
     resources:
         mem_mb=config.get("resources", {}).get("mem_mb_annotate", 4000),
+        slurm_partition=PARTITION,
     params:
         gene_model=f"--gene-model {config['gene_model']}" if config.get("gene_model") else "",
         fasta=f"--fasta {config['fasta']}" if config.get("fasta") else "",

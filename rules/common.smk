@@ -14,6 +14,8 @@ for _, _row in SAMPLES.iterrows():
 VCF_IDS = vw.vcf_ids(SAMPLES["vcf"])  # VCF path -> short ID used in result paths
 VCF_BY_ID = {vcf_id: path for path, vcf_id in VCF_IDS.items()}
 RESULTS = config["results"]
+# SLURM partition of every job (used by the slurm profile's executor, ignored locally).
+PARTITION = config.get("resources", {}).get("slurm_partition", "normal")
 # Every stage stamps this hash of the effective configuration into its Parquet metadata.
 os.environ[vw.CONFIG_HASH_VARIABLE] = vw.config_sha256(config)
 

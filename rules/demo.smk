@@ -13,6 +13,7 @@ if config.get("demo_data"):
         threads: 1
         resources:
             mem_mb=500,
+            slurm_partition=PARTITION,
         params:
             directory=lambda wildcards, output: os.path.dirname(output.gene_model),
         shell:

@@ -10,6 +10,7 @@ rule ingest:
     threads: 2
     resources:
         mem_mb=config.get("resources", {}).get("mem_mb_ingest", 2000),
+        slurm_partition=PARTITION,
     params:
         build=config["genome_build"],
         fasta=f"--fasta {config['fasta']}" if config.get("fasta") else "",

@@ -12,6 +12,7 @@ rule inheritance:
     threads: 1
     resources:
         mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
+        slurm_partition=PARTITION,
     params:
         ped=lambda wildcards, input: f"--ped {input.ped}" if input.ped else "",
         options=inheritance_options(),

@@ -10,6 +10,7 @@ rule phenotype:
     threads: 1
     resources:
         mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
+        slurm_partition=PARTITION,
     params:
         terms=phenotype_terms,
         build=config.get("genome_build", "GRCh38"),

@@ -14,6 +14,7 @@ rule rank:
     threads: 1
     resources:
         mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
+        slurm_partition=PARTITION,
     shell:
         "variantprio rank --variants {input.variants} --annotations {input.annotations} "
         "--segregation {input.segregation} --phenotype {input.phenotype} --proband {wildcards.sample} "

@@ -14,6 +14,7 @@ rule report:
     threads: 1
     resources:
         mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
+        slurm_partition=PARTITION,
     params:
         out_dir=lambda wildcards, output: os.path.dirname(output.html),
         top=config.get("report", {}).get("top", 50),
@@ -39,6 +40,7 @@ rule summary:
     threads: 1
     resources:
         mem_mb=1000,
+        slurm_partition=PARTITION,
     params:
         results=lambda wildcards, output: os.path.dirname(output.html) or ".",
     shell:

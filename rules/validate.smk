@@ -10,6 +10,7 @@ rule validate:
     threads: 1
     resources:
         mem_mb=500,
+        slurm_partition=PARTITION,
     params:
         build=config["genome_build"],
     shell:

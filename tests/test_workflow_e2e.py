@@ -175,3 +175,21 @@ def test_batch_of_20_runs_and_an_hpo_edit_reruns_only_that_sample(batch):
     assert {rule for rule, _ in per_sample} == {"phenotype", "rank", "report"}
     assert {wc for _, wc in per_sample} == {f"sample={fields[0]}"}
     assert {rule for rule, wc in planned if not wc} <= {"validate", "summary", "all"}
+
+
+def test_slurm_profile_dry_run_submits_every_rule_with_partition_and_memory(tmp_path):
+    shutil.copytree(REPO / "config", tmp_path / "config")
+    config = tmp_path / "config" / "config.yaml"
+    config.write_text(config.read_text().replace("slurm_partition: normal", "slurm_partition: genomics")
+                      .replace("mem_mb_annotate: 4000", "mem_mb_annotate: 6000"))
+    run = subprocess.run(SNAKEMAKE + ["--directory", str(tmp_path), "--profile",
+                                      str(REPO / "pipeline" / "profiles" / "slurm"), "--dry-run"],
+                         capture_output=True, text=True, env=_env())
+    assert run.returncode == 0, run.stdout + run.stderr
+    jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?=^\S)", run.stdout + "\n.", flags=re.M | re.S)
+    resources = {rule: body for rule, body in jobs}
+    assert {"ingest", "annotate", "inheritance", "phenotype", "rank", "report"} <= set(resources)
+    for rule in ("ingest", "annotate", "inheritance", "phenotype", "rank", "report"):
+        assert "slurm_partition=genomics" in resources[rule], resources[rule]
+    assert "mem_mb=6000" in resources["annotate"]
+    assert "executor: slurm" in (REPO / "pipeline" / "profiles" / "slurm" / "config.yaml").read_text()
