@@ -233,3 +233,20 @@ def describe(name: str) -> str:
         doc = (field.metadata or {}).get(b"doc", b"").decode()
         rows.append(f"| `{field.name}` | `{field.type}` | {doc} |")
     return "\n".join(rows)
+
+
+def _write_readme_section(readme: str) -> None:
+    """`python -m variantprio.schemas README.md`: refresh the README's generated schema section."""
+    from pathlib import Path
+
+    path = Path(readme)
+    head, rest = path.read_text().split("<!-- schemas:start", 1)
+    marker, rest = rest.split("-->", 1)
+    tail = rest.split("<!-- schemas:end -->", 1)[1]
+    path.write_text(f"{head}<!-- schemas:start{marker}-->\n\n{schemas_markdown()}\n\n<!-- schemas:end -->{tail}")
+
+
+if __name__ == "__main__":
+    import sys
+
+    _write_readme_section(sys.argv[1])
