@@ -149,20 +149,23 @@ def _tsv_names(header: list[str]) -> list[str] | None:
     return None
 
 
+def _first_info_value(info: pa.ChunkedArray, keys, record, allele) -> np.ndarray:
+    """Per allele: the value of the first INFO key (in the given order) that the record has."""
+    values = np.full(len(record), np.nan)
+    for key in keys:
+        found = _to_float(per_allele(info_values(info, key), record, allele))
+        values = np.where(np.isnan(values), found, values)
+    return values
+
+
 def read_gnomad(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.DataFrame:
     t = _near_variants(spec, keys, _VCF_COLUMNS, build, vcf=True)
     rows, record, allele = split_records(t)
     info = t.column("INFO")
     out = rows.to_pandas()
     for ours, theirs in _GNOMAD.items():
-        out[ours] = np.nan
-        for key in theirs:
-            vals = _to_float(per_allele(info_values(info, key), record, allele))
-            out[ours] = np.where(np.isnan(out[ours]), vals, out[ours])
-    hemi = np.full(len(out), np.nan)
-    for key in _GNOMAD_HEMI:
-        vals = _to_float(per_allele(info_values(info, key), record, allele))
-        hemi = np.where(np.isnan(hemi), vals, hemi)
+        out[ours] = _first_info_value(info, theirs, record, allele)
+    hemi = _first_info_value(info, _GNOMAD_HEMI, record, allele)
     sex_chrom = out["chrom"].isin(["chrX", "chrY"]).to_numpy()
     par = np.zeros(len(out), bool)
     for lo, hi in PAR_X[spec.build]:
