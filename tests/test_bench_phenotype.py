@@ -34,7 +34,7 @@ def cases(tmp_path, monkeypatch) -> Path:
         _packet("c_second", "GENEC", ["HP:0000252", "HP:0004322"]),      # GENEB wins: rank 2
         _packet("tied", "GENEA", ["HP:0000486"], ["HP:0000256"]),        # C first, A ties with B
         _packet("absent", "GENEZ", ["HP:0000252"]),                      # gene not annotated: a miss
-        _packet("bad_term", "GENEB", ["HP:0000252", "HP:9999998"]),      # unknown term: error, a miss
+        _packet("new_term", "GENEB", ["HP:0000252", "HP:9999998"]),      # term of a newer release: skipped
     ]
     for packet in packets:
         (root / f"{packet['id']}.json").parent.mkdir(parents=True, exist_ok=True)
@@ -48,11 +48,12 @@ def test_ranks_metrics_misses_and_side_files(cases, tmp_path):
     ranks = pd.read_parquet(result.ranks_path).set_index("case_id")["rank"]
     assert ranks["b_first"] == 1 and ranks["a_first"] == 1 and ranks["c_second"] == 2
     assert ranks["tied"] == 2.5  # GENEC alone has Strabismus; A and B tie for ranks 2-3: mean rank
-    assert pd.isna(ranks["absent"]) and pd.isna(ranks["bad_term"])
+    assert pd.isna(ranks["absent"]) and ranks["new_term"] == 1
     report = json.loads(result.json_path.read_text())
-    assert report["n_cases"] == 6 and report["gene_not_scored"] == 1 and report["term_errors"] == 1
-    assert report["top1"] == pytest.approx(2 / 6, abs=1e-4) and report["top3"] == pytest.approx(4 / 6, abs=1e-4)
-    assert report["mrr"] == pytest.approx((1 + 1 + 1 / 2 + 1 / 2.5) / 6, abs=1e-4)
+    assert report["n_cases"] == 6 and report["gene_not_scored"] == 1 and report["term_errors"] == 0
+    assert report["cases_with_unknown_terms_skipped"] == 1
+    assert report["top1"] == pytest.approx(3 / 6, abs=1e-4) and report["top3"] == pytest.approx(5 / 6, abs=1e-4)
+    assert report["mrr"] == pytest.approx((1 + 1 + 1 / 2 + 1 / 2.5 + 1) / 6, abs=1e-4)
     assert report["hpo_version"] == "2099-01-01" and report["calibration"]["temperature"] > 0
 
 
@@ -63,5 +64,5 @@ def test_cli_prints_one_summary_line(cases, tmp_path):
                          capture_output=True, text=True, env={"VARIANTPRIO_CACHE": str(tmp_path / "c"),
                                                               "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr
-    assert run.stdout.count("\n") == 1 and "6 cases" in run.stdout and "top1 33.3%" in run.stdout
+    assert run.stdout.count("\n") == 1 and "6 cases" in run.stdout and "top1 50.0%" in run.stdout
     assert out.exists() and out.with_suffix(".ranks.parquet").exists()

@@ -42,6 +42,7 @@ class CaseRank:
     disease_id: str | None
     n_observed: int
     n_excluded: int
+    n_unknown_terms: int
     gene_scored: bool
     rank: float
     error: str | None = None
@@ -59,16 +60,17 @@ def _rank_case(case: Case) -> tuple[CaseRank, np.ndarray | None]:
     ontology, method = _STATE["ontology"], _STATE["method"]
     genes = ontology.annotations.gene_index
     try:
-        terms = patient_terms(ontology, hpo=case.observed, exclude=case.excluded)
+        terms = patient_terms(ontology, hpo=case.observed, exclude=case.excluded, skip_unknown=True)
     except InputError as err:
         return CaseRank(case.case_id, case.gene_symbol, case.disease_id, len(case.observed),
-                        len(case.excluded), case.gene_symbol in genes, float("nan"), err.one_line()), None
+                        len(case.excluded), 0, case.gene_symbol in genes, float("nan"), err.one_line()), None
     scores, _ = disease_scores(ontology, terms, method, _STATE["params"])
     per_gene, _ = gene_scores(ontology, scores, method)
     index = genes.get(case.gene_symbol)
     nll = _nll_by_temperature(per_gene, index) if _STATE["fit"] and index is not None else None
+    unknown = sum(int(n.split()[1]) for n in terms.notes if n.startswith("skipped") and "unknown" in n)
     return CaseRank(case.case_id, case.gene_symbol, case.disease_id, len(terms.observed),
-                    len(terms.excluded), index is not None, tie_aware_rank_of(per_gene, index)), nll
+                    len(terms.excluded), unknown, index is not None, tie_aware_rank_of(per_gene, index)), nll
 
 
 def _nll_by_temperature(scores: np.ndarray, index: int) -> np.ndarray:
@@ -131,6 +133,7 @@ def run_bench_phenotype(cases_path: Path | str, out: Path | str, *, limit: int |
         **{k: v for k, v in rank_metrics(frame["rank"]).items() if k != "n"},
         "gene_not_scored": int((~frame["gene_scored"]).sum()),
         "term_errors": int(frame["error"].notna().sum()),
+        "cases_with_unknown_terms_skipped": int((frame["n_unknown_terms"] > 0).sum()),
         "scoreable_cases": rank_metrics(frame.loc[frame["gene_scored"], "rank"]),
         "method": method,
         "parameters": asdict(params) if method == "lr" else {},

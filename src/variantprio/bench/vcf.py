@@ -126,7 +126,8 @@ class Pipeline:
 
         if self._ontology is None:
             self._ontology = load_ontology()
-        score_genes(list(observed), out, excluded=list(excluded), ontology=self._ontology)
+        # Cases curated against a newer HPO release: terms this release lacks are skipped, noted.
+        score_genes(list(observed), out, excluded=list(excluded), ontology=self._ontology, skip_unknown=True)
         return out
 
     def rank(self, variants: Path, annotations: Path, segregation: Path, phenotype: Path, proband: str,

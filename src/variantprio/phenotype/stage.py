@@ -41,11 +41,12 @@ def score_patient(ontology: Ontology, terms: PatientTerms, method: str = "lr",
 def score_genes(observed: str | Iterable[str] | PatientTerms | None, out: str | Path | None = None, *,
                 excluded: str | Iterable[str] | None = None, ontology: Ontology | None = None,
                 method: str = "lr", hpo_dir: str | Path | None = None,
-                params: LRParameters = LRParameters(), genome_build: str | None = None) -> pa.Table:
+                params: LRParameters = LRParameters(), genome_build: str | None = None,
+                skip_unknown: bool = False) -> pa.Table:
     """Validate the terms, score every gene and (with `out`) write gene_phenotype.parquet."""
     ontology = ontology or load_ontology(hpo_dir)
-    terms = observed if isinstance(observed, PatientTerms) else patient_terms(ontology, hpo=observed,
-                                                                                exclude=excluded)
+    terms = observed if isinstance(observed, PatientTerms) else patient_terms(
+        ontology, hpo=observed, exclude=excluded, skip_unknown=skip_unknown)
     table = score_patient(ontology, terms, method, params)
     if out is not None:
         provenance = Provenance(genome_build=genome_build, sources=ontology.data_sources, extra={

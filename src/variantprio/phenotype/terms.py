@@ -81,8 +81,10 @@ def read_phenopacket(path: str | Path) -> tuple[list[str], list[str]]:
 
 def patient_terms(ontology: Ontology, hpo: str | Iterable[str] | None = None,
                   exclude: str | Iterable[str] | None = None, phenopacket: str | Path | None = None,
-                  hpo_file: str | Path | None = None) -> PatientTerms:
-    """Validated current terms; every unknown or malformed id is listed in one InputError."""
+                  hpo_file: str | Path | None = None, skip_unknown: bool = False) -> PatientTerms:
+    """Validated current terms; every unknown or malformed id is listed in one InputError (or,
+    with `skip_unknown`, ids this release does not know are dropped with a note: benchmark cases
+    curated against a newer HPO release)."""
     observed, excluded = split_terms(hpo), split_terms(exclude)
     source = "--hpo/--exclude"
     if hpo_file:
@@ -93,8 +95,8 @@ def patient_terms(ontology: Ontology, hpo: str | Iterable[str] | None = None,
         observed, excluded = observed + more_observed, excluded + more_excluded
         source = str(phenopacket)
     notes: list[str] = []
-    observed = _current(ontology, observed, source, notes)
-    excluded = _current(ontology, excluded, source, notes)
+    observed = _current(ontology, observed, source, notes, skip_unknown)
+    excluded = _current(ontology, excluded, source, notes, skip_unknown)
     observed = _phenotypic_only(ontology, observed, notes)
     excluded = _phenotypic_only(ontology, excluded, notes)
     excluded = _drop_contradictions(ontology, observed, excluded, notes)
@@ -107,7 +109,8 @@ def patient_terms(ontology: Ontology, hpo: str | Iterable[str] | None = None,
     return PatientTerms(observed, excluded, notes)
 
 
-def _current(ontology: Ontology, ids: list[str], source: str, notes: list[str]) -> list[str]:
+def _current(ontology: Ontology, ids: list[str], source: str, notes: list[str], skip_unknown: bool = False
+             ) -> list[str]:
     terms = ontology.terms
     malformed = [t for t in ids if not _TERM.match(t)]
     if malformed:
@@ -125,7 +128,9 @@ def _current(ontology: Ontology, ids: list[str], source: str, notes: list[str]) 
             current.append(terms.replaced_by[term])  # type: ignore[arg-type]
         else:
             unknown.append(term + (" (obsolete, no replacement)" if term in terms.replaced_by else ""))
-    if unknown:
+    if unknown and skip_unknown:
+        notes.append(f"skipped {len(unknown)} term(s) unknown to HPO {ontology.version}: {', '.join(unknown)}")
+    elif unknown:
         raise InputError(f"unknown HPO term(s) in HPO {ontology.version}: {', '.join(unknown[:10])}",
                          path=source, hint="check the ids at https://hpo.jax.org or pass a newer "
                                            "release with --hpo-dir")
