@@ -277,3 +277,18 @@ def test_shipped_release_loads_fast_from_cache_and_ranks_dravet_genes():
     table = score_genes("HP:0032794,HP:0002123,HP:0001251,HP:0002376,HP:0010819", ontology=ontology)
     assert "SCN1A" in _genes(table)[:3]
     assert ontology.version == "2025-01-16"
+
+
+def test_gene_modes_join_diseases_that_match_nearly_as_well(mini):
+    from variantprio.phenotype.genes import gene_modes
+
+    ann = mini.annotations
+    gene = ann.gene_index["GENEA"]
+    dominant, recessive = ann.disease_ids.index("OMIM:100001"), ann.disease_ids.index("OMIM:100002")
+    ann.link_gene = np.append(ann.link_gene, gene).astype(np.int32)  # GENEA also causes the AR disease
+    ann.link_disease = np.append(ann.link_disease, recessive).astype(np.int32)
+    scores = np.zeros(len(ann.disease_ids))
+    scores[dominant], scores[recessive] = 10.0, 7.0  # within ln(100): either may be the diagnosis
+    assert gene_modes(mini, scores, "lr")[gene] == ("AD", "AR")
+    scores[recessive] = 0.0  # far behind: only the best disease's mode gates the variants
+    assert gene_modes(mini, scores, "lr")[gene] == ("AD",)

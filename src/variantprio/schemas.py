@@ -117,7 +117,9 @@ GENE_PHENOTYPE = pa.schema([
     _f("phenotype_raw", pa.float64(), "uncalibrated score of the chosen method (e.g. log10 LR)"),
     _f("disease_id", pa.string(), "best-matching disease for the gene (OMIM/ORPHA/DECIPHER)"),
     _f("disease_name", pa.string(), "name of that disease"),
-    _f("disease_modes", pa.list_(pa.string()), "modes of inheritance of that disease (AD, AR, XR, XD, MT)"),
+    _f("disease_modes", pa.list_(pa.string()),
+       "modes of inheritance (AD, AR, XR, XD, MT) of that disease and of the gene's other diseases "
+       "that match nearly as well (empty: unknown, any mode)"),
     _f("matched_terms", pa.list_(_MATCHED_TERM), "patient term, best disease term, contribution"),
 ])
 

@@ -10,6 +10,11 @@ from ..schemas import GENE_PHENOTYPE
 from .knowledge import Ontology
 from .scoring import TermMatches
 
+# Diseases of a gene scoring within this many ln-units of its best one also lend their modes of
+# inheritance: with similar phenotypes, any of them may be the diagnosis (e.g. KDM6A: Kabuki
+# syndrome 1 (AD) and 2 (X-linked dominant) match the same patient).
+MODE_WINDOW = 4.6  # ln(100)
+
 # Softmax temperature per method, fitted on the development cases (`variantprio bench phenotype
 # --fit-calibration`) so that phenotype_score is a calibrated P(causal gene | phenotype).
 CALIBRATION = {"lr": 3.2, "resnik": 0.21}
@@ -34,6 +39,21 @@ def gene_scores(ontology: Ontology, disease_scores: np.ndarray, method: str
     best = np.full(len(ann.gene_symbols), -1, np.int64)
     best[ann.link_gene[order][last]] = ann.link_disease[order][last]
     return score, best
+
+
+def gene_modes(ontology: Ontology, disease_scores: np.ndarray, method: str) -> list[tuple[str, ...]]:
+    """Per gene: modes of inheritance of its diseases that score near its best one."""
+    ann = ontology.annotations
+    linked = disease_scores[ann.link_disease]
+    best = np.full(len(ann.gene_symbols), -np.inf)
+    np.maximum.at(best, ann.link_gene, linked)
+    window = MODE_WINDOW if method == "lr" else 1e-9
+    near = linked >= best[ann.link_gene] - window
+    modes: list[set[str]] = [set() for _ in ann.gene_symbols]
+    for gene, disease in zip(ann.link_gene[near], ann.link_disease[near]):
+        modes[gene].update(ann.disease_modes[disease])
+    order = ["AD", "AR", "XR", "XD", "MT"]
+    return [tuple(m for m in order if m in found) for found in modes]
 
 
 def calibrated(score: np.ndarray, method: str) -> np.ndarray:
@@ -90,6 +110,7 @@ def gene_phenotype_table(ontology: Ontology, observed: np.ndarray, disease_score
         for g in range(len(best))
     ]
     raw = score[keep] / (np.log(10) if method == "lr" else 1.0)
+    modes = gene_modes(ontology, disease_scores, method)
     return pa.Table.from_pydict({
         "gene_symbol": [ann.gene_symbols[g] for g in keep],
         "ncbi_gene_id": [int(ann.gene_ncbi[g]) if ann.gene_ncbi[g] >= 0 else None for g in keep],
@@ -97,6 +118,6 @@ def gene_phenotype_table(ontology: Ontology, observed: np.ndarray, disease_score
         "phenotype_raw": raw,
         "disease_id": [ann.disease_ids[d] for d in best],
         "disease_name": [ann.disease_names[d] for d in best],
-        "disease_modes": [list(ann.disease_modes[d]) for d in best],
+        "disease_modes": [list(modes[g]) for g in keep],
         "matched_terms": matched_lists,
     }, schema=GENE_PHENOTYPE)
