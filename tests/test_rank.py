@@ -306,3 +306,13 @@ def test_acmg_tags_for_common_benign_variant(tmp_path):
     ttn = ranked[ranked["gene_symbol"] == "TTN"].iloc[0]
     codes = {t.split(":")[0] for t in ttn["acmg_tags"]}
     assert {"BS1", "BP4", "BP6"} <= codes and "PM2_Supporting" not in codes
+
+
+def test_dominant_label_on_an_x_gene_allows_x_linked_fits_only():
+    from variantprio.rank.combine import allowed_mode_columns
+
+    allowed = allowed_mode_columns(pd.Series([["AD"], ["AR"], [], ["MT"]]))
+    assert allowed.loc[0, ["allowed_AD", "allowed_XD", "allowed_AR", "allowed_XR"]].tolist() == [True, True, False, False]
+    assert allowed.loc[1, ["allowed_AD", "allowed_XD", "allowed_AR", "allowed_XR"]].tolist() == [False, False, True, True]
+    assert allowed.loc[2].all()  # unknown modes: anything goes
+    assert allowed.loc[3].tolist() == [False, False, False, False, True]  # AD, AR, XR, XD, MT

@@ -33,6 +33,10 @@ def allowed_mode_columns(disease_modes: pd.Series) -> pd.DataFrame:
     present = pd.crosstab(exploded.index, exploded).reindex(index=disease_modes.index, columns=list(MODE_ORDER),
                                                             fill_value=0) > 0
     unknown = ~present.any(axis=1)
+    # A "dominant" or "recessive" label on a chrX gene's disease means the X-linked form: only chrX
+    # variants can fit XD/XR, so this never widens autosomal genes.
+    present["XD"] |= present["AD"]
+    present["XR"] |= present["AR"]
     return pd.DataFrame({f"allowed_{m}": present[m] | unknown for m in MODE_ORDER}, index=disease_modes.index)
 
 
