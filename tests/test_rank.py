@@ -308,11 +308,13 @@ def test_acmg_tags_for_common_benign_variant(tmp_path):
     assert {"BS1", "BP4", "BP6"} <= codes and "PM2_Supporting" not in codes
 
 
-def test_dominant_label_on_an_x_gene_allows_x_linked_fits_only():
+def test_x_linked_fits_are_allowed_for_any_mode_label_of_an_x_gene():
     from variantprio.rank.combine import allowed_mode_columns
 
-    allowed = allowed_mode_columns(pd.Series([["AD"], ["AR"], [], ["MT"]]))
-    assert allowed.loc[0, ["allowed_AD", "allowed_XD", "allowed_AR", "allowed_XR"]].tolist() == [True, True, False, False]
-    assert allowed.loc[1, ["allowed_AD", "allowed_XD", "allowed_AR", "allowed_XR"]].tolist() == [False, False, True, True]
+    allowed = allowed_mode_columns(pd.Series([["AD"], ["AR"], [], ["MT"], ["XD"]]))
+    columns = ["allowed_AD", "allowed_AR", "allowed_XR", "allowed_XD"]
+    assert allowed.loc[0, columns].tolist() == [True, False, True, True]
+    assert allowed.loc[1, columns].tolist() == [False, True, True, True]
+    assert allowed.loc[4, columns].tolist() == [False, False, True, True]  # carrier mother: XR fit counts
     assert allowed.loc[2].all()  # unknown modes: anything goes
     assert allowed.loc[3].tolist() == [False, False, False, False, True]  # AD, AR, XR, XD, MT

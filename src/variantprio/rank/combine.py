@@ -33,10 +33,13 @@ def allowed_mode_columns(disease_modes: pd.Series) -> pd.DataFrame:
     present = pd.crosstab(exploded.index, exploded).reindex(index=disease_modes.index, columns=list(MODE_ORDER),
                                                             fill_value=0) > 0
     unknown = ~present.any(axis=1)
-    # A "dominant" or "recessive" label on a chrX gene's disease means the X-linked form: only chrX
-    # variants can fit XD/XR, so this never widens autosomal genes.
-    present["XD"] |= present["AD"]
-    present["XR"] |= present["AR"]
+    # A "dominant" or "recessive" label on a chrX gene's disease means the X-linked form (only chrX
+    # variants can fit XD/XR, so this never widens autosomal genes), and the X-linked forms are not
+    # told apart: skewed X-inactivation leaves carrier women of "dominant" X diseases unaffected
+    # and affects carriers of "recessive" ones.
+    x_linked = present["XD"] | present["XR"] | present["AD"] | present["AR"]
+    present["XD"] = x_linked
+    present["XR"] = x_linked
     return pd.DataFrame({f"allowed_{m}": present[m] | unknown for m in MODE_ORDER}, index=disease_modes.index)
 
 
