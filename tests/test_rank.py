@@ -318,3 +318,13 @@ def test_x_linked_fits_are_allowed_for_any_mode_label_of_an_x_gene():
     assert allowed.loc[4, columns].tolist() == [False, False, True, True]  # carrier mother: XR fit counts
     assert allowed.loc[2].all()  # unknown modes: anything goes
     assert allowed.loc[3].tolist() == [False, False, False, False, True]  # AD, AR, XR, XD, MT
+
+
+def test_pm2_needs_population_data():
+    from variantprio.rank.acmg import tag_masks
+
+    pm2 = "PM2_Supporting: absent or ultra-rare in population data"
+    without_source = pd.DataFrame({"gnomad_af": [np.nan, np.nan], "gnomad_popmax_af": [np.nan, np.nan]})
+    assert not tag_masks(without_source)[pm2].any()  # no frequency anywhere: no source was used
+    with_source = pd.DataFrame({"gnomad_af": [np.nan, 0.2], "gnomad_popmax_af": [np.nan, 0.3]})
+    assert tag_masks(with_source)[pm2].tolist() == [True, False]

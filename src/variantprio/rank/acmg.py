@@ -32,6 +32,9 @@ def tag_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
     cons = _col(df, "score_consequence", 0.0)
     constraint = _col(df, "score_constraint")
     popmax = np.fmax(_col(df, "gnomad_popmax_af"), _col(df, "gnomad_af"))
+    # "Absent from population data" needs population data: without any frequency in the whole
+    # table no population source was used, and silence is not absence.
+    population_data = bool(np.isfinite(popmax).any())
     ins = _col(df, "score_insilico")
     splice = _col(df, "score_splice")
     clin = _col(df, "score_clinvar")
@@ -43,7 +46,7 @@ def tag_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
         "PS1/PM5: reported pathogenic in ClinVar": clin >= 0.85,
         "PS2: de novo": _flag(df, "de_novo"),
         "PM3: compound heterozygous in trans": _flag(df, "fits_ar_comphet") & trans,
-        "PM2_Supporting: absent or ultra-rare in population data": np.isnan(popmax) | (popmax < 1e-4),
+        "PM2_Supporting: absent or ultra-rare in population data": population_data & (np.isnan(popmax) | (popmax < 1e-4)),
         "PP3: in-silico predictions damaging": (ins >= 0.75) | (splice >= 0.2),
         "PP4: phenotype highly specific for the gene's disease": phenotype >= 0.8,
         "BA1: allele frequency above 5%": popmax > 0.05,
