@@ -76,8 +76,8 @@ def test_ingested_trio_segregates(tmp_path):
     assert row("chr3", 1000)["fits_ar_hom"]
     assert row("chrX", 5000000)["fits_xr"] and not row("chrX", 5000000)["fits_ad"]
     assert row("chrX", 100000)["fits_ad"] and not row("chrX", 100000)["fits_xd"]
-    # ingest keeps '|' and PS but not which haplotype holds the ALT: the phased pair stays 'possible'.
-    assert row("chr4", 1000)["comphet_phase"] == "possible"
+    # ingest stores which haplotype holds the ALT (alt_hap): '0|1' + '1|0' in one phase set are in trans.
+    assert row("chr4", 1000)["comphet_phase"] == "trans"
     # A 1/2 call is het for each ALT: one from each parent.
     assert row("chr5", 1000, "T")["comphet_partner_idx"] == key[("chr5", 1000, "G")]
     assert row("chr5", 1000, "T")["comphet_phase"] == "trans"

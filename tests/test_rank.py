@@ -89,7 +89,7 @@ def write_rank_case(directory: Path, variants: list[dict] | None = None,
     var_tbl = pa.table(dict(
         key, id=[None] * n, qual=[50.0] * n, filter=["PASS"] * n, is_sv=[False] * n, sv_end=[None] * n,
         gt=[[{3: 1}.get(z, max(z, 0)) for z in row] for row in zyg], zygosity=zyg,
-        phased=[[False] * 3 for _ in zyg], ps=[[None] * 3 for _ in zyg], dp=[[30, 28, 35] for _ in zyg],
+        phased=[[False] * 3 for _ in zyg], ps=[[None] * 3 for _ in zyg], alt_hap=[None] * n, dp=[[30, 28, 35] for _ in zyg],
         gq=[[99, 90, 80] for _ in zyg], ad_ref=[[15, 28, 17] for _ in zyg], ad_alt=[[15, 0, 18] for _ in zyg],
         info_csq=[None] * n, info_ann=[None] * n, info_bcsq=[None] * n), schema=VARIANTS)
     ann_tbl = pa.table(dict(

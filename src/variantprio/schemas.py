@@ -60,6 +60,9 @@ VARIANTS = pa.schema(_VARIANT_KEY + [
        "per sample: -1 missing, 0 hom-ref, 1 het, 2 hom-alt, 3 hemizygous (haploid ALT call)"),
     _f("phased", pa.list_(pa.bool_()), "per sample: genotype written with '|'"),
     _f("ps", pa.list_(pa.int64()), "per sample: FORMAT/PS phase set (null when absent)"),
+    _f("alt_hap", pa.list_(pa.int8()),
+       "per sample: haplotype holding this ALT in a phased call (1 first as in '1|0', 2 second as in "
+       "'0|1'); 0 unknown, unphased, homozygous, haploid or missing"),
     _f("dp", pa.list_(pa.int32()), "per sample: FORMAT/DP (null when absent)"),
     _f("gq", pa.list_(pa.int32()), "per sample: FORMAT/GQ rounded (null when absent)"),
     _f("ad_ref", pa.list_(pa.int32()), "per sample: reads supporting REF (AD, null when absent)"),

@@ -77,6 +77,7 @@ class GenotypeColumns:
     dp: np.ndarray
     gq: np.ndarray
     ps: np.ndarray
+    alt_hap: np.ndarray  # int8 haplotype (1 or 2) holding this ALT in a phased het call, else 0
 
 
 def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
@@ -91,10 +92,13 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
         copies = (a0 == k).astype(np.int8) + (a1 == k)
         called = (a0 >= 0).astype(np.int8) + (a1 >= 0)
         ploidy = (a0 != -2).astype(np.int8) + (a1 != -2)
+        alt_hap = _alt_haplotype(a0 == k, a1 == k)
     else:
         copies = (alleles == k[:, :, None]).sum(axis=2)
         called = (alleles >= 0).sum(axis=2)
         ploidy = (alleles != -2).sum(axis=2)
+        # Polyploid calls: a haplotype number beyond 2 has no meaning for compound hets.
+        alt_hap = np.zeros(copies.shape, np.int8)
     gt = np.where(called == 0, -1, copies).astype(np.int8)
     zyg = np.select(
         [called == 0, copies == 0, ploidy == 1, copies >= ploidy],
@@ -107,9 +111,16 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
     ad_alt = np.where((rows.allele[:, None] < width), ad_alt, -1)
     valid = ad >= 0
     ad_total = np.where(valid.any(axis=2), np.where(valid, ad, 0).sum(axis=2), -1).astype(np.int32)
-    return GenotypeColumns(gt=gt, zygosity=zyg, phased=raw.phased[rows.record] & (called > 0),
-                           ad_ref=ad_ref, ad_alt=ad_alt, ad_total=ad_total, dp=raw.dp[rows.record],
-                           gq=raw.gq[rows.record], ps=raw.ps[rows.record])
+    phased = raw.phased[rows.record] & (called > 0)
+    return GenotypeColumns(gt=gt, zygosity=zyg, phased=phased, ad_ref=ad_ref, ad_alt=ad_alt,
+                           ad_total=ad_total, dp=raw.dp[rows.record], gq=raw.gq[rows.record],
+                           ps=raw.ps[rows.record], alt_hap=np.where(phased, alt_hap, 0).astype(np.int8))
+
+
+def _alt_haplotype(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """1 where only the first allele of a GT is this ALT ('1|0', and '1|2' on ALT 1's row), 2 where
+    only the second is, 0 otherwise (hom-alt, hom-ref). Only meaningful for phased calls."""
+    return np.where(first & ~second, 1, np.where(second & ~first, 2, 0)).astype(np.int8)
 
 
 def trim_alleles(pos: np.ndarray, ref: pa.Array, alt: pa.Array, skip: np.ndarray

@@ -355,6 +355,7 @@ class BatchNormaliser:
         arrays["sv_end"] = pa.array(sv_end, pa.int64(), mask=sv_end < 0)
         per_sample = {"gt": (geno.gt, pa.int8(), False), "zygosity": (geno.zygosity, pa.int8(), False),
                       "phased": (geno.phased, pa.bool_(), False), "ps": (geno.ps, pa.int64(), True),
+                      "alt_hap": (geno.alt_hap, pa.int8(), False),
                       "dp": (geno.dp, pa.int32(), True), "gq": (geno.gq, pa.int32(), True),
                       "ad_ref": (geno.ad_ref, pa.int32(), True), "ad_alt": (geno.ad_alt, pa.int32(), True)}
         for name, (values, type_, nullable) in per_sample.items():

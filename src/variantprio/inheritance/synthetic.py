@@ -69,10 +69,9 @@ def variants_table(chrom: np.ndarray, pos: np.ndarray, zygosity: np.ndarray, *, 
         "info_csq": pa.nulls(n, pa.string()), "info_ann": pa.nulls(n, pa.string()),
         "info_bcsq": pa.nulls(n, pa.string()),
     }
-    table = pa.table(columns).select(VARIANTS.names)
-    if alt_hap is not None:
-        table = table.append_column(ALT_HAPLOTYPE, _lists(alt_hap.astype(np.int8), pa.int8()))
-    return table
+    columns[ALT_HAPLOTYPE] = (_lists(alt_hap.astype(np.int8), pa.int8()) if alt_hap is not None
+                              else pa.nulls(n, pa.list_(pa.int8())))
+    return pa.table(columns).select(VARIANTS.names)
 
 
 def annotations_table(variant_idx: np.ndarray, chrom: np.ndarray, pos: np.ndarray, genes: np.ndarray,
