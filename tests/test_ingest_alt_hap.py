@@ -74,6 +74,17 @@ def test_alt_haplotype_of_each_row(tmp_path, reader):
             assert hap == 0 or (phased and gt == 1)
 
 
+@pytest.mark.parametrize("reader", ["arrow", "cyvcf2"])
+def test_polyploid_call_in_the_batch_keeps_diploid_haplotypes(tmp_path, reader):
+    records = RECORDS + [("chrX", 6_000_000, "A", "G", ["0|1|1:100", "1|0:100", "0|0:100"])]
+    vcf = write_vcf(tmp_path, records, ["S1", "S2", "S3"])
+    out = tmp_path / "variants.parquet"
+    ingest_vcf(vcf, out, IngestOptions(reader=reader))
+    rows = {(r["pos"], r["alt"]): r["alt_hap"] for r in read_table(out, "variants")[0].to_pylist()}
+    assert rows[(6_000_000, "G")] == [0, 1, 0]
+    assert {key: rows[key] for key in EXPECTED} == EXPECTED
+
+
 def test_both_readers_agree(tmp_path):
     vcf = write_vcf(tmp_path, RECORDS, ["S1", "S2", "S3"])
     tables = []

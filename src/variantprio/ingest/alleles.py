@@ -92,13 +92,12 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
         copies = (a0 == k).astype(np.int8) + (a1 == k)
         called = (a0 >= 0).astype(np.int8) + (a1 >= 0)
         ploidy = (a0 != -2).astype(np.int8) + (a1 != -2)
-        alt_hap = _alt_haplotype(a0 == k, a1 == k)
     else:
         copies = (alleles == k[:, :, None]).sum(axis=2)
         called = (alleles >= 0).sum(axis=2)
         ploidy = (alleles != -2).sum(axis=2)
-        # Polyploid calls: a haplotype number beyond 2 has no meaning for compound hets.
-        alt_hap = np.zeros(copies.shape, np.int8)
+        # all-haploid batches have one allele column; polyploid ones more (masked below)
+        a0, a1 = alleles[:, :, 0], alleles[:, :, min(1, alleles.shape[2] - 1)]
     gt = np.where(called == 0, -1, copies).astype(np.int8)
     zyg = np.select(
         [called == 0, copies == 0, ploidy == 1, copies >= ploidy],
@@ -114,13 +113,20 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
     phased = raw.phased[rows.record] & (called > 0)
     return GenotypeColumns(gt=gt, zygosity=zyg, phased=phased, ad_ref=ad_ref, ad_alt=ad_alt,
                            ad_total=ad_total, dp=raw.dp[rows.record], gq=raw.gq[rows.record],
-                           ps=raw.ps[rows.record], alt_hap=np.where(phased, alt_hap, 0).astype(np.int8))
+                           ps=raw.ps[rows.record], alt_hap=_alt_haplotype(a0, a1, k, phased & (ploidy == 2)))
 
 
-def _alt_haplotype(first: np.ndarray, second: np.ndarray) -> np.ndarray:
-    """1 where only the first allele of a GT is this ALT ('1|0', and '1|2' on ALT 1's row), 2 where
-    only the second is, 0 otherwise (hom-alt, hom-ref). Only meaningful for phased calls."""
-    return np.where(first & ~second, 1, np.where(second & ~first, 2, 0)).astype(np.int8)
+def _alt_haplotype(a0: np.ndarray, a1: np.ndarray, k: np.ndarray, phased: np.ndarray) -> np.ndarray:
+    """1 where a phased diploid call has this ALT (index k) as its first allele only ('1|0', and '1|2'
+    on ALT 1's row), 2 where as its second only ('0|1'), else 0 (unphased, hom-alt, haploid; polyploid
+    calls too: a third haplotype means nothing to compound hets)."""
+    out = np.zeros(phased.shape, np.int8)
+    if not phased.any():  # unphased callsets (most exomes) need no comparisons
+        return out
+    first, second = (a0 == k) & phased, (a1 == k) & phased
+    out[first & ~second] = 1
+    out[second & ~first] = 2
+    return out
 
 
 def trim_alleles(pos: np.ndarray, ref: pa.Array, alt: pa.Array, skip: np.ndarray
