@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
-from ..genome import PAR_X, canonical_chroms, guess_build, normalise_build
+from ..genome import canonical_chroms, guess_build, in_par, normalise_build
 from ..ingest.alleles import trim_alleles
 from .sourceconfig import SourceSpec
 from .tabixread import fetch_touching, merge_gap, open_tabix, variant_regions
@@ -167,9 +167,7 @@ def read_gnomad(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.D
         out[ours] = _first_info_value(info, theirs, record, allele)
     hemi = _first_info_value(info, _GNOMAD_HEMI, record, allele)
     sex_chrom = out["chrom"].isin(["chrX", "chrY"]).to_numpy()
-    par = np.zeros(len(out), bool)
-    for lo, hi in PAR_X[spec.build]:
-        par |= (out["chrom"] == "chrX").to_numpy() & (out["pos"] >= lo).to_numpy() & (out["pos"] <= hi).to_numpy()
+    par = in_par(out["chrom"].to_numpy(), out["pos"].to_numpy(), spec.build)
     out["gnomad_hemi"] = np.where(sex_chrom & ~par, hemi, np.nan)
     return out
 
