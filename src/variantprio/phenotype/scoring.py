@@ -37,7 +37,6 @@ class LRParameters:
     excluded_weight: float = 2.0  # "differential": ln LR gained per excluded term the disease has
     excluded_floor: float = -3.0  # "against": lowest ln LR of one excluded term
     not_penalty: float = -3.0  # observed term that the disease is annotated NOT to have
-    partial_weight: float = 0.0  # unmatched term: floor + this x IC of the best shared ancestor
 
 
 @dataclass
@@ -102,10 +101,6 @@ def lr_scores(ontology: Ontology, observed: np.ndarray, excluded: np.ndarray,
     for row, q in enumerate(observed):
         col = slice(prop.indptr[q], prop.indptr[q + 1])
         diseases = prop.indices[col]
-        if params.partial_weight:
-            ancestors = ontology.ancestors(q)
-            shared = column_max(prop, ancestors, ontology.ic[ancestors])
-            contribution[row] += params.partial_weight * shared
         contribution[row, diseases] = np.log(prop.data[col]) + ontology.ic[q] - discount[diseases]
         matched[row, diseases] = True
     total = contribution.sum(axis=0)
