@@ -8,7 +8,6 @@ import pyarrow as pa
 
 from ..schemas import GENE_PHENOTYPE
 from .knowledge import Ontology
-from .scoring import TermMatches
 
 # Diseases of a gene scoring within this many ln-units of its best one also lend their modes of
 # inheritance: with similar phenotypes, any of them may be the diagnosis (e.g. KDM6A: Kabuki
@@ -91,7 +90,7 @@ def disease_terms_matched(ontology: Ontology, observed: np.ndarray, diseases: np
 
 
 def gene_phenotype_table(ontology: Ontology, observed: np.ndarray, disease_scores: np.ndarray,
-                         matches: TermMatches, method: str) -> pa.Table:
+                         contribution: np.ndarray, method: str) -> pa.Table:
     """One row per gene with at least one scored disease, best first."""
     ann = ontology.annotations
     score, best = gene_scores(ontology, disease_scores, method)
@@ -101,7 +100,7 @@ def gene_phenotype_table(ontology: Ontology, observed: np.ndarray, disease_score
     posterior = calibrated(score[keep], method) if len(keep) else np.zeros(0)
     term_ids = ontology.terms.ids
     matched_terms = disease_terms_matched(ontology, observed, best)
-    contributions = matches.contribution[:, best] if len(observed) else np.zeros((0, len(best)))
+    contributions = contribution[:, best] if len(observed) else np.zeros((0, len(best)))
     matched_lists = [
         [{"patient_term": term_ids[q],
           "disease_term": term_ids[matched_terms[i, g]] if matched_terms[i, g] >= 0 else None,

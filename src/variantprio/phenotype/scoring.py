@@ -39,14 +39,6 @@ class LRParameters:
     not_penalty: float = -3.0  # observed term that the disease is annotated NOT to have
 
 
-@dataclass
-class TermMatches:
-    """Per observed term (rows) and disease (columns): contribution and whether it was matched."""
-
-    contribution: np.ndarray  # float (n_terms, n_diseases)
-    matched: np.ndarray  # bool (n_terms, n_diseases)
-
-
 def column_max(matrix: sparse.csc_matrix, cols: np.ndarray, weights: np.ndarray, fill: float = 0.0
                ) -> np.ndarray:
     """Per row: the largest weight among the chosen columns the row has an entry in."""
@@ -57,11 +49,12 @@ def column_max(matrix: sparse.csc_matrix, cols: np.ndarray, weights: np.ndarray,
     return best
 
 
-def resnik_scores(ontology: Ontology, observed: np.ndarray) -> tuple[np.ndarray, TermMatches]:
-    """Symmetric best-match average: mean of the two directions' average best IC."""
+def resnik_scores(ontology: Ontology, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric best-match average: mean of the two directions' average best IC; also each
+    observed term's best IC per disease (n_terms x n_diseases)."""
     n_diseases = ontology.prop.shape[0]
     if not len(observed):
-        return np.zeros(n_diseases), TermMatches(np.zeros((0, n_diseases)), np.zeros((0, n_diseases), bool))
+        return np.zeros(n_diseases), np.zeros((0, n_diseases))
     per_term = []
     for q in observed:  # patient -> disease: IC of the best ancestor of q that the disease has
         ancestors = ontology.ancestors(q)
@@ -80,33 +73,25 @@ def resnik_scores(ontology: Ontology, observed: np.ndarray) -> tuple[np.ndarray,
     ann = ontology.annotations
     total = np.bincount(ann.ann_disease, weights=best_per_term[ann.ann_term], minlength=n_diseases)
     backward = total / np.maximum(np.bincount(ann.ann_disease, minlength=n_diseases), 1)
-    exact = np.array([_has_term(ontology, q) for q in observed])
-    return 0.5 * (forward + backward), TermMatches(contribution, exact)
-
-
-def _has_term(ontology: Ontology, term: int) -> np.ndarray:
-    has = np.zeros(ontology.prop.shape[0], bool)
-    has[ontology.prop.indices[ontology.prop.indptr[term]:ontology.prop.indptr[term + 1]]] = True
-    return has
+    return 0.5 * (forward + backward), contribution
 
 
 def lr_scores(ontology: Ontology, observed: np.ndarray, excluded: np.ndarray,
-              params: LRParameters = LRParameters()) -> tuple[np.ndarray, TermMatches]:
-    """ln likelihood ratio per disease (sum over terms, see module doc)."""
+              params: LRParameters = LRParameters()) -> tuple[np.ndarray, np.ndarray]:
+    """ln likelihood ratio per disease (sum over terms, see module doc) and each observed term's
+    contribution per disease (n_terms x n_diseases)."""
     prop = ontology.prop
     n_diseases = prop.shape[0]
     contribution = np.full((len(observed), n_diseases), float(params.floor))
-    matched = np.zeros((len(observed), n_diseases), bool)
     discount = params.size_discount * ontology.log_relative_mass
     for row, q in enumerate(observed):
         col = slice(prop.indptr[q], prop.indptr[q + 1])
         diseases = prop.indices[col]
         contribution[row, diseases] = np.log(prop.data[col]) + ontology.ic[q] - discount[diseases]
-        matched[row, diseases] = True
     total = contribution.sum(axis=0)
     total += _excluded_terms(ontology, excluded, params)
     total += _not_annotations(ontology, observed, params)
-    return total, TermMatches(contribution, matched)
+    return total, contribution
 
 
 def _excluded_terms(ontology: Ontology, excluded: np.ndarray, params: LRParameters) -> np.ndarray:

@@ -14,15 +14,15 @@ from ..errors import InputError
 from ..tables import Provenance, write_table
 from .genes import gene_phenotype_table
 from .knowledge import Ontology, load_ontology
-from .scoring import METHODS, LRParameters, TermMatches, lr_scores, resnik_scores
+from .scoring import METHODS, LRParameters, lr_scores, resnik_scores
 from .terms import PatientTerms, patient_terms
 
 log = logging.getLogger(__name__)
 
 
 def disease_scores(ontology: Ontology, terms: PatientTerms, method: str = "lr",
-                   params: LRParameters = LRParameters()) -> tuple[np.ndarray, TermMatches]:
-    """Score per disease (and per-term matches) with the chosen method."""
+                   params: LRParameters = LRParameters()) -> tuple[np.ndarray, np.ndarray]:
+    """Score per disease and each observed term's contribution to it, by the chosen method."""
     if method not in METHODS:
         raise InputError(f"unknown phenotype method {method!r}", hint=f"choose one of {', '.join(METHODS)}")
     observed, excluded = terms.indices(ontology)
@@ -34,8 +34,8 @@ def disease_scores(ontology: Ontology, terms: PatientTerms, method: str = "lr",
 def score_patient(ontology: Ontology, terms: PatientTerms, method: str = "lr",
                   params: LRParameters = LRParameters()) -> pa.Table:
     """GENE_PHENOTYPE rows for every gene with an annotated disease, best first."""
-    scores, matches = disease_scores(ontology, terms, method, params)
-    return gene_phenotype_table(ontology, terms.indices(ontology)[0], scores, matches, method)
+    scores, contribution = disease_scores(ontology, terms, method, params)
+    return gene_phenotype_table(ontology, terms.indices(ontology)[0], scores, contribution, method)
 
 
 def score_genes(observed: str | Iterable[str] | PatientTerms | None, out: str | Path | None = None, *,
