@@ -24,6 +24,7 @@ import yaml
 
 from .errors import InputError
 from .tables import CONFIG_HASH_VARIABLE
+from .yamlfile import read_yaml
 
 
 def config_sha256(config: dict) -> str:
@@ -225,10 +226,7 @@ def load_config(config_file: Path | str | None) -> dict:
     """The workflow config as a dict ({} without a file); relative paths stay as written."""
     if not config_file:
         return {}
-    try:
-        config = yaml.safe_load(Path(config_file).read_text()) or {}
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML ({err})".replace("\n", " "), path=str(config_file)) from None
+    config = read_yaml(config_file, "config file")
     if not isinstance(config, dict):
         raise InputError("expected a mapping of settings", path=str(config_file))
     return config

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..genome import normalise_build
+from ..yamlfile import read_yaml
 from ..progress import progress_bar
 from .sourceconfig import KINDS
 
@@ -49,15 +50,8 @@ class FetchResult:
 
 def load_manifest(path: str | Path) -> list[ManifestEntry]:
     """Manifest entries, checked (name, url, checksum, version, build are required)."""
-    import yaml
-
     path = Path(path)
-    if not path.exists():
-        raise InputError("manifest not found", path=str(path))
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML ({str(err).splitlines()[0]})", path=str(path)) from None
+    data = read_yaml(path, "manifest")
     entries = data.get("sources") if isinstance(data, dict) else None
     if not isinstance(entries, list) or not entries:
         raise InputError("manifest has no `sources:` list", path=str(path),

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..genome import normalise_build
+from ..yamlfile import read_yaml
 
 KINDS = ("gnomad", "clinvar", "cadd", "revel", "alphamissense", "spliceai", "constraint")
 _REQUIRED = ("name", "kind", "path", "version", "build")
@@ -27,15 +28,8 @@ class SourceSpec:
 def load_sources(config_path: str | Path) -> list[SourceSpec]:
     """The `sources:` entries of a config YAML, checked; relative paths resolve from the working
     directory first, then from the config's directory."""
-    import yaml
-
     config_path = Path(config_path)
-    if not config_path.exists():
-        raise InputError("sources config not found", path=str(config_path))
-    try:
-        config = yaml.safe_load(config_path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise InputError(f"not valid YAML ({str(err).splitlines()[0]})", path=str(config_path)) from None
+    config = read_yaml(config_path, "sources config")
     entries = config.get("sources") if isinstance(config, dict) else None
     if entries is None:
         return []
