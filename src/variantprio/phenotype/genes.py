@@ -89,6 +89,21 @@ def disease_terms_matched(ontology: Ontology, observed: np.ndarray, diseases: np
     return result
 
 
+def _matched_term_lists(ontology: Ontology, observed: np.ndarray, best: np.ndarray,
+                        contribution: np.ndarray) -> pa.ListArray:
+    """Per gene (its best disease): one struct per patient term, built column-wise."""
+    term_ids = np.asarray(ontology.terms.ids, dtype=object)
+    matched = disease_terms_matched(ontology, observed, best).T  # genes x terms
+    scores = contribution[:, best].T if len(observed) else np.zeros((len(best), 0))
+    structs = pa.StructArray.from_arrays(
+        [pa.array(np.tile(term_ids[observed], len(best)), pa.string()),
+         pa.array(np.where(matched >= 0, term_ids[np.maximum(matched, 0)], None).ravel(), pa.string()),
+         pa.array(scores.ravel(), pa.float32())],
+        fields=list(GENE_PHENOTYPE.field("matched_terms").type.value_type))
+    offsets = pa.array(np.arange(len(best) + 1, dtype=np.int32) * len(observed))
+    return pa.ListArray.from_arrays(offsets, structs)
+
+
 def gene_phenotype_table(ontology: Ontology, observed: np.ndarray, disease_scores: np.ndarray,
                          contribution: np.ndarray, method: str) -> pa.Table:
     """One row per gene with at least one scored disease, best first."""
@@ -98,16 +113,7 @@ def gene_phenotype_table(ontology: Ontology, observed: np.ndarray, disease_score
     keep = keep[np.argsort(-score[keep], kind="stable")]
     best = best[keep]
     posterior = calibrated(score[keep], method) if len(keep) else np.zeros(0)
-    term_ids = ontology.terms.ids
-    matched_terms = disease_terms_matched(ontology, observed, best)
-    contributions = contribution[:, best] if len(observed) else np.zeros((0, len(best)))
-    matched_lists = [
-        [{"patient_term": term_ids[q],
-          "disease_term": term_ids[matched_terms[i, g]] if matched_terms[i, g] >= 0 else None,
-          "score": float(contributions[i, g])}
-         for i, q in enumerate(observed)]
-        for g in range(len(best))
-    ]
+    matched_lists = _matched_term_lists(ontology, observed, best, contribution)
     raw = score[keep] / (np.log(10) if method == "lr" else 1.0)
     modes = gene_modes(ontology, disease_scores, method)
     return pa.Table.from_pydict({
