@@ -79,3 +79,44 @@ def test_without_fasta_coding_snvs_keep_hgvs_c_only(tmp_path, reference):
     row = df.iloc[0]
     assert (row.consequence, row.hgvs_c) == ("coding_sequence_variant", "ENSTPP:c.4G>C")
     assert row.hgvs_p is None or row.hgvs_p != row.hgvs_p  # null (NaN in pandas)
+
+
+def test_without_fasta_codon_position_priors_follow_the_genetic_code(tmp_path, reference):
+    """The priors must agree with what the FASTA run calls: 3rd-base transitions synonymous, 2nd-base
+    changes never; the start codon and the FASTA run itself get no prior."""
+    fasta, gtf, base = reference
+    records = [f"chr1 {p} . {base[p]} {alt} 50 PASS ." for p, alt, *_ in CASES]
+    df, _ = annotate_records(_dir(tmp_path / "nofasta"), gtf, records)
+    got = df.set_index("pos")
+    assert got.loc[106, "p_synonymous"] == 0  # c.4G>C: a first-base G change is never synonymous
+    assert got.loc[108, "p_synonymous"] == pytest.approx(1.0)  # c.6T>C: third-base T>C always is
+    assert got.loc[113, "p_synonymous"] == 0 and got.loc[113, "p_stop_gained"] > 0  # c.11G>A (TGG>TAG)
+    assert got.loc[430, "p_synonymous"] == 0  # minus strand, c.19T>A read on the coding strand
+    assert got.loc[[103, 517], "p_synonymous"].isna().all()  # start codon: start_lost, not a prior
+    with_fasta, _ = annotate_records(_dir(tmp_path / "fasta"), gtf, records, fasta=str(fasta))
+    assert with_fasta["p_synonymous"].isna().all() and with_fasta["p_stop_gained"].isna().all()
+
+
+def test_codon_position_priors_match_exhaustive_codon_enumeration():
+    import itertools
+
+    import numpy as np
+
+    from variantprio.annotate.protein import CODON_TABLE, codon_position_priors
+
+    sense = [c for c, aa in CODON_TABLE.items() if aa != "*"]
+    for position, ref, alt in itertools.product(range(3), "ACGT", "ACGT"):
+        if ref == alt:
+            continue
+        codons = [c for c in sense if c[position] == ref]
+        new = [CODON_TABLE[c[:position] + alt + c[position + 1:]] for c in codons]
+        syn, stop = codon_position_priors(np.array([position]), np.array([ref]), np.array([alt]))
+        assert syn[0] == pytest.approx(sum(n == CODON_TABLE[c] for c, n in zip(codons, new)) / len(codons))
+        assert stop[0] == pytest.approx(sum(n == "*" for n in new) / len(codons))
+    syn, _ = codon_position_priors(np.array([2, 2]), np.array(["N", "A"]), np.array(["A", "AT"]))
+    assert np.isnan(syn).all()  # unknown base, multi-base allele
+
+
+def _dir(path: Path) -> Path:
+    path.mkdir()
+    return path

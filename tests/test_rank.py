@@ -96,7 +96,9 @@ def write_rank_case(directory: Path, variants: list[dict] | None = None,
         key, gene_symbol=[v["gene"] for v in variants], gene_id=[None] * n,
         transcript_id=["ENST0001" if v["gene"] else None for v in variants], is_mane=[True] * n,
         consequence=[v["consequence"] for v in variants], impact=[v["impact"] for v in variants],
-        hgvs_c=["c.100A>G"] * n, hgvs_p=[v["hgvs_p"] for v in variants], exon=["2/10"] * n, intron=[None] * n,
+        hgvs_c=["c.100A>G"] * n, hgvs_p=[v["hgvs_p"] for v in variants],
+        p_synonymous=[v.get("p_synonymous") for v in variants],
+        p_stop_gained=[v.get("p_stop_gained") for v in variants], exon=["2/10"] * n, intron=[None] * n,
         gnomad_af=[v["af"] for v in variants], gnomad_popmax_af=[v["af"] for v in variants],
         gnomad_hom=[v["hom"] for v in variants], gnomad_hemi=[None] * n,
         clinvar_significance=[v["clinvar"] for v in variants], clinvar_stars=[v["stars"] for v in variants],
@@ -328,3 +330,21 @@ def test_pm2_needs_population_data():
     assert not tag_masks(without_source)[pm2].any()  # no frequency anywhere: no source was used
     with_source = pd.DataFrame({"gnomad_af": [np.nan, 0.2], "gnomad_popmax_af": [np.nan, 0.3]})
     assert tag_masks(with_source)[pm2].tolist() == [True, False]
+
+
+def test_codon_position_priors_set_the_severity_of_fasta_less_coding_snvs():
+    from variantprio.rank.variant_score import SO_SEVERITY, consequence_severity
+
+    consequence = pd.Series(["coding_sequence_variant", "coding_sequence_variant", "coding_sequence_variant",
+                             "splice_region_variant", "splice_region_variant", "missense_variant"])
+    impact = pd.Series(["MODIFIER", "MODIFIER", "MODIFIER", "LOW", "LOW", "MODERATE"])
+    p_syn = pd.Series([1.0, 0.0, None, 0.0, 1.0, None], dtype="float32")
+    p_stop = pd.Series([0.0, 0.12, None, 0.0, 0.0, None], dtype="float32")
+    got = consequence_severity(consequence, impact, p_syn, p_stop)
+    assert got[0] == pytest.approx(SO_SEVERITY["synonymous_variant"])  # third-base transition
+    assert got[1] == pytest.approx(0.88 * SO_SEVERITY["missense_variant"] + 0.12 * SO_SEVERITY["stop_gained"])
+    assert got[2] == SO_SEVERITY["coding_sequence_variant"]  # no prior: the placeholder stays
+    assert got[3] == pytest.approx(SO_SEVERITY["missense_variant"])  # a prior can raise a splice-region call
+    assert got[4] == SO_SEVERITY["splice_region_variant"]  # ... but never lower it
+    assert got[5] == SO_SEVERITY["missense_variant"]
+    assert got[1] > SO_SEVERITY["coding_sequence_variant"] > got[0]

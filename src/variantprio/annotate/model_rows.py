@@ -4,6 +4,8 @@ intergenic."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pyarrow as pa
 
@@ -40,28 +42,45 @@ def select_rows(vi: np.ndarray, ti: np.ndarray, pc: PairConsequences, m: ModelAr
     return idx[first]
 
 
+def _floats(per_row: np.ndarray, n_null: int) -> pa.Array:
+    """float32 column, null where NaN, followed by `n_null` nulls (the intergenic rows)."""
+    values = np.concatenate([per_row, np.full(n_null, np.nan)]).astype(np.float32)
+    return pa.array(values, pa.float32(), mask=np.isnan(values))
+
+
 def _n_of(num: np.ndarray, total: np.ndarray) -> pa.Array:
     """'n/total' strings, null where num is 0."""
     text = np.char.add(np.char.add(num.astype(str), "/"), total.astype(str)).astype(object)
     return pa.array(np.where(num > 0, text, None), pa.string())
 
 
+@dataclass
+class PairProtein:
+    """Per overlapping pair: HGVS and, without a FASTA, the codon-position priors (NaN elsewhere)."""
+
+    hgvs_c: np.ndarray
+    hgvs_p: np.ndarray
+    p_synonymous: np.ndarray
+    p_stop_gained: np.ndarray
+
+
 def add_protein_effects(pc: PairConsequences, vi: np.ndarray, ti: np.ndarray, variants: pa.Table,
-                        model: ModelArrays, fasta: ReferenceBases | None) -> tuple[np.ndarray, np.ndarray]:
+                        model: ModelArrays, fasta: ReferenceBases | None) -> PairProtein:
     """Refine coding SNV pairs in place (missense, stop gained, ... with a FASTA); HGVS c./p. per pair."""
-    hgvs_c = np.full(len(vi), None, dtype=object)
-    hgvs_p = np.full(len(vi), None, dtype=object)
+    out = PairProtein(np.full(len(vi), None, dtype=object), np.full(len(vi), None, dtype=object),
+                      np.full(len(vi), np.nan), np.full(len(vi), np.nan))
     idx = np.flatnonzero(pc.coding_snv)
     if not len(idx):
-        return hgvs_c, hgvs_p
+        return out
     v = vi[idx]
     col = lambda name: variants.column(name).to_numpy(zero_copy_only=False)[v]  # noqa: E731
     eff = protein_effects(ti[idx], col("pos"), pc.exon_index[idx], col("ref"), col("alt"), col("chrom"),
                           model, model.coding, fasta)
     cds_rank = RANK["coding_sequence_variant"]
     pc.rank[idx] = np.where(pc.rank[idx] == cds_rank, eff.rank, np.minimum(pc.rank[idx], eff.rank))
-    hgvs_c[idx], hgvs_p[idx] = eff.hgvs_c, eff.hgvs_p
-    return hgvs_c, hgvs_p
+    out.hgvs_c[idx], out.hgvs_p[idx] = eff.hgvs_c, eff.hgvs_p
+    out.p_synonymous[idx], out.p_stop_gained[idx] = eff.p_synonymous, eff.p_stop_gained
+    return out
 
 
 def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, threads: int = 1,
@@ -70,7 +89,7 @@ def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, thre
     codes = chrom_codes(variants.column("chrom").combine_chunks(), model)
     vi, ti = overlapping_pairs(codes, spans, model, threads)
     pc = pair_consequences(vi, ti, spans, model)
-    hgvs_c, hgvs_p = add_protein_effects(pc, vi, ti, variants, model, fasta)
+    protein = add_protein_effects(pc, vi, ti, variants, model, fasta)
     keep = select_rows(vi, ti, pc, model)
     vi_k, ti_k = vi[keep], ti[keep]
     covered = np.zeros(variants.num_rows, bool)
@@ -93,8 +112,10 @@ def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, thre
         "is_mane": np.concatenate([model.is_mane[ti_k], np.zeros(len(inter), bool)]),
         "consequence": pa.array(term_of_ranks(ranks), pa.string()),
         "impact": pa.array(impact_of_ranks(ranks), pa.string()),
-        "hgvs_c": strings(hgvs_c[keep]),
-        "hgvs_p": strings(hgvs_p[keep]),
+        "hgvs_c": strings(protein.hgvs_c[keep]),
+        "hgvs_p": strings(protein.hgvs_p[keep]),
+        "p_synonymous": _floats(protein.p_synonymous[keep], len(inter)),
+        "p_stop_gained": _floats(protein.p_stop_gained[keep], len(inter)),
         "exon": pa.concat_arrays([_n_of(pc.exon[keep], pc.n_exons[keep]), pa.nulls(len(inter), pa.string())]),
         "intron": pa.concat_arrays([_n_of(pc.intron[keep], pc.n_exons[keep] - 1),
                                     pa.nulls(len(inter), pa.string())]),

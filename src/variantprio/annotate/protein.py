@@ -90,11 +90,58 @@ class ReferenceBases:
         return np.array(got, dtype="<U1")[inverse] if got else out
 
 
+def _codon_position_priors() -> np.ndarray:
+    """P(synonymous), P(stop gained) of a coding SNV given its codon position and coding-strand
+    REF/ALT bases, averaged over the sense codons that have REF there (standard genetic code,
+    every sense codon equally likely). Indexed [position 0-2, ref ACGT, alt ACGT, (syn, stop)]."""
+    sense = [c for c, aa in CODON_TABLE.items() if aa != "*"]
+    out = np.full((3, 4, 4, 2), np.nan)
+    for p in range(3):
+        for i, r in enumerate("ACGT"):
+            codons = [c for c in sense if c[p] == r]
+            for j, a in enumerate("ACGT"):
+                if a == r:
+                    continue
+                changed = [CODON_TABLE[c[:p] + a + c[p + 1:]] for c in codons]
+                out[p, i, j, 0] = np.mean([new == CODON_TABLE[c] for c, new in zip(codons, changed)])
+                out[p, i, j, 1] = np.mean([new == "*" for new in changed])
+    return out
+
+
+# Without a FASTA the codon is unknown but its position is not: a transition at the third base is
+# synonymous ~93-100% of the time, a change at the second base never is. Ranking uses these priors
+# so background synonymous changes stop competing with protein-altering ones.
+CODON_POSITION_PRIORS = _codon_position_priors()
+_BASE_CODE = np.full(128, -1, np.int64)
+_BASE_CODE[[ord(b) for b in "ACGT"]] = np.arange(4)
+
+
+def _base_codes(bases: np.ndarray) -> np.ndarray:
+    """0-3 for A, C, G, T; -1 for anything else (multi-base alleles included)."""
+    chars = np.asarray(bases, dtype="<U2")
+    single = np.char.str_len(chars) == 1
+    point = chars.astype("<U1").view(np.uint32)
+    return np.where(single & (point < 128), _BASE_CODE[np.minimum(point, 127)], -1)
+
+
+def codon_position_priors(position: np.ndarray, ref_c: np.ndarray, alt_c: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """(P(synonymous), P(stop gained)) per SNV from `CODON_POSITION_PRIORS`; NaN for non-ACGT bases.
+    `position` is 0-2 within the codon; bases are on the coding strand."""
+    ri, ai = _base_codes(ref_c), _base_codes(alt_c)
+    ok = (ri >= 0) & (ai >= 0) & (position >= 0) & (position <= 2)
+    got = CODON_POSITION_PRIORS[np.where(ok, position, 0), np.maximum(ri, 0), np.maximum(ai, 0)]
+    got = np.where(ok[:, None], got, np.nan)
+    return got[:, 0], got[:, 1]
+
+
 @dataclass
 class ProteinEffects:
     rank: np.ndarray
     hgvs_c: np.ndarray
     hgvs_p: np.ndarray
+    p_synonymous: np.ndarray  # codon-position prior, only without a FASTA (NaN otherwise)
+    p_stop_gained: np.ndarray
 
 
 def _translate(codons: np.ndarray) -> np.ndarray:
@@ -104,7 +151,8 @@ def _translate(codons: np.ndarray) -> np.ndarray:
 def protein_effects(ti: np.ndarray, pos: np.ndarray, exon: np.ndarray, ref_allele: np.ndarray, alt: np.ndarray,
                     chrom: np.ndarray, m: ModelArrays, ci: CodingIndex, ref: ReferenceBases | None) -> ProteinEffects:
     """For coding SNV pairs: SO term rank (missense .. start_lost), HGVS c. and, with a FASTA, p.
-    Without a FASTA the rank stays coding_sequence_variant and only c. is given."""
+    Without a FASTA the rank stays coding_sequence_variant, only c. is given, and the
+    synonymous/stop-gained probabilities come from the codon position (`codon_position_priors`)."""
     plus = m.strand[ti] > 0
     g = cds_offset(ti, pos, exon, m, ci)
     total = ci.total[ti]
@@ -119,11 +167,15 @@ def protein_effects(ti: np.ndarray, pos: np.ndarray, exon: np.ndarray, ref_allel
     hgvs_p = np.full(n, None, dtype=object)
     hgvs_c = np.where(tx != "", prefix + "c." + c.astype(str).astype(object) + ref_c.astype(object) + ">"
                       + alt_c.astype(object), None)
-    if ref is None:
-        return ProteinEffects(rank, hgvs_c, hgvs_p)
     k = (c - 1) // 3
     r = (c - 1) % 3
     complete = (3 * k + 3 <= total) & (total % 3 == 0)
+    if ref is None:
+        p_syn, p_stop = codon_position_priors(r, ref_c, alt_c)
+        first_codon = k == 0  # start codon: any change there is start_lost or start_retained
+        unknown = ~complete | first_codon
+        return ProteinEffects(rank, hgvs_c, hgvs_p, np.where(unknown, np.nan, p_syn),
+                              np.where(unknown, np.nan, p_stop))
     codon_bases = []
     for i in range(3):
         ci_pos = 3 * k + i + 1
@@ -153,4 +205,4 @@ def protein_effects(ti: np.ndarray, pos: np.ndarray, exon: np.ndarray, ref_allel
     p = np.where(term == "start_lost", "p.Met1?", p)
     p = np.where(term == "stop_lost", "p." + three_ref + aa_num + three_alt + "extTer?", p)
     hgvs_p = np.where(ok, p, None)
-    return ProteinEffects(rank, hgvs_c, hgvs_p)
+    return ProteinEffects(rank, hgvs_c, hgvs_p, np.full(n, np.nan), np.full(n, np.nan))

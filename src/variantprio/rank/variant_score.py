@@ -47,14 +47,27 @@ COMPONENTS = ("score_consequence", "score_rarity", "score_clinvar", "score_insil
               "score_splice", "score_constraint")
 
 
-def consequence_severity(consequence: pd.Series, impact: pd.Series) -> np.ndarray:
-    """Worst SO term of '&'/','-joined consequences; VEP impact when no term is known."""
+def consequence_severity(consequence: pd.Series, impact: pd.Series, p_synonymous: pd.Series | None = None,
+                         p_stop_gained: pd.Series | None = None) -> np.ndarray:
+    """Worst SO term of '&'/','-joined consequences; VEP impact when no term is known.
+
+    A coding SNV annotated without a FASTA (codon-position priors present) gets the expected
+    severity over synonymous, stop-gained and missense outcomes: it replaces the placeholder of
+    coding_sequence_variant and can raise, never lower, a splice-region call on the same base."""
     terms = consequence.fillna("").astype(str).str.replace(",", "&")
     exploded = terms.str.split("&").explode()
     by_term = exploded.map(SO_SEVERITY).groupby(level=0).max()
     from_impact = impact.fillna("").astype(str).str.upper().map(IMPACT_SEVERITY)
-    out = by_term.reindex(consequence.index).fillna(from_impact).fillna(0.05)
-    return out.to_numpy(dtype=float)
+    out = by_term.reindex(consequence.index).fillna(from_impact).fillna(0.05).to_numpy(dtype=float)
+    if p_synonymous is None or p_stop_gained is None:
+        return out
+    syn = p_synonymous.to_numpy(dtype=float, na_value=np.nan)
+    stop = p_stop_gained.to_numpy(dtype=float, na_value=np.nan)
+    expected = (syn * SO_SEVERITY["synonymous_variant"] + stop * SO_SEVERITY["stop_gained"]
+                + (1 - syn - stop) * SO_SEVERITY["missense_variant"])
+    placeholder = consequence.to_numpy(dtype=object) == "coding_sequence_variant"
+    known = ~np.isnan(expected)
+    return np.where(known, np.where(placeholder, expected, np.fmax(out, expected)), out)
 
 
 def rarity(af: pd.Series, popmax: pd.Series, hom: pd.Series, hemi: pd.Series | None = None) -> np.ndarray:
@@ -110,7 +123,8 @@ def constraint(pli: pd.Series, loeuf: pd.Series, mis_z: pd.Series) -> np.ndarray
 def score_components(ann: pd.DataFrame) -> pd.DataFrame:
     """The six evidence components (COMPONENTS) of each annotation row."""
     return pd.DataFrame({
-        "score_consequence": consequence_severity(ann["consequence"], ann["impact"]),
+        "score_consequence": consequence_severity(ann["consequence"], ann["impact"], ann.get("p_synonymous"),
+                                                  ann.get("p_stop_gained")),
         "score_rarity": rarity(ann["gnomad_af"], ann["gnomad_popmax_af"], ann["gnomad_hom"],
                                ann["gnomad_hemi"]),
         "score_clinvar": clinvar_evidence(ann["clinvar_significance"]),
