@@ -126,6 +126,16 @@ def test_html_escapes_untrusted_text(tmp_path):
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)" in html
 
 
+def test_html_shows_the_codon_position_estimate_of_fasta_less_coding_snvs(tmp_path):
+    estimated = [dict(v, consequence="coding_sequence_variant", impact="MODIFIER", hgvs_p=None,
+                      p_synonymous=0.93, p_stop_gained=0.0) if v["gene"] == "TTN" else v for v in _VARIANTS]
+    sample_dir = make_results(tmp_path, variants=estimated)
+    variants = read_table(sample_dir / "variants.parquet", "ranked_variants")[0].to_pandas()
+    assert variants.loc[variants["gene_symbol"] == "TTN", "p_synonymous"].tolist() == [pytest.approx(0.93)]
+    html = (sample_dir / "report.html").read_text()
+    assert html.count("est. 93% synonymous, 0% stop gained") == 1  # TTN's row only
+
+
 @pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools not installed")
 def test_no_candidates_still_gives_valid_outputs(tmp_path):
     not_carried = [dict(v, zyg=[0, 1, 1]) for v in _VARIANTS]
