@@ -233,6 +233,30 @@ def test_no_terms_leaves_the_prior_over_diseases_not_an_error(mini):
     assert raw["GENEC"] == pytest.approx(math.log10(2)) and raw["GENEA"] == raw["GENEB"] == pytest.approx(0.0)
 
 
+def _raw(table) -> dict[str, float]:
+    return dict(zip(table.column("gene_symbol").to_pylist(), table.column("phenotype_raw").to_pylist()))
+
+
+def test_a_disease_shared_by_several_genes_lends_each_an_equal_share(tmp_path):
+    release = tmp_path / "hpo"
+    shutil.copytree(MINI, release)
+    with open(release / "genes_to_phenotype.txt", "a") as handle:
+        handle.write("4\tGENED\tHP:0004322\tShort stature\t-\tORPHA:900\n")
+    raw = _raw(score_genes([], ontology=load_ontology(release)))
+    # No terms: every disease equally likely; Orpha C is split between GENEC and GENED.
+    assert raw["GENEC"] == pytest.approx(math.log10(1.5)) and raw["GENED"] == pytest.approx(math.log10(0.5))
+    assert raw["GENEA"] == pytest.approx(0.0)
+
+
+def test_resnik_term_credits_a_disease_with_a_closely_related_feature(mini):
+    # Macrocephaly: Microcephaly B has a sibling feature (common ancestor: head or neck), Epilepsy A
+    # nothing near; the pure LR treats both as the same unexplained term.
+    pure = _raw(score_genes("HP:0000256", ontology=mini, params=LRParameters(resnik_weight=0.0)))
+    graded = _raw(score_genes("HP:0000256", ontology=mini))
+    assert graded["GENEB"] - graded["GENEA"] > pure["GENEB"] - pure["GENEA"] + 0.05
+    assert graded["GENEC"] > graded["GENEB"] > graded["GENEA"]
+
+
 # --- the stage's CLI ------------------------------------------------------------------------------
 
 

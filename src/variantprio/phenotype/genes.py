@@ -16,19 +16,23 @@ MODE_WINDOW = 4.6  # ln(100)
 
 # Softmax temperature per method, fitted on the development cases (`variantprio bench phenotype
 # --fit-calibration`) so that phenotype_score is a calibrated P(causal gene | phenotype).
-CALIBRATION = {"lr": 3.2, "resnik": 0.21}
+CALIBRATION = {"lr": 3.94, "resnik": 0.21}
 
 
 def gene_scores(ontology: Ontology, disease_scores: np.ndarray, method: str
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(score, best disease) per gene. The LR sums over a gene's diseases (their likelihoods add
-    up: any of them may be the diagnosis); similarity scores take the best disease."""
+    up: any of them may be the diagnosis), each shared equally among the disease's genes
+    (P(gene | disease) = 1/k: a 50-gene Orphanet group must not lift all 50 as much as one
+    gene-specific entry lifts its gene); similarity scores take the best disease."""
     ann = ontology.annotations
     linked = disease_scores[ann.link_disease]
     if method == "lr":
-        top = linked.max() if len(linked) else 0.0
+        n_genes = np.bincount(ann.link_disease, minlength=len(ann.disease_ids))
+        shared = linked - np.log(np.maximum(n_genes[ann.link_disease], 1))
+        top = shared.max() if len(shared) else 0.0
         total = np.zeros(len(ann.gene_symbols))
-        np.add.at(total, ann.link_gene, np.exp(linked - top))
+        np.add.at(total, ann.link_gene, np.exp(shared - top))
         score = np.log(np.maximum(total, 1e-300)) + top
     else:
         score = np.full(len(ann.gene_symbols), -np.inf)

@@ -13,6 +13,9 @@ Two methods, both returning one score per disease plus, per observed term, its c
   that has it was suspected: +2 on the development cases) and, LIRICAL-style, against the disease
   by how surprising the absence is, ln((1 - f) / (1 - background)). A hallmark feature (f near 1)
   that is absent therefore lowers the disease; an occasional one raises it.
+  The exact-match LR ignores how close an unexplained term is to the disease's own terms; a
+  Resnik term per patient term (`resnik_weight` x the symmetric best-match average) adds that
+  graded similarity (+0.6 top-1, +1.1 top-10 points on 2,000 development cases).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ class LRParameters:
     excluded_weight: float = 2.0  # "differential": ln LR gained per excluded term the disease has
     excluded_floor: float = -3.0  # "against": lowest ln LR of one excluded term
     not_penalty: float = -3.0  # observed term that the disease is annotated NOT to have
+    resnik_weight: float = 1.0  # ln LR per observed term per unit of Resnik similarity (0: pure LR)
 
 
 def column_max(matrix: sparse.csc_matrix, cols: np.ndarray, weights: np.ndarray, fill: float = 0.0
@@ -89,6 +93,8 @@ def lr_scores(ontology: Ontology, observed: np.ndarray, excluded: np.ndarray,
         diseases = prop.indices[col]
         contribution[row, diseases] = np.log(prop.data[col]) + ontology.ic[q] - discount[diseases]
     total = contribution.sum(axis=0)
+    if params.resnik_weight and len(observed):
+        total += params.resnik_weight * len(observed) * resnik_scores(ontology, observed)[0]
     total += _excluded_terms(ontology, excluded, params)
     total += _not_annotations(ontology, observed, params)
     return total, contribution
