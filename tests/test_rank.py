@@ -348,3 +348,38 @@ def test_codon_position_priors_set_the_severity_of_fasta_less_coding_snvs():
     assert got[4] == SO_SEVERITY["splice_region_variant"]  # ... but never lower it
     assert got[5] == SO_SEVERITY["missense_variant"]
     assert got[1] > SO_SEVERITY["coding_sequence_variant"] > got[0]
+
+
+def _frameshift(pos: int, ref: str, alt: str, gene: str, zyg: list[int]) -> dict:
+    return dict(chrom="chr21", pos=pos, ref=ref, alt=alt, gene=gene, consequence="frameshift_variant",
+                impact="HIGH", hgvs_p=None, af=None, hom=None, clinvar=None, stars=None, cadd=None, revel=None,
+                zyg=zyg, seg=dict(fits_ar_hom=True, fits_ad=True), pli=None, loeuf=None)
+
+
+def test_frameshift_pair_that_restores_the_frame_is_scored_in_frame(tmp_path):
+    variants = [
+        # SON: +1 and -1 twelve bases apart, both homozygous: together an in-frame change
+        _frameshift(33_576_378, "G", "GA", "SON", [2, 1, 1]),
+        _frameshift(33_576_390, "GA", "G", "SON", [2, 1, 1]),
+        # KMT2B: a lone frameshift stays a loss-of-function candidate
+        _frameshift(35_723_730, "A", "AG", "KMT2B", [2, 1, 1]),
+        # CFTR: +1 and +1 (net +2, still out of frame) stay frameshifts
+        _frameshift(40_000_000, "C", "CT", "CFTR", [2, 1, 1]),
+        _frameshift(40_000_010, "G", "GT", "CFTR", [2, 1, 1]),
+        # TTN: +1/-1 but one het, one hom (not both in cis on each haplotype): left alone
+        _frameshift(41_000_000, "C", "CT", "TTN", [1, 1, 0]),
+        _frameshift(41_000_005, "GT", "G", "TTN", [2, 1, 1]),
+    ]
+    phenotype = [("SON", 0.5, "OMIM:617140", "ZTTK syndrome", ["AD"], []),
+                 ("KMT2B", 0.5, "OMIM:617284", "Dystonia 28", ["AD"], []),
+                 ("CFTR", 0.5, "OMIM:219700", "Cystic fibrosis", ["AR"], []),
+                 ("TTN", 0.5, "OMIM:604145", "Myopathy", ["AD", "AR"], [])]
+    genes, ranked = run_rank_case(tmp_path, variants=variants, phenotype=phenotype)
+    by_pos = ranked.drop_duplicates("variant_idx").set_index("pos")
+    assert by_pos.loc[33_576_378, "frame_restored_by"] == "chr21:33576390:GA>G"
+    assert by_pos.loc[33_576_390, "frame_restored_by"] == "chr21:33576378:G>GA"
+    assert by_pos.loc[[35_723_730, 40_000_000, 40_000_010, 41_000_000, 41_000_005], "frame_restored_by"].isna().all()
+    assert by_pos.loc[33_576_378, "score_consequence"] < by_pos.loc[35_723_730, "score_consequence"]
+    assert not any("PVS1" in t for t in by_pos.loc[33_576_378, "acmg_tags"])
+    order = genes["gene_symbol"].tolist()
+    assert order.index("KMT2B") < order.index("SON")  # equal phenotype: the real LoF wins

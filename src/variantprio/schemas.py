@@ -187,6 +187,8 @@ RANKED_VARIANTS = pa.schema([
     _f("hgvs_p", pa.string(), "HGVS protein notation"),
     _f("p_synonymous", pa.float32(), "no-FASTA estimate: probability the coding SNV is synonymous"),
     _f("p_stop_gained", pa.float32(), "no-FASTA estimate: probability the coding SNV gains a stop"),
+    _f("frame_restored_by", pa.string(),
+       "frameshift whose frame nearby indel(s) of the proband restore (listed; scored as in-frame)"),
     _f("exon", pa.string(), "exon number/total"),
     _f("intron", pa.string(), "intron number/total"),
     _f("gnomad_af", pa.float64(), "population allele frequency"),

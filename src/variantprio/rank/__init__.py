@@ -22,6 +22,7 @@ from ..tables import Provenance, read_table, write_table
 from .acmg import acmg_tags
 from .combine import allowed_mode_columns, fitting_modes, rank_genes, variant_key
 from .model import RankModel, fit_model, load_model, model_features, save_model
+from .frame import frame_restoring_partners
 from .variant_score import COMPONENTS, score_variants
 
 __all__ = ["rank_proband", "rank_genes", "score_variants", "load_model", "save_model", "fit_model",
@@ -89,15 +90,18 @@ def genotype_column(variants: pa.Table, samples: list[str]) -> pa.ListArray:
     return pa.ListArray.from_arrays(offsets, structs)
 
 
+def proband_zygosity(variants: pa.Table, samples: list[str], proband: str) -> np.ndarray:
+    """The proband's VARIANTS.zygosity code per row."""
+    zyg = variants.column("zygosity").combine_chunks()
+    return zyg.values.to_numpy(zero_copy_only=False).reshape(len(zyg), len(samples))[:, samples.index(proband)]
+
+
 def proband_carriers(variants: pa.Table, samples: list[str], proband: str, path: Path | str) -> np.ndarray:
     """Mask of rows where the proband carries the ALT (het, hom-alt or hemizygous)."""
     if proband not in samples:
         raise InputError(f"proband {proband!r} is not among the samples {samples}", path=str(path),
                          hint="pass --proband as written in the VCF header")
-    col = samples.index(proband)
-    zyg = variants.column("zygosity").combine_chunks()
-    codes = zyg.values.to_numpy(zero_copy_only=False).reshape(len(zyg), len(samples))[:, col]
-    return np.isin(codes, [ZYG_HET, ZYG_HOM_ALT, ZYG_HEMI])
+    return np.isin(proband_zygosity(variants, samples, proband), [ZYG_HET, ZYG_HOM_ALT, ZYG_HEMI])
 
 
 def _candidate_frame(variants_path, annotations_path, segregation_path, phenotype_path, proband
@@ -164,6 +168,11 @@ def rank_proband(variants_path: Path | str, annotations_path: Path | str, segreg
     cand, variants, pheno_df, prov = _candidate_frame(variants_path, annotations_path, segregation_path,
                                                       phenotype_path, proband)
     if len(cand):
+        cand["frame_restored_by"] = frame_restoring_partners(
+            cand, proband_zygosity(variants, prov.samples, proband)[cand["_vrow"].to_numpy()])
+        if cand["frame_restored_by"].notna().any():
+            log.info("%d frameshift rows have their frame restored by a nearby indel (scored in frame)",
+                     int(cand["frame_restored_by"].notna().sum()))
         genes, ranked = rank_genes(score_variants(cand), model)
         genes["matched_terms"] = genes["gene_symbol"].map(pheno_df.set_index("gene_symbol")["matched_terms"])
         ranked_tbl = _ranked_table(ranked, variants, prov.samples)

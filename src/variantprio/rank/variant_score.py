@@ -121,9 +121,16 @@ def constraint(pli: pd.Series, loeuf: pd.Series, mis_z: pd.Series) -> np.ndarray
 
 
 def score_components(ann: pd.DataFrame) -> pd.DataFrame:
-    """The six evidence components (COMPONENTS) of each annotation row."""
+    """The six evidence components (COMPONENTS) of each annotation row. A frameshift whose frame a
+    nearby indel restores (`frame_restored_by`, see rank.frame) is scored as the in-frame change it
+    is together with its partners."""
+    consequence = ann["consequence"]
+    if "frame_restored_by" in ann:
+        restored = ann["frame_restored_by"].notna()
+        consequence = consequence.where(~restored, consequence.str.replace(
+            "frameshift_variant", "protein_altering_variant", regex=False))
     return pd.DataFrame({
-        "score_consequence": consequence_severity(ann["consequence"], ann["impact"], ann.get("p_synonymous"),
+        "score_consequence": consequence_severity(consequence, ann["impact"], ann.get("p_synonymous"),
                                                   ann.get("p_stop_gained")),
         "score_rarity": rarity(ann["gnomad_af"], ann["gnomad_popmax_af"], ann["gnomad_hom"],
                                ann["gnomad_hemi"]),
