@@ -136,6 +136,16 @@ def test_html_shows_the_codon_position_estimate_of_fasta_less_coding_snvs(tmp_pa
     assert html.count("est. 93% synonymous, 0% stop gained") == 1  # TTN's row only
 
 
+def test_html_names_the_indel_that_restores_a_frameshift(tmp_path):
+    from test_rank import _frameshift
+
+    pair = [_frameshift(33_576_378, "G", "GA", "SON", [2, 1, 1]), _frameshift(33_576_390, "GA", "G", "SON", [2, 1, 1])]
+    sample_dir = make_results(tmp_path, variants=_VARIANTS + pair,
+                              phenotype=_PHENOTYPE + [("SON", 0.5, "OMIM:617140", "ZTTK syndrome", ["AD"], [])])
+    html = (sample_dir / "report.html").read_text()
+    assert "frame restored by chr21:33576390:GA&gt;G" in html and "frame restored by chr21:33576378:G&gt;GA" in html
+
+
 @pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools not installed")
 def test_no_candidates_still_gives_valid_outputs(tmp_path):
     not_carried = [dict(v, zyg=[0, 1, 1]) for v in _VARIANTS]
