@@ -383,3 +383,13 @@ def test_frameshift_pair_that_restores_the_frame_is_scored_in_frame(tmp_path):
     assert not any("PVS1" in t for t in by_pos.loc[33_576_378, "acmg_tags"])
     order = genes["gene_symbol"].tolist()
     assert order.index("KMT2B") < order.index("SON")  # equal phenotype: the real LoF wins
+
+
+def test_posterior_normalises_the_combined_odds_over_the_candidates(tmp_path):
+    genes, _ = run_rank_case(tmp_path)
+    assert genes["posterior"].sum() == pytest.approx(1.0)
+    c = genes["combined_score"].to_numpy()
+    odds = c / (1 - c)
+    assert genes["posterior"].to_numpy() == pytest.approx(odds / odds.sum())
+    assert genes["posterior"].is_monotonic_decreasing  # same order as the rank
+    assert genes["posterior"].iloc[0] > 0.5  # the planted de novo frameshift dominates

@@ -50,6 +50,7 @@ def test_tsv_agrees_with_genes_parquet(results, genes):
     assert tsv["gene_symbol"].tolist() == genes["gene_symbol"].tolist()
     assert tsv["rank"].tolist() == genes["rank"].tolist()
     assert tsv["combined_score"].to_numpy() == pytest.approx(genes["combined_score"].to_numpy(), rel=1e-3)
+    assert tsv["posterior"].to_numpy() == pytest.approx(genes["posterior"].to_numpy(), rel=1e-3, abs=1e-6)
     top = tsv.iloc[0]
     assert top["gene_symbol"] == "SCN1A" and top["hgvs_p"] == "p.Ile100fs"
     assert "P1:0/1" in top["genotypes"] and "FATHER:0/0" in top["genotypes"]
@@ -70,7 +71,9 @@ def test_xlsx_has_mode_sheets_frozen_header_and_filters(results, genes):
     assert [wb["AR"].cell(r, 2).value for r in range(2, wb["AR"].max_row + 1)] == ["CFTR"]
     assert [wb["AD"].cell(r, 2).value for r in range(2, wb["AD"].max_row + 1)] == ["SCN1A"]
     assert wb["MT"].max_row == 1  # header only: no gene fits mitochondrial inheritance
-    assert everything.cell(2, 3).value == pytest.approx(genes["combined_score"].iloc[0])
+    header = [everything.cell(1, c).value for c in range(1, everything.max_column + 1)]
+    for column in ("posterior", "combined_score"):
+        assert everything.cell(2, header.index(column) + 1).value == pytest.approx(genes[column].iloc[0])
 
 
 @pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools not installed")

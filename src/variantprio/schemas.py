@@ -134,6 +134,9 @@ GENES = pa.schema([
     _f("rank", pa.float64(), "1 = best; tied genes share the mean rank", False),
     _f("gene_symbol", pa.string(), "HGNC symbol", False),
     _f("combined_score", pa.float64(), "probability-like combined score in [0,1]", False),
+    _f("posterior", pa.float64(),
+       "probability that this gene explains the case if one of the ranked genes does: combined-score "
+       "odds normalised over all candidate genes (sums to 1; calibrated on development cases)", False),
     _f("phenotype_score", pa.float64(), "calibrated phenotype score (GENE_PHENOTYPE)"),
     _f("variant_score", pa.float64(), "score of the best variant or compound-het pair in [0,1]"),
     _f("mode", pa.string(), "mode of inheritance the best variant(s) fit (AD, AR, XR, XD, MT)"),

@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..schemas import MODES
 from .acmg import TAG_ORDER, acmg_tags, mask_lists
-from .model import RankModel
+from .model import RankModel, candidate_posterior
 
 log = logging.getLogger(__name__)
 
@@ -136,12 +136,14 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
     pheno_used = np.where(np.isnan(pheno), model.missing_phenotype_score, pheno)
     de_novo = best["de_novo"].fillna(False).to_numpy(bool)
     segregates = best["segregates"].to_numpy(bool)
-    combined = model.combined(pheno_used, best["unit_score"].to_numpy(float), de_novo & segregates, segregates)
+    logit = model.logit(pheno_used, best["unit_score"].to_numpy(float), de_novo & segregates, segregates)
+    combined = 1.0 / (1.0 + np.exp(-logit))
     counts = cand.groupby("gene_symbol").size()
 
     genes = pd.DataFrame({
         "gene_symbol": best.index.to_numpy(object),
         "combined_score": combined,
+        "posterior": candidate_posterior(logit),
         "phenotype_score": pheno,
         "variant_score": best["unit_score"].to_numpy(float),
         "mode": best["mode"].to_numpy(object),

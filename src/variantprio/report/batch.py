@@ -15,7 +15,7 @@ from .html import environment, template_records
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = ["sample", "top_gene", "combined_score", "phenotype_score", "variant_score", "mode",
+SUMMARY_COLUMNS = ["sample", "top_gene", "posterior", "combined_score", "phenotype_score", "variant_score", "mode",
                    "best_variant", "disease_id", "disease_name", "candidate_genes", "report"]
 
 
@@ -27,7 +27,7 @@ def sample_row(genes_path: Path, link_base: Path) -> dict:
     row = {"sample": genes_path.parent.name, "candidate_genes": len(genes),
            "report": os.path.relpath(report, link_base) if report.exists() else None}
     first = genes.iloc[0] if len(genes) else None
-    for col in SUMMARY_COLUMNS[1:9]:
+    for col in SUMMARY_COLUMNS[1:10]:
         source = "gene_symbol" if col == "top_gene" else col
         row[col] = None if first is None else first[source]
     return row

@@ -14,7 +14,7 @@ from . import ReportData
 
 # Bars of the per-gene chart: (label, column, from genes or best variant).
 CHART_BARS = (
-    ("Combined", "combined_score", "gene"), ("Phenotype", "phenotype_score", "gene"),
+    ("Posterior", "posterior", "gene"), ("Phenotype", "phenotype_score", "gene"),
     ("Variant", "variant_score", "gene"), ("Consequence", "score_consequence", "variant"),
     ("Rarity", "score_rarity", "variant"), ("ClinVar", "score_clinvar", "variant"),
     ("In silico", "score_insilico", "variant"), ("Splice", "score_splice", "variant"),

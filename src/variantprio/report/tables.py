@@ -13,11 +13,11 @@ from ..tables import atomic_path
 from . import ReportData
 
 CANDIDATE_COLUMNS = [
-    "rank", "gene_symbol", "combined_score", "phenotype_score", "variant_score", "mode", "segregates",
+    "rank", "gene_symbol", "posterior", "combined_score", "phenotype_score", "variant_score", "mode", "segregates",
     "de_novo", "best_variant", "hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "clinvar",
     "genotypes", "disease_id", "disease_name", "matched_hpo", "acmg_tags", "n_variants",
 ]
-_SCORE_COLUMNS = ("combined_score", "phenotype_score", "variant_score")
+_SCORE_COLUMNS = ("posterior", "combined_score", "phenotype_score", "variant_score")
 
 
 def _join(values) -> str:
@@ -53,7 +53,7 @@ def candidate_table(data: ReportData) -> pd.DataFrame:
         "clinvar": _join, "genotypes_text": lambda v: " | ".join(v)})
     genes = data.genes
     out = pd.DataFrame({
-        "rank": genes["rank"], "gene_symbol": genes["gene_symbol"],
+        "rank": genes["rank"], "gene_symbol": genes["gene_symbol"], "posterior": genes["posterior"],
         "combined_score": genes["combined_score"], "phenotype_score": genes["phenotype_score"],
         "variant_score": genes["variant_score"], "mode": genes["mode"], "segregates": genes["segregates"],
         "de_novo": genes["de_novo"], "best_variant": genes["best_variant"],
