@@ -393,3 +393,24 @@ def test_posterior_normalises_the_combined_odds_over_the_candidates(tmp_path):
     assert genes["posterior"].to_numpy() == pytest.approx(odds / odds.sum())
     assert genes["posterior"].is_monotonic_decreasing  # same order as the rank
     assert genes["posterior"].iloc[0] > 0.5  # the planted de novo frameshift dominates
+
+
+def test_frame_restoring_clusters_need_one_gene_equal_zygosity_and_short_gaps():
+    from variantprio.rank.frame import WINDOW, frame_restoring_partners
+
+    rows = [  # (gene, pos, ref, alt, zygosity)
+        ("A", 100, "C", "CT", 1), ("A", 100 + WINDOW, "CT", "C", 1),  # het pair, within the window
+        ("B", 500, "C", "CT", 2), ("B", 501 + WINDOW, "CT", "C", 2),  # one base too far apart
+        ("C", 900, "C", "CTT", 2), ("C", 905, "G", "GT", 2), ("C", 910, "G", "A", 2),  # +2 +1 (SNV ignored)
+        ("D", 1300, "C", "CT", 2), ("E", 1305, "CT", "C", 2),  # overlapping genes: not one cluster
+    ]
+    cand = pd.DataFrame({"gene_symbol": [r[0] for r in rows], "variant_idx": range(len(rows)),
+                         "chrom": "chr1", "pos": [r[1] for r in rows], "ref": [r[2] for r in rows],
+                         "alt": [r[3] for r in rows],
+                         "consequence": ["missense_variant" if len(r[2]) == len(r[3]) else "frameshift_variant"
+                                         for r in rows]})
+    got = frame_restoring_partners(cand, np.array([r[4] for r in rows])).tolist()
+    assert got[0] == f"chr1:{100 + WINDOW}:CT>C" and got[1] == "chr1:100:C>CT"
+    assert got[2] is None and got[3] is None
+    assert got[4] == "chr1:905:G>GT" and got[5] == "chr1:900:C>CTT" and got[6] is None
+    assert got[7] is None and got[8] is None

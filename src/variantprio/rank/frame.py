@@ -40,10 +40,10 @@ def frame_restoring_partners(cand: pd.DataFrame, zygosity: np.ndarray) -> pd.Ser
     restored = rows[(size >= 2) & (net % 3 == 0)]
     label = restored["chrom"] + ":" + restored["pos"].astype(str) + ":" + restored["ref"] + ">" + restored["alt"]
     members = label.groupby(restored["_cluster"]).agg(list)
-    partners = {}
-    for (g, v), cluster, own in zip(zip(restored["gene_symbol"], restored["variant_idx"]), restored["_cluster"], label):
-        partners[(g, v)] = ",".join(m for m in members[cluster] if m != own)
-    keys = list(zip(cand["gene_symbol"], cand["variant_idx"]))
-    frameshift = cand["consequence"].fillna("").str.contains("frameshift_variant").to_numpy()
-    values = [partners.get(k) if fs else None for k, fs in zip(keys, frameshift)]
-    return pd.Series(values, index=cand.index, dtype=object)
+    partners = pd.DataFrame({
+        "gene_symbol": restored["gene_symbol"].to_numpy(), "variant_idx": restored["variant_idx"].to_numpy(),
+        "_partners": [",".join(m for m in members[c] if m != own) for c, own in zip(restored["_cluster"], label)]})
+    frameshift = cand["consequence"].fillna("").str.contains("frameshift_variant", regex=False).to_numpy()
+    looked_up = cand[["gene_symbol", "variant_idx"]].merge(partners, on=["gene_symbol", "variant_idx"], how="left")
+    return pd.Series(np.where(frameshift & looked_up["_partners"].notna().to_numpy(),
+                              looked_up["_partners"].to_numpy(object), None), index=cand.index, dtype=object)
