@@ -4,15 +4,13 @@ intergenic."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyarrow as pa
 
 from .consequences import RANK, impact_of_ranks, term_of_ranks
 from .genemodel import ModelArrays
 from .predict import PairConsequences, VariantSpans, overlapping_pairs, pair_consequences
-from .protein import ReferenceBases, protein_effects
+from .protein import ProteinEffects, ReferenceBases, protein_effects
 
 
 def chrom_codes(chrom: pa.Array, model: ModelArrays) -> np.ndarray:
@@ -54,21 +52,12 @@ def _n_of(num: np.ndarray, total: np.ndarray) -> pa.Array:
     return pa.array(np.where(num > 0, text, None), pa.string())
 
 
-@dataclass
-class PairProtein:
-    """Per overlapping pair: HGVS and, without a FASTA, the codon-position priors (NaN elsewhere)."""
-
-    hgvs_c: np.ndarray
-    hgvs_p: np.ndarray
-    p_synonymous: np.ndarray
-    p_stop_gained: np.ndarray
-
-
 def add_protein_effects(pc: PairConsequences, vi: np.ndarray, ti: np.ndarray, variants: pa.Table,
-                        model: ModelArrays, fasta: ReferenceBases | None) -> PairProtein:
-    """Refine coding SNV pairs in place (missense, stop gained, ... with a FASTA); HGVS c./p. per pair."""
-    out = PairProtein(np.full(len(vi), None, dtype=object), np.full(len(vi), None, dtype=object),
-                      np.full(len(vi), np.nan), np.full(len(vi), np.nan))
+                        model: ModelArrays, fasta: ReferenceBases | None) -> ProteinEffects:
+    """Refine coding SNV pairs in place (missense, stop gained, ... with a FASTA); per pair: the
+    rank (pc.rank itself), HGVS c./p. and, without a FASTA, the codon-position priors (NaN elsewhere)."""
+    out = ProteinEffects(pc.rank, np.full(len(vi), None, dtype=object), np.full(len(vi), None, dtype=object),
+                         np.full(len(vi), np.nan), np.full(len(vi), np.nan))
     idx = np.flatnonzero(pc.coding_snv)
     if not len(idx):
         return out
