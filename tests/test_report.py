@@ -305,3 +305,13 @@ def test_hpo_labels_with_the_real_phenotype_stage():
     from variantprio.report import hpo_labels
 
     assert hpo_labels(["HP:0001250"]).get("HP:0001250") == "Seizure"
+
+
+def test_posterior_is_shown_as_a_percentage_that_never_claims_certainty(results, genes):
+    from variantprio.report.html import environment
+
+    pct = environment().filters["pct"]
+    assert (pct(0.9995), pct(0.0004), pct(0.4567), pct(None)) == (">99.9%", "<0.1%", "45.7%", "–")
+    html = (results / "report.html").read_text()
+    assert f"posterior {pct(genes['posterior'].iloc[0])}" in html
+    assert "100.0%" not in html and ">0.0%<" not in html

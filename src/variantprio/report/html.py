@@ -28,12 +28,20 @@ def environment() -> jinja2.Environment:
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["score"] = lambda v: "–" if _missing(v) else "<0.001" if 0 < v < 5e-4 else f"{v:.3f}"
     env.filters["freq"] = _freq
+    env.filters["pct"] = _percent
     env.filters["code"] = lambda tag: tag.split(":")[0]
     return env
 
 
 def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _percent(value) -> str:
+    """A probability as a percentage that never rounds a near-certainty to 100% or a long shot to 0%."""
+    if _missing(value):
+        return "–"
+    return ">99.9%" if value > 0.999 else "<0.1%" if value < 0.001 else f"{100 * value:.1f}%"
 
 
 def _freq(value) -> str:
