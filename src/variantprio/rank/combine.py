@@ -137,7 +137,7 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
     de_novo = best["de_novo"].fillna(False).to_numpy(bool)
     segregates = best["segregates"].to_numpy(bool)
     logit = model.logit(pheno_used, best["unit_score"].to_numpy(float), de_novo & segregates, segregates)
-    combined = 1.0 / (1.0 + np.exp(-logit))
+    combined = model.combined(logit)
     counts = cand.groupby("gene_symbol").size()
 
     genes = pd.DataFrame({

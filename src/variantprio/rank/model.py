@@ -38,10 +38,10 @@ class RankModel:
                 + self.w_variant * _logit(variant, self.epsilon)
                 + self.w_de_novo * de_novo.astype(float) + self.w_no_fit * (~segregates).astype(float))
 
-    def combined(self, phenotype: np.ndarray, variant: np.ndarray, de_novo: np.ndarray,
-                 segregates: np.ndarray) -> np.ndarray:
-        """Probability-like combined score per gene."""
-        return 1.0 / (1.0 + np.exp(-self.logit(phenotype, variant, de_novo, segregates)))
+    @staticmethod
+    def combined(logit: np.ndarray) -> np.ndarray:
+        """Probability-like combined score per gene, from `logit`."""
+        return 1.0 / (1.0 + np.exp(-logit))
 
     @property
     def label(self) -> str:
