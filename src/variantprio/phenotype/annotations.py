@@ -14,9 +14,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ..errors import InputError
+from ..schemas import MODES
 from .ontology import Terms
+
+MODE_ORDER = tuple(MODES)  # AD, AR, XR, XD, MT: how a disease's or gene's modes are listed
 
 # HPO frequency subontology (HP:0040279): midpoints of the stated ranges.
 FREQUENCY_TERMS = {
@@ -75,6 +79,19 @@ class Annotations:
     @cached_property
     def gene_index(self) -> dict[str, int]:
         return {symbol: i for i, symbol in enumerate(self.gene_symbols)}
+
+    @cached_property
+    def mode_bits(self) -> np.ndarray:
+        """Per disease: its modes of inheritance as bit i = MODE_ORDER[i] (for vectorised unions)."""
+        bits = {mode: 1 << i for i, mode in enumerate(MODE_ORDER)}
+        return np.array([sum(bits[m] for m in modes) for modes in self.disease_modes], dtype=np.int64)
+
+    @cached_property
+    def arrow_text(self) -> dict[str, pa.Array]:
+        """gene_symbols, disease_ids and disease_names as Arrow arrays, for column-wise take()."""
+        return {"gene_symbol": pa.array(self.gene_symbols, pa.string()),
+                "disease_id": pa.array(self.disease_ids, pa.string()),
+                "disease_name": pa.array(self.disease_names, pa.string())}
 
 
 def _read_tsv(path: Path, what: str, **kwargs) -> pd.DataFrame:
@@ -155,5 +172,4 @@ def _disease_modes(inheritance: pd.DataFrame, disease_index: pd.Series) -> list[
     modes: list[set[str]] = [set() for _ in range(len(disease_index))]
     for disease, term in zip(inheritance["database_id"], inheritance["hpo_id"]):
         modes[disease_index[disease]].update(INHERITANCE_MODES.get(term, ()))
-    order = ["AD", "AR", "XR", "XD", "MT"]
-    return [tuple(m for m in order if m in found) for found in modes]
+    return [tuple(m for m in MODE_ORDER if m in found) for found in modes]

@@ -7,6 +7,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..schemas import GENE_PHENOTYPE
+from .annotations import MODE_ORDER
 from .knowledge import Ontology
 
 # Diseases of a gene scoring within this many ln-units of its best one also lend their modes of
@@ -44,19 +45,28 @@ def gene_scores(ontology: Ontology, disease_scores: np.ndarray, method: str
     return score, best
 
 
-def gene_modes(ontology: Ontology, disease_scores: np.ndarray, method: str) -> list[tuple[str, ...]]:
-    """Per gene: modes of inheritance of its diseases that score near its best one."""
+def gene_modes(ontology: Ontology, disease_scores: np.ndarray, method: str) -> np.ndarray:
+    """Per gene: the modes of inheritance of its diseases that score near its best one, as bits
+    of MODE_ORDER (see `mode_lists`)."""
     ann = ontology.annotations
     linked = disease_scores[ann.link_disease]
     best = np.full(len(ann.gene_symbols), -np.inf)
     np.maximum.at(best, ann.link_gene, linked)
     window = MODE_WINDOW if method == "lr" else 1e-9
     near = linked >= best[ann.link_gene] - window
-    modes: list[set[str]] = [set() for _ in ann.gene_symbols]
-    for gene, disease in zip(ann.link_gene[near], ann.link_disease[near]):
-        modes[gene].update(ann.disease_modes[disease])
-    order = ["AD", "AR", "XR", "XD", "MT"]
-    return [tuple(m for m in order if m in found) for found in modes]
+    bits = np.zeros(len(ann.gene_symbols), np.int64)
+    np.bitwise_or.at(bits, ann.link_gene[near], ann.mode_bits[ann.link_disease[near]])
+    return bits
+
+
+# Every combination of the five modes as a list, in MODE_ORDER: index = bit mask.
+_MODE_LISTS = pa.array([[m for i, m in enumerate(MODE_ORDER) if mask >> i & 1] for mask in range(32)],
+                       pa.list_(pa.string()))
+
+
+def mode_lists(bits: np.ndarray) -> pa.ListArray:
+    """Bit masks from `gene_modes` as lists of mode names."""
+    return _MODE_LISTS.take(pa.array(bits, pa.int64()))
 
 
 def calibrated(score: np.ndarray, method: str) -> np.ndarray:
@@ -74,13 +84,13 @@ def disease_terms_matched(ontology: Ontology, observed: np.ndarray, diseases: np
     result = np.full((len(observed), len(diseases)), -1, np.int64)
     wanted = np.zeros(len(ann.disease_ids), bool)
     wanted[diseases[diseases >= 0]] = True
-    rows = np.flatnonzero(wanted[ann.ann_disease])
-    counts = np.diff(ontology.anc_indptr)
-    owner = np.repeat(np.arange(len(counts)), counts)
+    below = np.zeros((len(observed), len(ontology.ic)), bool)  # per patient term: it and its descendants
     for i, q in enumerate(observed):
-        below_q = np.zeros(len(ontology.ic), bool)  # q and its descendants
-        below_q[owner[ontology.anc_indices == q]] = True
-        hit = rows[below_q[ann.ann_term[rows]]]
+        below[i, ontology.descendants(q)] = True
+    rows = np.flatnonzero(wanted[ann.ann_disease])
+    rows = rows[below.any(axis=0)[ann.ann_term[rows]]]  # annotations that match some patient term
+    for i in range(len(observed)):
+        hit = rows[below[i, ann.ann_term[rows]]]
         if not len(hit):
             continue
         # The most informative annotated term per disease wins.
@@ -96,12 +106,12 @@ def disease_terms_matched(ontology: Ontology, observed: np.ndarray, diseases: np
 def _matched_term_lists(ontology: Ontology, observed: np.ndarray, best: np.ndarray,
                         contribution: np.ndarray) -> pa.ListArray:
     """Per gene (its best disease): one struct per patient term, built column-wise."""
-    term_ids = np.asarray(ontology.terms.ids, dtype=object)
-    matched = disease_terms_matched(ontology, observed, best).T  # genes x terms
+    term_ids = pa.array(ontology.terms.ids, pa.string())
+    matched = disease_terms_matched(ontology, observed, best).T.ravel()  # genes x terms
     scores = contribution[:, best].T if len(observed) else np.zeros((len(best), 0))
     structs = pa.StructArray.from_arrays(
-        [pa.array(np.tile(term_ids[observed], len(best)), pa.string()),
-         pa.array(np.where(matched >= 0, term_ids[np.maximum(matched, 0)], None).ravel(), pa.string()),
+        [term_ids.take(pa.array(np.tile(observed, len(best)), pa.int64())),
+         term_ids.take(pa.array(np.maximum(matched, 0), pa.int64(), mask=matched < 0)),
          pa.array(scores.ravel(), pa.float32())],
         fields=list(GENE_PHENOTYPE.field("matched_terms").type.value_type))
     offsets = pa.array(np.arange(len(best) + 1, dtype=np.int32) * len(observed))
@@ -120,13 +130,15 @@ def gene_phenotype_table(ontology: Ontology, observed: np.ndarray, disease_score
     matched_lists = _matched_term_lists(ontology, observed, best, contribution)
     raw = score[keep] / (np.log(10) if method == "lr" else 1.0)
     modes = gene_modes(ontology, disease_scores, method)
+    text = ann.arrow_text
+    ncbi = ann.gene_ncbi[keep]
     return pa.Table.from_pydict({
-        "gene_symbol": [ann.gene_symbols[g] for g in keep],
-        "ncbi_gene_id": [int(ann.gene_ncbi[g]) if ann.gene_ncbi[g] >= 0 else None for g in keep],
+        "gene_symbol": text["gene_symbol"].take(pa.array(keep, pa.int64())),
+        "ncbi_gene_id": pa.array(ncbi, pa.int64(), mask=ncbi < 0),
         "phenotype_score": posterior,
         "phenotype_raw": raw,
-        "disease_id": [ann.disease_ids[d] for d in best],
-        "disease_name": [ann.disease_names[d] for d in best],
-        "disease_modes": [list(modes[g]) for g in keep],
+        "disease_id": text["disease_id"].take(pa.array(best, pa.int64())),
+        "disease_name": text["disease_name"].take(pa.array(best, pa.int64())),
+        "disease_modes": mode_lists(modes[keep]),
         "matched_terms": matched_lists,
     }, schema=GENE_PHENOTYPE)

@@ -9,6 +9,7 @@ import logging
 import os
 import pickle
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -56,6 +57,18 @@ class Ontology:
 
     def ancestors(self, term_index: int) -> np.ndarray:
         return self.anc_indices[self.anc_indptr[term_index]:self.anc_indptr[term_index + 1]]
+
+    @cached_property
+    def _descendant_csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """The ancestor CSR transposed (term -> its descendants, self included), built on first use."""
+        owner = np.repeat(np.arange(len(self.anc_indptr) - 1), np.diff(self.anc_indptr))
+        order = np.argsort(self.anc_indices, kind="stable")
+        indptr = np.searchsorted(self.anc_indices[order], np.arange(len(self.anc_indptr)))
+        return indptr, owner[order]
+
+    def descendants(self, term_index: int) -> np.ndarray:
+        indptr, indices = self._descendant_csr
+        return indices[indptr[term_index]:indptr[term_index + 1]]
 
     def is_mode_term(self, term_index: int) -> bool:
         return int(self.terms.index[MODE_OF_INHERITANCE]) in set(self.ancestors(term_index).tolist())
