@@ -13,6 +13,7 @@ rule annotate:
         mem_mb=config.get("resources", {}).get("mem_mb_annotate", 4000),
         slurm_partition=PARTITION,
     params:
+        contract=CONTRACT["annotations"],
         gene_model=f"--gene-model {config['gene_model']}" if config.get("gene_model") else "",
         fasta=f"--fasta {config['fasta']}" if config.get("fasta") else "",
         sources=f"--sources {workflow.configfiles[0]}" if config.get("sources") else "",

@@ -5,6 +5,7 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from variantprio import workflow as vw
+from variantprio.schemas import SCHEMAS, schema_fingerprint
 
 
 validate(config, "../pipeline/schemas/config.schema.yaml")
@@ -16,6 +17,8 @@ VCF_BY_ID = {vcf_id: path for path, vcf_id in VCF_IDS.items()}
 RESULTS = config["results"]
 # SLURM partition of every job (used by the slurm profile's executor, ignored locally).
 PARTITION = config.get("resources", {}).get("slurm_partition", "normal")
+# Per table: fingerprint of its columns, a rule parameter so that a changed contract re-runs the stage.
+CONTRACT = {name: schema_fingerprint(name) for name in SCHEMAS}
 # Every stage stamps this hash of the effective configuration into its Parquet metadata.
 os.environ[vw.CONFIG_HASH_VARIABLE] = vw.config_sha256(config)
 

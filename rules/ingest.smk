@@ -12,6 +12,7 @@ rule ingest:
         mem_mb=config.get("resources", {}).get("mem_mb_ingest", 2000),
         slurm_partition=PARTITION,
     params:
+        contract=CONTRACT["variants"],
         build=config["genome_build"],
         fasta=f"--fasta {config['fasta']}" if config.get("fasta") else "",
         filters=ingest_filter_options(),

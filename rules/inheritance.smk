@@ -14,6 +14,7 @@ rule inheritance:
         mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
         slurm_partition=PARTITION,
     params:
+        contract=CONTRACT["segregation"],
         ped=lambda wildcards, input: f"--ped {input.ped}" if input.ped else "",
         options=inheritance_options(),
     shell:

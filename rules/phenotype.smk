@@ -12,6 +12,7 @@ rule phenotype:
         mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
         slurm_partition=PARTITION,
     params:
+        contract=CONTRACT["gene_phenotype"],
         terms=phenotype_terms,
         build=config.get("genome_build", "GRCh38"),
         method=config.get("phenotype", {}).get("method", "lr"),

@@ -15,6 +15,8 @@ rule rank:
     resources:
         mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
         slurm_partition=PARTITION,
+    params:
+        contract=CONTRACT["genes"] + CONTRACT["ranked_variants"],
     shell:
         "variantprio rank --variants {input.variants} --annotations {input.annotations} "
         "--segregation {input.segregation} --phenotype {input.phenotype} --proband {wildcards.sample} "

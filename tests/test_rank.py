@@ -267,7 +267,7 @@ def test_cli_rank_writes_both_tables(tmp_path):
     assert (tmp_path / "g.parquet").exists() and (tmp_path / "v.parquet").exists()
 
 
-@pytest.mark.parametrize("problem", ["unknown proband", "wrong table", "bad model", "other VCF"])
+@pytest.mark.parametrize("problem", ["unknown proband", "wrong table", "bad model", "other VCF", "old contract"])
 def test_cli_rank_bad_input_is_one_line_exit_2(tmp_path, problem):
     paths = write_rank_case(tmp_path / "in")
     args = _cli_args(paths, tmp_path, proband="NOBODY" if problem == "unknown proband" else "P1")
@@ -279,9 +279,16 @@ def test_cli_rank_bad_input_is_one_line_exit_2(tmp_path, problem):
     if problem == "other VCF":  # annotations of a different VCF: variant_idx points at other variants
         shifted = [dict(v, pos=v["pos"] + 1) for v in _VARIANTS]
         args[args.index("--annotations") + 1] = str(write_rank_case(tmp_path / "other", variants=shifted)["annotations"])
+    if problem == "old contract":  # annotations written before p_synonymous existed
+        import pyarrow.parquet as pq
+
+        old = pq.read_table(paths["annotations"])
+        pq.write_table(old.drop_columns(["p_synonymous"]), paths["annotations"])
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2
     assert "error:" in result.output and "Traceback" not in result.output
+    if problem == "old contract":
+        assert "lacks column(s) p_synonymous" in result.output and "re-run" in result.output
     assert [line for line in result.output.splitlines() if "error" in line][0].startswith("variantprio: error: ")
     assert not (tmp_path / "g.parquet").exists()
 

@@ -21,3 +21,4 @@ def test_schema_section_is_generated_from_the_code():
     text = README.read_text()
     section = text.split("<!-- schemas:start", 1)[1].split("-->", 1)[1].split("<!-- schemas:end -->", 1)[0]
     assert section.strip() == schemas_markdown().strip(), "regenerate: python -m variantprio.schemas README.md"
+

@@ -38,3 +38,16 @@ def test_vcf_ids_are_stems_and_disambiguated_on_collision():
 def test_clean_terms_accepts_commas_semicolons_and_spaces():
     assert clean_terms(" HP:0001250; HP:0001263 ,HP:0000252 ") == "HP:0001250,HP:0001263,HP:0000252"
     assert clean_terms("") == ""
+
+
+def test_schema_fingerprint_changes_with_the_contract(monkeypatch):
+    """The workflow passes it as a rule parameter: a new column must change it (Snakemake re-runs)."""
+    import pyarrow as pa
+
+    from variantprio import schemas
+
+    before = {name: schemas.schema_fingerprint(name) for name in schemas.SCHEMAS}
+    assert len(set(before.values())) == len(before)  # one per table
+    monkeypatch.setitem(schemas.SCHEMAS, "annotations", schemas.ANNOTATIONS.append(pa.field("new", pa.int8())))
+    assert schemas.schema_fingerprint("annotations") != before["annotations"]
+    assert schemas.schema_fingerprint("variants") == before["variants"]

@@ -266,3 +266,12 @@ if __name__ == "__main__":
     import sys
 
     _write_readme_section(sys.argv[1])
+
+
+def schema_fingerprint(name: str) -> str:
+    """Short hash of a table's columns and types: the workflow passes it as a rule parameter, so
+    Snakemake re-runs a stage whose output contract changed (files of older versions lack columns)."""
+    import hashlib
+
+    text = ";".join(f"{f.name}:{f.type}:{f.nullable}" for f in SCHEMAS[name])
+    return hashlib.sha256(text.encode()).hexdigest()[:12]

@@ -199,6 +199,12 @@ def read_table(path: Path | str, schema_name: str, columns: list[str] | None = N
     if found != schema_name:
         raise InputError(f"expected a {schema_name!r} table, found {found or 'no variantprio schema'!r}",
                          path=str(path), hint="pass the file written by the matching stage")
+    missing = [name for name in SCHEMAS[schema_name].names if name not in pf.schema_arrow.names]
+    if missing:
+        writer = metadata.get((_PREFIX + "version").encode(), b"?").decode()
+        raise InputError(f"written by variantprio {writer} with an older {schema_name!r} contract: lacks "
+                         f"column(s) {', '.join(missing)}", path=str(path),
+                         hint="re-run the stage that writes it (delete the file, or snakemake --forcerun <rule>)")
     table = pf.read(columns=columns)
     return table, Provenance.from_metadata(metadata)
 
