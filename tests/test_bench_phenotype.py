@@ -15,11 +15,12 @@ from variantprio.bench.phenotype import run_bench_phenotype
 MINI = Path(__file__).parent / "data" / "phenotype_hpo"
 
 
-def _packet(case_id: str, gene: str, observed: list[str], excluded: list[str] = ()) -> dict:
+def _packet(case_id: str, gene: str, observed: list[str], excluded: list[str] = (), disease: str = "OMIM:1"
+            ) -> dict:
     features = [{"type": {"id": t}} for t in observed] + [{"type": {"id": t}, "excluded": True} for t in excluded]
     descriptor = {"geneContext": {"symbol": gene}, "allelicState": {"label": "heterozygous"}}
     return {"id": case_id, "subject": {"id": case_id, "sex": "FEMALE"}, "phenotypicFeatures": features,
-            "interpretations": [{"diagnosis": {"disease": {"id": "OMIM:1", "label": "D"},
+            "interpretations": [{"diagnosis": {"disease": {"id": disease, "label": "D"},
                                                "genomicInterpretations": [
                                                    {"variantInterpretation": {"variationDescriptor": descriptor}}]}}]}
 
@@ -29,8 +30,8 @@ def cases(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("VARIANTPRIO_CACHE", str(tmp_path / "cache"))
     root = tmp_path / "cases"
     packets = [
-        _packet("b_first", "GENEB", ["HP:0000252", "HP:0004322"]),       # Microcephaly B: rank 1
-        _packet("a_first", "GENEA", ["HP:0007359"]),                     # Epilepsy A: rank 1
+        _packet("b_first", "GENEB", ["HP:0000252", "HP:0004322"], disease="OMIM:100002"),  # rank 1
+        _packet("a_first", "GENEA", ["HP:0007359"], disease="OMIM:100001"),  # Epilepsy A: rank 1
         _packet("c_second", "GENEC", ["HP:0000252", "HP:0004322"]),      # GENEB wins: rank 2
         _packet("tied", "GENEA", ["HP:0000486"], ["HP:0000256"]),        # C first, A ties with B
         _packet("absent", "GENEZ", ["HP:0000252"]),                      # gene not annotated: a miss
@@ -55,6 +56,8 @@ def test_ranks_metrics_misses_and_side_files(cases, tmp_path):
     assert report["top1"] == pytest.approx(3 / 6, abs=1e-4) and report["top3"] == pytest.approx(5 / 6, abs=1e-4)
     assert report["mrr"] == pytest.approx((1 + 1 + 1 / 2 + 1 / 2.5 + 1) / 6, abs=1e-4)
     assert report["hpo_version"] == "2099-01-01" and report["calibration"]["temperature"] > 0
+    # Only two diagnoses are in the release (the others name OMIM:1, a disease it does not have).
+    assert report["diagnosis_in_release"]["n"] == 2 and report["diagnosis_in_release"]["top1"] == 1.0
 
 
 def test_cli_prints_one_summary_line(cases, tmp_path):

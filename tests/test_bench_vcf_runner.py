@@ -147,5 +147,13 @@ def test_end_to_end_three_cases(tmp_path):
     assert (per_case["rank"].fillna(1e9) >= 1).all()
     assert out.with_name("bench.png").read_bytes()[:4] == b"\x89PNG"
     assert "full pipeline top1" in result.output and "phenotype only" in result.output
+    from variantprio.bench.phenopackets import read_cases
+    from variantprio.phenotype import load_ontology
+
+    links = load_ontology().annotations.links
+    covered = sum(links(c.disease_id, c.gene_symbol) for c in read_cases(cases))
+    assert report["diagnosis_in_release"]["n_cases"] == covered
+    assert report["diagnosis_in_release"]["full_pipeline"]["n"] == covered
+    assert f"diagnosis in the HPO release ({covered} cases)" in result.output
     kept = sorted(p.name for p in (tmp_path / "keep").iterdir())
     assert len(kept) == 3 and (tmp_path / "keep" / kept[0] / "genes.parquet").exists()

@@ -43,3 +43,8 @@ def rank_metrics(ranks: pd.Series) -> dict[str, Any]:
     out["mrr"] = round(float(np.mean(np.nan_to_num(1.0 / r, nan=0.0))), 4) if r.size else None
     out["missed"] = int(np.isnan(r).sum())
     return out
+
+
+def percent(value: float | None) -> str:
+    """A metric for a summary line: '61.1%', or 'n/a' for a metric of no cases."""
+    return "n/a" if value is None else f"{value:.1%}"

@@ -26,7 +26,7 @@ from ..phenotype.genes import gene_scores
 from ..phenotype.stage import disease_scores
 from ..progress import progress_bar
 from ..tables import atomic_path
-from .metrics import rank_metrics, tie_aware_rank_of
+from .metrics import percent, rank_metrics, tie_aware_rank_of
 from .phenopackets import Case, read_cases, sample_cases
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class CaseRank:
     n_excluded: int
     n_unknown_terms: int
     gene_scored: bool
+    diagnosis_in_release: bool  # the HPO release links the case's disease to its gene
     rank: float
     error: str | None = None
 
@@ -59,18 +60,19 @@ def _init_worker(method: str, params: LRParameters, hpo_dir: str | None, fit: bo
 def _rank_case(case: Case) -> tuple[CaseRank, np.ndarray | None]:
     ontology, method = _STATE["ontology"], _STATE["method"]
     genes = ontology.annotations.gene_index
+    known = ontology.annotations.links(case.disease_id, case.gene_symbol)
     try:
         terms = patient_terms(ontology, hpo=case.observed, exclude=case.excluded, skip_unknown=True)
     except InputError as err:
         return CaseRank(case.case_id, case.gene_symbol, case.disease_id, len(case.observed),
-                        len(case.excluded), 0, case.gene_symbol in genes, float("nan"), err.one_line()), None
+                        len(case.excluded), 0, case.gene_symbol in genes, known, float("nan"), err.one_line()), None
     scores, _ = disease_scores(ontology, terms, method, _STATE["params"])
     per_gene, _ = gene_scores(ontology, scores, method)
     index = genes.get(case.gene_symbol)
     nll = _nll_by_temperature(per_gene, index) if _STATE["fit"] and index is not None else None
     unknown = sum(int(n.split()[1]) for n in terms.notes if n.startswith("skipped") and "unknown" in n)
     return CaseRank(case.case_id, case.gene_symbol, case.disease_id, len(terms.observed),
-                    len(terms.excluded), unknown, index is not None, tie_aware_rank_of(per_gene, index)), nll
+                    len(terms.excluded), unknown, index is not None, known, tie_aware_rank_of(per_gene, index)), nll
 
 
 def _nll_by_temperature(scores: np.ndarray, index: int) -> np.ndarray:
@@ -94,6 +96,8 @@ class BenchPhenotypeResult:
         return (f"phenotype-only ({r['method']}, HPO {r['hpo_version']}): {r['n_cases']} cases, "
                 f"top1 {r['top1']:.1%} top3 {r['top3']:.1%} top5 {r['top5']:.1%} top10 {r['top10']:.1%} "
                 f"MRR {r['mrr']:.3f}; {r['gene_not_scored']} cases' genes not in the annotations (misses); "
+                f"{r['diagnosis_in_release']['n']} diagnoses in the release: top1 "
+                f"{percent(r['diagnosis_in_release']['top1'])} top10 {percent(r['diagnosis_in_release']['top10'])}; "
                 f"{r['seconds']:.0f} s")
 
 
@@ -135,6 +139,8 @@ def run_bench_phenotype(cases_path: Path | str, out: Path | str, *, limit: int |
         "term_errors": int(frame["error"].notna().sum()),
         "cases_with_unknown_terms_skipped": int((frame["n_unknown_terms"] > 0).sum()),
         "scoreable_cases": rank_metrics(frame.loc[frame["gene_scored"], "rank"]),
+        # The ceiling of any phenotype engine on this release: cases whose diagnosis it contains.
+        "diagnosis_in_release": rank_metrics(frame.loc[frame["diagnosis_in_release"], "rank"]),
         "method": method,
         "parameters": asdict(params) if method == "lr" else {},
         "hpo_version": ontology.version,

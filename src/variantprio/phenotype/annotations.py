@@ -80,6 +80,14 @@ class Annotations:
     def gene_index(self) -> dict[str, int]:
         return {symbol: i for i, symbol in enumerate(self.gene_symbols)}
 
+    def links(self, disease_id: str | None, gene_symbol: str) -> bool:
+        """Whether the release links this disease to this gene (a benchmark case it can solve)."""
+        return (disease_id, gene_symbol) in self._link_pairs
+
+    @cached_property
+    def _link_pairs(self) -> set[tuple[str, str]]:
+        return {(self.disease_ids[d], self.gene_symbols[g]) for d, g in zip(self.link_disease, self.link_gene)}
+
     @cached_property
     def mode_bits(self) -> np.ndarray:
         """Per disease: its modes of inheritance as bit i = MODE_ORDER[i] (for vectorised unions)."""
