@@ -29,6 +29,7 @@ MODES = {
     "XD": "HP:0001423",  # X-linked dominant
     "MT": "HP:0001427",  # mitochondrial
 }
+MODE_ORDER = tuple(MODES)  # AD, AR, XR, XD, MT: how modes are listed and preferred everywhere
 
 
 def _f(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:
@@ -262,12 +263,6 @@ def _write_readme_section(readme: str) -> None:
     path.write_text(f"{head}<!-- schemas:start{marker}-->\n\n{schemas_markdown()}\n\n<!-- schemas:end -->{tail}")
 
 
-if __name__ == "__main__":
-    import sys
-
-    _write_readme_section(sys.argv[1])
-
-
 def schema_fingerprint(name: str) -> str:
     """Short hash of a table's columns and types: the workflow passes it as a rule parameter, so
     Snakemake re-runs a stage whose output contract changed (files of older versions lack columns)."""
@@ -275,3 +270,10 @@ def schema_fingerprint(name: str) -> str:
 
     text = ";".join(f"{f.name}:{f.type}:{f.nullable}" for f in SCHEMAS[name])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+if __name__ == "__main__":
+    import sys
+
+    _write_readme_section(sys.argv[1])
+

@@ -17,10 +17,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import InputError
-from ..schemas import MODES
+from ..schemas import MODE_ORDER
 from .ontology import Terms
-
-MODE_ORDER = tuple(MODES)  # AD, AR, XR, XD, MT: how a disease's or gene's modes are listed
 
 # HPO frequency subontology (HP:0040279): midpoints of the stated ranges.
 FREQUENCY_TERMS = {

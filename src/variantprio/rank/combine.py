@@ -8,13 +8,11 @@ import logging
 import numpy as np
 import pandas as pd
 
-from ..schemas import MODES
+from ..schemas import MODE_ORDER  # also the preference when a variant fits several modes
 from .acmg import TAG_ORDER, acmg_tags, mask_lists
 from .model import RankModel, candidate_posterior
 
 log = logging.getLogger(__name__)
-
-MODE_ORDER = tuple(MODES)  # AD, AR, XR, XD, MT: preference when a variant fits several modes
 
 
 def fitting_mode_flags(cand: pd.DataFrame) -> pd.DataFrame:
