@@ -14,9 +14,9 @@ rule annotate:
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["annotations"],
-        gene_model=f"--gene-model {config['gene_model']}" if config.get("gene_model") else "",
-        fasta=f"--fasta {config['fasta']}" if config.get("fasta") else "",
-        sources=f"--sources {workflow.configfiles[0]}" if config.get("sources") else "",
+        gene_model=opt("--gene-model", config.get("gene_model")),
+        fasta=opt("--fasta", config.get("fasta")),
+        sources=opt("--sources", workflow.configfiles[0]) if config.get("sources") else "",
     shell:
-        "variantprio annotate --variants {input.variants} --out {output} {params.gene_model} "
-        "{params.fasta} {params.sources} --threads {threads} 2> {log}"
+        "variantprio annotate --variants {input.variants:q} --out {output:q} {params.gene_model} "
+        "{params.fasta} {params.sources} --threads {threads} 2> {log:q}"

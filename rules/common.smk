@@ -1,17 +1,26 @@
 # Sample-sheet loading, up-front input validation and path helpers shared by all rules.
+# Every value that reaches a shell command is quoted: `{input.x:q}` in rules, `q()`/`opt()` for
+# parameters assembled here (paths and sheet values are data, never code).
 import os
+import re
+import shlex
 
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from variantprio import workflow as vw
+from variantprio.errors import InputError
 from variantprio.schemas import SCHEMAS, schema_fingerprint
 
 
-validate(config, "../pipeline/schemas/config.schema.yaml")
-SAMPLES = vw.load_sample_sheet(config["samples"])
-for _, _row in SAMPLES.iterrows():
-    validate(_row.to_dict(), "../pipeline/schemas/samples.schema.yaml")
+_config_problems = vw.schema_problems(config, "config.schema.yaml", "config")
+if _config_problems:
+    raise WorkflowError(f"{len(_config_problems)} config problem(s):\n" + "\n".join(_config_problems))
+validate(config, "../pipeline/schemas/config.schema.yaml")  # fills in the schema's defaults
+try:
+    SAMPLES = vw.load_sample_sheet(config["samples"])
+except InputError as _err:
+    raise WorkflowError(_err.one_line()) from None
 VCF_IDS = vw.vcf_ids(SAMPLES["vcf"])  # VCF path -> short ID used in result paths
 VCF_BY_ID = {vcf_id: path for path, vcf_id in VCF_IDS.items()}
 RESULTS = config["results"]
@@ -30,8 +39,18 @@ if workflow.is_main_process:
 
 
 wildcard_constraints:
-    sample="|".join(map(vw.regex_escape, SAMPLES.index)),
-    vcf_id="|".join(map(vw.regex_escape, VCF_BY_ID)),
+    sample="|".join(map(re.escape, SAMPLES.index)),
+    vcf_id="|".join(map(re.escape, VCF_BY_ID)),
+
+
+def q(value) -> str:
+    """A value quoted for the shell."""
+    return shlex.quote(str(value))
+
+
+def opt(flag: str, value) -> str:
+    """`--flag 'value'`, or nothing when the value is empty."""
+    return "" if value is None or str(value) == "" else f"{flag} {q(value)}"
 
 
 def res(*parts):
@@ -65,23 +84,21 @@ def all_outputs():
 def ingest_filter_options():
     opts = config.get("ingest", {})
     flags = ["--pass-only" if opts.get("pass_only", True) else "--no-pass-only"]
-    flags += [f"--min-gq {opts.get('min_gq', 0)}", f"--min-dp {opts.get('min_dp', 0)}",
-              f"--min-ab {opts.get('min_ab', 0.0)}"]
+    flags += [opt("--min-gq", opts.get("min_gq", 0)), opt("--min-dp", opts.get("min_dp", 0)),
+              opt("--min-ab", opts.get("min_ab", 0.0))]
     return " ".join(flags)
 
 
 def inheritance_options():
     opts = config.get("inheritance", {})
     names = ["max_af_ad", "max_af_ar_hom", "max_af_comphet", "max_af_mt", "min_parent_gq"]
-    return " ".join(f"--{n.replace('_', '-')} {opts[n]}" for n in names if n in opts)
+    return " ".join(opt(f"--{n.replace('_', '-')}", opts[n]) for n in names if n in opts)
 
 
 def phenotype_terms(wildcards):
     """--hpo/--exclude or --phenopacket: the terms are params, so editing them re-runs this rule."""
     row = sample_row(wildcards)
     if row["phenopacket"]:
-        return f"--phenopacket {row['phenopacket']}"
-    terms = f"--hpo {vw.clean_terms(row['hpo'])}"
-    if row["excluded_hpo"]:
-        terms += f" --exclude {vw.clean_terms(row['excluded_hpo'])}"
-    return terms
+        return opt("--phenopacket", row["phenopacket"])
+    return " ".join(filter(None, [opt("--hpo", vw.clean_terms(row["hpo"])),
+                                  opt("--exclude", vw.clean_terms(row["excluded_hpo"]))]))

@@ -15,6 +15,6 @@ if config.get("demo_data"):
             mem_mb=500,
             slurm_partition=PARTITION,
         params:
-            directory=lambda wildcards, output: os.path.dirname(output.gene_model),
+            directory=lambda wildcards, output: q(os.path.dirname(output.gene_model)),
         shell:
-            "variantprio demo --data-only --out {params.directory} 2> {log}"
+            "variantprio demo --data-only --out {params.directory} 2> {log:q}"

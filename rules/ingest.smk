@@ -13,9 +13,9 @@ rule ingest:
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["variants"],
-        build=config["genome_build"],
-        fasta=f"--fasta {config['fasta']}" if config.get("fasta") else "",
+        build=q(config["genome_build"]),
+        fasta=opt("--fasta", config.get("fasta")),
         filters=ingest_filter_options(),
     shell:
-        "variantprio ingest --vcf {input.vcf} --out {output} --build {params.build} {params.fasta} "
-        "{params.filters} --threads {threads} 2> {log}"
+        "variantprio ingest --vcf {input.vcf:q} --out {output:q} --build {params.build} {params.fasta} "
+        "{params.filters} --threads {threads} 2> {log:q}"

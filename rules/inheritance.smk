@@ -15,8 +15,8 @@ rule inheritance:
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["segregation"],
-        ped=lambda wildcards, input: f"--ped {input.ped}" if input.ped else "",
+        ped=lambda wildcards, input: opt("--ped", input.ped),
         options=inheritance_options(),
     shell:
-        "variantprio inheritance --variants {input.variants} --annotations {input.annotations} "
-        "--proband {wildcards.sample} {params.ped} {params.options} --out {output} 2> {log}"
+        "variantprio inheritance --variants {input.variants:q} --annotations {input.annotations:q} "
+        "--proband {wildcards.sample:q} {params.ped} {params.options} --out {output:q} 2> {log:q}"

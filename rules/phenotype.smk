@@ -14,11 +14,10 @@ rule phenotype:
     params:
         contract=CONTRACT["gene_phenotype"],
         terms=phenotype_terms,
-        build=config.get("genome_build", "GRCh38"),
-        method=config.get("phenotype", {}).get("method", "lr"),
-        hpo_dir=(f"--hpo-dir {config['phenotype']['hpo_dir']}"
-                 if config.get("phenotype", {}).get("hpo_dir") else ""),
+        build=q(config.get("genome_build", "GRCh38")),
+        method=q(config.get("phenotype", {}).get("method", "lr")),
+        hpo_dir=opt("--hpo-dir", config.get("phenotype", {}).get("hpo_dir")),
     shell:
         "variantprio phenotype {params.terms} --method {params.method} {params.hpo_dir} "
         "--build {params.build} "
-        "--out {output} 2> {log}"
+        "--out {output:q} 2> {log:q}"

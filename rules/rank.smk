@@ -18,6 +18,6 @@ rule rank:
     params:
         contract=CONTRACT["genes"] + CONTRACT["ranked_variants"],
     shell:
-        "variantprio rank --variants {input.variants} --annotations {input.annotations} "
-        "--segregation {input.segregation} --phenotype {input.phenotype} --proband {wildcards.sample} "
-        "--out-genes {output.genes} --out-variants {output.variants} 2> {log}"
+        "variantprio rank --variants {input.variants:q} --annotations {input.annotations:q} "
+        "--segregation {input.segregation:q} --phenotype {input.phenotype:q} --proband {wildcards.sample:q} "
+        "--out-genes {output.genes:q} --out-variants {output.variants:q} 2> {log:q}"

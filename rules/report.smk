@@ -16,14 +16,13 @@ rule report:
         mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
         slurm_partition=PARTITION,
     params:
-        out_dir=lambda wildcards, output: os.path.dirname(output.html),
-        top=config.get("report", {}).get("top", 50),
-        terms=lambda wildcards: (f"--hpo-terms {vw.clean_terms(sample_row(wildcards)['hpo'])}"
-                                 if sample_row(wildcards)["hpo"] else ""),
+        out_dir=lambda wildcards, output: q(os.path.dirname(output.html)),
+        top=q(config.get("report", {}).get("top", 50)),
+        terms=lambda wildcards: opt("--hpo-terms", vw.clean_terms(sample_row(wildcards)["hpo"])),
     shell:
-        "variantprio report --genes {input.genes} --variants {input.variants} "
-        "--proband {wildcards.sample} --out-dir {params.out_dir} --top {params.top} {params.terms} "
-        "2> {log}"
+        "variantprio report --genes {input.genes:q} --variants {input.variants:q} "
+        "--proband {wildcards.sample:q} --out-dir {params.out_dir} --top {params.top} {params.terms} "
+        "2> {log:q}"
 
 
 rule summary:
@@ -42,6 +41,6 @@ rule summary:
         mem_mb=1000,
         slurm_partition=PARTITION,
     params:
-        results=lambda wildcards, output: os.path.dirname(output.html) or ".",
+        results=lambda wildcards, output: q(os.path.dirname(output.html) or "."),
     shell:
-        "variantprio report-batch --results {params.results} --out {output.html} 2> {log}"
+        "variantprio report-batch --results {params.results} --out {output.html:q} 2> {log:q}"

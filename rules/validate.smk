@@ -12,6 +12,6 @@ rule validate:
         mem_mb=500,
         slurm_partition=PARTITION,
     params:
-        build=config["genome_build"],
+        build=q(config["genome_build"]),
     shell:
-        "variantprio validate --samples {input.sheet} --build {params.build} --out {output} 2> {log}"
+        "variantprio validate --samples {input.sheet:q} --build {params.build} --out {output:q} 2> {log:q}"

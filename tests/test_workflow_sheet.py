@@ -3,7 +3,7 @@
 import pytest
 
 from variantprio.errors import InputError
-from variantprio.workflow import clean_terms, load_sample_sheet, vcf_ids
+from variantprio.sheet import clean_terms, load_sample_sheet, vcf_ids
 
 
 def test_sheet_fills_optional_columns_and_indexes_by_sample(tmp_path):

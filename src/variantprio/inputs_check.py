@@ -6,18 +6,35 @@ samples learns about a typo in sample 17 in seconds instead of hours into the ru
 
 from __future__ import annotations
 
+import os
 import shutil
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import InputError
-from .workflow import InputCheck, clean_terms
+from .sheet import clean_terms, sheet_problems
+from .units import size_text
 
 # Results of a sample take roughly this much more space than its share of the VCF.
 _OUTPUT_SIZE_FACTOR = 4
 _OUTPUT_BYTES_PER_SAMPLE = 20_000_000
+
+
+@dataclass
+class InputCheck:
+    """Outcome of checking one sample sheet: every problem at once, plus what was checked."""
+
+    problems: list[str] = field(default_factory=list)
+    checked: list[tuple[str, str, str]] = field(default_factory=list)  # (sample, check, result)
+
+
+def check_inputs(samples: pd.DataFrame, config: dict) -> InputCheck:
+    """Validate every input of every sample before any heavy job (`validate`, `run` and the
+    Snakefile all call this, so they accept and refuse the same sheets)."""
+    return InputChecker(config).check(samples)
 
 
 class InputChecker:
@@ -82,6 +99,12 @@ class InputChecker:
 
     # --- checks ----------------------------------------------------------------------------
     def check(self, samples: pd.DataFrame) -> InputCheck:
+        self.bad_terms: set[str] = set()  # samples whose HPO cells the sheet schema already refused
+        for problem in sheet_problems(samples):
+            sample, _, message = problem.partition(": ")
+            self._problem(sample, "sheet", message)
+            if message.startswith(("hpo", "excluded_hpo", "no phenotype")):
+                self.bad_terms.add(sample)
         self._check_config()
         for sample, row in samples.iterrows():
             self._check_sample(str(sample), row)
@@ -122,7 +145,8 @@ class InputChecker:
                     self._ok(sample, "vcf", f"{len(vcf_samples)} sample(s), build {vcf_build or 'unknown'}")
         if row["ped"]:
             self._check_ped(sample, row, vcf_samples)
-        self._check_phenotype(sample, row)
+        if sample not in self.bad_terms:
+            self._check_phenotype(sample, row)
 
     def _check_ped(self, sample: str, row: pd.Series, vcf_samples: tuple[str, ...] | None) -> None:
         if not self._file_ok(sample, "ped", row["ped"]):
@@ -167,11 +191,15 @@ class InputChecker:
         probe = results
         while not probe.exists() and probe != probe.parent:
             probe = probe.parent
+        if not os.access(probe, os.W_OK | os.X_OK):
+            self._problem("batch", "results", f"results directory {results.resolve()} is not writable "
+                          f"({probe} is read-only for this user): choose another output directory")
+            return
         free = shutil.disk_usage(probe.resolve()).free
         vcf_bytes = sum(Path(p).stat().st_size for p in set(samples["vcf"]) if Path(p).is_file())
         need = vcf_bytes * _OUTPUT_SIZE_FACTOR + _OUTPUT_BYTES_PER_SAMPLE * len(samples)
         if free < need:
-            self._problem("batch", "disk", f"{free / 1e9:.1f} GB free under {results.resolve()}, "
-                          f"about {need / 1e9:.1f} GB needed")
+            self._problem("batch", "disk", f"No space left: {size_text(free)} free under {results.resolve()}, "
+                          f"about {size_text(need)} needed")
         else:
-            self._ok("batch", "disk", f"{free / 1e9:.1f} GB free, about {need / 1e9:.2f} GB needed")
+            self._ok("batch", "disk", f"{size_text(free)} free, about {size_text(need)} needed")

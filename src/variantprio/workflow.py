@@ -11,91 +11,42 @@ import hashlib
 import json
 import logging
 import os
-import re
 import subprocess
 import sys
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import pandas as pd
 import yaml
 
+from .bundle import workflow_dir
 from .errors import InputError
+from .inputs_check import InputCheck, check_inputs
+from .runlock import RunLock, run_child
+from .sheet import SHEET_COLUMNS, clean_terms, load_sample_sheet, schema_problems, vcf_ids
 from .tables import CONFIG_HASH_VARIABLE
+from .units import percent_text
 from .yamlfile import read_yaml
+
+
+log = logging.getLogger(__name__)
+
+__all__ = ["CONFIG_HASH_VARIABLE", "clean_terms", "load_sample_sheet", "schema_problems", "vcf_ids",
+           "workflow_dir"]  # used by rules/
+
+# Files a proband's run leaves for people to read; removed when the run fails, so that a stale
+# result of an earlier run (other terms, other data) never passes for this run's answer.
+FINAL_OUTPUTS = ("genes.parquet", "variants.parquet", "report.html", "candidates.tsv", "candidates.xlsx",
+                 "candidates.vcf.gz", "candidates.vcf.gz.tbi")
+# Settings of a user's workflow config that `run --config` applies (paths made absolute).
+RUN_CONFIG_KEYS = ("genome_build", "gene_model", "fasta", "sources", "ingest", "inheritance", "phenotype",
+                   "report", "resources")
 
 
 def config_sha256(config: dict) -> str:
     """Stable hash of a workflow configuration (key order does not matter)."""
     return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
-
-log = logging.getLogger(__name__)
-
-SHEET_COLUMNS = ["sample_id", "family_id", "vcf", "ped", "hpo", "excluded_hpo", "phenopacket"]
-_TERM_SPLIT = re.compile(r"[\s,;]+")
-
-
-def workflow_dir() -> Path:
-    """Directory holding the Snakefile: the source checkout, else the copy inside the package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parents[1], here / "_workflow"):
-        if (candidate / "Snakefile").is_file() and (candidate / "rules").is_dir():
-            return candidate
-    raise InputError("the workflow files (Snakefile, rules/) are not installed",
-                     hint="reinstall variantprio with pip")
-
-
-def load_sample_sheet(path: Path | str) -> pd.DataFrame:
-    """Sample sheet as strings indexed by sample_id; optional columns default to ''."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError("sample sheet not found", path=str(path), hint="set `samples:` in the config")
-    try:
-        sheet = pd.read_csv(path, sep="\t", dtype=str, comment="#", keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise InputError(f"not a readable TSV ({err})", path=str(path)) from None
-    sheet.columns = [c.strip() for c in sheet.columns]
-    missing = [c for c in ("sample_id", "family_id", "vcf") if c not in sheet.columns]
-    if missing:
-        raise InputError(f"missing column(s) {', '.join(missing)}", path=str(path), where="line 1",
-                         hint=f"columns are {', '.join(SHEET_COLUMNS)} (tab-separated)")
-    for column in SHEET_COLUMNS:
-        if column not in sheet.columns:
-            sheet[column] = ""
-    sheet = sheet[SHEET_COLUMNS].apply(lambda col: col.str.strip())
-    duplicated = sheet["sample_id"][sheet["sample_id"].duplicated()].tolist()
-    if duplicated:
-        raise InputError(f"duplicate sample_id(s) {', '.join(duplicated)}", path=str(path),
-                         hint="one row per proband")
-    return sheet.set_index("sample_id", drop=False)
-
-
-def vcf_ids(vcf_paths) -> dict[str, str]:
-    """Short, stable, unique IDs for result paths: the file stem, plus a hash when stems collide."""
-    unique = list(dict.fromkeys(vcf_paths))
-    stems = {p: re.sub(r"\.(vcf\.gz|vcf\.bgz|vcf|bcf)$", "", Path(p).name) for p in unique}
-    counts = pd.Series(list(stems.values())).value_counts()
-    return {p: stem if counts[stem] == 1 else f"{stem}-{hashlib.sha1(p.encode()).hexdigest()[:8]}"
-            for p, stem in stems.items()}
-
-
-def regex_escape(text: str) -> str:
-    return re.escape(text)
-
-
-def clean_terms(text: str) -> str:
-    """Comma-joined HPO IDs from a sheet cell that may use commas, semicolons or spaces."""
-    return ",".join(t for t in _TERM_SPLIT.split(text) if t)
-
-
-@dataclass
-class InputCheck:
-    """Outcome of checking one sample sheet: every problem at once, plus what was checked."""
-
-    problems: list[str] = field(default_factory=list)
-    checked: list[tuple[str, str, str]] = field(default_factory=list)  # (sample, check, result)
 
 
 def input_problems(samples: pd.DataFrame, config: dict) -> list[str]:
@@ -103,35 +54,91 @@ def input_problems(samples: pd.DataFrame, config: dict) -> list[str]:
     return check_inputs(samples, config).problems
 
 
-def check_inputs(samples: pd.DataFrame, config: dict) -> InputCheck:
-    """Validate every input of every sample before any heavy job (see `variantprio validate`)."""
-    from .inputs_check import InputChecker  # heavy imports only when checking
-
-    return InputChecker(config).check(samples)
+def _absolute(path: str | None) -> str:
+    return str(Path(path).resolve()) if path else ""
 
 
-def write_run_config(out_dir: Path, samples_tsv: Path, gene_model: str = "", fasta: str = "",
-                     build: str = "GRCh38", extra: dict | None = None) -> Path:
-    """Config for a one-off run whose results land directly in `out_dir/<sample>/`."""
-    config = {"samples": str(samples_tsv.resolve()), "results": ".", "genome_build": build,
-              "gene_model": str(Path(gene_model).resolve()) if gene_model else "",
-              "fasta": str(Path(fasta).resolve()) if fasta else ""}
-    config.update(extra or {})
-    path = out_dir / ".variantprio" / "config.yaml"
+def _write_if_changed(path: Path, text: str) -> Path:
+    """Keep mtimes stable when nothing changed, so Snakemake re-runs nothing on a repeat run."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    new_text = yaml.safe_dump(config, sort_keys=False)
-    if not path.exists() or path.read_text() != new_text:  # keep mtimes stable for re-runs
-        path.write_text(new_text)
+    if not path.exists() or path.read_text() != text:
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(text)
+        tmp.replace(path)
     return path
 
 
-def run_snakemake(config_file: Path, workdir: Path, cores: int = 2, dry_run: bool = False,
+@dataclass(frozen=True)
+class RunSettings:
+    """Settings of a one-proband `run` beyond the sample: data, build and report options."""
+
+    gene_model: str = ""
+    fasta: str = ""
+    build: str | None = None
+    config_file: str | None = None
+    sources_file: str | None = None
+    hpo_dir: str | None = None
+    top: int | None = None
+
+    def config(self, samples_tsv: Path) -> dict:
+        """The workflow config of this run: the user's config file (paths made absolute), then the
+        explicit options on top. Results land directly in OUT/<sample>/."""
+        config = user_run_config(self.config_file) if self.config_file else {}
+        if self.sources_file:
+            config["sources"] = _absolute_sources(_sources_of(self.sources_file), self.sources_file)
+        config.update({"samples": str(samples_tsv), "results": "."})
+        config["genome_build"] = self.build or config.get("genome_build") or "GRCh38"
+        config["gene_model"] = _absolute(self.gene_model) or config.get("gene_model", "")
+        config["fasta"] = _absolute(self.fasta) or config.get("fasta", "")
+        if self.hpo_dir:
+            config.setdefault("phenotype", {})["hpo_dir"] = _absolute(self.hpo_dir)
+        if self.top:
+            config.setdefault("report", {})["top"] = self.top
+        return config
+
+
+def user_run_config(config_file: str) -> dict:
+    """The run-relevant settings of a workflow config, with its relative paths resolved."""
+    raw = load_config(config_file)
+    config = {k: raw[k] for k in RUN_CONFIG_KEYS if k in raw}
+    for key in ("gene_model", "fasta"):
+        if config.get(key):
+            config[key] = _absolute(config[key])
+    if config.get("sources"):
+        config["sources"] = _absolute_sources(config["sources"], config_file)
+    if (config.get("phenotype") or {}).get("hpo_dir"):
+        config["phenotype"] = {**config["phenotype"], "hpo_dir": _absolute(config["phenotype"]["hpo_dir"])}
+    return config
+
+
+def _sources_of(sources_file: str) -> list:
+    content = read_yaml(sources_file, "sources file")
+    sources = content.get("sources") if isinstance(content, dict) else content
+    if not isinstance(sources, list):
+        raise InputError("expected a `sources:` list", path=sources_file,
+                         hint="see config/config.yaml for the format of a source entry")
+    return sources
+
+
+def _absolute_sources(sources: list, where: str) -> list:
+    if not all(isinstance(s, dict) for s in sources):
+        raise InputError("every source must be a mapping {name, kind, path, version, build}", path=where)
+    return [{**s, "path": _absolute(s.get("path"))} if s.get("path") else s for s in sources]
+
+
+def write_run_config(out_dir: Path, config: dict) -> Path:
+    """OUT/.variantprio/config.yaml (only rewritten when it changed)."""
+    return _write_if_changed(out_dir / ".variantprio" / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+
+
+def run_snakemake(config_file: Path, workdir: Path, lock: RunLock, cores: int = 2, dry_run: bool = False,
                   profile: str | None = None, extra_args: list[str] | None = None) -> None:
-    """Run the packaged workflow; resumes an interrupted run (incomplete jobs are redone)."""
+    """Run the packaged workflow under `lock`; resumes an interrupted run (incomplete jobs are redone)."""
     wf = workflow_dir()
+    workdir, config_file = workdir.resolve(), config_file.resolve()
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(wf / "Snakefile"),
            "--directory", str(workdir), "--configfile", str(config_file), "--cores", str(cores),
-           "--rerun-incomplete", "--printshellcmds"]
+           "--rerun-incomplete", "--printshellcmds", "--keep-going"]
     if profile:
         cmd += ["--profile", str(wf / "pipeline" / "profiles" / profile)]
     if dry_run:
@@ -140,85 +147,83 @@ def run_snakemake(config_file: Path, workdir: Path, cores: int = 2, dry_run: boo
     env = dict(os.environ)
     # Rules call `variantprio`: make the interpreter's own scripts directory win on PATH.
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
-    with _run_marker(Path(workdir)) as stale:
-        if stale:
-            log.warning("a previous run in %s was interrupted (pid %s is gone): removing its stale "
-                        "Snakemake lock and resuming", workdir, stale)
-            unlock = cmd[:cmd.index("--cores")] + ["--unlock"]
-            subprocess.run(unlock, env=env, cwd=workdir, stdout=subprocess.DEVNULL, check=False)
-        log.info("running: %s", " ".join(cmd))
-        result = subprocess.run(cmd, env=env, cwd=workdir)
-    if result.returncode != 0:
-        logs = Path(workdir) / "logs"
-        raise InputError(f"the Snakemake workflow failed (exit code {result.returncode})",
-                         path=str(workdir), hint=f"see the messages above and the rule logs in {logs}")
+    if lock.stale or any((workdir / ".snakemake" / "locks").glob("*")):
+        # We hold the directory lock, so no earlier wrapper nor its workflow is alive: their lock is stale.
+        log.warning("a previous run in %s was interrupted: removing its stale Snakemake lock and resuming",
+                    workdir)
+        unlock = cmd[:cmd.index("--cores")] + ["--unlock"]
+        subprocess.run(unlock, env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       check=False)
+    log.info("running: %s", " ".join(cmd))
+    started = time.time()
+    returncode = run_child(cmd, env=env, cwd=workdir, lock=lock)
+    if returncode != 0:
+        for line in rule_errors(workdir / "logs", since=started):
+            print(f"variantprio: {line}", file=sys.stderr)
+        raise InputError(f"the workflow failed (exit code {returncode})", path=str(workdir),
+                         hint=f"see the messages above and the rule logs in {workdir / 'logs'}")
 
 
-@contextmanager
-def _run_marker(workdir: Path) -> Iterator[int | None]:
-    """Record this run's pid; yields the pid of an earlier run that died without cleaning up (its
-    Snakemake lock is stale), None otherwise. A live earlier run is an error, not a stale lock."""
-    marker = workdir / ".variantprio" / "run.pid"
-    stale = None
-    if marker.exists():
-        try:
-            pid = int(marker.read_text().strip())
-        except ValueError:
-            pid = 0
-        if pid and _alive(pid):
-            raise InputError(f"another variantprio run (pid {pid}) is using this directory", path=str(workdir),
-                             hint="wait for it to finish or stop it, then re-run")
-        stale = pid or None
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.write_text(str(os.getpid()))
+def rule_errors(logs: Path, since: float) -> list[str]:
+    """The one-line reason of every rule that failed in this run, read from its log."""
+    errors = []
+    for path in sorted(logs.rglob("*.log")) if logs.is_dir() else []:
+        if path.stat().st_mtime < since - 1:
+            continue
+        reason = log_error_line(path)
+        if reason:
+            errors.append(f"{path.relative_to(logs.parent)}: {reason}")
+    return errors
+
+
+def log_error_line(path: Path) -> str | None:
+    """The last `variantprio: error:` line of a rule log, else the last line of a traceback."""
     try:
-        yield stale
-    finally:
-        marker.unlink(missing_ok=True)
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return None
+    marked = [line for line in lines if line.startswith("variantprio: error:")]
+    if marked:
+        return marked[-1].removeprefix("variantprio: error:").strip()
+    if any(line.startswith("Traceback") for line in lines):
+        return next((line.strip() for line in reversed(lines) if line.strip()), None)
+    return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def write_single_sample_sheet(out_dir: Path, sample: str, vcf: str, ped: str | None,
-                              hpo: str | None, exclude: str | None, phenopacket: str | None,
-                              family: str | None = None) -> Path:
-    """Sample sheet with one proband, absolute paths (so the run does not depend on the cwd)."""
+def single_sample_sheet(sample: str, vcf: str, ped: str | None, hpo: str | None, exclude: str | None,
+                        phenopacket: str | None, family: str | None = None) -> pd.DataFrame:
+    """The one-proband sheet of `run`, absolute paths (so the run does not depend on the cwd)."""
     if not (hpo or phenopacket):
         raise InputError("no phenotype given", where=f"sample {sample}",
                          hint="pass --hpo HP:...,HP:... or --phenopacket FILE")
-    absolute = lambda p: str(Path(p).resolve()) if p else ""  # noqa: E731
-    row = {"sample_id": sample, "family_id": family or sample, "vcf": absolute(vcf),
-           "ped": absolute(ped), "hpo": clean_terms(hpo or ""), "excluded_hpo": clean_terms(exclude or ""),
-           "phenopacket": absolute(phenopacket)}
-    path = out_dir / ".variantprio" / "samples.tsv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "\t".join(SHEET_COLUMNS) + "\n" + "\t".join(row[c] for c in SHEET_COLUMNS) + "\n"
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    return path
+    row = {"sample_id": sample, "family_id": family or sample, "vcf": _absolute(vcf),
+           "ped": _absolute(ped), "hpo": clean_terms(hpo or ""), "excluded_hpo": clean_terms(exclude or ""),
+           "phenopacket": _absolute(phenopacket)}
+    bad = [f"{key} {value!r}" for key, value in row.items() if any(c in value for c in "\t\n\r")]
+    if bad:
+        raise InputError(f"tabs and line breaks are not allowed in {', '.join(bad)}", where=f"sample {sample}")
+    return pd.DataFrame([row], columns=SHEET_COLUMNS).set_index("sample_id", drop=False)
+
+
+def write_sample_sheet(out_dir: Path, sheet: pd.DataFrame) -> Path:
+    """OUT/.variantprio/samples.tsv (only rewritten when it changed)."""
+    text = sheet[SHEET_COLUMNS].to_csv(sep="\t", index=False, quoting=3, lineterminator="\n")
+    return _write_if_changed(out_dir / ".variantprio" / "samples.tsv", text)
 
 
 def top_genes(out_dir: Path, samples: list[str]) -> dict[str, tuple[str, float] | None]:
-    """First-ranked gene and its combined score per sample, read from genes.parquet."""
+    """First-ranked gene and its posterior per sample, read from genes.parquet."""
     from .tables import read_table
 
     tops: dict[str, tuple[str, float] | None] = {}
     for sample in samples:
         genes, _ = read_table(out_dir / sample / "genes.parquet", "genes",
-                              columns=["rank", "gene_symbol", "combined_score"])
+                              columns=["rank", "gene_symbol", "posterior"])
         if genes.num_rows == 0:
             tops[sample] = None
             continue
         best = genes.sort_by([("rank", "ascending")]).slice(0, 1).to_pylist()[0]
-        tops[sample] = (best["gene_symbol"], best["combined_score"])
+        tops[sample] = (best["gene_symbol"], best["posterior"])
     return tops
 
 
@@ -267,17 +272,56 @@ def _family_from_ped(ped: str, sample: str) -> str | None:
     return getattr(family, "family_id", None) or getattr(family, "id", None)
 
 
+def fail_on_problems(problems: list[str], what: str) -> None:
+    """Print every problem on its own line, then stop with one summary error."""
+    for problem in problems:
+        print(f"variantprio: error: {problem}", file=sys.stderr)
+    if problems:
+        raise InputError(f"{len(problems)} input problem(s), listed above; nothing was run", where=what,
+                         hint="fix them all, then re-run")
+
+
 def run_case(*, vcf: str, ped: str | None, hpo: str | None, exclude: str | None,
-             phenopacket: str | None, sample: str, family: str | None, gene_model: str, fasta: str,
-             build: str, out_dir: Path, cores: int, dry_run: bool) -> None:
-    """`variantprio run`: one proband through the same workflow a batch uses."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    family = family or (_family_from_ped(ped, sample) if ped else None)
-    sheet = write_single_sample_sheet(out_dir, sample, vcf, ped, hpo, exclude, phenopacket, family)
-    config = write_run_config(out_dir, sheet, gene_model=gene_model, fasta=fasta, build=build)
-    run_snakemake(config, out_dir, cores=cores, dry_run=dry_run)
-    if not dry_run:
-        print_results(out_dir, [sample])
+             phenopacket: str | None, sample: str, family: str | None, settings: RunSettings,
+             out_dir: Path, cores: int, dry_run: bool) -> None:
+    """`variantprio run`: one proband through the same workflow a batch uses. Every input is
+    checked, and the directory locked, before anything is written."""
+    out_dir = out_dir.resolve()
+    family = family or (_family_from_ped(ped, sample) if ped and Path(ped).is_file() else None)
+    sheet = single_sample_sheet(sample, vcf, ped, hpo, exclude, phenopacket, family)
+    sheet_path = out_dir / ".variantprio" / "samples.tsv"
+    config = settings.config(sheet_path)
+    fail_on_problems(schema_problems(config, "config.schema.yaml", "config")
+                     or input_problems(sheet, {**config, "results": str(out_dir)}), f"sample {sample}")
+    run_locked(out_dir, sheet, config, [sample], cores=cores, dry_run=dry_run)
+
+
+def run_locked(out_dir: Path, sheet: pd.DataFrame, config: dict, probands: list[str], *, cores: int,
+               dry_run: bool = False) -> dict[str, tuple[str, float] | None]:
+    """Lock OUT, write the sheet and config, run the workflow; on failure remove the probands' final
+    outputs (a stale genes.parquet must not pass for this run's result)."""
+    with RunLock(out_dir) as lock:
+        write_sample_sheet(out_dir, sheet)
+        config_file = write_run_config(out_dir, config)
+        try:
+            run_snakemake(config_file, out_dir, lock, cores=cores, dry_run=dry_run)
+        except InputError:
+            removed = remove_final_outputs(out_dir, probands)
+            if removed:
+                print(f"variantprio: removed {removed} result file(s) of the failed run", file=sys.stderr)
+            raise
+    return {} if dry_run else print_results(out_dir, probands)
+
+
+def remove_final_outputs(out_dir: Path, probands: list[str]) -> int:
+    removed = 0
+    for sample in probands:
+        for name in FINAL_OUTPUTS:
+            path = out_dir / sample / name
+            if path.exists():
+                path.unlink()
+                removed += 1
+    return removed
 
 
 def print_results(out_dir: Path, samples: list[str]) -> dict[str, tuple[str, float] | None]:
@@ -285,9 +329,10 @@ def print_results(out_dir: Path, samples: list[str]) -> dict[str, tuple[str, flo
     tops = top_genes(out_dir, samples)
     for sample, top in tops.items():
         where = out_dir / sample
-        first = f"{top[0]} (combined score {top[1]:.3f})" if top else "no candidate gene"
+        first = f"{top[0]} (posterior {percent_text(top[1])})" if top else "no candidate gene"
         print(f"{sample}: first-ranked gene {first}; report {where / 'report.html'}; "
               f"tables {where / 'genes.parquet'}, {where / 'variants.parquet'}")
     if (out_dir / "summary.html").exists():
         print(f"batch summary: {out_dir / 'summary.html'}")
     return tops
+

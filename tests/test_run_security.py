@@ -1,0 +1,169 @@
+"""Hostile and awkward inputs to `run` and to a batch (issue 15): file names and sheet values are
+data, never code; bad input fails in one line, early, leaving nothing behind and nothing outside OUT."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import cli_env, run_cli
+from variantprio.bundle import workflow_dir
+
+pytestmark = pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools missing (.ci/run installs it)")
+
+CHILD = "FAM1-child"
+TERMS = "HP:0002069,HP:0002123,HP:0001263"
+# Each name tries one shell trick; a canary file appears in the working directory if any runs.
+HOSTILE = {
+    "substitution": "x$(touch CANARY_sub)",
+    "backticks": "x`touch CANARY_tick`",
+    "semicolon": "x;touch CANARY_semi;",
+    "spaces and quotes": "x 'y' \"z\"",
+    "hash": "run#12",
+}
+FINAL = ("genes.parquet", "variants.parquet", "report.html", "candidates.tsv", "candidates.xlsx")
+
+
+def _files(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*")}
+
+
+def _no_traceback(result: subprocess.CompletedProcess, out: Path | None = None) -> None:
+    assert "Traceback" not in result.stdout + result.stderr, result.stderr[-3000:]
+    if out is not None and (out / "logs").is_dir():
+        for log in (out / "logs").rglob("*.log"):
+            assert "Traceback" not in log.read_text(errors="replace"), log
+
+
+@pytest.fixture()
+def hostile_inputs(demo_inputs, tmp_path):
+    """The demo trio's files copied under names that each try a shell trick."""
+    root = tmp_path / HOSTILE["hash"] / HOSTILE["spaces and quotes"]
+    root.mkdir(parents=True)
+    vcf = root / f"{HOSTILE['substitution']}.vcf.gz"
+    ped = root / f"{HOSTILE['backticks']}.ped"
+    gtf = root / f"{HOSTILE['semicolon']}.gtf"
+    shutil.copy(demo_inputs.vcfs["FAM1"], vcf)
+    shutil.copy(demo_inputs.ped, ped)
+    shutil.copy(demo_inputs.gene_model, gtf)
+    return tmp_path, vcf, ped, gtf
+
+
+def test_hostile_file_names_run_as_data_in_a_real_run(hostile_inputs):
+    cwd, vcf, ped, gtf = hostile_inputs
+    out = cwd / f"out {HOSTILE['substitution']} {HOSTILE['backticks']}"
+    before = _files(cwd)
+    result = run_cli("run", "--vcf", str(vcf), "--ped", str(ped), "--sample", CHILD, "--hpo", TERMS,
+                     "--gene-model", str(gtf), "--out", str(out), cwd=cwd)
+    _no_traceback(result, out)
+    assert not list(cwd.rglob("CANARY*")), "a file name was executed by a shell"
+    assert "SCN1A" in result.stdout
+    assert pq.read_table(out / CHILD / "genes.parquet").num_rows > 0
+    outside = {p for p in _files(cwd) - before if out not in p.parents and p != out}
+    assert not outside, f"written outside --out: {sorted(outside)}"
+
+
+def test_every_path_option_reaches_each_rule_as_one_shell_word(hostile_inputs, tmp_path):
+    """Dry run: Snakemake prints each shell command; every hostile path must come back as a single
+    word when the command is split the way a shell splits it."""
+    cwd, vcf, ped, gtf = hostile_inputs
+    odd = cwd / HOSTILE["semicolon"]
+    odd.mkdir()
+    fasta = odd / "ref $(touch CANARY_fa).fa"
+    fasta.write_text(">chr1\nACGT\n")
+    Path(f"{fasta}.fai").write_text("chr1\t4\t6\t4\t5\n")
+    hpo_dir = odd / "hpo `touch CANARY_hpo`"
+    shutil.copytree(Path(__file__).parent / "data" / "phenotype_hpo", hpo_dir)
+    source = odd / "gnomad;touch CANARY_src.vcf.gz"
+    source.write_bytes(b"")
+    sources = odd / "sources $(id).yaml"
+    sources.write_text(f"sources:\n  - {{name: gnomAD, kind: gnomad, path: {json.dumps(str(source))}, "
+                       "version: '4.1', build: GRCh38}\n")
+    phenopacket = odd / "pp`touch CANARY_pp`.json"
+    phenopacket.write_text('{"id": "x", "subject": {"id": "FAM1-child"}, "phenotypicFeatures": '
+                           '[{"type": {"id": "HP:0001250", "label": "Seizure"}}]}')
+    out = cwd / "dry out $(touch CANARY_out)"
+    result = run_cli("run", "--vcf", str(vcf), "--ped", str(ped), "--sample", CHILD, "--phenopacket",
+                     str(phenopacket), "--gene-model", str(gtf), "--fasta", str(fasta), "--hpo-dir", str(hpo_dir),
+                     "--sources", str(sources), "--out", str(out), "--dry-run", cwd=cwd)
+    _no_traceback(result)
+    commands = [line.removeprefix("Shell command: ") for line in (result.stdout + result.stderr).splitlines()
+                if line.startswith("Shell command: variantprio ")]
+    assert len(commands) >= 6, result.stdout + result.stderr
+    words = [word for command in commands for word in shlex.split(command)]
+    for path in (vcf, ped, gtf, fasta, hpo_dir, phenopacket):
+        assert str(path) in words, f"{path} not passed as one word:\n" + "\n".join(commands)
+    assert any(w.endswith("config.yaml") and str(out) in w for w in words)  # --sources of annotate
+    assert not list(cwd.rglob("CANARY*"))
+
+
+def test_sheet_values_reach_no_shell_and_a_hash_is_data(hostile_inputs, tmp_path):
+    """A batch through plain Snakemake: a `#` inside a path must not truncate the row."""
+    cwd, vcf, ped, gtf = hostile_inputs
+    sheet = cwd / "samples.tsv"
+    sheet.write_text("# comment line\nsample_id\tfamily_id\tvcf\tped\thpo\n"
+                     f"{CHILD}\tFAM1\t{vcf}\t{ped}\t{TERMS}\n")
+    config = cwd / "config.yaml"
+    config.write_text(f"samples: {json.dumps(str(sheet))}\nresults: 'res $(touch CANARY_res)'\n"
+                      f"gene_model: {json.dumps(str(gtf))}\n")
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(workflow_dir() / "Snakefile"),
+                          "--directory", str(cwd), "--configfile", str(config), "--cores", "2"],
+                         capture_output=True, text=True, env=cli_env(), cwd=cwd)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert not list(cwd.rglob("CANARY*"))
+    assert (cwd / "res $(touch CANARY_res)" / CHILD / "report.html").exists()
+
+
+def test_a_single_hpo_term_and_a_relative_out_run(demo_inputs, tmp_path):
+    shutil.copy(demo_inputs.vcfs["FAM1"], tmp_path / "family.vcf.gz")
+    result = run_cli("run", "--vcf", "family.vcf.gz", "--sample", CHILD, "--hpo", "HP:0001250",
+                     "--gene-model", str(demo_inputs.gene_model), "--out", "results/", cwd=tmp_path)
+    assert (tmp_path / "results" / CHILD / "genes.parquet").exists()
+    assert "posterior" in result.stdout and "combined score" not in result.stdout
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda a, d: a.__setitem__(a.index("--hpo") + 1, "HP:001005"), "HP:001005"),
+    (lambda a, d: a.__setitem__(a.index("--vcf") + 1, str(d / "missing.vcf.gz")), "vcf file not found"),
+    (lambda a, d: a.__setitem__(a.index("--hpo") + 1, "HP:9999999"), "HP:9999999"),
+    (lambda a, d: a.__setitem__(a.index("--sample") + 1, "NOBODY"), "sample NOBODY not in"),
+    (lambda a, d: a.__setitem__(a.index("--out") + 1, str(d / "a-file" / "out")), "not writable"),
+])
+def test_input_errors_are_one_line_before_any_job(demo_inputs, tmp_path, change, message):
+    (tmp_path / "a-file").write_text("a file where a directory should be")
+    args = ["run", "--vcf", str(demo_inputs.vcfs["FAM1"]), "--sample", CHILD, "--hpo", TERMS,
+            "--gene-model", str(demo_inputs.gene_model), "--out", str(tmp_path / "out")]
+    change(args, tmp_path)
+    result = run_cli(*args, check=False, timeout=60)
+    assert result.returncode == 2, result.stderr
+    _no_traceback(result)
+    assert message in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("variantprio: error:")]
+    assert errors and all(len(line) < 400 for line in errors), result.stderr
+    assert not (tmp_path / "out" / ".snakemake").exists(), "Snakemake started although an input was wrong"
+
+
+def test_failed_rule_prints_its_reason_and_leaves_no_results(demo_inputs, tmp_path):
+    out = tmp_path / "out"
+    args = ["run", "--vcf", str(demo_inputs.vcfs["FAM1"]), "--sample", CHILD, "--hpo", TERMS,
+            "--gene-model", str(demo_inputs.gene_model), "--out", str(out)]
+    run_cli(*args)
+    assert (out / CHILD / "genes.parquet").exists()
+    broken = tmp_path / "broken.gtf"
+    broken.write_text("chr1\tx\tgene\tnot-a-number\t10\t.\t+\t.\tgene_id \"G\";\n")
+    args[args.index("--gene-model") + 1] = str(broken)
+    result = run_cli(*args, check=False)
+    assert result.returncode == 2
+    _no_traceback(result)
+    assert re.search(r"logs/annotate/\S+\.log: .*broken\.gtf", result.stderr), result.stderr[-2000:]
+    assert "message: None" not in result.stderr.splitlines()[-1]
+    for name in FINAL:
+        assert not (out / CHILD / name).exists(), f"{name} of the earlier run passes for this run's result"
