@@ -149,9 +149,8 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def _typo_budget(sample_id: str) -> int:
-    """Edits a typo may plausibly make: none below 6 characters, 1 up to 11, 2 from 12 on."""
-    n = len(id_key(sample_id))
-    return 0 if n < 6 else 1 if n < 12 else 2
+    """Edits a typo may plausibly make: none below 6 characters (separators aside), else one."""
+    return 0 if len(id_key(sample_id)) < 6 else 1
 
 
 def close_matches(name: str, candidates: list[str], *, taken: Collection[str] = (),
@@ -161,9 +160,10 @@ def close_matches(name: str, candidates: list[str], *, taken: Collection[str] = 
     `taken` are IDs already accounted for (PED members, other probands): a distinct person is
     never suggested, however similar ("ISDBM322017" for "ISDBM322016" in one quartet). Plausible:
     the same ID ignoring case and separators ("P1", "p1", "P_1"); the ID plus a short prefix or
-    suffix set off by a separator ("NA12878_1"); and, with `typos`, one edit in IDs of 6-11
-    characters or two from 12 on. Shorter IDs get no edit: one edit rewrites a third or more of
-    "sib1" or "P2", and such IDs usually number distinct people in a series.
+    suffix set off by a separator ("NA12878_1"); and, with `typos`, one edit (incl. a swap of
+    neighbours) in IDs of 6 or more characters. Shorter IDs get no edit: one edit rewrites a third
+    or more of "sib1" or "P2", which usually number distinct people in a series. Never two: long
+    IDs are mostly a constant cohort prefix, so two edits in the varying digits name another sample.
     """
     taken = set(taken)
     pool = [c for c in dict.fromkeys(candidates) if c != name and c not in taken]
@@ -171,11 +171,8 @@ def close_matches(name: str, candidates: list[str], *, taken: Collection[str] = 
     tier0 = [c for c in pool if id_key(c) == key]
     tier1 = [c for c in pool if c not in tier0 and _same_id_with_affix(name, c)]
     found = tier0 + tier1
-    if typos:
-        budget = min(_typo_budget(name), 2)
-        scored = [(edit_distance(key, id_key(c)), i, c) for i, c in enumerate(pool) if c not in found
-                  and min(budget, _typo_budget(c)) > 0 and abs(len(id_key(c)) - len(key)) <= budget]
-        found += [c for d, _, c in sorted(scored) if 0 < d <= min(budget, _typo_budget(c))]
+    if typos and _typo_budget(name):
+        found += [c for c in pool if c not in found and _typo_budget(c) and edit_distance(key, id_key(c)) == 1]
     return found[:3]
 
 
