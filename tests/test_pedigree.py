@@ -12,6 +12,7 @@ from variantprio.errors import InputError
 from variantprio.inheritance import check_samples, read_ped, segregate
 from variantprio.inheritance.modes import male_to_male_transmission
 from variantprio.inheritance.pedigree import close_matches, edit_distance, proband_status_warnings
+from variantprio.ingest.samples import choose_samples, ped_individuals
 from variantprio.inheritance.synthetic import annotations_table, parse_genotypes, variants_table, write_tables
 from variantprio.tables import read_table
 
@@ -95,6 +96,16 @@ def test_check_samples_rejects_a_proband_missing_from_the_vcf_with_plausible_hin
         check_samples(pedigree, ["ISDBM322015", "ISDBM322018", "isdbm322017"], [PROBAND])
 
 
+def test_check_samples_suggests_a_ped_id_for_a_proband_outside_the_ped(tmp_path):
+    """A sample-sheet typo of the proband: the PED's own spelling is the plausible one on both sides."""
+    pedigree = read_ped(_ped(tmp_path))
+    with pytest.raises(InputError) as err:
+        check_samples(pedigree, QUARTET_VCF, ["isdbm322017"])
+    text = err.value.one_line()
+    assert "isdbm322017 not in the PED (did you mean ISDBM322017?)" in text
+    assert "isdbm322017 not in the VCF (did you mean ISDBM322017?)" in text
+
+
 def test_check_samples_rejects_a_family_with_no_member_in_the_vcf(tmp_path):
     pedigree = read_ped(_ped(tmp_path))
     with pytest.raises(InputError, match=r"no member of family ISDBM322 .* is a sample of the VCF \(S1, S2\)"):
@@ -168,3 +179,22 @@ def test_affected_ungenotyped_father_does_not_veto_dominant(tmp_path):
     seg = _segregate(tmp_path, ["kid", "mum"], [["0/1", "0/0"], ["0/1", "0/1"]], ped, proband="kid")
     assert seg.loc[0, "fits_ad"] and not seg.loc[0, "de_novo"]
     assert not seg.loc[1, "fits_ad"]  # the unaffected, genotyped mother carries it
+
+
+# --- ingest's sample choice ------------------------------------------------------------------
+
+def test_ingest_keeps_parents_named_only_in_the_childs_line(tmp_path):
+    """'F kid dad mum 1 2' alone: dad's and mum's VCF columns are the parents (de novo needs them)."""
+    ped = _ped(tmp_path, "F kid dad mum 1 2\n")
+    members = ped_individuals(ped)
+    assert choose_samples(["mum", "kid", "dad", "x"], None, members, "in.vcf", str(ped)) == ["mum", "kid", "dad"]
+    # Without their columns they are ungenotyped: fine; a case-variant of one is a typo.
+    assert choose_samples(["kid", "x"], None, members, "in.vcf", str(ped)) == ["kid"]
+    with pytest.raises(InputError, match=r"dad not in the VCF \(did you mean DAD\?\)"):
+        choose_samples(["kid", "DAD"], None, members, "in.vcf", str(ped))
+
+
+def test_ingest_never_refuses_an_ungenotyped_member_for_a_one_edit_neighbour(tmp_path):
+    ped = _ped(tmp_path)
+    chosen = choose_samples(QUARTET_VCF + ["ISDBM322019"], None, ped_individuals(ped), "in.vcf", str(ped))
+    assert chosen == QUARTET_VCF

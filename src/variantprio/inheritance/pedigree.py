@@ -171,8 +171,9 @@ def close_matches(name: str, candidates: list[str], *, taken: Collection[str] = 
     tier0 = [c for c in pool if id_key(c) == key]
     tier1 = [c for c in pool if c not in tier0 and _same_id_with_affix(name, c)]
     found = tier0 + tier1
-    if typos and _typo_budget(name):
-        found += [c for c in pool if c not in found and _typo_budget(c) and edit_distance(key, id_key(c)) == 1]
+    if typos and not found and _typo_budget(name):
+        # Typos only when no spelling of the same ID exists: one edit away is often the next sample.
+        found = [c for c in pool if _typo_budget(c) and edit_distance(key, id_key(c)) == 1]
     return found[:3]
 
 
@@ -323,18 +324,20 @@ def check_samples(pedigree: Pedigree, vcf_samples: list[str], probands: list[str
     problems: list[str] = []
     ped_ids = [i for _, i in pedigree.individuals]
     in_vcf = set(vcf_samples)
-    # A PED member with a VCF column is that person, so never another ID's misspelling.
-    vcf_taken = set(ped_ids) | set(probands)
     families: list[Family] = []
     for proband in probands:
+        others = set(probands) - {proband}
         if proband not in ped_ids:
-            others = (set(probands) - {proband}) | (in_vcf if proband in in_vcf else set())
-            problems.append(missing_message(proband, "the PED", ped_ids, taken=others))
+            # Both in the VCF: two columns, two people.
+            problems.append(missing_message(proband, "the PED", ped_ids,
+                                            taken=others | (in_vcf if proband in in_vcf else set())))
         elif pedigree.family_of(proband) not in families:
             families.append(pedigree.family_of(proband))
         if proband not in in_vcf:
-            problems.append(missing_message(proband, "the VCF", vcf_samples, taken=vcf_taken))
-    unused_vcf = [s for s in vcf_samples if s not in vcf_taken]
+            # A PED member is someone else than another PED member, whatever their IDs look like.
+            problems.append(missing_message(proband, "the VCF", vcf_samples,
+                                            taken=others | (set(ped_ids) if proband in ped_ids else set())))
+    unused_vcf = [s for s in vcf_samples if s not in set(ped_ids) | set(probands)]
     for family in families:
         absent = ungenotyped(family, in_vcf)
         if len(absent) == len(family):
