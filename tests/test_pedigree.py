@@ -9,11 +9,20 @@ import numpy as np
 import pytest
 
 from variantprio.errors import InputError
+from variantprio.ingest.samples import choose_samples, ped_individuals
 from variantprio.inheritance import check_samples, read_ped, segregate
 from variantprio.inheritance.modes import male_to_male_transmission
-from variantprio.inheritance.pedigree import close_matches, edit_distance, proband_status_warnings
-from variantprio.ingest.samples import choose_samples, ped_individuals
-from variantprio.inheritance.synthetic import annotations_table, parse_genotypes, variants_table, write_tables
+from variantprio.inheritance.pedigree import (
+    close_matches,
+    edit_distance,
+    proband_status_warnings,
+)
+from variantprio.inheritance.synthetic import (
+    annotations_table,
+    parse_genotypes,
+    variants_table,
+    write_tables,
+)
 from variantprio.tables import read_table
 
 # Exomiser's example quartet shape: the affected sister (…016) has no DNA, her grandfather

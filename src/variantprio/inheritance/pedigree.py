@@ -2,8 +2,9 @@
 
 Six whitespace-separated columns: family, individual, father, mother, sex, phenotype. "0" is a
 missing parent; sex 1 = male, 2 = female, anything of 0/-9 unknown; phenotype 1 = unaffected,
-2 = affected, 0/-9 unknown. Parents named but without a line of their own are ungenotyped
-founders of unknown phenotype (common for grandparents).
+2 = affected, 0/-9 unknown. Parents named but without a line of their own are founders of
+unknown phenotype (common for grandparents). Any member may lack a VCF column (ungenotyped): their
+sex, affected status and parent links still count, their genotypes are unknown, never hom-ref.
 """
 
 from __future__ import annotations
@@ -371,10 +372,10 @@ def proband_status_warnings(pedigree: Pedigree, proband: str) -> list[str]:
         return []
     member = family[proband]
     where = f"{pedigree.path or 'the PED'}" + (f" line {member.line}" if member.line is not None else "")
+    if member.affected is True:
+        return []
     if member.affected is False:
-        return [f"proband {proband} is coded unaffected (phenotype 1) in {where}; analysed as affected "
-                f"(check column 6: 2 = affected)"]
-    if member.affected is None:
+        coded = "is coded unaffected (phenotype 1)"
+    else:
         coded = "has no PED line" if member.line is None else "has unknown affected status (phenotype 0/-9)"
-        return [f"proband {proband} {coded} in {where}; analysed as affected (column 6: 2 = affected)"]
-    return []
+    return [f"proband {proband} {coded} in {where}; analysed as affected (column 6: 2 = affected)"]
