@@ -335,7 +335,7 @@ def check_samples(pedigree: Pedigree, vcf_samples: list[str], probands: list[str
         elif pedigree.family_of(proband) not in families:
             families.append(pedigree.family_of(proband))
         if proband not in in_vcf:
-            # A PED member is someone else than another PED member, whatever their IDs look like.
+            # Two PED members are two people, however alike their IDs look.
             problems.append(missing_message(proband, "the VCF", vcf_samples,
                                             taken=others | (set(ped_ids) if proband in ped_ids else set())))
     unused_vcf = [s for s in vcf_samples if s not in set(ped_ids) | set(probands)]
