@@ -37,6 +37,13 @@ SHAPES = {
     "affected_father_son": ("F kid dad mum {sex} 2\nF dad 0 0 1 2\nF mum 0 0 2 1\n", ["kid", "dad", "mum"]),
     "affected_father_sister": ("F kid dad mum {sex} 2\nF dad 0 0 1 2\nF mum 0 0 2 1\nF sis dad mum 2 1\n",
                                ["kid", "dad", "mum", "sis"]),
+    # Issue #16: PED members without a VCF column (not in the sample list) have unknown genotypes.
+    "trio_ungenotyped_sib_grandma": ("F kid dad mum {sex} 2\nF dad 0 gma 1 1\nF mum 0 0 2 1\n"
+                                     "F sib dad mum 1 1\nF gma 0 0 2 1\n", ["kid", "dad", "mum"]),
+    "ungenotyped_affected_father": ("F kid dad mum {sex} 2\nF dad 0 0 1 2\nF mum 0 0 2 1\n", ["kid", "mum"]),
+    "ungenotyped_unaffected_father": ("F kid dad mum {sex} 2\nF dad 0 0 1 1\nF mum 0 0 2 1\n", ["kid", "mum"]),
+    "ungenotyped_affected_sib": ("F kid dad mum {sex} 2\nF dad 0 0 1 1\nF mum 0 0 2 1\nF sib dad mum 2 2\n",
+                                 ["kid", "dad", "mum"]),
 }
 
 X = "chrX"
@@ -136,6 +143,29 @@ CASES = [
      [(X, X_NONPAR, "G", None, ["0/1", "1", "0/0", "0/0"])], [""]),
     ("XD carrier father, carrier daughters", "affected_father_sister", 2,
      [(X, X_NONPAR, "G", None, ["0/1", "1", "0/0", "./."])], ["XD"]),
+    # --- ungenotyped relatives (issue #16): unknown genotype, never hom-ref ------------------
+    ("DN with an ungenotyped sibling and grandmother", "trio_ungenotyped_sib_grandma", 1,
+     [("chr1", 1, "G", None, ["0/1", "0/0", "0/0"])], ["AD DN"]),
+    ("AD from the father, ungenotyped relatives", "trio_ungenotyped_sib_grandma", 1,
+     [("chr1", 1, "G", None, ["0/1", "0/1", "0/0"])], [""]),
+    ("ARH with an ungenotyped unaffected sibling", "trio_ungenotyped_sib_grandma", 1,
+     [("chr2", 1, "G", None, ["1/1", "0/1", "0/1"])], ["ARH"]),
+    ("affected ungenotyped father does not veto AD", "ungenotyped_affected_father", 1,
+     [("chr1", 1, "G", None, ["0/1", "0/0"])], ["AD"]),
+    ("affected ungenotyped father, unaffected mother carries", "ungenotyped_affected_father", 1,
+     [("chr1", 1, "G", None, ["0/1", "0/1"])], [""]),
+    ("ungenotyped unaffected father: AD but no de novo", "ungenotyped_unaffected_father", 1,
+     [("chr1", 1, "G", None, ["0/1", "0/0"])], ["AD"]),
+    ("ungenotyped father: X de novo not called", "ungenotyped_unaffected_father", 2,
+     [(X, X_NONPAR, "G", None, ["0/1", "0/0"])], ["XD"]),
+    ("CH phased by the genotyped mother only", "ungenotyped_unaffected_father", 1,
+     [("chr3", 1, "G", 0.01, ["0/1", "0/1"]), ("chr3", 2, "G", 0.01, ["0/1", "0/0"])], ["CH:trans", "CH:trans"]),
+    ("CH both from the genotyped mother (cis)", "ungenotyped_unaffected_father", 1,
+     [("chr3", 1, "G", 0.01, ["0/1", "0/1"]), ("chr3", 2, "G", 0.01, ["0/1", "0/1"])], ["", ""]),
+    ("male-to-male via an ungenotyped affected father rules out X", "ungenotyped_affected_father", 1,
+     [(X, X_NONPAR, "G", None, ["1", "0/1"])], [""]),
+    ("ungenotyped affected sibling does not veto", "ungenotyped_affected_sib", 1,
+     [("chr1", 1, "G", None, ["0/1", "0/0", "0/0"])], ["AD DN"]),
     # --- mitochondrial and chrY ---------------------------------------------------------------
     ("MT singleton", "singleton", 1, [("chrM", 3243, "MT-TL1", None, ["1"])], ["MT"]),
     ("MT trio, unaffected relatives do not exclude", "trio", 1,

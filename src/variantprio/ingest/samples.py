@@ -10,15 +10,15 @@ import logging
 from pathlib import Path
 
 from ..errors import InputError
-from ..inheritance.pedigree import close_matches, read_ped
+from ..inheritance.pedigree import close_matches, missing_message, read_ped
 
 log = logging.getLogger(__name__)
 
 
 def ped_individuals(path: str | Path) -> list[tuple[str, str]]:
-    """(family, individual) of each PED line, parsed and checked by `inheritance.pedigree`."""
-    pedigree = read_ped(path)
-    return [(m.family_id, m.id) for family in pedigree.families.values() for m in family if m.line is not None]
+    """(family, individual) of every PED member, parsed and checked by `inheritance.pedigree`;
+    parents named only in a child's line count: their VCF columns are the trio's parents."""
+    return read_ped(path).individuals
 
 
 def choose_samples(vcf_samples: list[str], requested: list[str] | None,
@@ -33,10 +33,13 @@ def choose_samples(vcf_samples: list[str], requested: list[str] | None,
     ped_ids = [i for _, i in ped_members] if ped_members is not None else None
     if requested:
         for name in requested:
+            # Other requested samples and (for a PED member) other PED members are other people.
+            others = set(requested) - {name}
             if name not in vcf_samples:
-                problems.append(_missing(name, "the VCF", vcf_samples))
+                taken = others | (set(ped_ids) if ped_ids is not None and name in ped_ids else set())
+                problems.append(missing_message(name, "the VCF", vcf_samples, taken=taken))
             if ped_ids is not None and name not in ped_ids:
-                problems.append(_missing(name, "the PED", ped_ids))
+                problems.append(missing_message(name, "the PED", ped_ids, taken=others))
         chosen = [s for s in vcf_samples if s in set(requested)]
     elif ped_ids is not None:
         chosen = [s for s in vcf_samples if s in set(ped_ids)]
@@ -63,15 +66,10 @@ def _ped_members_without_column(ped_members: list[tuple[str, str]], chosen: list
     for family, name in ped_members:
         if name in vcf_samples or (families and family not in families):
             continue
-        hints = close_matches(name, unused_vcf)
+        # Refusing a PED needs the same ID spelt otherwise, not a one-edit neighbour (often the next sample).
+        hints = close_matches(name, unused_vcf, typos=False)
         if hints:
             problems.append(f"{name} not in the VCF (did you mean {' or '.join(hints)}?)")
         else:
-            log.info("PED individual %s has no VCF column (ungenotyped)", name)
+            log.info("PED individual %s not genotyped (no VCF column)", name)
     return problems
-
-
-def _missing(name: str, where: str, candidates: list[str]) -> str:
-    hints = close_matches(name, candidates)
-    suggestion = f" (did you mean {' or '.join(hints)}?)" if hints else ""
-    return f"{name} not in {where}{suggestion}"

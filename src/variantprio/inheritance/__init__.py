@@ -7,7 +7,8 @@ parse and check PED files for the other stages.
 from __future__ import annotations
 
 from .modes import InheritanceOptions
-from .pedigree import Family, Member, Pedigree, check_samples, read_ped
+from .pedigree import Family, Member, Pedigree, check_samples, proband_status_warnings, read_ped
 from .segregate import segregate
 
-__all__ = ["Family", "InheritanceOptions", "Member", "Pedigree", "check_samples", "read_ped", "segregate"]
+__all__ = ["Family", "InheritanceOptions", "Member", "Pedigree", "check_samples", "proband_status_warnings",
+           "read_ped", "segregate"]

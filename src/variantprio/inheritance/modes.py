@@ -157,10 +157,15 @@ def fathers_x_reaches_daughters(z: np.ndarray, family: Family, geno: FamilyGenot
     return ok
 
 
-def male_to_male_transmission(family: Family) -> bool:
-    """An affected man with an affected father: the disease is not X-linked in this family."""
-    return any(m.is_male and m.affected and m.father in family and family[m.father].affected
-               and family[m.father].is_male for m in family)
+def male_to_male_transmission(family: Family, proband: str | None = None) -> bool:
+    """An affected man with an affected father: the disease is not X-linked in this family.
+
+    PED status counts for ungenotyped members too (an affected grandfather informs without DNA);
+    the proband is affected whatever the PED says."""
+    def affected(sample: str | None) -> bool:
+        return sample in family and (sample == proband or family[sample].affected is True)
+
+    return any(m.is_male and affected(m.id) and affected(m.father) and family[m.father].is_male for m in family)
 
 
 def mitochondrial(z: np.ndarray, roles: Roles) -> np.ndarray:
@@ -199,7 +204,7 @@ def mode_flags(geno: FamilyGenotypes, family: Family, roles: Roles, regions: Reg
                options: InheritanceOptions) -> ModeFlags:
     z = geno.zygosity
     x_ok = regions.x_linked & fathers_x_reaches_daughters(z, family, geno)
-    if male_to_male_transmission(family):
+    if male_to_male_transmission(family, geno.ids[roles.proband]):
         x_ok = np.zeros_like(x_ok)
     proband_female = bool(roles.is_female[roles.proband])
     fits_ad = regions.autosomal & autosomal_dominant(z, roles)

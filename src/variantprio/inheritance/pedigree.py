@@ -2,17 +2,22 @@
 
 Six whitespace-separated columns: family, individual, father, mother, sex, phenotype. "0" is a
 missing parent; sex 1 = male, 2 = female, anything of 0/-9 unknown; phenotype 1 = unaffected,
-2 = affected, 0/-9 unknown. Parents named but without a line of their own are ungenotyped
-founders of unknown phenotype (common for grandparents).
+2 = affected, 0/-9 unknown. Parents named but without a line of their own are founders of
+unknown phenotype (common for grandparents). Any member may lack a VCF column (ungenotyped): their
+sex, affected status and parent links still count, their genotypes are unknown, never hom-ref.
 """
 
 from __future__ import annotations
 
-import difflib
+import logging
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+
+log = logging.getLogger(__name__)
 
 MALE, FEMALE, UNKNOWN_SEX = 1, 2, 0
 
@@ -107,19 +112,75 @@ class Pedigree:
                          path=self.path, hint="use the individual ID (column 2) as in the PED and the VCF")
 
 
-def close_matches(name: str, candidates: list[str]) -> list[str]:
-    """Likely intended IDs: same ID ignoring case, containing/contained, or difflib-similar."""
-    lowered = name.lower()
-    exact_case = [c for c in candidates if c.lower() == lowered and c != name]
-    nested = [c for c in candidates
-              if c not in exact_case and c != name and (lowered in c.lower() or c.lower() in lowered)]
-    if exact_case or nested:
-        return (exact_case + nested)[:3]
-    return difflib.get_close_matches(name, [c for c in candidates if c != name], n=3, cutoff=0.6)
+_SEPARATORS = re.compile(r"[\s_.\-/:|]+")
+_MAX_AFFIX = 4  # characters a lab/sequencer prefix or suffix adds ("_1", "-S12", "dup")
 
 
-def missing_message(name: str, where: str, candidates: list[str]) -> str:
-    hints = close_matches(name, candidates)
+def id_key(sample_id: str) -> str:
+    """An ID ignoring case and separators: "P_1", "p-1" and "P1" name the same person."""
+    return _SEPARATORS.sub("", sample_id).casefold()
+
+
+def _same_id_with_affix(a: str, b: str) -> bool:
+    """One ID is the other plus a short prefix/suffix set off by a separator ("NA12878_1", "LAB-NA12878")."""
+    short, long_ = sorted((a.casefold(), b.casefold()), key=len)
+    if len(id_key(short)) < 3 or len(short) == len(long_):
+        return False
+    if long_.startswith(short):
+        extra, boundary = long_[len(short):], long_[len(short)]
+    elif long_.endswith(short):
+        extra, boundary = long_[:-len(short)], long_[-len(short) - 1]
+    else:
+        return False
+    return bool(_SEPARATORS.fullmatch(boundary)) and 0 < len(id_key(extra)) <= _MAX_AFFIX
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _typo_budget(sample_id: str) -> int:
+    """Edits a typo may plausibly make: none below 6 characters (separators aside), else one."""
+    return 0 if len(id_key(sample_id)) < 6 else 1
+
+
+def close_matches(name: str, candidates: list[str], *, taken: Collection[str] = (),
+                  typos: bool = True) -> list[str]:
+    """Up to three candidates that plausibly are `name` misspelt, most plausible first.
+
+    `taken` are IDs already accounted for (PED members, other probands): a distinct person is
+    never suggested, however similar ("ISDBM322017" for "ISDBM322016" in one quartet). Plausible:
+    the same ID ignoring case and separators ("P1", "p1", "P_1"); the ID plus a short prefix or
+    suffix set off by a separator ("NA12878_1"); and, with `typos`, one edit (incl. a swap of
+    neighbours) in IDs of 6 or more characters. Shorter IDs get no edit: one edit rewrites a third
+    or more of "sib1" or "P2", which usually number distinct people in a series. Never two: long
+    IDs are mostly a constant cohort prefix, so two edits in the varying digits name another sample.
+    """
+    taken = set(taken)
+    pool = [c for c in dict.fromkeys(candidates) if c != name and c not in taken]
+    key = id_key(name)
+    tier0 = [c for c in pool if id_key(c) == key]
+    tier1 = [c for c in pool if c not in tier0 and _same_id_with_affix(name, c)]
+    found = tier0 + tier1
+    if typos and not found and _typo_budget(name):
+        # Typos only when no spelling of the same ID exists: one edit away is often the next sample.
+        found = [c for c in pool if _typo_budget(c) and edit_distance(key, id_key(c)) == 1]
+    return found[:3]
+
+
+def missing_message(name: str, where: str, candidates: list[str], *, taken: Collection[str] = ()) -> str:
+    """"X not in Y", with plausible intended IDs among `candidates` not already `taken`."""
+    hints = close_matches(name, candidates, taken=taken)
     suggestion = f" (did you mean {' or '.join(hints)}?)" if hints else ""
     return f"{name} not in {where}{suggestion}"
 
@@ -246,38 +307,75 @@ def _check_cycles(family: Family, path: str) -> None:
         visit(sample, [])
 
 
-def check_samples(pedigree: Pedigree, vcf_samples: list[str], probands: list[str], *,
-                  allow_ungenotyped: bool = False) -> None:
-    """One InputError listing every proband missing from the PED or the VCF and every member of
-    the probands' families (with a line of their own) without a VCF column, each with the closest
-    IDs on the other side.
+def ungenotyped(family: Family, vcf_samples: Collection[str]) -> list[str]:
+    """Members without a VCF column: their genotypes are unknown, their sex, status and links count."""
+    return [m.id for m in family if m.id not in vcf_samples]
 
-    With `allow_ungenotyped`, family members without a column are fine (ungenotyped relatives)
-    unless an otherwise unused VCF sample looks like a misspelling of them.
+
+def check_samples(pedigree: Pedigree, vcf_samples: list[str], probands: list[str], *,
+                  allow_ungenotyped: bool = True) -> None:
+    """One InputError listing every proband missing from the PED or the VCF, every family with no
+    member in the VCF, and every member whose ID looks misspelt, each with plausible IDs only.
+
+    Relatives without a VCF column are ungenotyped (logged, not an error) unless an otherwise
+    unused VCF sample is the same ID up to case, separators or a short affix; a mere typo-distance
+    is not enough to refuse a PED. `allow_ungenotyped=False` requires a column for every member
+    with a PED line.
     """
     problems: list[str] = []
     ped_ids = [i for _, i in pedigree.individuals]
+    in_vcf = set(vcf_samples)
     families: list[Family] = []
     for proband in probands:
+        others = set(probands) - {proband}
         if proband not in ped_ids:
-            problems.append(missing_message(proband, "the PED", ped_ids))
-        else:
-            family = pedigree.family_of(proband)
-            if family not in families:
-                families.append(family)
-        if proband not in vcf_samples:
-            problems.append(missing_message(proband, "the VCF", vcf_samples))
-    unused_vcf = [s for s in vcf_samples if s not in set(ped_ids)]
+            # Both in the VCF: two columns, two people.
+            problems.append(missing_message(proband, "the PED", ped_ids,
+                                            taken=others | (in_vcf if proband in in_vcf else set())))
+        elif pedigree.family_of(proband) not in families:
+            families.append(pedigree.family_of(proband))
+        if proband not in in_vcf:
+            # Two PED members are two people, however alike their IDs look.
+            problems.append(missing_message(proband, "the VCF", vcf_samples,
+                                            taken=others | (set(ped_ids) if proband in ped_ids else set())))
+    unused_vcf = [s for s in vcf_samples if s not in set(ped_ids) | set(probands)]
     for family in families:
-        for member in family:
-            # Parents named only in a child's line are ungenotyped founders by construction.
-            if member.id in vcf_samples or member.id in probands or member.line is None:
+        absent = ungenotyped(family, in_vcf)
+        if len(absent) == len(family):
+            problems.append(f"no member of family {family.family_id} ({_listed(family.ids)}) is a sample of the "
+                            f"VCF ({_listed(vcf_samples)})")
+            continue
+        for member_id in absent:
+            if member_id in probands:
                 continue
-            hints = close_matches(member.id, unused_vcf if allow_ungenotyped else vcf_samples)
-            if hints or not allow_ungenotyped:
-                problems.append(missing_message(member.id, "the VCF", unused_vcf if allow_ungenotyped
-                                                else vcf_samples))
+            hints = close_matches(member_id, unused_vcf, typos=False)
+            if hints or (not allow_ungenotyped and family[member_id].line is not None):
+                problems.append(missing_message(member_id, "the VCF", unused_vcf))
+        if absent and not problems:
+            log.info("family %s: %s not genotyped (no VCF column); their sex, affected status and parent "
+                     "links are used, their genotypes are unknown", family.family_id, ", ".join(absent))
     if problems:
         raise InputError("sample IDs do not match: " + "; ".join(dict.fromkeys(problems)),
                          path=pedigree.path,
                          hint="make the PED individual IDs match the VCF header (case and suffixes count)")
+
+
+def _listed(ids: list[str], n: int = 5) -> str:
+    return ", ".join(ids[:n]) + (f" and {len(ids) - n} more" if len(ids) > n else "")
+
+
+def proband_status_warnings(pedigree: Pedigree, proband: str) -> list[str]:
+    """Warnings when the PED does not code the proband affected; the proband is analysed as
+    affected anyway, so a swapped phenotype column changes every mode test of the relatives."""
+    family = next((f for f in pedigree.families.values() if proband in f), None)
+    if family is None:
+        return []
+    member = family[proband]
+    where = f"{pedigree.path or 'the PED'}" + (f" line {member.line}" if member.line is not None else "")
+    if member.affected is True:
+        return []
+    if member.affected is False:
+        coded = "is coded unaffected (phenotype 1)"
+    else:
+        coded = "has no PED line" if member.line is None else "has unknown affected status (phenotype 0/-9)"
+    return [f"proband {proband} {coded} in {where}; analysed as affected (column 6: 2 = affected)"]

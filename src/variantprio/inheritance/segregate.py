@@ -24,7 +24,8 @@ from ..tables import Provenance, read_table, write_table
 from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
 from .genotypes import ALT_HAPLOTYPE, FamilyVariants, family_variants
 from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, infer_unknown_sexes, mode_flags
-from .pedigree import Family, check_samples, missing_message, read_ped, singleton
+from .pedigree import (Family, check_samples, missing_message, proband_status_warnings, read_ped, singleton,
+                       ungenotyped)
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +44,12 @@ def proband_family(ped: str | Path | None, proband: str, vcf_samples: list[str],
         log.info("no PED: %s is analysed as an affected singleton", proband)
         return singleton(proband)
     pedigree = read_ped(ped)
-    check_samples(pedigree, vcf_samples, [proband], allow_ungenotyped=True)
+    check_samples(pedigree, vcf_samples, [proband])
+    for warning in proband_status_warnings(pedigree, proband):
+        log.warning(warning)
     family = pedigree.family_of(proband)
-    if family[proband].affected is not True:
-        log.warning("%s is not marked affected in %s; treated as affected (the proband)", proband, ped)
-    ungenotyped = [m.id for m in family if m.id not in vcf_samples]
-    log.info("family %s: %d members, %d genotyped%s", family.family_id, len(family),
-             len(family) - len(ungenotyped), f" (no VCF column: {', '.join(ungenotyped)})" if ungenotyped else "")
+    log.info("family %s: %d members, %d genotyped", family.family_id, len(family),
+             len(family) - len(ungenotyped(family, vcf_samples)))
     return family
 
 
