@@ -11,6 +11,7 @@ from openpyxl.utils import get_column_letter
 from ..schemas import MODES
 from ..tables import atomic_path
 from . import ReportData
+from .cells import append_row, comment_line, neutralise_frame
 
 CANDIDATE_COLUMNS = [
     "rank", "gene_symbol", "posterior", "combined_score", "phenotype_score", "variant_score", "mode", "segregates",
@@ -76,9 +77,9 @@ def write_tsv(data: ReportData, path) -> None:
     table = candidate_table(data)
     with atomic_path(path) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(f"# variantprio {data.provenance.tool_version} candidates for {data.proband}; "
-                     f"top {len(table)} of {data.total_genes} genes\n")
-            table.to_csv(fh, sep="\t", index=False, float_format="%.4g", na_rep="")
+            fh.write(comment_line(f"variantprio {data.provenance.tool_version} candidates for {data.proband}; "
+                                  f"top {len(table)} of {data.total_genes} genes"))
+            neutralise_frame(table).to_csv(fh, sep="\t", index=False, float_format="%.4g", na_rep="")
 
 
 # One sheet with every top gene, then one per mode of inheritance (always present, maybe empty).
@@ -89,14 +90,13 @@ _WIDTHS = {"gene_symbol": 12, "best_variant": 34, "hgvs_c": 22, "hgvs_p": 22, "g
 
 
 def _fill_sheet(ws, table: pd.DataFrame) -> None:
-    ws.append(CANDIDATE_COLUMNS)
+    append_row(ws, CANDIDATE_COLUMNS)
     for cell in ws[1]:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = _HEADER_FILL
         cell.alignment = Alignment(vertical="center")
     for row in table.itertuples(index=False):  # top N genes only
-        ws.append([None if (isinstance(v, float) and np.isnan(v)) or v is None else
-                   (bool(v) if isinstance(v, np.bool_) else v) for v in row])
+        append_row(ws, row)
     for idx, name in enumerate(CANDIDATE_COLUMNS, start=1):
         letter = get_column_letter(idx)
         ws.column_dimensions[letter].width = _WIDTHS.get(name, 11)
