@@ -172,6 +172,48 @@ def test_batch_summary_one_row_per_sample_with_links(tmp_path):
     assert 'href="P1/report.html"' in text and 'href="P2/report.html"' in text
 
 
+def _sample_sheet(path: Path, samples: list[str]) -> Path:
+    rows = ["# a comment line", "sample_id\tfamily_id\tvcf"] + [f"{s}\tF{i}\tin/run#{i}.vcf.gz" for i, s in enumerate(samples)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_batch_summary_lists_every_sample_of_the_sheet_with_its_status(tmp_path):
+    results, logs = tmp_path / "results", tmp_path / "logs"
+    make_results(results, "P1")
+    (results / "P2").mkdir()
+    (results / "P2" / "genes.parquet").write_bytes(b"PAR1 not really parquet")  # corrupt
+    (logs / "phenotype").mkdir(parents=True)
+    (logs / "phenotype" / "P3.log").write_text("loading HPO\nvariantprio: error: first (fix: x)\n"
+                                              "variantprio: error: hpo.txt:3: unknown term HP:9 (fix: check it)\n")
+    (logs / "rank").mkdir()
+    (logs / "rank" / "P5.log").write_text("Traceback (most recent call last):\n  File x\n"
+                                         "pyarrow.lib.ArrowNotImplementedError: boom\n")
+    sheet = _sample_sheet(tmp_path / "samples.tsv", ["P1", "P2", "P3", "NA", "P5", "=cmd"])
+    html, tsv = write_batch_summary(results, results / "summary.html", samples=sheet, logs=logs)
+    table = pd.read_csv(tsv, sep="\t", dtype=str, keep_default_na=False).set_index("sample")
+    assert table.index.tolist() == ["P1", "P2", "P3", "NA", "P5", "'=cmd"]  # sheet order, NA stays a name
+    assert table["status"].tolist() == ["ok", "failed", "failed", "not run", "failed", "not run"]
+    assert table.loc["P1", "top_gene"] == "SCN1A" and table.loc["P1", "error"] == ""
+    assert "not a readable Parquet file" in table.loc["P2", "error"]
+    assert table.loc["P3", "error"] == "variantprio: error: hpo.txt:3: unknown term HP:9 (fix: check it)"
+    assert table.loc["P5", "error"] == "pyarrow.lib.ArrowNotImplementedError: boom"
+    text = html.read_text()
+    assert "1 ok, 3 failed, 2 not run" in text and 'id="batch-status"' in text
+    assert "unknown term HP:9" in text and 'href="P1/report.html"' in text
+
+
+def test_batch_summary_without_sheet_keeps_the_old_behaviour_and_bad_sheets_are_input_errors(tmp_path):
+    from variantprio.errors import InputError
+
+    make_results(tmp_path / "results", "P1")
+    _, tsv = write_batch_summary(tmp_path / "results", tmp_path / "summary.html")
+    assert pd.read_csv(tsv, sep="\t")["status"].tolist() == ["ok"]
+    (tmp_path / "bad.tsv").write_text("id\tvcf\nP1\tx.vcf\n")
+    with pytest.raises(InputError, match="no sample_id column"):
+        write_batch_summary(tmp_path / "results", tmp_path / "summary.html", samples=tmp_path / "bad.tsv")
+
+
 # --- CLI ------------------------------------------------------------------------------------
 
 def test_cli_report_and_batch(results, tmp_path):

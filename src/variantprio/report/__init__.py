@@ -131,8 +131,12 @@ def write_report(genes_path: Path | str, variants_path: Path | str, proband: str
     return ReportPaths(html, out / "candidates.tsv", out / "candidates.xlsx", vcf, index)
 
 
-def write_batch_summary(results_dir: Path | str, out: Path | str) -> tuple[Path, Path]:
-    """summary.html + summary.tsv: one row per sample with its top candidate and report link."""
+def write_batch_summary(results_dir: Path | str, out: Path | str, samples: Path | str | None = None,
+                        logs: Path | str | None = None) -> tuple[Path, Path]:
+    """summary.html + summary.tsv: one row per sample with its status, top candidate and report link.
+    With the sample sheet (`samples`) failed and not-run samples are listed too, with the one-line
+    error found in `logs` (the run's logs/ directory)."""
     from .batch import write_batch
 
-    return write_batch(Path(results_dir), Path(out))
+    return write_batch(Path(results_dir), Path(out), None if samples is None else Path(samples),
+                       None if logs is None else Path(logs))
