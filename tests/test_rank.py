@@ -421,3 +421,15 @@ def test_frame_restoring_clusters_need_one_gene_equal_zygosity_and_short_gaps():
     assert got[2] is None and got[3] is None
     assert got[4] == "chr1:905:G>GT" and got[5] == "chr1:900:C>CTT" and got[6] is None
     assert got[7] is None and got[8] is None
+
+
+@pytest.mark.parametrize("phenotype", ["empty table", "null matched_terms", "no gene in the table"])
+def test_no_phenotype_match_matched_terms_float64_crash(tmp_path, phenotype):
+    """Regression: with no phenotype match for any ranked gene the all-missing matched_terms column
+    became float64 in pandas and writing genes.parquet raised ArrowNotImplementedError."""
+    rows = {"empty table": [],
+            "null matched_terms": [(g, s, d, n, m, None) for g, s, d, n, m, _ in _PHENOTYPE],
+            "no gene in the table": [("KCNQ2", 0.9, "OMIM:613720", "Epileptic encephalopathy", ["AD"], [])]}
+    genes, ranked = run_rank_case(tmp_path, phenotype=rows[phenotype])
+    assert len(genes) == 5 and genes["matched_terms"].isna().all()
+    assert genes["gene_symbol"].iloc[0] == "SCN1A" and len(ranked) == 6
