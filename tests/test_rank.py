@@ -433,3 +433,16 @@ def test_no_phenotype_match_matched_terms_float64_crash(tmp_path, phenotype):
     genes, ranked = run_rank_case(tmp_path, phenotype=rows[phenotype])
     assert len(genes) == 5 and genes["matched_terms"].isna().all()
     assert genes["gene_symbol"].iloc[0] == "SCN1A" and len(ranked) == 6
+
+
+def test_acmg_tags_combine_into_a_points_based_pre_classification():
+    from variantprio.rank.acmg import classify_tags, criterion_points
+
+    assert [criterion_points(c) for c in ("PVS1", "PS1/PM5", "PM3", "PM2_Supporting", "PP3", "BS1", "BP4")] == \
+        [8, 4, 2, 1, 1, -4, -1]
+    assert classify_tags(["PVS1: lof", "PS2: de novo", "PM2_Supporting: rare"]).classification == "Pathogenic"
+    assert classify_tags(["PVS1: lof"]).classification == "Likely pathogenic"
+    assert classify_tags(["PM2_Supporting: rare", "PP3: damaging"]).classification == "Uncertain significance"
+    assert classify_tags(["BS1: 1%", "BP4: benign", "BP6: clinvar"]).classification == "Likely benign"
+    assert classify_tags(["BA1: 5%", "PVS1: lof"]).classification == "Benign"
+    assert classify_tags(None).criteria == () and classify_tags(["PP3: x"]).criteria == ("PP3 (+1)",)
