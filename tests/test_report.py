@@ -3,6 +3,7 @@ batch summary. Every output is checked against genes.parquet."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,7 +18,7 @@ from test_rank import _PHENOTYPE, _VARIANTS, write_rank_case
 from variantprio.cli import main
 from variantprio.rank import rank_proband
 from variantprio.report import write_batch_summary, write_report
-from variantprio.report.tables import SHEETS
+from variantprio.report.tables import SETTINGS_SHEET, SHEETS
 from variantprio.tables import read_table
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -61,8 +62,8 @@ def test_tsv_agrees_with_genes_parquet(results, genes):
 
 def test_xlsx_has_mode_sheets_frozen_header_and_filters(results, genes):
     wb = openpyxl.load_workbook(results / "candidates.xlsx")
-    assert tuple(wb.sheetnames) == SHEETS
-    for ws in wb.worksheets:
+    assert tuple(wb.sheetnames) == SHEETS + (SETTINGS_SHEET,)
+    for ws in wb.worksheets[:len(SHEETS)]:
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
         assert ws.cell(1, 2).value == "gene_symbol"
@@ -115,7 +116,11 @@ def test_vcf_with_structural_variant_passes_bcftools(tmp_path):
 
 def test_html_is_self_contained_and_lists_genes_in_rank_order(results, genes):
     html = (results / "report.html").read_text()
-    assert "http://" not in html and "https://" not in html and "<link rel=\"stylesheet\"" not in html
+    assert "<link rel=\"stylesheet\"" not in html and not re.search(r'src="(?:https?:)?//', html)
+    assert "url(http" not in html and "@import" not in html  # nothing is loaded from the network
+    # the only network addresses are outbound links, each opened without a referrer or opener
+    for tag in re.findall(r"<a [^>]*https?://[^>]*>", html):
+        assert 'rel="noopener noreferrer"' in tag and re.search(r'href="https://', tag)
     positions = [html.index(f"<strong>{g}</strong></a>") for g in genes["gene_symbol"]]
     assert positions == sorted(positions)
     assert "HP:0001250" in html and "Dravet syndrome" in html and "<svg" in html
