@@ -76,8 +76,9 @@ def _seg_row(i: int, v: dict) -> dict:
 
 
 def write_rank_case(directory: Path, variants: list[dict] | None = None,
-                    phenotype: list[tuple] | None = None) -> dict[str, Path]:
-    """Write variants/annotations/segregation/gene_phenotype tables of a small trio case."""
+                    phenotype: list[tuple] | None = None, sources: dict[str, str] | None = None) -> dict[str, Path]:
+    """Write variants/annotations/segregation/gene_phenotype tables of a small trio case; `sources`
+    replaces the annotation sources of the provenance (default gnomAD and ClinVar)."""
     variants = _VARIANTS if variants is None else variants
     phenotype = _PHENOTYPE if phenotype is None else phenotype
     directory.mkdir(parents=True, exist_ok=True)
@@ -87,7 +88,7 @@ def write_rank_case(directory: Path, variants: list[dict] | None = None,
                alt=[v["alt"] for v in variants])
     zyg = [v["zyg"] for v in variants]
     var_tbl = pa.table(dict(
-        key, id=[None] * n, qual=[50.0] * n, filter=["PASS"] * n, is_sv=[False] * n, sv_end=[None] * n,
+        key, id=[v.get("id") for v in variants], qual=[50.0] * n, filter=["PASS"] * n, is_sv=[False] * n, sv_end=[None] * n,
         gt=[[{3: 1}.get(z, max(z, 0)) for z in row] for row in zyg], zygosity=zyg,
         phased=[[False] * 3 for _ in zyg], ps=[[None] * 3 for _ in zyg], alt_hap=[None] * n, dp=[[30, 28, 35] for _ in zyg],
         gq=[[99, 90, 80] for _ in zyg], ad_ref=[[15, 28, 17] for _ in zyg], ad_alt=[[15, 0, 18] for _ in zyg],
@@ -109,7 +110,8 @@ def write_rank_case(directory: Path, variants: list[dict] | None = None,
     pheno_tbl = pa.Table.from_pylist([dict(gene_symbol=g, ncbi_gene_id=None, phenotype_score=s, phenotype_raw=s,
                                            disease_id=d, disease_name=name, disease_modes=m, matched_terms=t)
                                       for g, s, d, name, m, t in phenotype], schema=GENE_PHENOTYPE)
-    prov = Provenance(genome_build="GRCh38", sources={"gnomad": "4.1", "clinvar": "2025-01"}, samples=SAMPLES)
+    prov = Provenance(genome_build="GRCh38", sources={"gnomad": "4.1", "clinvar": "2025-01"} if sources is None
+                      else sources, samples=SAMPLES)
     paths = {name: directory / f"{name}.parquet" for name in ("variants", "annotations", "segregation", "pheno")}
     write_table(var_tbl, paths["variants"], "variants", prov)
     write_table(ann_tbl, paths["annotations"], "annotations", prov)

@@ -25,14 +25,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
-def make_results(directory: Path, proband_dir: str = "P1", **case) -> Path:
-    """results/<sample>/ with genes.parquet + variants.parquet from the rank stage, and the report."""
+def make_results(directory: Path, proband_dir: str = "P1", hpo_terms: tuple[str, ...] = ("HP:0002069", "HP:0001250"),
+                 with_input_variants: bool = False, **case) -> Path:
+    """results/<sample>/ with genes.parquet + variants.parquet from the rank stage, and the report
+    (`with_input_variants`: the report also reads ingest's table for the VCF IDs)."""
     sample_dir = directory / proband_dir
     paths = write_rank_case(directory / f"inputs-{proband_dir}", **case)
     rank_proband(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1",
                  sample_dir / "genes.parquet", sample_dir / "variants.parquet")
     write_report(sample_dir / "genes.parquet", sample_dir / "variants.parquet", "P1", sample_dir, top=50,
-                 hpo_terms=["HP:0002069", "HP:0001250"])
+                 hpo_terms=list(hpo_terms), input_variants=paths["variants"] if with_input_variants else None)
     return sample_dir
 
 
