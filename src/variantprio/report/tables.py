@@ -64,8 +64,6 @@ def settings_rows(data: ReportData) -> list[tuple[str, str]]:
     prov = data.provenance
     rows = [("tool", f"variantprio {prov.tool_version}"), ("genome build", prov.genome_build or "unknown"),
             ("proband", data.proband), ("samples", ", ".join(data.samples))]
-    if prov.extra.get("model"):
-        rows.append(("rank model", str(prov.extra["model"])))
     rows += [(f"source: {name}", str(version)) for name, version in sorted(prov.sources.items())]
     if data.hpo_release:
         rows.append(("HPO release of labels and diseases", data.hpo_release))
