@@ -76,8 +76,9 @@ def _seg_row(i: int, v: dict) -> dict:
 
 
 def write_rank_case(directory: Path, variants: list[dict] | None = None,
-                    phenotype: list[tuple] | None = None) -> dict[str, Path]:
-    """Write variants/annotations/segregation/gene_phenotype tables of a small trio case."""
+                    phenotype: list[tuple] | None = None, sources: dict[str, str] | None = None) -> dict[str, Path]:
+    """Write variants/annotations/segregation/gene_phenotype tables of a small trio case; `sources`
+    replaces the annotation sources of the provenance (default gnomAD and ClinVar)."""
     variants = _VARIANTS if variants is None else variants
     phenotype = _PHENOTYPE if phenotype is None else phenotype
     directory.mkdir(parents=True, exist_ok=True)
@@ -87,7 +88,7 @@ def write_rank_case(directory: Path, variants: list[dict] | None = None,
                alt=[v["alt"] for v in variants])
     zyg = [v["zyg"] for v in variants]
     var_tbl = pa.table(dict(
-        key, id=[None] * n, qual=[50.0] * n, filter=["PASS"] * n, is_sv=[False] * n, sv_end=[None] * n,
+        key, id=[v.get("id") for v in variants], qual=[50.0] * n, filter=["PASS"] * n, is_sv=[False] * n, sv_end=[None] * n,
         gt=[[{3: 1}.get(z, max(z, 0)) for z in row] for row in zyg], zygosity=zyg,
         phased=[[False] * 3 for _ in zyg], ps=[[None] * 3 for _ in zyg], alt_hap=[None] * n, dp=[[30, 28, 35] for _ in zyg],
         gq=[[99, 90, 80] for _ in zyg], ad_ref=[[15, 28, 17] for _ in zyg], ad_alt=[[15, 0, 18] for _ in zyg],
@@ -109,7 +110,8 @@ def write_rank_case(directory: Path, variants: list[dict] | None = None,
     pheno_tbl = pa.Table.from_pylist([dict(gene_symbol=g, ncbi_gene_id=None, phenotype_score=s, phenotype_raw=s,
                                            disease_id=d, disease_name=name, disease_modes=m, matched_terms=t)
                                       for g, s, d, name, m, t in phenotype], schema=GENE_PHENOTYPE)
-    prov = Provenance(genome_build="GRCh38", sources={"gnomad": "4.1", "clinvar": "2025-01"}, samples=SAMPLES)
+    prov = Provenance(genome_build="GRCh38", sources={"gnomad": "4.1", "clinvar": "2025-01"} if sources is None
+                      else sources, samples=SAMPLES)
     paths = {name: directory / f"{name}.parquet" for name in ("variants", "annotations", "segregation", "pheno")}
     write_table(var_tbl, paths["variants"], "variants", prov)
     write_table(ann_tbl, paths["annotations"], "annotations", prov)
@@ -421,3 +423,28 @@ def test_frame_restoring_clusters_need_one_gene_equal_zygosity_and_short_gaps():
     assert got[2] is None and got[3] is None
     assert got[4] == "chr1:905:G>GT" and got[5] == "chr1:900:C>CTT" and got[6] is None
     assert got[7] is None and got[8] is None
+
+
+@pytest.mark.parametrize("phenotype", ["empty table", "null matched_terms", "no gene in the table"])
+def test_no_phenotype_match_matched_terms_float64_crash(tmp_path, phenotype):
+    """Regression: with no phenotype match for any ranked gene the all-missing matched_terms column
+    became float64 in pandas and writing genes.parquet raised ArrowNotImplementedError."""
+    rows = {"empty table": [],
+            "null matched_terms": [(g, s, d, n, m, None) for g, s, d, n, m, _ in _PHENOTYPE],
+            "no gene in the table": [("KCNQ2", 0.9, "OMIM:613720", "Epileptic encephalopathy", ["AD"], [])]}
+    genes, ranked = run_rank_case(tmp_path, phenotype=rows[phenotype])
+    assert len(genes) == 5 and genes["matched_terms"].isna().all()
+    assert genes["gene_symbol"].iloc[0] == "SCN1A" and len(ranked) == 6
+
+
+def test_acmg_tags_combine_into_a_points_based_pre_classification():
+    from variantprio.rank.acmg import classify_tags, criterion_points
+
+    assert [criterion_points(c) for c in ("PVS1", "PS1/PM5", "PM3", "PM2_Supporting", "PP3", "BS1", "BP4")] == \
+        [8, 4, 2, 1, 1, -4, -1]
+    assert classify_tags(["PVS1: lof", "PS2: de novo", "PM2_Supporting: rare"]).classification == "Pathogenic"
+    assert classify_tags(["PVS1: lof"]).classification == "Likely pathogenic"
+    assert classify_tags(["PM2_Supporting: rare", "PP3: damaging"]).classification == "Uncertain significance"
+    assert classify_tags(["BS1: 1%", "BP4: benign", "BP6: clinvar"]).classification == "Likely benign"
+    assert classify_tags(["BA1: 5%", "PVS1: lof"]).classification == "Benign"
+    assert classify_tags(None).criteria == () and classify_tags(["PP3: x"]).criteria == ("PP3 (+1)",)

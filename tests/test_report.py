@@ -3,6 +3,7 @@ batch summary. Every output is checked against genes.parquet."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,21 +18,23 @@ from test_rank import _PHENOTYPE, _VARIANTS, write_rank_case
 from variantprio.cli import main
 from variantprio.rank import rank_proband
 from variantprio.report import write_batch_summary, write_report
-from variantprio.report.tables import SHEETS
+from variantprio.report.tables import SETTINGS_SHEET, SHEETS
 from variantprio.tables import read_table
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
-def make_results(directory: Path, proband_dir: str = "P1", **case) -> Path:
-    """results/<sample>/ with genes.parquet + variants.parquet from the rank stage, and the report."""
+def make_results(directory: Path, proband_dir: str = "P1", hpo_terms: tuple[str, ...] = ("HP:0002069", "HP:0001250"),
+                 with_input_variants: bool = False, **case) -> Path:
+    """results/<sample>/ with genes.parquet + variants.parquet from the rank stage, and the report
+    (`with_input_variants`: the report also reads ingest's table for the VCF IDs)."""
     sample_dir = directory / proband_dir
     paths = write_rank_case(directory / f"inputs-{proband_dir}", **case)
     rank_proband(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1",
                  sample_dir / "genes.parquet", sample_dir / "variants.parquet")
     write_report(sample_dir / "genes.parquet", sample_dir / "variants.parquet", "P1", sample_dir, top=50,
-                 hpo_terms=["HP:0002069", "HP:0001250"])
+                 hpo_terms=list(hpo_terms), input_variants=paths["variants"] if with_input_variants else None)
     return sample_dir
 
 
@@ -61,8 +64,8 @@ def test_tsv_agrees_with_genes_parquet(results, genes):
 
 def test_xlsx_has_mode_sheets_frozen_header_and_filters(results, genes):
     wb = openpyxl.load_workbook(results / "candidates.xlsx")
-    assert tuple(wb.sheetnames) == SHEETS
-    for ws in wb.worksheets:
+    assert tuple(wb.sheetnames) == SHEETS + (SETTINGS_SHEET,)
+    for ws in wb.worksheets[:len(SHEETS)]:
         assert ws.freeze_panes == "A2"
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:")
         assert ws.cell(1, 2).value == "gene_symbol"
@@ -115,7 +118,11 @@ def test_vcf_with_structural_variant_passes_bcftools(tmp_path):
 
 def test_html_is_self_contained_and_lists_genes_in_rank_order(results, genes):
     html = (results / "report.html").read_text()
-    assert "http://" not in html and "https://" not in html and "<link rel=\"stylesheet\"" not in html
+    assert "<link rel=\"stylesheet\"" not in html and not re.search(r'src="(?:https?:)?//', html)
+    assert "url(http" not in html and "@import" not in html  # nothing is loaded from the network
+    # the only network addresses are outbound links, each opened without a referrer or opener
+    for tag in re.findall(r"<a [^>]*https?://[^>]*>", html):
+        assert 'rel="noopener noreferrer"' in tag and re.search(r'href="https://', tag)
     positions = [html.index(f"<strong>{g}</strong></a>") for g in genes["gene_symbol"]]
     assert positions == sorted(positions)
     assert "HP:0001250" in html and "Dravet syndrome" in html and "<svg" in html
@@ -170,6 +177,48 @@ def test_batch_summary_one_row_per_sample_with_links(tmp_path):
     assert table["sample"].tolist() == ["P1", "P2"] and table["top_gene"].tolist() == ["SCN1A", "CFTR"]
     text = html.read_text()
     assert 'href="P1/report.html"' in text and 'href="P2/report.html"' in text
+
+
+def _sample_sheet(path: Path, samples: list[str]) -> Path:
+    rows = ["# a comment line", "sample_id\tfamily_id\tvcf"] + [f"{s}\tF{i}\tin/run#{i}.vcf.gz" for i, s in enumerate(samples)]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_batch_summary_lists_every_sample_of_the_sheet_with_its_status(tmp_path):
+    results, logs = tmp_path / "results", tmp_path / "logs"
+    make_results(results, "P1")
+    (results / "P2").mkdir()
+    (results / "P2" / "genes.parquet").write_bytes(b"PAR1 not really parquet")  # corrupt
+    (logs / "phenotype").mkdir(parents=True)
+    (logs / "phenotype" / "P3.log").write_text("loading HPO\nvariantprio: error: first (fix: x)\n"
+                                              "variantprio: error: hpo.txt:3: unknown term HP:9 (fix: check it)\n")
+    (logs / "rank").mkdir()
+    (logs / "rank" / "P5.log").write_text("Traceback (most recent call last):\n  File x\n"
+                                         "pyarrow.lib.ArrowNotImplementedError: boom\n")
+    sheet = _sample_sheet(tmp_path / "samples.tsv", ["P1", "P2", "P3", "NA", "P5", "=cmd"])
+    html, tsv = write_batch_summary(results, results / "summary.html", samples=sheet, logs=logs)
+    table = pd.read_csv(tsv, sep="\t", dtype=str, keep_default_na=False).set_index("sample")
+    assert table.index.tolist() == ["P1", "P2", "P3", "NA", "P5", "'=cmd"]  # sheet order, NA stays a name
+    assert table["status"].tolist() == ["ok", "failed", "failed", "not run", "failed", "not run"]
+    assert table.loc["P1", "top_gene"] == "SCN1A" and table.loc["P1", "error"] == ""
+    assert "not a readable Parquet file" in table.loc["P2", "error"]
+    assert table.loc["P3", "error"] == "variantprio: error: hpo.txt:3: unknown term HP:9 (fix: check it)"
+    assert table.loc["P5", "error"] == "pyarrow.lib.ArrowNotImplementedError: boom"
+    text = html.read_text()
+    assert "1 ok, 3 failed, 2 not run" in text and 'id="batch-status"' in text
+    assert "unknown term HP:9" in text and 'href="P1/report.html"' in text
+
+
+def test_batch_summary_without_sheet_keeps_the_old_behaviour_and_bad_sheets_are_input_errors(tmp_path):
+    from variantprio.errors import InputError
+
+    make_results(tmp_path / "results", "P1")
+    _, tsv = write_batch_summary(tmp_path / "results", tmp_path / "summary.html")
+    assert pd.read_csv(tsv, sep="\t")["status"].tolist() == ["ok"]
+    (tmp_path / "bad.tsv").write_text("id\tvcf\nP1\tx.vcf\n")
+    with pytest.raises(InputError, match="no sample_id column"):
+        write_batch_summary(tmp_path / "results", tmp_path / "summary.html", samples=tmp_path / "bad.tsv")
 
 
 # --- CLI ------------------------------------------------------------------------------------

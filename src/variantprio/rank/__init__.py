@@ -149,6 +149,15 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
     return cand, variants, pheno_df, prov
 
 
+def gene_matched_terms(symbols: pd.Series, pheno_df: pd.DataFrame) -> pd.Series:
+    """Each ranked gene's matched_terms as an object column (None: no phenotype row or no match).
+
+    A plain `map` gives NaN for genes without a row; when no gene has one the column becomes
+    float64, which Arrow cannot convert to the list<struct> of GENES (the no-phenotype-match crash)."""
+    lookup = dict(zip(pheno_df["gene_symbol"], pheno_df["matched_terms"]))
+    return pd.Series([lookup.get(g) for g in symbols], index=symbols.index, dtype=object)
+
+
 def _ranked_table(ranked: pd.DataFrame, variants: pa.Table, samples: list[str]) -> pa.Table:
     """RANKED_VARIANTS table: scalar columns from the frame, list columns built in Arrow."""
     lists = {"fitting_modes": fitting_modes(ranked), "acmg_tags": acmg_tags(ranked),
@@ -174,7 +183,7 @@ def rank_proband(variants_path: Path | str, annotations_path: Path | str, segreg
             log.info("%d frameshift rows have their frame restored by a nearby indel (scored in frame)",
                      int(cand["frame_restored_by"].notna().sum()))
         genes, ranked = rank_genes(score_variants(cand), model)
-        genes["matched_terms"] = genes["gene_symbol"].map(pheno_df.set_index("gene_symbol")["matched_terms"])
+        genes["matched_terms"] = gene_matched_terms(genes["gene_symbol"], pheno_df)
         ranked_tbl = _ranked_table(ranked, variants, prov.samples)
     else:
         log.warning("no candidate variants for %s: writing empty tables", proband)

@@ -8,6 +8,9 @@ PM3 compound heterozygous in trans, PP4 phenotype highly specific for the gene's
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -72,3 +75,44 @@ def acmg_tags(df: pd.DataFrame) -> pa.ListArray:
 
 
 TAG_ORDER: tuple[str, ...] = tuple(tag_masks(pd.DataFrame()))
+
+
+# Points-based combination of ACMG/AMP criteria (Tavtigian et al. 2020, Hum Mutat 41:1734):
+# supporting 1, moderate 2, strong 4, very strong 8; benign criteria count negative.
+STRENGTH_POINTS = {"Supporting": 1, "Moderate": 2, "Strong": 4, "VeryStrong": 8, "Stand-alone": 8}
+_DEFAULT_STRENGTH = {"PVS": "VeryStrong", "PS": "Strong", "PM": "Moderate", "PP": "Supporting",
+                     "BA": "Stand-alone", "BS": "Strong", "BP": "Supporting"}
+# (lowest points, class) from the top; BA1 alone makes a variant benign.
+POINT_CLASSES = ((10, "Pathogenic"), (6, "Likely pathogenic"), (0, "Uncertain significance"),
+                 (-6, "Likely benign"))
+AUTOMATIC_LABEL = "automatic pre-classification for review, not a final call"
+
+
+@dataclass(frozen=True)
+class AcmgCall:
+    """An automatic ACMG-style class of one variant from its tags: a starting point for the curator."""
+
+    classification: str
+    points: int
+    criteria: tuple[str, ...]  # codes with their points, e.g. "PVS1 (+8)"
+
+
+def criterion_points(code: str) -> int:
+    """Points of one criterion code; a suffix (PM2_Supporting, PS3_Moderate) overrides the default."""
+    base, _, strength = code.partition("_")
+    head = re.match(r"[A-Z]*", base).group()  # PVS, PS, PM, PP, BA, BS, BP
+    strength = strength or _DEFAULT_STRENGTH.get(head, "")
+    points = STRENGTH_POINTS.get(strength, 0)
+    return -points if head.startswith("B") else points
+
+
+def classify_tags(tags) -> AcmgCall:
+    """Tavtigian-style class of one variant from its acmg_tags ('CODE: explanation' strings)."""
+    codes = [t.split(":")[0].strip() for t in (tags if tags is not None else [])]
+    points = {code: criterion_points(code) for code in codes}
+    total = sum(points.values())
+    criteria = tuple(f"{code} ({p:+d})" for code, p in points.items())
+    if "BA1" in codes:
+        return AcmgCall("Benign", total, criteria)
+    label = next((name for floor, name in POINT_CLASSES if total >= floor), "Benign")
+    return AcmgCall(label, total, criteria)

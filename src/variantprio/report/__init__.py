@@ -13,9 +13,11 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..tables import Provenance, read_table
+from .evidence import EvidenceStatus, column_counts, evidence_status
 
 __all__ = ["ReportData", "load_report_data", "write_report", "write_batch_summary", "ReportPaths", "hpo_labels"]
 
@@ -31,9 +33,20 @@ class ReportData:
     variants: pd.DataFrame  # RANKED_VARIANTS rows of those genes
     provenance: Provenance
     total_genes: int
-    hpo_terms: list[str] = field(default_factory=list)
+    hpo_terms: list[str] = field(default_factory=list)  # the terms the phenotype stage scored
     hpo_labels: dict[str, str] = field(default_factory=dict)
     title: str | None = None
+    given_terms: list[str] = field(default_factory=list)  # as passed (--hpo); may include skipped ones
+    evidence: list[EvidenceStatus] = field(default_factory=list)
+    gene_diseases: dict[str, list[dict]] = field(default_factory=dict)  # symbol -> [{id, name, modes}]
+    candidate_variants: int = 0  # distinct ranked variants over all genes, not only the top ones
+    hpo_release: str | None = None  # release the labels and disease lists were read from
+
+    @property
+    def skipped_terms(self) -> list[str]:
+        """Given terms the phenotype stage did not score (unknown, obsolete, or implied by a more specific one)."""
+        used = set(self.hpo_terms)
+        return [t for t in self.given_terms if t not in used]
 
     @property
     def samples(self) -> list[str]:
@@ -58,16 +71,24 @@ def _label_lookup(ontology) -> Callable[[str], object]:
     return lambda term: ontology[term]
 
 
-def hpo_labels(terms: list[str]) -> dict[str, str]:
-    """HPO term -> label via the phenotype stage's ontology loader; empty (IDs only) without it."""
-    if not terms:
-        return {}
+def load_hpo(hpo_dir: Path | str | None = None):
+    """The phenotype stage's knowledge base (`hpo_dir`: the release that scored the case), or None."""
     try:
         from ..phenotype import load_ontology  # type: ignore[attr-defined]
     except ImportError:
-        log.info("HPO labels unavailable (variantprio.phenotype not importable): showing IDs only")
+        log.info("HPO knowledge unavailable (variantprio.phenotype not importable): showing IDs only")
+        return None
+    return load_ontology(hpo_dir) if hpo_dir is not None else load_ontology()
+
+
+def hpo_labels(terms: list[str], ontology=None) -> dict[str, str]:
+    """HPO term -> label via the phenotype stage's ontology loader; empty (IDs only) without it."""
+    if not terms:
         return {}
-    lookup = _label_lookup(load_ontology())
+    ontology = ontology if ontology is not None else load_hpo()
+    if ontology is None:
+        return {}
+    lookup = _label_lookup(ontology)
     labels: dict[str, str] = {}
     for term in terms:  # the patient's terms and matched disease terms: a few dozen
         try:
@@ -81,9 +102,50 @@ def hpo_labels(terms: list[str]) -> dict[str, str]:
     return labels
 
 
+def scored_terms(matched_terms: pd.Series) -> list[str] | None:
+    """Patient terms the phenotype stage scored: it writes one matched_terms entry per scored term for
+    every gene, so skipped terms never appear. None when no gene has a phenotype row (unknown)."""
+    lists = [ms for ms in matched_terms if ms is not None and len(ms)]
+    if not lists:
+        return None
+    return list(dict.fromkeys(m["patient_term"] for ms in lists for m in ms if m["patient_term"]))
+
+
+def gene_diseases(ontology, symbols: list[str], best: dict[str, str | None]) -> dict[str, list[dict]]:
+    """Per gene, every disease the HPO release links to it with its modes: the gene's best-matching
+    disease first, then diseases with a known mode, OMIM before Orphanet. Empty without the release."""
+    ann = getattr(ontology, "annotations", None)
+    if ann is None or not hasattr(ann, "link_gene"):
+        return {}
+    out: dict[str, list[dict]] = {}
+    for symbol in symbols:  # the top genes only
+        g = ann.gene_index.get(symbol)
+        if g is None:
+            continue
+        rows = [{"id": ann.disease_ids[d], "name": ann.disease_names[d], "modes": list(ann.disease_modes[d])}
+                for d in dict.fromkeys(ann.link_disease[ann.link_gene == g].tolist())]
+        rows.sort(key=lambda r: (r["id"] != best.get(symbol), not r["modes"], not r["id"].startswith("OMIM"),
+                                 r["name"]))
+        out[symbol] = rows
+    return out
+
+
+def input_vcf_ids(path: Path | str, variant_idx: list[int]) -> dict[int, str]:
+    """variant_idx -> ID column of the input VCF (rsIDs), from ingest's variants.parquet."""
+    read_table(path, "variants", columns=[])  # contract check
+    table = pq.read_table(path, columns=["variant_idx", "id"],
+                          filters=pc.field("variant_idx").isin(pa.array(variant_idx, pa.int64())))
+    return {int(i): v for i, v in zip(table.column("variant_idx").to_pylist(), table.column("id").to_pylist())
+            if v}
+
+
 def load_report_data(genes_path: Path | str, variants_path: Path | str, proband: str, top: int = 50,
-                     hpo_terms: list[str] | None = None, title: str | None = None) -> ReportData:
-    """Read the rank outputs; keep the top N genes (by rank) and their variants."""
+                     hpo_terms: list[str] | None = None, title: str | None = None,
+                     hpo_dir: Path | str | None = None, input_variants: Path | str | None = None) -> ReportData:
+    """Read the rank outputs; keep the top N genes (by rank) and their variants.
+
+    `hpo_dir` is the HPO release that scored the case (labels, diseases and modes come from it);
+    `input_variants` is ingest's variants.parquet, for the VCF ID column (rsIDs)."""
     genes_tbl, prov = read_table(genes_path, "genes")
     variants_tbl, _ = read_table(variants_path, "ranked_variants")
     stored = prov.extra.get("proband")
@@ -94,13 +156,26 @@ def load_report_data(genes_path: Path | str, variants_path: Path | str, proband:
     top_genes = genes.head(top).reset_index(drop=True)
     keep = pc.is_in(variants_tbl.column("gene_symbol"), pa.array(top_genes["gene_symbol"].tolist(), pa.string()))
     variants = variants_tbl.filter(keep).to_pandas()  # only the top genes' rows leave Arrow
-    terms = list(hpo_terms or [])
-    if not terms:  # fall back to the patient terms the phenotype stage matched
-        seen = [m["patient_term"] for ms in genes["matched_terms"] if ms is not None for m in ms]
-        terms = list(dict.fromkeys(t for t in seen if t))
+    ids = input_vcf_ids(input_variants, variants["variant_idx"].unique().tolist()) \
+        if input_variants is not None and len(variants) else {}
+    variants["vcf_id"] = variants["variant_idx"].map(ids).astype(object) if len(variants) else pd.Series(dtype=object)
+    variants["vcf_id"] = variants["vcf_id"].where(variants["vcf_id"].notna(), None)
+    given = list(hpo_terms or [])
+    scored = scored_terms(genes["matched_terms"])
+    terms = scored if scored is not None else given
     disease_terms = [m["disease_term"] for ms in top_genes["matched_terms"] if ms is not None for m in ms]
-    labels = hpo_labels(list(dict.fromkeys(terms + [t for t in disease_terms if t])))
-    return ReportData(proband, top_genes, variants, prov, len(genes), terms, labels, title)
+    ontology = load_hpo(hpo_dir)
+    labels = hpo_labels(list(dict.fromkeys(terms + given + [t for t in disease_terms if t])), ontology)
+    release = getattr(ontology, "version", None)
+    if release and prov.sources.get("HPO") and release != prov.sources["HPO"]:
+        log.warning("HPO labels from release %s, but the case was scored with %s: pass the scoring release",
+                    release, prov.sources["HPO"])
+    diseases = gene_diseases(ontology, top_genes["gene_symbol"].tolist(),
+                             dict(zip(top_genes["gene_symbol"], top_genes["disease_id"])))
+    n_variants = pc.count_distinct(variants_tbl.column("variant_idx")).as_py() if variants_tbl.num_rows else 0
+    return ReportData(proband, top_genes, variants, prov, len(genes), terms, labels, title, given,
+                      evidence_status(prov.sources, column_counts(variants_tbl)), diseases, n_variants,
+                      release if isinstance(release, str) else None)
 
 
 @dataclass
@@ -113,13 +188,15 @@ class ReportPaths:
 
 
 def write_report(genes_path: Path | str, variants_path: Path | str, proband: str, out_dir: Path | str,
-                 top: int = 50, hpo_terms: list[str] | None = None, title: str | None = None) -> ReportPaths:
-    """Write report.html, candidates.tsv, candidates.xlsx and candidates.vcf.gz (+ .tbi) atomically."""
+                 top: int = 50, hpo_terms: list[str] | None = None, title: str | None = None,
+                 hpo_dir: Path | str | None = None, input_variants: Path | str | None = None) -> ReportPaths:
+    """Write report.html, candidates.tsv, candidates.xlsx and candidates.vcf.gz (+ .tbi) atomically.
+    `hpo_dir`: the HPO release that scored the case; `input_variants`: ingest's variants.parquet (rsIDs)."""
     from .html import write_html
     from .tables import write_tsv, write_xlsx
     from .vcf import write_vcf
 
-    data = load_report_data(genes_path, variants_path, proband, top, hpo_terms, title)
+    data = load_report_data(genes_path, variants_path, proband, top, hpo_terms, title, hpo_dir, input_variants)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_tsv(data, out / "candidates.tsv")
@@ -131,8 +208,12 @@ def write_report(genes_path: Path | str, variants_path: Path | str, proband: str
     return ReportPaths(html, out / "candidates.tsv", out / "candidates.xlsx", vcf, index)
 
 
-def write_batch_summary(results_dir: Path | str, out: Path | str) -> tuple[Path, Path]:
-    """summary.html + summary.tsv: one row per sample with its top candidate and report link."""
+def write_batch_summary(results_dir: Path | str, out: Path | str, samples: Path | str | None = None,
+                        logs: Path | str | None = None) -> tuple[Path, Path]:
+    """summary.html + summary.tsv: one row per sample with its status, top candidate and report link.
+    With the sample sheet (`samples`) failed and not-run samples are listed too, with the one-line
+    error found in `logs` (the run's logs/ directory)."""
     from .batch import write_batch
 
-    return write_batch(Path(results_dir), Path(out))
+    return write_batch(Path(results_dir), Path(out), None if samples is None else Path(samples),
+                       None if logs is None else Path(logs))

@@ -79,7 +79,8 @@ def header_lines(data: ReportData, chroms: list[str], symbolic: list[str]) -> li
         lines.append(f'##INFO=<ID={key},Number={number},Type={type_},Description="{desc}">')
     lines += ['##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
               '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">',
-              '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">']
+              '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">',
+              '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Read depth of REF and ALT">']
     lines.append("\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"]
                            + data.samples))
     return lines
@@ -106,10 +107,27 @@ def _record(rows: list[dict], genes: dict[str, dict], samples: list[str]) -> str
     calls = []
     for sample in samples:
         g = by_sample.get(sample, {})
-        calls.append(":".join([g.get("gt") or "./.", _number_int(g.get("dp")), _number_int(g.get("gq"))]))
+        calls.append(":".join([g.get("gt") or "./.", _number_int(g.get("dp")), _number_int(g.get("gq")),
+                               _allele_depths(g)]))
     filt = first["filter"] if isinstance(first["filter"], str) and first["filter"] else "."
-    return "\t".join([first["chrom"], str(int(first["pos"])), ".", first["ref"], first["alt"],
-                      _number(first["qual"]), filt, ";".join(info), "GT:DP:GQ"] + calls)
+    return "\t".join([first["chrom"], str(int(first["pos"])), _vcf_id(first.get("vcf_id")), first["ref"],
+                      first["alt"], _number(first["qual"]), filt, ";".join(info), "GT:DP:GQ:AD"] + calls)
+
+
+def _vcf_id(value) -> str:
+    """The input record's ID (rsIDs) when ingest's table was given; IDs never contain ';'-breaking
+    whitespace, so anything else is dropped."""
+    if not isinstance(value, str) or not value or any(c.isspace() for c in value):
+        return "."
+    return value
+
+
+def _allele_depths(genotype: dict) -> str:
+    """AD (Number=R): REF then this ALT; '.' when the caller gave none."""
+    ref, alt = genotype.get("ad_ref"), genotype.get("ad_alt")
+    if ref is None and alt is None:
+        return "."
+    return f"{_number_int(ref)},{_number_int(alt)}"
 
 
 def _has(values) -> bool:

@@ -1,0 +1,77 @@
+"""Which lines of evidence a run had: the report must tell "no data" (source not used) apart from
+"absent from the source" (source used, variant not in it), or a lab scientist reads silence as rarity.
+
+A kind of evidence counts as present when a source of that kind is named in the provenance
+(`variantprio.sources`) or its columns hold a value for any ranked variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    """One line of evidence: the ranked-variant columns it fills and words naming its sources."""
+
+    key: str
+    label: str
+    columns: tuple[str, ...]
+    source_words: tuple[str, ...]
+    without: str  # what a reader must know when it is missing
+
+
+EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
+    EvidenceKind("frequency", "Population frequency (gnomAD)", ("gnomad_af", "gnomad_popmax_af"),
+                 ("gnomad", "exac", "topmed", "1000g", "frequency", "popmax"),
+                 "no allele frequencies: a missing frequency says nothing about rarity, and common "
+                 "variants were not filtered out"),
+    EvidenceKind("clinvar", "ClinVar", ("clinvar_significance",), ("clinvar",),
+                 "known pathogenic or benign variants are not recognised"),
+    EvidenceKind("insilico", "In-silico scores (CADD, REVEL, AlphaMissense)", ("cadd_phred", "revel", "alphamissense"),
+                 ("cadd", "revel", "alphamissense", "dbnsfp"), "missense variants are scored by consequence only"),
+    EvidenceKind("splice", "Splice prediction (SpliceAI)", ("spliceai_max",), ("spliceai", "splice"),
+                 "splice-altering variants outside the canonical sites are missed"),
+    EvidenceKind("constraint", "Gene constraint (pLI, LOEUF)", ("pli", "loeuf", "mis_z"),
+                 ("constraint", "pli", "loeuf"), "loss-of-function intolerance of genes is unknown"),
+    EvidenceKind("protein", "Protein effects (reference FASTA)", ("hgvs_p",), ("fasta", "reference"),
+                 "coding SNVs are not told apart as missense, synonymous or stop gained"),
+)
+
+
+@dataclass(frozen=True)
+class EvidenceStatus:
+    kind: EvidenceKind
+    present: bool
+    sources: tuple[str, ...]  # 'name version' of the matching sources
+    variants_with_data: int  # ranked variant rows with a value in the kind's columns
+
+
+def _matches(kind: EvidenceKind, name: str) -> bool:
+    lowered = name.lower()
+    if kind.key == "frequency" and "constraint" in lowered:
+        return False  # gnomAD constraint is gene constraint, not allele frequency
+    return any(word in lowered for word in kind.source_words)
+
+
+def column_counts(table: pa.Table) -> dict[str, int]:
+    """Non-null values per evidence column over the whole ranked-variants table."""
+    wanted = {c for kind in EVIDENCE_KINDS for c in kind.columns}
+    return {c: len(table) - table.column(c).null_count for c in wanted if c in table.column_names}
+
+
+def evidence_status(sources: dict[str, str], counts: dict[str, int]) -> list[EvidenceStatus]:
+    """Present/missing per kind of evidence, in EVIDENCE_KINDS order."""
+    out = []
+    for kind in EVIDENCE_KINDS:
+        named = tuple(f"{name} {version}".strip() for name, version in sorted(sources.items())
+                      if _matches(kind, name))
+        with_data = max((counts.get(c, 0) for c in kind.columns), default=0)
+        out.append(EvidenceStatus(kind, bool(named) or with_data > 0, named, with_data))
+    return out
+
+
+def has_evidence(statuses: list[EvidenceStatus], key: str) -> bool:
+    return any(s.present for s in statuses if s.kind.key == key)
