@@ -102,3 +102,4 @@ def phenotype_terms(wildcards):
         return opt("--phenopacket", row["phenopacket"])
     return " ".join(filter(None, [opt("--hpo", vw.clean_terms(row["hpo"])),
                                   opt("--exclude", vw.clean_terms(row["excluded_hpo"]))]))
+

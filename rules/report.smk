@@ -1,7 +1,11 @@
+import sys
+
+
 rule report:
     input:
         genes=res("{sample}", "genes.parquet"),
         variants=res("{sample}", "variants.parquet"),
+        input_variants=vcf_table("variants"),
     output:
         html=res("{sample}", "report.html"),
         tsv=res("{sample}", "candidates.tsv"),
@@ -19,16 +23,17 @@ rule report:
         out_dir=lambda wildcards, output: q(os.path.dirname(output.html)),
         top=q(config.get("report", {}).get("top", 50)),
         terms=lambda wildcards: opt("--hpo-terms", vw.clean_terms(sample_row(wildcards)["hpo"])),
+        hpo_dir=opt("--hpo-dir", config.get("phenotype", {}).get("hpo_dir")),
     shell:
         "variantprio report --genes {input.genes:q} --variants {input.variants:q} "
-        "--proband {wildcards.sample:q} --out-dir {params.out_dir} --top {params.top} {params.terms} "
-        "2> {log:q}"
+        "--input-variants {input.input_variants:q} --proband {wildcards.sample:q} --out-dir {params.out_dir} "
+        "--top {params.top} {params.terms} {params.hpo_dir} 2> {log:q}"
 
 
 rule summary:
     input:
-        expand(res("{sample}", "genes.parquet"), sample=SAMPLES.index),
-        expand(res("{sample}", "report.html"), sample=SAMPLES.index),
+        sheet=config["samples"],
+        reports=expand(res("{sample}", "report.html"), sample=SAMPLES.index),
     output:
         html=res("summary.html"),
         tsv=res("summary.tsv"),
@@ -43,4 +48,22 @@ rule summary:
     params:
         results=lambda wildcards, output: q(os.path.dirname(output.html) or "."),
     shell:
-        "variantprio report-batch --results {params.results} --out {output.html:q} 2> {log:q}"
+        "variantprio report-batch --results {params.results} --samples {input.sheet:q} --logs logs "
+        "--out {output.html:q} 2> {log:q}"
+
+
+def summarise_failed_batch(summary_html):
+    """After a failed run: the batch summary with every sample's status (never raises)."""
+    from variantprio.report import write_batch_summary
+
+    try:
+        write_batch_summary(os.path.dirname(summary_html) or ".", summary_html, samples=config["samples"],
+                            logs="logs")
+        print(f"batch summary with every sample's status: {summary_html}", file=sys.stderr)
+    except Exception as err:  # noqa: BLE001 - the workflow already failed; report, do not mask it
+        print(f"could not write the batch summary ({err})", file=sys.stderr)
+
+
+onerror:
+    # A failed sample must not take the batch summary with it: list every sample with its status.
+    summarise_failed_batch(res("summary.html"))

@@ -203,7 +203,7 @@ def test_batch_summary_lists_every_sample_of_the_sheet_with_its_status(tmp_path)
     assert table["status"].tolist() == ["ok", "failed", "failed", "not run", "failed", "not run"]
     assert table.loc["P1", "top_gene"] == "SCN1A" and table.loc["P1", "error"] == ""
     assert "not a readable Parquet file" in table.loc["P2", "error"]
-    assert table.loc["P3", "error"] == "variantprio: error: hpo.txt:3: unknown term HP:9 (fix: check it)"
+    assert table.loc["P3", "error"] == "hpo.txt:3: unknown term HP:9 (fix: check it)"
     assert table.loc["P5", "error"] == "pyarrow.lib.ArrowNotImplementedError: boom"
     text = html.read_text()
     assert "1 ok, 3 failed, 2 not run" in text and 'id="batch-status"' in text
@@ -217,7 +217,7 @@ def test_batch_summary_without_sheet_keeps_the_old_behaviour_and_bad_sheets_are_
     _, tsv = write_batch_summary(tmp_path / "results", tmp_path / "summary.html")
     assert pd.read_csv(tsv, sep="\t")["status"].tolist() == ["ok"]
     (tmp_path / "bad.tsv").write_text("id\tvcf\nP1\tx.vcf\n")
-    with pytest.raises(InputError, match="no sample_id column"):
+    with pytest.raises(InputError, match="missing column"):
         write_batch_summary(tmp_path / "results", tmp_path / "summary.html", samples=tmp_path / "bad.tsv")
 
 

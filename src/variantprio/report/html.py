@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
 from ..tables import atomic_path
+from ..units import percent_text
 from . import ReportData
 from .evidence import EvidenceStatus, has_evidence
 from .links import disease_url, hpo_url, variant_links
@@ -45,10 +46,7 @@ def _missing(value) -> bool:
 
 
 def _percent(value) -> str:
-    """A probability as a percentage that never rounds a near-certainty to 100% or a long shot to 0%."""
-    if _missing(value):
-        return "–"
-    return ">99.9%" if value > 0.999 else "<0.1%" if value < 0.001 else f"{100 * value:.1f}%"
+    return "–" if _missing(value) else percent_text(value)
 
 
 def _freq(value) -> str:

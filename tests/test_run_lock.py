@@ -1,0 +1,107 @@
+"""One run per output directory (issue 15): a second run is refused before it writes anything, and
+a killed run (wrapper alone, or its whole process group) resumes to identical results."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import cli_env, run_cli
+
+pytestmark = pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools missing (.ci/run installs it)")
+
+CHILD = "FAM1-child"
+TERMS_A = "HP:0002069,HP:0002123,HP:0001263"
+TERMS_B = "HP:0001156,HP:0000252"
+
+
+def _args(demo_inputs, out: Path, terms: str) -> list[str]:
+    return ["run", "--vcf", str(demo_inputs.vcfs["FAM1"]), "--ped", str(demo_inputs.ped), "--sample", CHILD,
+            "--hpo", terms, "--gene-model", str(demo_inputs.gene_model), "--out", str(out), "--cores", "1"]
+
+
+def _start(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "variantprio", *args], env=cli_env(), text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _wait_for(condition, seconds: float = 120) -> None:
+    deadline = time.time() + seconds
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def _content(path: Path):
+    return pq.read_table(path).replace_schema_metadata(None)
+
+
+def _snakemake_children(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-f", "-P", str(pid), "snakemake"], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie still answers kill(0): read its state
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().split()[2] != "Z"
+
+
+@pytest.fixture(scope="module")
+def reference(demo_inputs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lock-reference")
+    run_cli(*_args(demo_inputs, out, TERMS_A))
+    return out
+
+
+def test_second_run_with_other_terms_is_refused_before_it_writes(demo_inputs, reference, tmp_path):
+    out = tmp_path / "out"
+    first = _start(_args(demo_inputs, out, TERMS_A))
+    _wait_for(lambda: (out / ".snakemake").is_dir())
+    sheet = (out / ".variantprio" / "samples.tsv").read_text()
+    config = (out / ".variantprio" / "config.yaml").read_text()
+    second = run_cli(*_args(demo_inputs, out, TERMS_B), check=False, timeout=120)
+    assert second.returncode == 2
+    assert "another variantprio run" in second.stderr and "Traceback" not in second.stderr
+    assert (out / ".variantprio" / "samples.tsv").read_text() == sheet, "the refused run rewrote the sheet"
+    assert (out / ".variantprio" / "config.yaml").read_text() == config
+    stdout, stderr = first.communicate(timeout=300)
+    assert first.returncode == 0, stderr[-3000:]
+    command = pq.read_schema(out / CHILD / "gene_phenotype.parquet").metadata[b"variantprio.command"].decode()
+    assert TERMS_A in command and TERMS_B not in command
+    assert _content(out / CHILD / "genes.parquet").equals(_content(reference / CHILD / "genes.parquet"))
+
+
+@pytest.mark.parametrize("kill_group", [False, True], ids=["wrapper-alone", "process-group"])
+def test_killed_run_resumes_to_identical_results(demo_inputs, reference, tmp_path, kill_group):
+    out = tmp_path / "out"
+    args = _args(demo_inputs, out, TERMS_A)
+    proc = _start(args)
+    _wait_for(lambda: list(out.glob("_vcf/*/variants.parquet")))
+    children = _snakemake_children(proc.pid)
+    assert children, "the workflow child was not found"
+    if kill_group:
+        os.killpg(proc.pid, signal.SIGKILL)
+    else:
+        os.kill(proc.pid, signal.SIGKILL)  # the wrapper only: its workflow must not live on unsupervised
+    proc.communicate()
+    assert not (out / CHILD / "report.html").exists(), "the run finished before the kill"
+    _wait_for(lambda: not any(_alive(pid) for pid in children), seconds=60)
+    rerun = run_cli(*args)
+    assert "Traceback" not in rerun.stderr
+    for path in reference.glob("**/*.parquet"):
+        if ".snakemake" in path.parts:
+            continue
+        assert _content(out / path.relative_to(reference)).equals(_content(path)), path
