@@ -13,14 +13,14 @@ from pathlib import Path
 import pysam
 import pytest
 from click.testing import CliRunner
+from test_ingest import HEADER, write_vcf
+from test_ingest_cli import assert_clean_failure
 
 import variantprio.ingest as ingest_pkg
 from variantprio.cli import main
 from variantprio.errors import InputError
 from variantprio.ingest import IngestOptions, ingest_vcf, parallel
 from variantprio.tables import read_table
-from test_ingest import HEADER, write_vcf
-from test_ingest_cli import assert_clean_failure
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 # vcf: columnar reader; cyvcf2: the reference parser; vcf.gz: bgzip, serial; parallel: bgzip read
@@ -234,8 +234,10 @@ def test_sites_only_vcf_still_ingests(tmp_path, form):
 
 # --- duplicate sample names (#16) ---
 
-@pytest.mark.parametrize("samples,fragment", [(("S1", "S2", "S1"), "duplicate sample name in the #CHROM line: S1"),
-                                              (("A", "B", "A", "B"), "duplicate sample names in the #CHROM line: A, B")])
+@pytest.mark.parametrize("samples,fragment", [
+    (("S1", "S2", "S1"), "duplicate sample name in the #CHROM line: S1"),
+    (("A", "B", "A", "B"), "duplicate sample names in the #CHROM line: A, B"),
+])
 def test_duplicate_sample_names_are_named(tmp_path, form, samples, fragment):
     gts = " ".join("0/1" for _ in samples)
     vcf, extra = make_input(tmp_path, form, [f"chr1 100 . A G 50 PASS . GT {gts}"], samples=samples)
@@ -289,7 +291,7 @@ def test_corrupt_bgzip_through_the_cli_process(tmp_path, how):
     paths = [os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else []
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths + [str(SRC)])}  # the caller's code first
     proc = subprocess.run([sys.executable, "-m", "variantprio", "ingest", "--vcf", str(vcf), "--out", str(out)],
-                          capture_output=True, text=True, env=env, timeout=300)
+                          check=False, capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
     errors = [l for l in proc.stderr.splitlines() if l.startswith("variantprio: error:")]
