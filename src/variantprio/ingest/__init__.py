@@ -7,7 +7,8 @@ Layout: `header` (header facts, build, file checks) -> a reader yielding `RawBat
 record (`textreader`: Arrow's CSV parser plus vectorised FORMAT decoding, the fast default;
 `reader`: cyvcf2, the reference parser; `parallel`: BGZF byte-range chunks over processes) ->
 `pipeline.BatchNormaliser` (sort check, REF check, `alleles` split/remap/trim/left-align,
-`annotations` per-ALT CSQ/ANN, quality filters) -> Parquet through `tables.TableWriter`.
+`annotations` per-ALT CSQ/ANN, quality filters, `duplicates` exact copies) -> Parquet through
+`tables.TableWriter`.
 """
 
 from __future__ import annotations

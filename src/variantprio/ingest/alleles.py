@@ -6,18 +6,21 @@ Works on whole batches; Python loops only touch the rare rows that need string s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import InputError
 from ..schemas import ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT, ZYG_HOM_REF, ZYG_MISSING
 from .reader import RawBatch
 
 # gVCF reference blocks and spanning deletions: not variants of their own.
 REF_BLOCK_ALTS = frozenset({"<NON_REF>", "<*>"})
 SPANNING_DELETION = "*"
+# VCF 4.x: REF and sequence ALTs are A/C/G/T/N, case-insensitive; IUPAC codes are not allowed.
+_BASES = r"(?i)^[ACGTN]+$"
 
 
 @dataclass
@@ -44,6 +47,63 @@ def split_multiallelic(raw: RawBatch) -> SplitRows:
     keep = ~(is_star | is_block)
     return SplitRows(record[keep], allele[keep], alt.filter(pa.array(keep)), int(is_star.sum()),
                      int(is_block.sum()), int((n_alt == 0).sum()))
+
+
+def check_allele_bases(raw: RawBatch, path: str) -> None:
+    """InputError at the first record whose REF, or a sequence ALT, holds anything but A/C/G/T/N.
+
+    An error rather than a counted drop: 'R', 'X' or '1' means a broken or mis-made VCF, and a
+    record silently kept or lost would look like a real answer. '*', symbolic <ID> and breakend
+    ALTs are not sequences and pass.
+    """
+    bad_ref = ~_bool(pc.match_substring_regex(raw.ref, _BASES))
+    alt = raw.alt_flat
+    sequence = ~(is_symbolic(alt) | _bool(pc.equal(alt, SPANNING_DELETION)))
+    bad_alt = sequence & ~_bool(pc.match_substring_regex(alt, _BASES))
+    if not (bad_ref.any() or bad_alt.any()):
+        return
+    alt_record = np.repeat(np.arange(len(raw)), raw.n_alt)
+    first = min(np.flatnonzero(bad_ref)[:1].tolist() + alt_record[bad_alt][:1].tolist())
+    if bad_ref[first]:
+        what = f"invalid REF {raw.ref[first].as_py()!r}"
+    else:
+        what = f"invalid ALT {alt.filter(pa.array(bad_alt))[0].as_py()!r}"
+    raise InputError(f"{what} at {raw.chrom[first].as_py()}:{raw.pos[first]}: bases must be A, C, G, T or N",
+                     path=path, where=f"record {raw.record_no[first]}",
+                     hint="fix or remove the record (REF/ALT hold only A, C, G, T, N in any case; ALT may "
+                          "also be '*', <ID> or a breakend)")
+
+
+def uppercase_alleles(raw: RawBatch) -> tuple[RawBatch, int]:
+    """The batch with REF and sequence ALTs in upper case, and how many alleles changed.
+
+    Soft-masked (lowercase) bases are the same bases; REF==ALT, duplicate and protein-effect checks
+    need one spelling. Symbolic and breakend ALTs keep their case: they hold IDs and contig names.
+    """
+    ref_up = pc.ascii_upper(raw.ref)
+    alt = raw.alt_flat
+    alt_up = pc.if_else(pa.array(is_symbolic(alt)), alt, pc.ascii_upper(alt)) if len(alt) else alt
+    changed = int(_bool(pc.not_equal(ref_up, raw.ref)).sum()) + int(_bool(pc.not_equal(alt_up, alt)).sum())
+    if not changed:
+        return raw, 0
+    return replace(raw, ref=ref_up, alt_flat=alt_up), changed
+
+
+def drop_ref_equal_alt(raw: RawBatch, rows: SplitRows) -> tuple[SplitRows, int]:
+    """Rows whose ALT is its record's REF removed (not a variant: it would be a 'call' of the
+    reference), and their number. Expects upper-cased alleles."""
+    same = _bool(pc.equal(rows.alt, raw.ref.take(pa.array(rows.record, pa.int64()))))
+    if not same.any():
+        return rows, 0
+    keep = ~same
+    kept = SplitRows(rows.record[keep], rows.allele[keep], rows.alt.filter(pa.array(keep)), rows.n_star,
+                     rows.n_ref_block, rows.n_no_alt)
+    return kept, int(same.sum())
+
+
+def _bool(values: pa.Array) -> np.ndarray:
+    """A boolean Arrow result as numpy (nulls false)."""
+    return pc.fill_null(values, False).to_numpy(zero_copy_only=False).astype(bool)
 
 
 def is_symbolic(alt: pa.Array) -> np.ndarray:

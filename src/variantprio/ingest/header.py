@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gzip
 import re
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,10 +72,48 @@ def _text_header_lines(path: str) -> list[str] | None:
                 if not line.startswith("#"):
                     break
                 lines.append(line.rstrip("\n"))
-    except (OSError, EOFError, gzip.BadGzipFile) as err:
-        raise InputError(f"cannot decompress ({err})", path=path,
-                         hint="the file is corrupt or truncated: regenerate it") from None
+    except (OSError, EOFError, zlib.error) as err:
+        raise InputError(f"truncated or corrupt compressed file (cannot decompress the header: {err})",
+                         path=path, hint="the file is corrupt or truncated: regenerate or re-copy it") from None
     return lines
+
+
+def first_record_formats(path: str, records: int = 1000) -> list[str]:
+    """Distinct FORMAT columns of the first `records` data lines of a text VCF, in order of first
+    appearance; [] for BCF, records without FORMAT, or a body that does not decompress."""
+    with open(path, "rb") as handle:
+        magic = handle.read(2)
+    opener = gzip.open if magic == b"\x1f\x8b" else open
+    found: dict[str, None] = {}
+    try:
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            if handle.read(3) == "BCF":
+                return []
+            handle.seek(0)
+            seen = 0
+            for line in handle:
+                if line.startswith("#"):
+                    continue
+                columns = line.rstrip("\r\n").split("\t", 9)
+                if len(columns) > 8:
+                    found.setdefault(columns[8])
+                seen += 1
+                if seen >= records:
+                    break
+    except (OSError, EOFError, zlib.error):  # a damaged body is diagnosed by the reader
+        pass
+    return list(found)
+
+
+def _check_unique_samples(path: str, lines: list[str]) -> None:
+    """htslib only says 'cannot parse VCF header' for a repeated sample name: name the repeats."""
+    columns = lines[-1].rstrip("\r").split("\t")[9:]
+    repeated = [name for name, n in Counter(columns).items() if n > 1]
+    if repeated:
+        raise InputError(f"duplicate sample name{'s' if len(repeated) > 1 else ''} in the #CHROM line: "
+                         + ", ".join(repeated), path=path, where=f"header line {len(lines)}",
+                         hint="give every sample column a distinct name, e.g. `bcftools reheader -s "
+                              "new_names.txt`")
 
 
 def read_header(path: str | Path) -> VcfHeader:
@@ -88,6 +128,8 @@ def read_header(path: str | Path) -> VcfHeader:
                          where=f"line {len(text_lines) + 1}",
                          hint="the header must end with '#CHROM POS ID REF ALT QUAL FILTER INFO "
                               "[FORMAT sample...]' (tab-separated)")
+    if text_lines is not None:
+        _check_unique_samples(path, text_lines)
     with htslib_messages() as messages:
         try:
             vcf = VCF(path, lazy=True)
@@ -116,7 +158,7 @@ def _gzip_is_truncated(path: str) -> bool:
         with gzip.open(path, "rb") as handle:
             while handle.read(1 << 20):
                 pass
-    except (EOFError, OSError, gzip.BadGzipFile):
+    except (EOFError, OSError, zlib.error):
         return True
     return False
 

@@ -2,8 +2,9 @@
 process per core, results stitched in order by the parent (which also writes the Parquet).
 
 No index is needed: BGZF blocks are found by hopping over their headers. A chunk owns the lines
-that start inside its blocks. Any problem (bad record, unsorted contigs across chunks) falls back
-to the serial reader, which reports it with exact line/record numbers.
+that start inside its blocks. Any problem (bad record, unsorted contigs across chunks, a damaged
+block) falls back to the serial reader, which reports it with exact line/record numbers. Each
+block's CRC is checked: raw inflate alone would turn a flipped byte into plausible wrong text.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
+from ..genome import canonical_chrom
+from .duplicates import LEFT_ALIGN_WINDOW, DuplicateFilter
 from .header import VcfHeader
 from .textreader import ArrowTextReader
 
@@ -83,7 +86,15 @@ def plan_chunks(offsets: list[int], chunk_bytes: int = CHUNK_BYTES) -> list[Chun
 def _inflate_blocks(data: bytes, offsets: tuple[int, ...]) -> list[bytes]:
     """Decompress consecutive BGZF blocks: raw deflate between the 18-byte header and 8-byte footer."""
     base = offsets[0]
-    return [zlib.decompress(data[a - base + 18: b - base - 8], -15) for a, b in zip(offsets, offsets[1:])]
+    return [_inflate_block(data[a - base: b - base]) for a, b in zip(offsets, offsets[1:])]
+
+
+def _inflate_block(block: bytes) -> bytes:
+    """One BGZF block's text, checked against the CRC32 and length in its footer (zlib.error if not)."""
+    text = zlib.decompress(block[18:-8], -15)
+    if zlib.crc32(text) != int.from_bytes(block[-8:-4], "little") or len(text) != int.from_bytes(block[-4:], "little"):
+        raise zlib.error("BGZF block fails its CRC check")
+    return text
 
 
 def _owned_text(path: str, chunk: Chunk) -> bytes:
@@ -105,7 +116,7 @@ def _owned_text(path: str, chunk: Chunk) -> bytes:
         while stop < 0 and pos < chunk.file_end:  # the last line continues into later blocks
             head = handle.read(18)
             size = int.from_bytes(head[16:18], "little") + 1
-            text += zlib.decompress(handle.read(size - 18)[:-8], -15)
+            text += _inflate_block(head + handle.read(size - 18))
             pos += size
             stop = text.find(b"\n", limit - 1)
         stop = len(text) if stop < 0 else stop + 1
@@ -133,8 +144,13 @@ def _run_chunk(chunk: Chunk) -> ChunkResult:
     reader = ArrowTextReader(header, subset, layout, threads=1)
     n_samples = len(subset if subset is not None else header.samples)
     normaliser = BatchNormaliser(header, options, reference, n_samples)
+    normaliser.verify_gzip = False  # the chunk's blocks passed their CRC checks
     batches, contigs = [], []
-    for raw in reader.parse_text(_owned_text(header.path, chunk)):
+    try:
+        text = _owned_text(header.path, chunk)
+    except zlib.error as err:
+        raise SerialFallback(f"chunk {chunk.index}: {err}") from None
+    for raw in reader.parse_text(text):
         _track_contigs(contigs, raw)
         out = normaliser.normalise(raw)
         if out.num_rows:
@@ -190,28 +206,50 @@ class _ContigOrder:
 
 def parallel_tables(header: VcfHeader, subset: list[str] | None, layout, options,
                     offsets: list[int], processes: int) -> Iterator[tuple[pa.Table, Counter]]:
-    """Normalised tables chunk by chunk, in file order, with variant_idx already global."""
+    """Normalised tables chunk by chunk, in file order, with variant_idx already global and the
+    duplicates that straddle chunk boundaries dropped (each worker drops those inside its chunk)."""
     chunks = plan_chunks(offsets)
     _JOB.update(header=header, subset=subset, layout=layout, options=options)
     context = multiprocessing.get_context("fork")
     order = _ContigOrder()
+    duplicates = DuplicateFilter(window=LEFT_ALIGN_WINDOW if options.fasta else 0)
     next_idx = 0
     try:
         with context.Pool(max(1, processes - 1)) as pool:  # the parent is the writer
             for result in pool.imap(_run_chunk, chunks):
                 order.add(result.contigs)
-                if result.ipc is not None:
-                    table = pa.ipc.open_stream(result.ipc).read_all()
-                    idx = pc.add(table.column("variant_idx"), next_idx)
-                    table = table.set_column(0, "variant_idx", idx)
-                    next_idx += table.num_rows
-                    yield table, result.counts
-                else:
+                last = (canonical_chrom(result.contigs[-1][0]), result.contigs[-1][2]) if result.contigs else None
+                table = pa.ipc.open_stream(result.ipc).read_all() if result.ipc is not None else None
+                if table is None:
+                    duplicates.duplicates(pa.array([], pa.string()), np.zeros(0, np.int64), pa.array([], pa.string()),
+                                          pa.array([], pa.string()), np.zeros(0, np.int64), last)
                     yield None, result.counts
+                    continue
+                table = _drop_boundary_duplicates(table, duplicates, last, result.counts)
+                table = table.set_column(0, "variant_idx", pa.array(np.arange(next_idx, next_idx + table.num_rows)))
+                next_idx += table.num_rows
+                yield table, result.counts
     except InputError as err:
         raise SerialFallback(err.one_line()) from None
     finally:
         _JOB.clear()
+
+
+def _drop_boundary_duplicates(table: pa.Table, duplicates: DuplicateFilter, last: tuple[str, int] | None,
+                              counts: Counter) -> pa.Table:
+    """The chunk's rows without copies of rows of earlier chunks, with the counts the serial read
+    would have kept (dropped before sv_rows / hemizygous_calls were counted)."""
+    chrom, ref, alt = (pc.cast(table.column(c), pa.string()).combine_chunks() for c in ("chrom", "ref", "alt"))
+    dup = duplicates.duplicates(chrom, table.column("pos").to_numpy(), ref, alt,
+                                table.column("sv_end").fill_null(-1).to_numpy(), last)
+    if not dup.any():
+        return table
+    gone = table.filter(pa.array(dup))
+    counts["dropped_duplicate"] += int(dup.sum())
+    counts["sv_rows"] -= int(pc.sum(gone.column("is_sv").cast(pa.int64())).as_py() or 0)
+    counts["hemizygous_calls"] -= int(pc.sum(pc.equal(pc.list_flatten(gone.column("zygosity")), 3)
+                                             .cast(pa.int64())).as_py() or 0)
+    return table.filter(pa.array(~dup))
 
 
 def parallel_offsets(path: str, options) -> list[int] | None:

@@ -19,9 +19,12 @@ import pyarrow.compute as pc
 from ..errors import InputError
 from ..genome import canonical_chroms
 from ..tables import Provenance, TableWriter
-from .alleles import is_symbolic, left_align, remap_genotypes, split_multiallelic, trim_alleles
+from .alleles import (check_allele_bases, drop_ref_equal_alt, is_symbolic, left_align, remap_genotypes,
+                      split_multiallelic, trim_alleles, uppercase_alleles)
 from .annotations import select_allele_entries
-from .header import VcfHeader, read_header, resolve_build
+from .diagnose import damaged_instead
+from .duplicates import LEFT_ALIGN_WINDOW, DuplicateFilter
+from .header import VcfHeader, first_record_formats, read_header, resolve_build
 from .parallel import SerialFallback, parallel_offsets, parallel_tables
 from .reader import CyvcfReader, RawBatch
 from .reference import Reference
@@ -31,6 +34,11 @@ from .textreader import ArrowTextReader, text_layout
 log = logging.getLogger(__name__)
 
 _INFO_COLUMNS = {"CSQ": "info_csq", "ANN": "info_ann", "BCSQ": "info_bcsq"}
+# Dropped rows that point at a problem in the input: logged as warnings, not just counted.
+_WARNED_DROPS = {
+    "dropped_ref_equals_alt": "ALT rows equal to their REF (not variants)",
+    "dropped_duplicate": "later copies of a CHROM/POS/REF/ALT already kept (exact duplicates)",
+}
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
     ped_ids = ped_individuals(options.ped) if options.ped else None
     samples = choose_samples(header.samples, list(options.samples) if options.samples else None,
                              ped_ids, vcf_path, options.ped)
+    require_gt_field(header, samples)
     build, how = resolve_build(header, options.build)
     if how == "default":
         log.warning("%s: genome build not told by contig lengths or ##reference; assuming GRCh38", vcf_path)
@@ -206,13 +215,35 @@ def _options_record(options: IngestOptions) -> dict:
             "min_ab": options.min_ab, "fasta": options.fasta}
 
 
+def require_gt_field(header: VcfHeader, samples: list[str]) -> None:
+    """Samples without a GT field cannot carry anything: fail before reading rather than write an
+    empty table that reads as 'no candidate'. A text VCF is judged by the FORMAT of its first
+    records (GT may be used undeclared, or declared but never written); a BCF by its header."""
+    if not samples:
+        return
+    formats = first_record_formats(header.path)
+    if formats:
+        has_gt = any("GT" in fmt.split(":") for fmt in formats)
+    else:
+        has_gt = "GT" in header.format_types
+    if not has_gt:
+        raise InputError(f"no GT field: genotypes are needed to tell which of the {len(samples)} samples "
+                         "carry each variant, but " + (f"FORMAT is {formats[0]!r}" if formats
+                                                       else "the header declares no FORMAT/GT"),
+                         path=header.path, hint="use the caller's genotyped VCF (FORMAT starting with GT); "
+                                                "a sites-only VCF has no sample columns")
+
+
 def _log_summary(summary: IngestSummary) -> None:
     c = summary.counts
     log.info("read %d records: wrote %d variant rows in %.1fs", summary.records, summary.rows, summary.seconds)
-    dropped = {k: v for k, v in c.items() if k.startswith("dropped_") and v}
+    for key, what in _WARNED_DROPS.items():
+        if c.get(key):
+            log.warning("dropped %d %s", c[key], what)
+    dropped = {k: v for k, v in c.items() if k.startswith("dropped_") and v and k not in _WARNED_DROPS}
     if dropped:
         log.info("dropped ALT rows: %s", ", ".join(f"{k[8:]}={v}" for k, v in dropped.items()))
-    for key in ("split_records", "trimmed", "left_aligned", "sv_rows", "hemizygous_calls"):
+    for key in ("uppercased_alleles", "split_records", "trimmed", "left_aligned", "sv_rows", "hemizygous_calls"):
         if c.get(key):
             log.info("%s: %d", key, c[key])
 
@@ -266,8 +297,10 @@ class BatchNormaliser:
         self.n_samples = n_samples
         self.counts: Counter[str] = Counter()
         self.sort_check = SortCheck(header.path)
+        self.duplicates = DuplicateFilter(window=LEFT_ALIGN_WINDOW if reference is not None else 0)
         self.next_idx = 0
         self.counts["records"] = 0
+        self.verify_gzip = True  # parallel workers read CRC-checked blocks and set this False
 
     def run(self, batches: Iterable[RawBatch]) -> Iterator[pa.RecordBatch]:
         for raw in batches:
@@ -278,15 +311,16 @@ class BatchNormaliser:
     def normalise(self, raw: RawBatch) -> pa.RecordBatch:
         c = self.counts
         c["records"] += len(raw)
-        self.sort_check.check(raw)
-        if self.reference is not None:
-            self.reference.check_ref(raw.chrom.to_numpy(zero_copy_only=False), raw.pos,
-                                     raw.ref.to_numpy(zero_copy_only=False), raw.record_no, self.header.path)
+        self._check_records(raw)
+        raw, uppercased = uppercase_alleles(raw)
+        c["uppercased_alleles"] += uppercased
         rows = split_multiallelic(raw)
         c["dropped_spanning_deletion"] += rows.n_star
         c["dropped_gvcf_ref_block"] += rows.n_ref_block
         c["records_without_alt"] += rows.n_no_alt
         c["split_records"] += int((raw.n_alt > 1).sum())
+        rows, c_same = drop_ref_equal_alt(raw, rows)
+        c["dropped_ref_equals_alt"] += c_same
         rec = rows.record
         take = pa.array(rec, pa.int64())
         sv = is_symbolic(rows.alt)
@@ -299,19 +333,47 @@ class BatchNormaliser:
         geno = remap_genotypes(raw, rows)
         filters = raw.filters.take(take)
         keep = self._quality_mask(filters, geno)
-        c["sv_rows"] += int((sv & keep).sum())
-        c["hemizygous_calls"] += int((geno.zygosity[keep] == 3).sum())
         columns: dict[str, pa.Array | np.ndarray] = {
             "chrom": _canonical_chroms(raw.chrom.take(take)), "pos": pos, "ref": ref, "alt": alt,
             "id": raw.ident.take(take), "qual": raw.qual[rec], "filter": filters, "is_sv": sv,
             "sv_end": np.where(sv, raw.end[rec], -1),
         }
+        keep = self._drop_duplicates(raw, columns, keep)
+        c["sv_rows"] += int((sv & keep).sum())
+        c["hemizygous_calls"] += int((geno.zygosity[keep] == 3).sum())
         for key, name in _INFO_COLUMNS.items():
             info = raw.info.get(key)
             columns[name] = (select_allele_entries(info, self.header.info_formats.get(key, ""), key, raw, rec,
                                                    rows.allele)
                              if info is not None else pa.nulls(len(rec), pa.string()))
         return self._to_arrow(columns, geno, keep)
+
+    def _check_records(self, raw: RawBatch) -> None:
+        """Sort order, allele bases and (with a FASTA) REF; on failure, blame a damaged gzip block
+        rather than the record when the data through this batch does not decompress cleanly."""
+        try:
+            self.sort_check.check(raw)
+            check_allele_bases(raw, self.header.path)
+            if self.reference is not None:
+                self.reference.check_ref(raw.chrom.to_numpy(zero_copy_only=False), raw.pos,
+                                         raw.ref.to_numpy(zero_copy_only=False), raw.record_no, self.header.path)
+        except InputError as err:
+            if not self.verify_gzip or not len(raw):
+                raise
+            raise damaged_instead(self.header, err, int(raw.record_no[-1])) from None
+
+    def _drop_duplicates(self, raw: RawBatch, columns: dict, keep: np.ndarray) -> np.ndarray:
+        """`keep` without rows copying a variant already kept (after the quality filters, so a
+        failing first copy does not hide a passing second one)."""
+        mask = pa.array(keep)
+        last = (_canonical_chroms(raw.chrom.slice(len(raw) - 1)).to_pylist()[0], int(raw.pos[-1])) if len(raw) else None
+        dup = self.duplicates.duplicates(columns["chrom"].filter(mask), columns["pos"][keep],
+                                         columns["ref"].filter(mask), columns["alt"].filter(mask),
+                                         columns["sv_end"][keep], last)
+        self.counts["dropped_duplicate"] += int(dup.sum())
+        out = keep.copy()
+        out[np.flatnonzero(keep)[dup]] = False
+        return out
 
     def _quality_mask(self, filters: pa.Array, geno) -> np.ndarray:
         """Rows to keep: FILTER PASS (or '.') when pass_only, and at least one sample carrying the ALT
