@@ -3,6 +3,7 @@ data, never code; bad input fails in one line, early, leaving nothing behind and
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import shlex
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from pysam.libcbgzf import BGZFile
 
 from conftest import cli_env, run_cli
 from variantprio.bundle import workflow_dir
@@ -167,3 +169,85 @@ def test_failed_rule_prints_its_reason_and_leaves_no_results(demo_inputs, tmp_pa
     assert "message: None" not in result.stderr.splitlines()[-1]
     for name in FINAL:
         assert not (out / CHILD / name).exists(), f"{name} of the earlier run passes for this run's result"
+
+
+def test_one_corrupt_vcf_fails_only_its_sample_and_the_summary_lists_every_sample(demo_inputs, tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(demo_inputs.directory, data)
+    broken = data / "FAM2.trio.vcf.gz"
+    lines = gzip.open(broken, "rt").read().splitlines(keepends=True)
+    with BGZFile(str(broken), "wb") as handle:  # header and records in separate bgzip blocks
+        handle.write("".join(x for x in lines if x.startswith("#")).encode())
+        handle.flush()
+        records_block = handle.tell() >> 16
+        handle.write("".join(x for x in lines if not x.startswith("#")).encode())
+    raw = bytearray(broken.read_bytes())
+    middle = records_block + (len(raw) - records_block) // 2
+    raw[middle:middle + 64] = bytes(64)  # damage the records mid-stream: the header still reads fine
+    broken.write_bytes(bytes(raw))
+    sheet = data / "samples.tsv"
+    sheet.write_text(sheet.read_text().replace(str(demo_inputs.directory), str(data)))
+    config = tmp_path / "config.yaml"
+    config.write_text(f"samples: {json.dumps(str(sheet))}\nresults: results\n"
+                      f"gene_model: {json.dumps(str(data / 'demo-genes.gtf'))}\n")
+    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(workflow_dir() / "Snakefile"),
+                          "--directory", str(tmp_path), "--configfile", str(config), "--cores", "2",
+                          "--keep-going"], capture_output=True, text=True, env=cli_env(), cwd=tmp_path)
+    assert run.returncode != 0
+    for log in (tmp_path / "logs").rglob("*.log"):
+        assert "Traceback" not in log.read_text(errors="replace"), log
+    summary = (tmp_path / "results" / "summary.tsv").read_text().splitlines()
+    rows = {line.split("\t")[0]: line.split("\t") for line in summary[1:]}
+    assert rows["FAM1-child"][1] == "ok" and rows["FAM1-child"][3] == "SCN1A"
+    assert rows["FAM2-child"][1] == "failed"
+    assert "corrupt" in rows["FAM2-child"][2] and "FAM2.trio.vcf.gz" in rows["FAM2-child"][2]
+    assert not (tmp_path / "results" / "FAM2-child" / "genes.parquet").exists()
+
+
+@pytest.mark.parametrize("terms, accepted", [("HP:0001156", True), ("HP:0001250; HP:001005", False),
+                                             ("", False)])
+def test_validate_and_snakemake_accept_and_refuse_the_same_sheets(demo_inputs, tmp_path, terms, accepted):
+    sheet = tmp_path / "samples.tsv"
+    sheet.write_text("sample_id\tfamily_id\tvcf\tped\thpo\n"
+                     f"{CHILD}\tFAM1\t{demo_inputs.vcfs['FAM1']}\t{demo_inputs.ped}\t{terms}\n")
+    config = tmp_path / "config.yaml"
+    config.write_text(f"samples: {json.dumps(str(sheet))}\nresults: results\n"
+                      f"gene_model: {json.dumps(str(demo_inputs.gene_model))}\n")
+    validate = run_cli("validate", "--samples", str(sheet), "--config", str(config), check=False, timeout=120)
+    dry = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(workflow_dir() / "Snakefile"),
+                          "--directory", str(tmp_path), "--configfile", str(config), "--cores", "1", "--dry-run"],
+                         capture_output=True, text=True, env=cli_env(), cwd=tmp_path)
+    assert (validate.returncode == 0) is accepted, validate.stderr
+    assert (dry.returncode == 0) is accepted, dry.stderr[-2000:]
+    _no_traceback(validate)
+    if not accepted:
+        reason = "HP:001005" if terms else "no phenotype"
+        assert reason in validate.stderr and reason in dry.stdout + dry.stderr
+        assert "jsonschema" not in dry.stdout + dry.stderr and "$schema" not in dry.stdout + dry.stderr
+
+
+def test_sizes_read_as_people_read_them():
+    from variantprio.units import size_text
+
+    assert size_text(0) == "0 B" and size_text(1536) == "1.5 KB" and size_text(20_000_000) == "20.0 MB"
+    assert size_text(3.2e9) == "3.2 GB"
+
+
+def test_a_full_disk_is_one_line_saying_no_space_left(tmp_path):
+    import errno
+
+    from click.testing import CliRunner
+
+    from variantprio import cli
+
+    @cli.main.command("fill-disk-for-test")
+    def fill() -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out.parquet"))
+
+    try:
+        result = CliRunner().invoke(cli.main, ["fill-disk-for-test"])
+    finally:
+        cli.main.commands.pop("fill-disk-for-test")
+    assert result.exit_code == 2
+    assert "No space left on device" in result.output and "out.parquet" in result.output
+    assert "Traceback" not in result.output
