@@ -121,6 +121,11 @@ class InputChecker:
         fasta = self.config.get("fasta") or ""
         if fasta and self._file_ok("config", "fasta", fasta) and not Path(fasta + ".fai").exists():
             self._problem("config", "fasta", f"FASTA index missing: {fasta}.fai (run samtools faidx)")
+        if not any(s.get("kind") == "gnomad" for s in self.config.get("sources") or []):
+            warning = ("no population frequency source (gnomAD) configured: rarity is unknown, so common "
+                       "variants are not filtered out and 'no data' in the report does not mean rare")
+            log.warning("%s", warning)
+            self.report.checked.append(("config", "sources", "WARN: " + warning))
         for source in self.config.get("sources") or []:
             name = source.get("name", "?")
             if self._file_ok("config", f"source {name}", source.get("path", "")):

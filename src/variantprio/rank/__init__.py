@@ -146,6 +146,11 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
         [c for c in pheno_df.columns if c.startswith("allowed_")]
     cand = cand.merge(pheno_df[scalar], on="gene_symbol", how="left")
     prov = Provenance(samples=samples).merged(var_prov, ann_prov, seg_prov, pheno_prov)
+    # Facts of the upstream stages travel on, so the report can state what was read, filtered and scored.
+    prov.extra = {"ingest_counts": var_prov.extra.get("counts", {}),
+                  "annotate_counts": ann_prov.extra.get("counts", {}),
+                  **{k: pheno_prov.extra[k] for k in ("phenotype_method", "observed_terms", "excluded_terms")
+                     if k in pheno_prov.extra}}
     return cand, variants, pheno_df, prov
 
 
@@ -190,8 +195,8 @@ def rank_proband(variants_path: Path | str, annotations_path: Path | str, segreg
         genes = pd.DataFrame(columns=GENES.names)
         ranked_tbl = RANKED_VARIANTS.empty_table()
     prov.sources["rank_model"] = f"{model.name} v{model.version}: {model.data_version}"
-    prov.extra = {"proband": proband, "stage": "rank", "model": model.label, "genes": len(genes),
-                  "variant_rows": ranked_tbl.num_rows}
+    prov.extra.update({"proband": proband, "stage": "rank", "model": model.label, "genes": len(genes),
+                       "variant_rows": ranked_tbl.num_rows})
     genes_tbl = pa.Table.from_pandas(genes[GENES.names], schema=GENES, preserve_index=False)
     write_table(genes_tbl, out_genes, "genes", prov)
     write_table(ranked_tbl, out_variants, "ranked_variants", prov)

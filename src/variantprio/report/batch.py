@@ -24,7 +24,8 @@ from .html import environment, template_records
 log = logging.getLogger(__name__)
 
 SUMMARY_COLUMNS = ["sample", "status", "error", "top_gene", "posterior", "combined_score", "phenotype_score",
-                   "variant_score", "mode", "best_variant", "disease_id", "disease_name", "candidate_genes", "report"]
+                   "variant_score", "mode", "best_variant", "disease_id", "disease_name", "candidate_genes",
+                   "variants_read", "candidate_variants", "genome_build", "versions", "tool_version", "report"]
 _TOP_COLUMNS = SUMMARY_COLUMNS[3:12]  # taken from the top row of genes.parquet
 STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN = "ok", "failed", "not run"
 # What can go wrong reading one sample's genes.parquet; any of these fails that sample only.
@@ -39,11 +40,14 @@ def _safe_name(sample: str) -> bool:
 def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> dict:
     """Summary of one sample's genes.parquet (sample = its directory name, as in results/<sample>/).
     Raises what reading a broken table raises; `summary_row` turns that into a failed row."""
-    table, _ = read_table(genes_path, "genes")
+    table, prov = read_table(genes_path, "genes")
     genes = table.to_pandas().sort_values(["rank", "gene_symbol"], kind="stable")
     report = genes_path.parent / "report.html"
     row = {"sample": sample or genes_path.parent.name, "status": STATUS_OK, "error": None,
-           "candidate_genes": len(genes),
+           "candidate_genes": len(genes), "variants_read": prov.extra.get("ingest_counts", {}).get("records"),
+           "candidate_variants": prov.extra.get("variant_rows"), "genome_build": prov.genome_build,
+           "versions": "; ".join(f"{k} {v}" for k, v in sorted(prov.sources.items()) if k != "rank_model"),
+           "tool_version": prov.tool_version,
            "report": os.path.relpath(report, link_base) if report.exists() else None}
     first = genes.iloc[0] if len(genes) else None
     for col in _TOP_COLUMNS:
