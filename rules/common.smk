@@ -10,6 +10,7 @@ from snakemake.utils import validate
 
 from variantprio import workflow as vw
 from variantprio.errors import InputError
+from variantprio.report.batch import write_summary_after_failure
 from variantprio.schemas import SCHEMAS, schema_fingerprint
 
 

@@ -1,6 +1,3 @@
-import sys
-
-
 rule report:
     input:
         genes=res("{sample}", "genes.parquet"),
@@ -52,18 +49,6 @@ rule summary:
         "--out {output.html:q} 2> {log:q}"
 
 
-def summarise_failed_batch(summary_html):
-    """After a failed run: the batch summary with every sample's status (never raises)."""
-    from variantprio.report import write_batch_summary
-
-    try:
-        write_batch_summary(os.path.dirname(summary_html) or ".", summary_html, samples=config["samples"],
-                            logs="logs")
-        print(f"batch summary with every sample's status: {summary_html}", file=sys.stderr)
-    except Exception as err:  # noqa: BLE001 - the workflow already failed; report, do not mask it
-        print(f"could not write the batch summary ({err})", file=sys.stderr)
-
-
 onerror:
     # A failed sample must not take the batch summary with it: list every sample with its status.
-    summarise_failed_batch(res("summary.html"))
+    write_summary_after_failure(res("summary.html"), config["samples"], "logs")

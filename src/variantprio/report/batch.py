@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -122,3 +123,14 @@ def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Pat
     with atomic_path(out) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return out, tsv
+
+
+def write_summary_after_failure(out: Path | str, samples: Path | str, logs: Path | str) -> None:
+    """The workflow's `onerror`: the summary with every sample's status. Never raises: the run has
+    already failed, and its own error must stay the one the user sees."""
+    out = Path(out)
+    try:
+        write_batch(out.parent, out, Path(samples), Path(logs))
+        print(f"batch summary with every sample's status: {out}", file=sys.stderr)
+    except Exception as err:  # noqa: BLE001 - report, never mask the workflow's failure
+        print(f"could not write the batch summary ({err})", file=sys.stderr)
