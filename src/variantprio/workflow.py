@@ -213,7 +213,7 @@ def load_config(config_file: Path | str | None) -> dict:
 
 
 def validate_batch(samples_tsv: str, config_file: str | None, build: str | None,
-                   out: str | None) -> InputCheck:
+                   out: str | None, hpo_dir: str | None = None) -> InputCheck:
     """`variantprio validate`: log every problem, write the check table, fail if any problem."""
     from .tables import atomic_path
 
@@ -221,6 +221,8 @@ def validate_batch(samples_tsv: str, config_file: str | None, build: str | None,
     config["samples"] = samples_tsv
     if build:
         config["genome_build"] = build
+    if hpo_dir:
+        config["phenotype"] = {**(config.get("phenotype") or {}), "hpo_dir": hpo_dir}
     config.setdefault("genome_build", "GRCh38")
     sheet = load_sample_sheet(samples_tsv)
     report = check_inputs(sheet, config)
