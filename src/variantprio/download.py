@@ -13,9 +13,9 @@ import http.client
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .errors import InputError
 from .progress import progress_bar
@@ -39,7 +39,7 @@ class _RecordRedirects(urllib.request.HTTPRedirectHandler):
     def __init__(self) -> None:
         self.chain: list[str] = []
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D102 (urllib signature)
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         self.chain.append(newurl)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 

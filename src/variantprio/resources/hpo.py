@@ -13,9 +13,9 @@ import datetime as dt
 import json
 import logging
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 from .. import __version__
 from ..download import download_to_part, file_checksum, install_verified, open_url
@@ -117,12 +117,20 @@ def normalise_languages(languages: Iterable[str]) -> tuple[str, ...]:
     return out
 
 
+def translation_name(lang: str) -> str:
+    return TRANSLATION_URL.rsplit("/", 1)[1].format(lang=lang)
+
+
+def file_names(languages: Iterable[str]) -> list[str]:
+    return [*RELEASE_FILES, *(translation_name(lang) for lang in languages)]
+
+
 def release_files(tag: str, base: str, languages: Iterable[str]) -> list[ReleaseFile]:
     """The files of one release, phenotype.hpoa first (its header names the release)."""
     files = [ReleaseFile(name, RELEASE_URL.format(base=base, tag=tag, file=name), name) for name in RELEASE_FILES]
     for lang in languages:
-        url = TRANSLATION_URL.format(base=base, tag=tag, lang=lang)
-        files.append(ReleaseFile(url.rsplit("/", 1)[1], url, "babelon"))
+        files.append(ReleaseFile(translation_name(lang), TRANSLATION_URL.format(base=base, tag=tag, lang=lang),
+                                 "babelon"))
     return files
 
 
@@ -148,9 +156,9 @@ def fetch_hpo_release(options: HpoFetchOptions) -> HpoRelease:
     base = options.base_url.rstrip("/")
     requested = normalise_release(options.release)
     languages = normalise_languages(options.languages)
+    wanted = _checked_expectations(options.sha256, file_names(languages))  # before any request
     release = resolve_latest(base, options.timeout) if requested == "latest" else requested
     files = release_files(f"v{release}", base, languages)
-    wanted = _checked_expectations(options.sha256, files)
     directory = Path(options.out) / release
     directory.mkdir(parents=True, exist_ok=True)
     record_path = directory / RECORD
@@ -175,8 +183,7 @@ def fetch_hpo_release(options: HpoFetchOptions) -> HpoRelease:
     return HpoRelease(release, directory, record_path, outcomes)
 
 
-def _checked_expectations(sha256: Mapping[str, str], files: list[ReleaseFile]) -> dict[str, str]:
-    names = [f.name for f in files]
+def _checked_expectations(sha256: Mapping[str, str], names: list[str]) -> dict[str, str]:
     unknown = [n for n in sha256 if n not in names]
     if unknown:
         raise InputError(f"--sha256 names {', '.join(unknown)}, which this run does not fetch", where="--sha256",
@@ -216,7 +223,7 @@ def _entry(spec: ReleaseFile, dest: Path, digest: str, version: str | None, when
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
 def _read_record(path: Path) -> dict:

@@ -8,8 +8,8 @@ returns the version the header names (or None when that file type has none).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ..errors import InputError
 
