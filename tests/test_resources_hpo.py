@@ -321,7 +321,9 @@ def test_fetch_group_needs_a_manifest_or_a_subcommand(tmp_path):
     result = CliRunner().invoke(main, ["resources", "fetch"])
     assert result.exit_code == 2 and "--manifest" in result.output
     mixed = CliRunner().invoke(main, ["resources", "fetch", "--manifest", "m.yaml", "hpo", "--out", str(tmp_path)])
-    assert mixed.exit_code == 2 and "not options of `fetch hpo`" in mixed.output
+    assert mixed.exit_code == 2 and "are not its options" in mixed.output
+    timeout = CliRunner().invoke(main, ["resources", "fetch", "--timeout", "5", "hpo", "--out", str(tmp_path)])
+    assert timeout.exit_code == 2 and "resources fetch hpo --help" in timeout.output
 
 
 @pytest.mark.parametrize("check, text, needle", [

@@ -193,8 +193,9 @@ def resources_fetch_cmd(ctx: click.Context, manifest: str | None, directory: str
     install, then tabix-index them; files already present with a valid checksum are skipped.
     `resources fetch hpo` instead fetches an official HPO release (see `resources fetch hpo --help`)."""
     if ctx.invoked_subcommand is not None:
-        if manifest or directory:
-            raise click.UsageError(f"--manifest/--dir are not options of `fetch {ctx.invoked_subcommand}`")
+        if manifest or directory or ctx.get_parameter_source("timeout") != click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(f"--manifest/--dir/--timeout before `{ctx.invoked_subcommand}` are not its "
+                                   f"options (see `resources fetch {ctx.invoked_subcommand} --help`)")
         return
     if not manifest or not directory:
         raise click.UsageError("give --manifest and --dir, or a subcommand: `resources fetch hpo --out DIR`")
