@@ -9,24 +9,18 @@ installed files (name, kind, path, version, build) is written for the workflow c
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import logging
-import os
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..download import download_to_part, file_checksum, install_verified
 from ..errors import InputError
 from ..genome import normalise_build
 from ..yamlfile import read_yaml
-from ..progress import progress_bar
 from .sourceconfig import KINDS
 
 log = logging.getLogger(__name__)
-
-_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -83,48 +77,6 @@ def _entry(e, i: int, path: Path) -> ManifestEntry:
                          build, e.get("kind"), file)
 
 
-def file_checksum(path: Path, algorithm: str) -> str:
-    digest = hashlib.new(algorithm)
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(_CHUNK), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _download(entry: ManifestEntry, part: Path, timeout: float) -> str:
-    """Fetch the URL into `part`, resuming a partial file; returns 'downloaded' or 'resumed'."""
-    have = part.stat().st_size if part.exists() else 0
-    request = urllib.request.Request(entry.url, headers={"Range": f"bytes={have}-"} if have else {})
-    try:
-        response = urllib.request.urlopen(request, timeout=timeout)
-    except urllib.error.HTTPError as err:
-        if err.code == 416 and have:  # partial file already complete
-            return "resumed"
-        raise InputError(f"download failed: HTTP {err.code} {err.reason}", path=entry.url,
-                         where=entry.name) from None
-    except (urllib.error.URLError, OSError) as err:
-        raise InputError(f"download failed ({getattr(err, 'reason', err)})", path=entry.url, where=entry.name) from None
-    resumed = have > 0 and response.status == 206
-    mode = "ab" if resumed else "wb"
-    length = response.headers.get("Content-Length")
-    expected = int(length) if length is not None else None
-    got = 0
-    with response, open(part, mode) as out, progress_bar() as bar:
-        task = bar.add_task(entry.file, total=expected)
-        try:
-            for block in iter(lambda: response.read(_CHUNK), b""):
-                out.write(block)
-                got += len(block)
-                bar.advance(task, len(block))
-        except (OSError, urllib.error.URLError, http.client.HTTPException) as err:
-            raise InputError(f"download interrupted after {got} bytes ({err}); re-run to resume",
-                             path=entry.url, where=entry.name) from None
-    if expected is not None and got < expected:
-        raise InputError(f"download truncated: got {got} of {expected} bytes; re-run to resume",
-                         path=entry.url, where=entry.name)
-    return "resumed" if resumed else "downloaded"
-
-
 def fetch_entry(entry: ManifestEntry, directory: Path, timeout: float = 60.0) -> FetchResult:
     """Download (or skip, or resume) one entry, verify its checksum, install it atomically and index it."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -134,14 +86,9 @@ def fetch_entry(entry: ManifestEntry, directory: Path, timeout: float = 60.0) ->
         log.info("%s: %s present with a valid %s, skipped", entry.name, dest, entry.algorithm)
         return FetchResult(entry, dest, "skipped")
     part = directory / (entry.file + ".part")
-    action = _download(entry, part, timeout)
-    found = file_checksum(part, entry.algorithm)
-    if found != entry.checksum:
-        part.unlink()
-        raise InputError(f"checksum mismatch: expected {entry.algorithm} {entry.checksum}, got {found}",
-                         path=entry.url, where=entry.name,
-                         hint="the file changed upstream or the manifest is wrong; nothing was installed")
-    os.replace(part, dest)
+    action = download_to_part(entry.url, part, label=entry.name, timeout=timeout)
+    install_verified(part, dest, url=entry.url, label=entry.name, algorithm=entry.algorithm,
+                     expected=entry.checksum)
     _index(dest, entry)
     log.info("%s: %s %s (%s verified)", entry.name, action, dest, entry.algorithm)
     return FetchResult(entry, dest, action)
