@@ -135,11 +135,15 @@ def test_end_to_end_three_cases(tmp_path):
     out = tmp_path / "res" / "bench.json"
     result = CliRunner().invoke(main, ["bench", "vcf", "--cases", str(cases), "--out", str(out),
                                        "--background", str(background), "--gene-model", str(gene_model),
-                                       "--jobs", "1", "--keep", str(tmp_path / "keep")])
+                                       "--jobs", "1", "--keep", str(tmp_path / "keep"),
+                                       "--constraint", str(BENCH.parent / "reference" / "gnomad.v2.1.1.gene-constraints.tsv")])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["n_cases"] + report["n_failed"] == 3 and report["n_failed"] == 0
     assert report["evidence"]["population_frequencies"] is False and report["evidence"]["clinvar"] is False
+    assert report["evidence"]["withhold_publication"] is True and report["evidence"]["gene_constraint"]
+    assert report["self_cited"]["n_cases"] + report["not_self_cited"]["n_cases"] == 3
+    assert set(report["full_knowledge"]) == {"full_pipeline", "phenotype_only"}
     for key in ("top1", "top3", "top5", "top10", "mrr"):
         assert 0 <= report[key] <= 1 and key in report["phenotype_only"]
     per_case = pq.read_table(out.with_name("bench.cases.parquet")).to_pandas()

