@@ -1,7 +1,7 @@
 rule annotate:
     input:
         variants=res("_vcf", "{vcf_id}", "variants.parquet"),
-        gene_model=config["gene_model"] or [],
+        gene_model=CONFIG.gene_model or [],
     output:
         res("_vcf", "{vcf_id}", "annotations.parquet"),
     log:
@@ -10,13 +10,13 @@ rule annotate:
         "benchmarks/annotate/{vcf_id}.tsv"
     threads: 2
     resources:
-        mem_mb=config.get("resources", {}).get("mem_mb_annotate", 4000),
+        mem_mb=CONFIG.resources.mem_mb_annotate,
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["annotations"],
-        gene_model=opt("--gene-model", config.get("gene_model")),
-        fasta=opt("--fasta", config.get("fasta")),
-        sources=opt("--sources", workflow.configfiles[0]) if config.get("sources") else "",
+        gene_model=opt("--gene-model", CONFIG.gene_model),
+        fasta=opt("--fasta", CONFIG.fasta),
+        sources=lambda wildcards: opt("--sources", CONFIG_FILE) if CONFIG.sources else "",
     shell:
-        "variantprio annotate --variants {input.variants:q} --out {output:q} {params.gene_model} "
+        "{VP} annotate --variants {input.variants:q} --out {output:q} {params.gene_model} "
         "{params.fasta} {params.sources} --threads {threads} 2> {log:q}"

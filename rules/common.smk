@@ -1,6 +1,7 @@
 # Sample-sheet loading, up-front input validation and path helpers shared by all rules.
 # Every value that reaches a shell command is quoted: `{input.x:q}` in rules, `q()`/`opt()` for
 # parameters assembled here (paths and sheet values are data, never code).
+import dataclasses
 import os
 import re
 import shlex
@@ -12,29 +13,31 @@ from variantprio import workflow as vw
 from variantprio.errors import InputError
 from variantprio.report.batch import write_summary_after_failure
 from variantprio.schemas import SCHEMAS, schema_fingerprint
+from variantprio.settings import WorkflowConfig
 
 
-_config_problems = vw.schema_problems(config, "config.schema.yaml", "config")
-if _config_problems:
-    raise WorkflowError(f"{len(_config_problems)} config problem(s):\n" + "\n".join(_config_problems))
-validate(config, "../pipeline/schemas/config.schema.yaml")  # fills in the schema's defaults
 try:
-    SAMPLES = vw.load_sample_sheet(config["samples"])
+    # The typed configuration (defaults from variantprio.settings) is what every rule reads.
+    CONFIG = WorkflowConfig.from_mapping(config)
+    SAMPLES = vw.load_sample_sheet(CONFIG.samples)
 except InputError as _err:
     raise WorkflowError(_err.one_line()) from None
+validate(config, "../pipeline/schemas/config.schema.yaml")  # the raw dict too gets the defaults
 VCF_IDS = vw.vcf_ids(SAMPLES["vcf"])  # VCF path -> short ID used in result paths
 VCF_BY_ID = {vcf_id: path for path, vcf_id in VCF_IDS.items()}
-RESULTS = config["results"]
+RESULTS = CONFIG.results
 # SLURM partition of every job (used by the slurm profile's executor, ignored locally).
-PARTITION = config.get("resources", {}).get("slurm_partition", "normal")
+PARTITION = CONFIG.resources.slurm_partition
 # Per table: fingerprint of its columns, a rule parameter so that a changed contract re-runs the stage.
 CONTRACT = {name: schema_fingerprint(name) for name in SCHEMAS}
-# Every stage stamps this hash of the effective configuration into its Parquet metadata.
-os.environ[vw.CONFIG_HASH_VARIABLE] = vw.config_sha256(config)
+# The effective configuration as one file the stages read, and its hash, which every stage stamps
+# into its Parquet metadata; both are passed on the command line, nothing travels in the environment.
+CONFIG_FILE = CONFIG.write_effective(".variantprio")
+VP = f"variantprio --config-sha256 {CONFIG.sha256}"
 
 # Check every input before any job starts (main process only: cluster jobs re-parse this file).
 if workflow.is_main_process:
-    _problems = vw.input_problems(SAMPLES, config)
+    _problems = vw.input_problems(SAMPLES, CONFIG.to_mapping())
     if _problems:
         raise WorkflowError(f"{len(_problems)} input problem(s):\n" + "\n".join(_problems))
 
@@ -83,17 +86,14 @@ def all_outputs():
 
 
 def ingest_filter_options():
-    opts = config.get("ingest", {})
-    flags = ["--pass-only" if opts.get("pass_only", True) else "--no-pass-only"]
-    flags += [opt("--min-gq", opts.get("min_gq", 0)), opt("--min-dp", opts.get("min_dp", 0)),
-              opt("--min-ab", opts.get("min_ab", 0.0))]
-    return " ".join(flags)
+    opts = CONFIG.ingest
+    return " ".join(["--pass-only" if opts.pass_only else "--no-pass-only", opt("--min-gq", opts.min_gq),
+                     opt("--min-dp", opts.min_dp), opt("--min-ab", opts.min_ab)])
 
 
 def inheritance_options():
-    opts = config.get("inheritance", {})
-    names = ["max_af_ad", "max_af_ar_hom", "max_af_comphet", "max_af_mt", "min_parent_gq"]
-    return " ".join(opt(f"--{n.replace('_', '-')}", opts[n]) for n in names if n in opts)
+    return " ".join(opt(f"--{name.replace('_', '-')}", value)
+                    for name, value in dataclasses.asdict(CONFIG.inheritance).items())
 
 
 def phenotype_terms(wildcards):

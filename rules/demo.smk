@@ -1,11 +1,11 @@
 # Generates the demo inputs the shipped config points at, when they are missing.
-if config.get("demo_data"):
+if CONFIG.demo_data:
 
     rule demo_data:
         output:
-            vcfs=[p for p in VCF_BY_ID.values() if p.startswith(config["demo_data"])],
-            gene_model=os.path.join(config["demo_data"], "demo-genes.gtf"),
-            ped=os.path.join(config["demo_data"], "demo.ped"),
+            vcfs=[p for p in VCF_BY_ID.values() if p.startswith(CONFIG.demo_data)],
+            gene_model=os.path.join(CONFIG.demo_data, "demo-genes.gtf"),
+            ped=os.path.join(CONFIG.demo_data, "demo.ped"),
         log:
             "logs/demo_data/all.log",
         benchmark:

@@ -9,13 +9,13 @@ rule ingest:
         "benchmarks/ingest/{vcf_id}.tsv"
     threads: 2
     resources:
-        mem_mb=config.get("resources", {}).get("mem_mb_ingest", 2000),
+        mem_mb=CONFIG.resources.mem_mb_ingest,
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["variants"],
-        build=q(config["genome_build"]),
-        fasta=opt("--fasta", config.get("fasta")),
+        build=q(CONFIG.genome_build),
+        fasta=opt("--fasta", CONFIG.fasta),
         filters=ingest_filter_options(),
     shell:
-        "variantprio ingest --vcf {input.vcf:q} --out {output:q} --build {params.build} {params.fasta} "
+        "{VP} ingest --vcf {input.vcf:q} --out {output:q} --build {params.build} {params.fasta} "
         "{params.filters} --threads {threads} 2> {log:q}"

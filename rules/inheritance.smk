@@ -11,12 +11,12 @@ rule inheritance:
         "benchmarks/inheritance/{sample}.tsv"
     threads: 1
     resources:
-        mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
+        mem_mb=CONFIG.resources.mem_mb_sample,
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["segregation"],
         ped=lambda wildcards, input: opt("--ped", input.ped),
         options=inheritance_options(),
     shell:
-        "variantprio inheritance --variants {input.variants:q} --annotations {input.annotations:q} "
+        "{VP} inheritance --variants {input.variants:q} --annotations {input.annotations:q} "
         "--proband {wildcards.sample:q} {params.ped} {params.options} --out {output:q} 2> {log:q}"

@@ -9,15 +9,15 @@ rule phenotype:
         "benchmarks/phenotype/{sample}.tsv"
     threads: 1
     resources:
-        mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
+        mem_mb=CONFIG.resources.mem_mb_sample,
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["gene_phenotype"],
         terms=phenotype_terms,
-        build=q(config.get("genome_build", "GRCh38")),
-        method=q(config.get("phenotype", {}).get("method", "lr")),
-        hpo_dir=opt("--hpo-dir", config.get("phenotype", {}).get("hpo_dir")),
+        build=q(CONFIG.genome_build),
+        method=q(CONFIG.phenotype.method),
+        hpo_dir=opt("--hpo-dir", CONFIG.phenotype.hpo_dir),
     shell:
-        "variantprio phenotype {params.terms} --method {params.method} {params.hpo_dir} "
+        "{VP} phenotype {params.terms} --method {params.method} {params.hpo_dir} "
         "--build {params.build} "
         "--out {output:q} 2> {log:q}"

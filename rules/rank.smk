@@ -13,11 +13,11 @@ rule rank:
         "benchmarks/rank/{sample}.tsv"
     threads: 1
     resources:
-        mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
+        mem_mb=CONFIG.resources.mem_mb_sample,
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["genes"] + CONTRACT["ranked_variants"],
     shell:
-        "variantprio rank --variants {input.variants:q} --annotations {input.annotations:q} "
+        "{VP} rank --variants {input.variants:q} --annotations {input.annotations:q} "
         "--segregation {input.segregation:q} --phenotype {input.phenotype:q} --proband {wildcards.sample:q} "
         "--out-genes {output.genes:q} --out-variants {output.variants:q} 2> {log:q}"

@@ -14,22 +14,22 @@ rule report:
         "benchmarks/report/{sample}.tsv"
     threads: 1
     resources:
-        mem_mb=config.get("resources", {}).get("mem_mb_sample", 2000),
+        mem_mb=CONFIG.resources.mem_mb_sample,
         slurm_partition=PARTITION,
     params:
         out_dir=lambda wildcards, output: q(os.path.dirname(output.html)),
-        top=q(config.get("report", {}).get("top", 50)),
+        top=q(CONFIG.report.top),
         terms=lambda wildcards: opt("--hpo-terms", vw.clean_terms(sample_row(wildcards)["hpo"])),
-        hpo_dir=opt("--hpo-dir", config.get("phenotype", {}).get("hpo_dir")),
+        hpo_dir=opt("--hpo-dir", CONFIG.phenotype.hpo_dir),
     shell:
-        "variantprio report --genes {input.genes:q} --variants {input.variants:q} "
+        "{VP} report --genes {input.genes:q} --variants {input.variants:q} "
         "--input-variants {input.input_variants:q} --proband {wildcards.sample:q} --out-dir {params.out_dir} "
         "--top {params.top} {params.terms} {params.hpo_dir} 2> {log:q}"
 
 
 rule summary:
     input:
-        sheet=config["samples"],
+        sheet=CONFIG.samples,
         reports=expand(res("{sample}", "report.html"), sample=SAMPLES.index),
     output:
         html=res("summary.html"),
@@ -45,10 +45,10 @@ rule summary:
     params:
         results=lambda wildcards, output: q(os.path.dirname(output.html) or "."),
     shell:
-        "variantprio report-batch --results {params.results} --samples {input.sheet:q} --logs logs "
+        "{VP} report-batch --results {params.results} --samples {input.sheet:q} --logs logs "
         "--out {output.html:q} 2> {log:q}"
 
 
 onerror:
     # A failed sample must not take the batch summary with it: list every sample with its status.
-    write_summary_after_failure(res("summary.html"), config["samples"], "logs")
+    write_summary_after_failure(res("summary.html"), CONFIG.samples, "logs")

@@ -1,6 +1,6 @@
 rule validate:
     input:
-        sheet=config["samples"],
+        sheet=CONFIG.samples,
     output:
         res("validation.tsv"),
     log:
@@ -12,6 +12,6 @@ rule validate:
         mem_mb=500,
         slurm_partition=PARTITION,
     params:
-        build=q(config["genome_build"]),
+        build=q(CONFIG.genome_build),
     shell:
-        "variantprio validate --samples {input.sheet:q} --build {params.build} --out {output:q} 2> {log:q}"
+        "{VP} validate --samples {input.sheet:q} --build {params.build} --out {output:q} 2> {log:q}"

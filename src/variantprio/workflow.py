@@ -7,8 +7,6 @@ locking and resumability are exactly those of a command-line `snakemake` run.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 import subprocess
@@ -26,14 +24,13 @@ from .inputs_check import InputCheck, check_inputs
 from .rulelogs import failed_rules
 from .runlock import RunLock, run_child
 from .sheet import SHEET_COLUMNS, clean_terms, load_sample_sheet, schema_problems, vcf_ids
-from .tables import CONFIG_HASH_VARIABLE
 from .units import percent_text
 from .yamlfile import read_yaml
 
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CONFIG_HASH_VARIABLE", "clean_terms", "load_sample_sheet", "schema_problems", "vcf_ids",
+__all__ = ["clean_terms", "load_sample_sheet", "schema_problems", "vcf_ids",
            "workflow_dir"]  # used by rules/
 
 # Files a proband's run leaves for people to read; removed when the run fails, so that a stale
@@ -43,11 +40,6 @@ FINAL_OUTPUTS = ("genes.parquet", "variants.parquet", "report.html", "candidates
 # Settings of a user's workflow config that `run --config` applies (paths made absolute).
 RUN_CONFIG_KEYS = ("genome_build", "gene_model", "fasta", "sources", "ingest", "inheritance", "phenotype",
                    "report", "resources")
-
-
-def config_sha256(config: dict) -> str:
-    """Stable hash of a workflow configuration (key order does not matter)."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def input_problems(samples: pd.DataFrame, config: dict) -> list[str]:

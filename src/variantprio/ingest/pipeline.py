@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..genome import canonical_chroms
+from ..settings import IngestSettings
 from ..tables import Provenance, TableWriter
 from .alleles import (check_allele_bases, drop_ref_equal_alt, is_symbolic, left_align, remap_genotypes,
                       split_multiallelic, trim_alleles, uppercase_alleles)
@@ -49,10 +50,10 @@ class IngestOptions:
     ped: str | None = None
     fasta: str | None = None
     build: str | None = None
-    pass_only: bool = True
-    min_gq: int = 0
-    min_dp: int = 0
-    min_ab: float = 0.0
+    pass_only: bool = IngestSettings.pass_only
+    min_gq: int = IngestSettings.min_gq
+    min_dp: int = IngestSettings.min_dp
+    min_ab: float = IngestSettings.min_ab
     threads: int = 1
     batch_size: int = 5_000  # records per parsed batch: memory scales with it, speed hardly
     # "auto"/"arrow": columnar reader (text VCF directly, BCF through `bcftools view`);

@@ -11,21 +11,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..settings import InheritanceSettings as InheritanceOptions  # the config section is the option set
 from ..schemas import ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT, ZYG_HOM_REF, ZYG_MISSING
 from .genotypes import FamilyGenotypes, sex_vectors
 from .pedigree import FEMALE, MALE, Family
-
-
-@dataclass(frozen=True)
-class InheritanceOptions:
-    """Per-mode maximum population allele frequency (popmax, else overall AF; null passes) and
-    the genotype quality a parent's hom-ref call needs for a de novo call."""
-
-    max_af_ad: float = 0.001
-    max_af_ar_hom: float = 0.001
-    max_af_comphet: float = 0.02
-    max_af_mt: float = 0.002
-    min_parent_gq: int = 20
 
 
 @dataclass

