@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import cli_env
 from variantprio.bench.phenotype import run_bench_phenotype
 
 MINI = Path(__file__).parent / "data" / "phenotype_hpo"
@@ -64,8 +65,7 @@ def test_cli_prints_one_summary_line(cases, tmp_path):
     out = tmp_path / "cli.json"
     run = subprocess.run([sys.executable, "-m", "variantprio", "bench", "phenotype", "--cases", str(cases),
                           "--out", str(out), "--hpo-dir", str(MINI), "--jobs", "2"],
-                         capture_output=True, text=True, env={"VARIANTPRIO_CACHE": str(tmp_path / "c"),
-                                                              "PATH": "/usr/bin:/bin"})
+                         capture_output=True, text=True, env={**cli_env(), "VARIANTPRIO_CACHE": str(tmp_path / "c")})
     assert run.returncode == 0, run.stderr
     assert run.stdout.count("\n") == 1 and "6 cases" in run.stdout and "top1 50.0%" in run.stdout
     assert out.exists() and out.with_suffix(".ranks.parquet").exists()
