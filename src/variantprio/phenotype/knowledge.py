@@ -49,6 +49,7 @@ class Ontology:
     log_relative_mass: np.ndarray  # per disease: ln(sum of annotation frequencies / median sum)
     source: str  # directory of the files
     checksum: str
+    withheld: tuple[str, ...] = ()  # references whose rows this view leaves out (see withhold)
 
     @property
     def version(self) -> str:
@@ -198,16 +199,23 @@ def propagate(annotations: Annotations, indptr: np.ndarray, indices: np.ndarray,
               unstated: float = UNSTATED_FREQUENCY) -> sparse.csc_matrix:
     """diseases x terms: for each ancestor of an annotated term, the highest frequency below it
     (true-path rule: a disease with 'Focal seizure' in 80% also has 'Seizure' in >= 80%)."""
-    freq = np.where(np.isnan(annotations.ann_freq), unstated, annotations.ann_freq)
+    return propagate_rows(annotations.ann_disease, annotations.ann_term, annotations.ann_freq,
+                          len(annotations.disease_ids), indptr, indices, n_terms, unstated)
+
+
+def propagate_rows(disease: np.ndarray, term: np.ndarray, freq: np.ndarray, n_diseases: int,
+                   indptr: np.ndarray, indices: np.ndarray, n_terms: int,
+                   unstated: float = UNSTATED_FREQUENCY) -> sparse.csc_matrix:
+    """`propagate` for any subset of annotation rows (a withheld view rebuilds only its diseases)."""
+    freq = np.where(np.isnan(freq), unstated, freq)
     keep = freq > 0
-    owner, ancestor = expand_to_ancestors(annotations.ann_term[keep], indptr, indices)
-    disease = annotations.ann_disease[keep][owner].astype(np.int64)
+    owner, ancestor = expand_to_ancestors(term[keep], indptr, indices)
+    disease = disease[keep][owner].astype(np.int64)
     value = freq[keep][owner]
     key = disease * n_terms + ancestor
     order = np.lexsort((value, key))
     key, value = key[order], value[order]
-    last = np.r_[key[1:] != key[:-1], True]  # the max of each key sorts last
+    last = np.r_[key[1:] != key[:-1], True][:len(key)]  # the max of each key sorts last
     key, value = key[last], value[last]
-    n_diseases = len(annotations.disease_ids)
     return sparse.csc_matrix((value.astype(np.float64), (key // n_terms, key % n_terms)),
                              shape=(n_diseases, n_terms))
