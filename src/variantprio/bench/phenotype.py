@@ -196,7 +196,6 @@ def run_bench_phenotype(cases_path: Path | str, out: Path | str, *, limit: int |
         "cases": str(cases_path), "limit": limit, "seed": seed,
         "seconds": round(time.perf_counter() - started, 1),
     }
-    report.pop("missed", None)
     if fit_calibration:
         best = int(np.argmin(nll))
         report["calibration"] = {"temperature": float(TEMPERATURES[best]),
