@@ -15,6 +15,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import cli_env
 from variantprio.errors import InputError
 from variantprio.phenotype import LRParameters, load_ontology, patient_terms, score_genes
 from variantprio.phenotype.annotations import parse_frequency
@@ -83,7 +84,7 @@ def test_cache_is_reused_and_rebuilt_when_a_file_changes(tmp_path):
 
 def test_missing_release_file_is_a_clear_error(tmp_path):
     (tmp_path / "hp.obo").write_text("format-version: 1.2\n")
-    with pytest.raises(InputError, match="lacks phenotype.hpoa, genes_to_phenotype.txt"):
+    with pytest.raises(InputError, match="lacks phenotype.hpoa, genes_to_disease.txt or genes_to_phenotype.txt"):
         load_ontology(tmp_path)
 
 
@@ -261,7 +262,7 @@ def test_resnik_term_credits_a_disease_with_a_closely_related_feature(mini):
 
 
 def _cli(*args: str, tmp_path: Path) -> subprocess.CompletedProcess:
-    env = {"VARIANTPRIO_CACHE": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    env = {**cli_env(), "VARIANTPRIO_CACHE": str(tmp_path / "cache")}
     return subprocess.run([sys.executable, "-m", "variantprio", *args], capture_output=True, text=True,
                           env=env)
 

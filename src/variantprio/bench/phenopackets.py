@@ -75,6 +75,7 @@ class Case:
     disease_label: str | None
     variants: tuple[CausalVariant, ...]
     n_without_vcf_record: int  # causal variants stated without a vcfRecord
+    pmids: tuple[str, ...] = ()  # the case's publications ('PMID:...', metaData.externalReferences)
 
     @property
     def spikeable(self) -> bool:
@@ -188,7 +189,15 @@ def case_from_packet(packet: dict[str, Any], source: str) -> Case | None:
                 sex=sex if sex in ("MALE", "FEMALE") else "UNKNOWN", observed=observed,
                 excluded=excluded, gene_symbol=sorted(genes)[0], disease_id=disease.get("id"),
                 disease_label=disease.get("label"), variants=tuple(variants),
-                n_without_vcf_record=missing)
+                n_without_vcf_record=missing, pmids=_pmids(packet))
+
+
+def _pmids(packet: dict[str, Any]) -> tuple[str, ...]:
+    """The publications the case was curated from: the benchmark withholds annotation rows that
+    cite only these (a new patient is in no paper yet)."""
+    references = (packet.get("metaData") or {}).get("externalReferences") or []
+    ids = (str(r.get("id") or "").strip() for r in references if isinstance(r, dict))
+    return tuple(dict.fromkeys(i for i in ids if i.startswith("PMID:")))
 
 
 def _packets(path: Path) -> Iterator[tuple[str, bytes]]:

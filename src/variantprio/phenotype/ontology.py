@@ -1,4 +1,4 @@
-"""HPO terms from hp.obo: ids, names, is_a parents, alt_ids and obsolete replacements.
+"""HPO terms from hp.obo (or hp.json): ids, names, is_a parents, alt_ids and obsolete replacements.
 
 The ancestor closure is kept as CSR arrays (term index -> ancestor indices, self included), which
 every scoring method slices; nothing here walks the graph per patient.
@@ -6,6 +6,7 @@ every scoring method slices; nothing here walks the graph per patient.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,3 +100,49 @@ def parse_obo(path: Path) -> Terms:
                    for s in stanzas if "id" in s and s.get("is_obsolete", ["false"])[0] == "true"}
     names = [(s.get("name") or [""])[0] for s in live]
     return Terms(ids, names, parents, alt_ids, replaced_by, version)
+
+
+def parse_ontology(path: Path) -> Terms:
+    """hp.obo or hp.json (OBO Graphs), by file name."""
+    return parse_json(path) if path.suffix == ".json" else parse_obo(path)
+
+
+_PURL = "http://purl.obolibrary.org/obo/"
+_REPLACED_BY = "http://purl.obolibrary.org/obo/IAO_0100001"
+_ALT_ID = "http://www.geneontology.org/formats/oboInOwl#hasAlternativeId"
+
+
+def _curie(uri: str) -> str:
+    """'http://purl.obolibrary.org/obo/HP_0000118' -> 'HP:0000118'."""
+    return uri.removeprefix(_PURL).replace("_", ":", 1) if uri.startswith(_PURL) else uri
+
+
+def parse_json(path: Path) -> Terms:
+    """The same tags as `parse_obo` from hp.json: nodes (lbl, deprecated, replaced_by, alt ids) and
+    is_a edges of the first graph; the version is the release named in the graph's meta."""
+    try:
+        graph = json.loads(Path(path).read_text(encoding="utf-8"))["graphs"][0]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, IndexError, TypeError) as err:
+        raise InputError(f"cannot read HPO ontology (OBO Graphs JSON): {err}", path=str(path)) from None
+    nodes = [n for n in graph.get("nodes", []) if n.get("type", "CLASS") == "CLASS"
+             and _curie(n.get("id", "")).startswith("HP:")]
+    meta = lambda n: n.get("meta") or {}  # noqa: E731
+    values = lambda n, pred: [v["val"] for v in meta(n).get("basicPropertyValues", [])  # noqa: E731
+                              if v.get("pred") == pred]
+    live = [n for n in nodes if not meta(n).get("deprecated")]
+    if not live:
+        raise InputError("no HPO terms found", path=str(path), hint="pass an hp.json (OBO Graphs) file")
+    ids = [_curie(n["id"]) for n in live]
+    index = {term: i for i, term in enumerate(ids)}
+    parents: list[list[int]] = [[] for _ in ids]
+    for edge in graph.get("edges", []):
+        if edge.get("pred") == "is_a":
+            child, parent = index.get(_curie(edge["sub"])), index.get(_curie(edge["obj"]))
+            if child is not None and parent is not None:
+                parents[child].append(parent)
+    alt_ids = {alt: _curie(n["id"]) for n in live for alt in values(n, _ALT_ID)}
+    replaced_by = {_curie(n["id"]): next((_curie(v) for v in values(n, _REPLACED_BY)), None)
+                   for n in nodes if meta(n).get("deprecated")}
+    version = str((graph.get("meta") or {}).get("version") or "unknown")
+    version = version.rstrip("/").rsplit("/", 2)[-2] if "/releases/" in version else version
+    return Terms(ids, [n.get("lbl") or "" for n in live], parents, alt_ids, replaced_by, version)

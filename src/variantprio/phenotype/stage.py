@@ -51,7 +51,8 @@ def score_genes(observed: str | Iterable[str] | PatientTerms | None, out: str | 
     if out is not None:
         provenance = Provenance(genome_build=genome_build, sources=ontology.data_sources, extra={
             "phenotype_method": method, "observed_terms": terms.observed, "excluded_terms": terms.excluded,
-            "hpo_files": ontology.source, "parameters": asdict(params) if method == "lr" else {}})
+            "hpo_files": ontology.source, "parameters": asdict(params) if method == "lr" else {},
+            **({"withheld_references": list(ontology.withheld)} if ontology.withheld else {})})
         write_table(table, out, "gene_phenotype", provenance)
         top = table.slice(0, 3).column("gene_symbol").to_pylist()
         log.info("scored %d genes from %d observed and %d excluded terms (%s, HPO %s); top: %s",
