@@ -157,3 +157,17 @@ def test_untabixed_source_is_an_input_error(tmp_path, gtf):  # noqa: F811
     config = write_config(tmp_path, {"cadd": plain})
     with pytest.raises(InputError, match="tabix"):
         annotate_records(tmp_path, gtf, RECORDS[:1], sources=str(config), gt="1/2")
+
+
+def test_constraint_table_with_a_gnomad_preamble_and_hash_header(tmp_path):
+    """gnomAD's exported constraint table starts with '##' notes and a '#gene' header (issue 14)."""
+    from variantprio.annotate.sourceconfig import SourceSpec
+    from variantprio.annotate.sources import read_constraint
+
+    path = tmp_path / "constraint.tsv"
+    path.write_text("## created with command:\n## notes\n#gene\ttranscript\tpLI\toe_lof\toe_lof_lower\toe_lof_upper\n"
+                    "MED13\tENST1\t1.0\t0.0\t0.0\t0.03\nTTN\tENST2\t0.0\t0.9\t0.8\t1.1\n")
+    spec = SourceSpec(name="constraint", kind="constraint", path=path, version="2.1.1", build="GRCh38")
+    table = read_constraint(spec).set_index("gene_symbol")
+    assert table.loc["MED13", "pli"] == 1.0 and table.loc["MED13", "loeuf"] == 0.03
+    assert table.loc["TTN", "loeuf"] == 1.1

@@ -8,6 +8,8 @@ plain per-gene TSV joined on the gene symbol. A source on another genome build i
 
 from __future__ import annotations
 
+import gzip
+import io
 import logging
 import re
 
@@ -250,12 +252,20 @@ def read_score_tsv(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> p
     return df.groupby(_KEY, as_index=False)[ours].max()
 
 
+def _without_comment_lines(path) -> io.StringIO:
+    """The table without its leading '##' notes (gnomAD's exported tables carry a preamble)."""
+    opener = gzip.open if str(path).endswith((".gz", ".bgz")) else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return io.StringIO("".join(line for line in handle if not line.startswith("##")))
+
+
 def read_constraint(spec: SourceSpec) -> pd.DataFrame:
     """Per-gene constraint TSV (gnomAD style); MANE/canonical transcript rows preferred."""
     try:
-        df = pd.read_csv(spec.path, sep="\t", dtype=str)
-    except (OSError, ValueError, pd.errors.ParserError) as err:
+        df = pd.read_csv(_without_comment_lines(spec.path), sep="\t", dtype=str)
+    except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError) as err:
         raise InputError(f"unreadable constraint table ({err})", path=str(spec.path)) from None
+    df.columns = [c.lstrip("#") for c in df.columns]  # the header may be written as '#gene ...'
     gene = _column(list(df.columns), ["gene", "gene_symbol", "symbol", "gene_name"])
     if gene is None:
         raise InputError("constraint table lacks a gene column", path=str(spec.path),
