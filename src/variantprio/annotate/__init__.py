@@ -7,7 +7,8 @@ rules) · `model_rows` (worst consequence per gene) · `existing` (CSQ/ANN/BCSQ 
 `pipeline` (the stage function).
 """
 
-from .genemodel import GeneModel, load_gene_model, save_gene_model
+from ..core.genemodel import GeneModel
+from .genemodel import load_gene_model, save_gene_model
 from .pipeline import AnnotateOptions, annotate_table, annotate_variants
 
 __all__ = ["AnnotateOptions", "GeneModel", "annotate_table", "annotate_variants", "load_gene_model",

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..genome import CONTIG_LENGTHS
+from ..core.genome import CONTIG_LENGTHS
 
 log = logging.getLogger(__name__)
 

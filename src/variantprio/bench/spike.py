@@ -27,7 +27,7 @@ import pandas as pd
 import pysam
 
 from ..errors import InputError
-from ..genome import CONTIG_LENGTHS, in_par
+from ..core.genome import CONTIG_LENGTHS, in_par
 from .phenopackets import Case, CausalVariant
 
 log = logging.getLogger(__name__)

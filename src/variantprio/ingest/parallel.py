@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
-from ..genome import canonical_chrom
+from ..core.genome import canonical_chrom
 from .duplicates import LEFT_ALIGN_WINDOW, DuplicateFilter
 from .header import VcfHeader
 from .textreader import ArrowTextReader

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
-from ..genome import canonical_chroms
+from ..core.genome import canonical_chroms
 from ..tables import Provenance, TableWriter
 from .alleles import (check_allele_bases, drop_ref_equal_alt, is_symbolic, left_align, remap_genotypes,
                       split_multiallelic, trim_alleles, uppercase_alleles)

@@ -1,0 +1,93 @@
+"""Reference-genome facts shared by every stage: contig naming, lengths, PARs.
+
+Internally every table uses UCSC-style names ("chr1", "chrX", "chrM") for both builds, so that
+inputs named "1"/"MT" (Ensembl/GRCh37 style) join with "chr1"/"chrM" sources.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+
+BUILDS = ("GRCh37", "GRCh38")
+
+_CHROMS = [str(i) for i in range(1, 23)] + ["X", "Y", "M"]
+
+CONTIG_LENGTHS: dict[str, dict[str, int]] = {
+    "GRCh38": dict(zip(
+        ["chr" + c for c in _CHROMS],
+        [248956422, 242193529, 198295559, 190214555, 181538259, 170805979, 159345973, 145138636,
+         138394717, 133797422, 135086622, 133275309, 114364328, 107043718, 101991189, 90338345,
+         83257441, 80373285, 58617616, 64444167, 46709983, 50818468, 156040895, 57227415, 16569])),
+    "GRCh37": dict(zip(
+        ["chr" + c for c in _CHROMS],
+        [249250621, 243199373, 198022430, 191154276, 180915260, 171115067, 159138663, 146364022,
+         141213431, 135534747, 135006516, 133851895, 115169878, 107349540, 102531392, 90354753,
+         81195210, 78077248, 59128983, 63025520, 48129895, 51304566, 155270560, 59373566, 16569])),
+}
+
+# Pseudo-autosomal regions on chrX (1-based, inclusive): diploid in males too.
+PAR_X: dict[str, tuple[tuple[int, int], ...]] = {
+    "GRCh38": ((10001, 2781479), (155701383, 156030895)),
+    "GRCh37": ((60001, 2699520), (154931044, 155260560)),
+}
+
+_BUILD_ALIASES = {
+    "grch38": "GRCh38", "hg38": "GRCh38", "38": "GRCh38", "b38": "GRCh38",
+    "grch37": "GRCh37", "hg19": "GRCh37", "37": "GRCh37", "b37": "GRCh37",
+}
+
+
+def normalise_build(name: str) -> str:
+    """Map common spellings (hg38, GRCh38.p14, b37) onto "GRCh37"/"GRCh38"; ValueError otherwise."""
+    key = name.strip().lower().split(".")[0]
+    if key in _BUILD_ALIASES:
+        return _BUILD_ALIASES[key]
+    raise ValueError(f"unknown genome build {name!r}; expected one of {', '.join(BUILDS)}")
+
+
+def canonical_chrom(name: str) -> str:
+    """UCSC-style contig name: "1"->"chr1", "MT"/"chrMT"->"chrM"; other contigs get the prefix too."""
+    bare = name[3:] if name[:3].lower() == "chr" else name
+    if bare.upper() in ("M", "MT"):
+        return "chrM"
+    if bare.upper() in ("X", "Y"):
+        return "chr" + bare.upper()
+    return "chr" + bare
+
+
+def canonical_chroms(names: Iterable[str]) -> np.ndarray:
+    """Vectorised `canonical_chrom` over an array of names, converting each distinct name once."""
+    arr = np.asarray(list(names) if not isinstance(names, np.ndarray) else names, dtype=object)
+    if arr.size == 0:
+        return arr
+    uniq, inverse = np.unique(arr.astype(str), return_inverse=True)
+    mapped = np.array([canonical_chrom(u) for u in uniq], dtype=object)
+    return mapped[inverse]
+
+
+def guess_build(contig_lengths: dict[str, int]) -> str | None:
+    """The build whose main-chromosome lengths match the given contigs; None when none can be told."""
+    votes = {b: 0 for b in BUILDS}
+    for name, length in contig_lengths.items():
+        chrom = canonical_chrom(name)
+        for build in BUILDS:
+            expected = CONTIG_LENGTHS[build].get(chrom)
+            if expected is not None and chrom != "chrM" and expected == length:
+                votes[build] += 1
+    best = max(votes, key=votes.get)
+    if votes[best] == 0 or list(votes.values()).count(votes[best]) > 1:
+        return None
+    return best
+
+
+def in_par(chrom: np.ndarray, pos: np.ndarray, build: str) -> np.ndarray:
+    """Boolean mask: positions inside a pseudo-autosomal region of chrX."""
+    chrom = np.asarray(chrom)
+    pos = np.asarray(pos)
+    mask = np.zeros(pos.shape, dtype=bool)
+    on_x = chrom == "chrX"
+    for start, end in PAR_X[build]:
+        mask |= on_x & (pos >= start) & (pos <= end)
+    return mask
