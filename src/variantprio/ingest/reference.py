@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
 from ..core.genome import canonical_chrom
+from ..errors import InputError
 
 _CLUSTER_GAP = 100_000  # fetch one stretch per group of variants closer than this
 
