@@ -11,10 +11,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.alleles import is_symbolic, left_align, trim_alleles
 from ..core.genome import canonical_chroms
 from ..errors import InputError
-from .alleles import (check_allele_bases, drop_ref_equal_alt, is_symbolic, left_align, remap_genotypes,
-                      split_multiallelic, trim_alleles, uppercase_alleles)
 from .annotations import select_allele_entries
 from .diagnose import damaged_instead
 from .duplicates import LEFT_ALIGN_WINDOW, DuplicateFilter
@@ -22,6 +21,7 @@ from .header import VcfHeader
 from .options import IngestOptions
 from .reader import RawBatch
 from .reference import Reference
+from .split import check_allele_bases, drop_ref_equal_alt, remap_genotypes, split_multiallelic, uppercase_alleles
 
 _INFO_COLUMNS = {"CSQ": "info_csq", "ANN": "info_ann", "BCSQ": "info_bcsq"}
 

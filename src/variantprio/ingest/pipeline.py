@@ -14,6 +14,8 @@ from typing import Iterable
 
 import pyarrow as pa
 
+from ..core.pedigree import ped_individuals
+from ..core.samples import choose_samples
 from ..errors import InputError
 from ..tables import Provenance, TableWriter
 from .header import VcfHeader, first_record_formats, read_header, resolve_build
@@ -22,7 +24,6 @@ from .options import IngestOptions
 from .parallel import SerialFallback, parallel_offsets, parallel_tables
 from .reader import CyvcfReader, RawBatch
 from .reference import Reference
-from .samples import choose_samples, ped_individuals
 from .textreader import ArrowTextReader, text_layout
 
 log = logging.getLogger(__name__)
