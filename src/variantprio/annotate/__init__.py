@@ -1,10 +1,10 @@
 """ANNOTATE stage: consequences per variant x gene (from the VCF's own VEP/SnpEff/bcftools
 annotations or a gene model), with provenance of the gene model used.
 
-Layout: `consequences` (SO terms, severity, impact) · `genemodel` (transcript table, loading,
-caching) with builders `gtf` and `refdir` · `predict` (vectorised interval join and consequence
-rules) · `model_rows` (worst consequence per gene) · `existing` (CSQ/ANN/BCSQ parsing) ·
-`pipeline` (the stage function).
+Layout: `consequences` (SO terms, severity, impact) · `genemodel` (loading and caching the
+`core.genemodel` transcript table) with builders `gtf` and `refdir` · `predict` (vectorised
+interval join and consequence rules) · `model_rows` (worst consequence per gene) · `existing`
+(CSQ/ANN/BCSQ parsing) · `pipeline` (the stage function).
 """
 
 from ..core.genemodel import GeneModel
