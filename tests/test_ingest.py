@@ -13,7 +13,7 @@ import pytest
 
 from variantprio.ingest import IngestOptions, ingest_vcf, vcf_build, vcf_sample_names
 from variantprio.errors import InputError
-from variantprio.genome import CONTIG_LENGTHS
+from variantprio.core.genome import CONTIG_LENGTHS
 from variantprio.tables import Provenance, read_table
 
 READERS = ("arrow", "cyvcf2")  # the columnar reader, and cyvcf2 as the reference parser

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from variantprio.inheritance import InheritanceOptions, read_ped
-from variantprio.inheritance.pedigree import singleton
+from variantprio.core.pedigree import read_ped, singleton
+from variantprio.inheritance import InheritanceOptions
 from variantprio.inheritance.segregate import gene_rows, segregation_table
 from variantprio.inheritance.synthetic import annotations_table, parse_genotypes, variants_table
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from variantprio.genome import CONTIG_LENGTHS
+from variantprio.core.genome import CONTIG_LENGTHS
 from variantprio.inheritance import segregate
 from variantprio.inheritance.synthetic import annotations_table
-from variantprio.ingest.pipeline import IngestOptions, ingest_vcf
+from variantprio.ingest import IngestOptions, ingest_vcf
 from variantprio.tables import Provenance, read_table, write_table
 
 SAMPLES = ("kid", "dad", "mum", "other_kid")

@@ -8,15 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from variantprio.core.pedigree import check_samples, ped_individuals, proband_status_warnings, read_ped
+from variantprio.core.samples import choose_samples, close_matches, edit_distance
 from variantprio.errors import InputError
-from variantprio.ingest.samples import choose_samples, ped_individuals
-from variantprio.inheritance import check_samples, read_ped, segregate
+from variantprio.inheritance import segregate
 from variantprio.inheritance.modes import male_to_male_transmission
-from variantprio.inheritance.pedigree import (
-    close_matches,
-    edit_distance,
-    proband_status_warnings,
-)
 from variantprio.inheritance.synthetic import (
     annotations_table,
     parse_genotypes,
@@ -87,7 +83,7 @@ def test_edit_distance_counts_an_adjacent_swap_as_one_edit():
 
 def test_check_samples_accepts_ungenotyped_members(tmp_path, caplog):
     pedigree = read_ped(_ped(tmp_path))
-    with caplog.at_level(logging.INFO, logger="variantprio.inheritance"):
+    with caplog.at_level(logging.INFO, logger="variantprio"):
         check_samples(pedigree, QUARTET_VCF, [PROBAND])
     assert "family ISDBM322: ISDBM322016, GRANDPA not genotyped" in caplog.text
     # Issue #16: this was "ISDBM322016 not in the VCF (did you mean ISDBM322017?)".
@@ -149,7 +145,7 @@ def test_proband_status_warnings(tmp_path, code, expected):
 
 def test_segregation_warns_when_the_proband_is_not_coded_affected(tmp_path, caplog):
     ped = _ped(tmp_path, "F kid dad mum 1 1\nF dad 0 0 1 1\nF mum 0 0 2 1\n")
-    with caplog.at_level(logging.INFO, logger="variantprio.inheritance"):
+    with caplog.at_level(logging.INFO, logger="variantprio"):
         seg = _segregate(tmp_path, ["kid", "dad", "mum"], [["0/1", "0/0", "0/0"]], ped, proband="kid")
     assert any(r.levelno == logging.WARNING and "coded unaffected" in r.getMessage() for r in caplog.records)
     assert seg.loc[0, "de_novo"]  # analysed as affected all the same
@@ -168,7 +164,7 @@ def test_quartet_with_ungenotyped_sister_and_grandfather_segregates(tmp_path, ca
     calls = [["0/0", "0/1", "0/0"],   # 0 de novo in the proband: both parents genotyped hom-ref
              ["0/1", "0/1", "0/0"],   # 1 from the unaffected father: no AD
              ["0/1", "1/1", "0/1"]]   # 2 AR hom 
-    with caplog.at_level(logging.INFO, logger="variantprio.inheritance"):
+    with caplog.at_level(logging.INFO, logger="variantprio"):
         seg = _segregate(tmp_path, QUARTET_VCF, calls, _ped(tmp_path))
     assert seg.loc[0, "de_novo"] and seg.loc[0, "fits_ad"]
     assert not seg.loc[1, "fits_ad"] and not seg.loc[1, "de_novo"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pysam
 
-from .genome import CONTIG_LENGTHS
+from .core.genome import CONTIG_LENGTHS
 from .tables import atomic_path
 
 BUILD = "GRCh38"

@@ -89,7 +89,7 @@ class InputChecker:
     @staticmethod
     @cache
     def _pedigree(path: str):
-        from .inheritance.pedigree import read_ped
+        from .core.pedigree import read_ped
 
         return read_ped(path)
 
@@ -159,7 +159,7 @@ class InputChecker:
     def _check_ped(self, sample: str, row: pd.Series, vcf_samples: tuple[str, ...] | None) -> None:
         if not self._file_ok(sample, "ped", row["ped"]):
             return
-        from .inheritance.pedigree import check_samples
+        from .core.pedigree import check_samples
 
         try:
             pedigree = self._pedigree(row["ped"])
@@ -169,7 +169,7 @@ class InputChecker:
         except InputError as err:
             self._problem(sample, "ped", err.one_line())
             return
-        from .inheritance.pedigree import proband_status_warnings
+        from .core.pedigree import proband_status_warnings
 
         for warning in proband_status_warnings(pedigree, sample):
             log.warning("%s: %s", sample, warning)

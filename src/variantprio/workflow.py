@@ -232,7 +232,7 @@ def validate_batch(samples_tsv: str, config_file: str | None, build: str | None,
 
 
 def _family_from_ped(ped: str, sample: str) -> str | None:
-    from .inheritance.pedigree import read_ped
+    from .core.pedigree import read_ped
 
     try:
         family = read_ped(ped).family_of(sample)

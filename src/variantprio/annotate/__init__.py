@@ -1,13 +1,14 @@
 """ANNOTATE stage: consequences per variant x gene (from the VCF's own VEP/SnpEff/bcftools
 annotations or a gene model), with provenance of the gene model used.
 
-Layout: `consequences` (SO terms, severity, impact) · `genemodel` (transcript table, loading,
-caching) with builders `gtf` and `refdir` · `predict` (vectorised interval join and consequence
-rules) · `model_rows` (worst consequence per gene) · `existing` (CSQ/ANN/BCSQ parsing) ·
-`pipeline` (the stage function).
+Layout: `consequences` (SO terms, severity, impact) · `genemodel` (loading and caching the
+`core.genemodel` transcript table) with builders `gtf` and `refdir` · `predict` (vectorised
+interval join and consequence rules) · `model_rows` (worst consequence per gene) · `existing`
+(CSQ/ANN/BCSQ parsing) · `pipeline` (the stage function).
 """
 
-from .genemodel import GeneModel, load_gene_model, save_gene_model
+from ..core.genemodel import GeneModel
+from .genemodel import load_gene_model, save_gene_model
 from .pipeline import AnnotateOptions, annotate_table, annotate_variants
 
 __all__ = ["AnnotateOptions", "GeneModel", "annotate_table", "annotate_variants", "load_gene_model",

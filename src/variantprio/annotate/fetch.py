@@ -14,9 +14,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.genome import normalise_build
 from ..download import download_to_part, file_checksum, install_verified
 from ..errors import InputError
-from ..genome import normalise_build
 from ..yamlfile import read_yaml
 from .sourceconfig import KINDS
 

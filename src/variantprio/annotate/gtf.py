@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..core.genemodel import GeneModel, guess_release, transcripts_table
 from ..errors import InputError
-from .genemodel import GeneModel, guess_release, transcripts_table
 
 log = logging.getLogger(__name__)
 

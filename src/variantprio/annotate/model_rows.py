@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from ..core.genemodel import ModelArrays
 from .consequences import RANK, impact_of_ranks, term_of_ranks
-from .genemodel import ModelArrays
 from .predict import PairConsequences, VariantSpans, overlapping_pairs, pair_consequences
 from .protein import ProteinEffects, ReferenceBases, protein_effects
 

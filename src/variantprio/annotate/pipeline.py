@@ -9,20 +9,21 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..core.genemodel import GeneModel
+from ..core.genome import CONTIG_LENGTHS
 from ..errors import InputError
-from ..genome import CONTIG_LENGTHS
 from ..schemas import ANNOTATIONS
 from ..tables import Provenance, TableWriter, read_table
 from .existing import existing_rows
-from .genemodel import GeneModel, load_gene_model
+from .genemodel import load_gene_model
 from .model_rows import model_rows
 from .predict import variant_spans
 from .protein import ReferenceBases

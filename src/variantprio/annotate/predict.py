@@ -13,8 +13,8 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from ..core.genemodel import ModelArrays
 from .consequences import RANK, UNKNOWN_RANK
-from .genemodel import ModelArrays
 
 FLANK = 5000  # upstream/downstream_gene_variant distance, as in VEP
 _SHIFT = np.int64(32)

@@ -11,12 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..core.genemodel import KEY_SHIFT, CodingIndex, ModelArrays
+from ..core.genome import canonical_chrom
 from ..errors import InputError
-from ..genome import canonical_chrom
 from .consequences import RANK
-from .genemodel import ModelArrays
 
-_SHIFT = np.int64(32)
 _BASES = "TCAG"
 _AA = "FFLLSSSSYY**CC*WLLLLPPPPHHQQRRRRIIIMTTTTNNKKSSRRVVVVAAAADDEEGGGG"
 CODON_TABLE = {a + b + c: _AA[16 * i + 4 * j + k] for i, a in enumerate(_BASES) for j, b in enumerate(_BASES)
@@ -27,29 +26,6 @@ THREE = {"A": "Ala", "R": "Arg", "N": "Asn", "D": "Asp", "C": "Cys", "Q": "Gln",
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
 
-@dataclass
-class CodingIndex:
-    """Per exon: CDS bases before it in its transcript (genomic order) and its CDS length."""
-
-    before: np.ndarray
-    length: np.ndarray
-    total: np.ndarray  # per transcript: CDS length
-    key: np.ndarray  # transcript << 32 | before, for mapping CDS offsets back to exons
-
-    @classmethod
-    def build(cls, m: ModelArrays) -> "CodingIndex":
-        tx = np.repeat(np.arange(len(m.start), dtype=np.int64), np.diff(m.exon_offsets))
-        lo, hi = m.cds_start[tx], m.cds_end[tx]
-        length = np.where(lo > 0, np.clip(np.minimum(m.exon_end, hi) - np.maximum(m.exon_start, lo) + 1, 0, None), 0)
-        excl = np.cumsum(length) - length
-        first = m.exon_offsets[:-1]
-        base = np.where(first < len(excl), excl[np.minimum(first, len(excl) - 1)], 0)
-        before = excl - base[tx]
-        total = np.add.reduceat(length, first) if len(length) else np.zeros(0, np.int64)
-        total = np.where(np.diff(m.exon_offsets) > 0, total, 0)
-        return cls(before, length, total, (tx << _SHIFT) + before)
-
-
 def cds_offset(ti: np.ndarray, x: np.ndarray, exon: np.ndarray, m: ModelArrays, ci: CodingIndex) -> np.ndarray:
     """0-based offset of genomic position x in the transcript's CDS, counted from its genomic left."""
     lo = np.maximum(m.exon_start[exon], m.cds_start[ti])
@@ -58,7 +34,7 @@ def cds_offset(ti: np.ndarray, x: np.ndarray, exon: np.ndarray, m: ModelArrays, 
 
 def genomic_of_offset(ti: np.ndarray, g: np.ndarray, m: ModelArrays, ci: CodingIndex) -> np.ndarray:
     """Genomic position of CDS offset g (inverse of `cds_offset`)."""
-    j = np.searchsorted(ci.key, (ti.astype(np.int64) << _SHIFT) + g, side="right") - 1
+    j = np.searchsorted(ci.key, (ti.astype(np.int64) << KEY_SHIFT) + g, side="right") - 1
     return np.maximum(m.exon_start[j], m.cds_start[ti]) + g - ci.before[j]
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.genome import normalise_build
 from ..errors import InputError
-from ..genome import normalise_build
 from ..yamlfile import read_yaml
 
 KINDS = ("gnomad", "clinvar", "cadd", "revel", "alphamissense", "spliceai", "constraint")

@@ -18,9 +18,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.alleles import trim_alleles
+from ..core.genome import canonical_chroms, guess_build, in_par, normalise_build
 from ..errors import InputError
-from ..genome import canonical_chroms, guess_build, in_par, normalise_build
-from ..ingest.alleles import trim_alleles
 from .sourceconfig import SourceSpec
 from .tabixread import fetch_touching, merge_gap, open_tabix, variant_regions
 

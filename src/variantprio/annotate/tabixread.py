@@ -14,8 +14,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from ..core.genome import canonical_chrom
 from ..errors import InputError
-from ..genome import canonical_chrom
 
 
 def open_tabix(path: str):
@@ -54,7 +54,7 @@ def merge_gap(path: str, tbx) -> int:
     megabases)."""
     import os
 
-    from ..genome import CONTIG_LENGTHS
+    from ..core.genome import CONTIG_LENGTHS
 
     lengths = CONTIG_LENGTHS["GRCh38"]
     covered = sum(lengths.get(canonical_chrom(c), 0) for c in tbx.contigs) or 3.1e9

@@ -20,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..genome import CONTIG_LENGTHS
+from ..core.genome import CONTIG_LENGTHS
 from ..schemas import VARIANTS
 from ..tables import Provenance, write_table
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.genome import CONTIG_LENGTHS
 from ..errors import InputError
-from ..genome import CONTIG_LENGTHS
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from ..genome import CONTIG_LENGTHS
+from ..core.genome import CONTIG_LENGTHS
 from ..inheritance.synthetic import annotations_table, variants_table, write_tables
 
 TRIO = ["kid", "dad", "mum"]

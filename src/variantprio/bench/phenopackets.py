@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..errors import InputError
-from ..genome import canonical_chrom
+from ..core.genome import canonical_chrom
 
 log = logging.getLogger(__name__)
 

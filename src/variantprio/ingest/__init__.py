@@ -6,14 +6,16 @@ cheap header-only `vcf_sample_names(path)` and `vcf_build(path)` used by `valida
 Layout: `header` (header facts, build, file checks) -> a reader yielding `RawBatch`es, one row per
 record (`textreader`: Arrow's CSV parser plus vectorised FORMAT decoding, the fast default;
 `reader`: cyvcf2, the reference parser; `parallel`: BGZF byte-range chunks over processes) ->
-`pipeline.BatchNormaliser` (sort check, REF check, `alleles` split/remap/trim/left-align,
-`annotations` per-ALT CSQ/ANN, quality filters, `duplicates` exact copies) -> Parquet through
-`tables.TableWriter`.
+`normalise.BatchNormaliser` (sort check, REF check, `split` split/remap, `core.alleles`
+trim/left-align, `annotations` per-ALT CSQ/ANN, quality filters, `duplicates` exact copies) ->
+Parquet through `tables.TableWriter`. `IngestOptions` is in `options`; samples and PED checks in
+`core.samples`/`core.pedigree`.
 """
 
 from __future__ import annotations
 
 from .header import read_header, vcf_build, vcf_sample_names
-from .pipeline import IngestOptions, IngestSummary, ingest_vcf
+from .options import IngestOptions
+from .pipeline import IngestSummary, ingest_vcf
 
 __all__ = ["IngestOptions", "IngestSummary", "ingest_vcf", "read_header", "vcf_build", "vcf_sample_names"]

@@ -13,8 +13,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.genome import BUILDS, CONTIG_LENGTHS, canonical_chrom, guess_build, normalise_build
 from ..errors import InputError
-from ..genome import BUILDS, CONTIG_LENGTHS, canonical_chrom, guess_build, normalise_build
 from .htslog import htslib_messages
 
 # The last 28 bytes of every complete BGZF file (an empty block); htslib only warns when missing.

@@ -21,10 +21,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.genome import canonical_chrom
 from ..errors import InputError
-from ..genome import canonical_chrom
 from .duplicates import LEFT_ALIGN_WINDOW, DuplicateFilter
 from .header import VcfHeader
+from .normalise import BatchNormaliser
 from .textreader import ArrowTextReader
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,6 @@ _JOB: dict = {}
 
 
 def _run_chunk(chunk: Chunk) -> ChunkResult:
-    from .pipeline import BatchNormaliser
-
     from .reference import Reference
 
     pa.set_cpu_count(1)  # one process per core already: Arrow's own thread pool would oversubscribe

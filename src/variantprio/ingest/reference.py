@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.genome import canonical_chrom
 from ..errors import InputError
-from ..genome import canonical_chrom
 
 _CLUSTER_GAP = 100_000  # fetch one stretch per group of variants closer than this
 

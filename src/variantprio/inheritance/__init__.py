@@ -1,13 +1,13 @@
 """Pedigrees and modes of inheritance: which of the proband's variants segregate in the family.
 
-`segregate` is the stage (VARIANTS + ANNOTATIONS -> SEGREGATION); `read_ped`/`check_samples`
-parse and check PED files for the other stages.
+`segregate` is the stage (VARIANTS + ANNOTATIONS -> SEGREGATION). PED files are parsed and
+checked in `core.pedigree` (`read_ped`/`check_samples`, re-exported here).
 """
 
 from __future__ import annotations
 
+from ..core.pedigree import Family, Member, Pedigree, check_samples, proband_status_warnings, read_ped
 from .modes import InheritanceOptions
-from .pedigree import Family, Member, Pedigree, check_samples, proband_status_warnings, read_ped
 from .segregate import segregate
 
 __all__ = ["Family", "InheritanceOptions", "Member", "Pedigree", "check_samples", "proband_status_warnings",

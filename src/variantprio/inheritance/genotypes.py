@@ -13,8 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.pedigree import FEMALE, MALE, Family
 from ..errors import InputError
-from .pedigree import FEMALE, MALE, Family
 
 # Optional VARIANTS column (list<int8> per sample): which haplotype of a phased call carries
 # this ALT (1 = first, 2 = second, 0 unknown). Read when present; without it a phase set cannot

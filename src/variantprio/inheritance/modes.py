@@ -11,10 +11,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from ..core.pedigree import FEMALE, MALE, Family
 from ..settings import InheritanceSettings as InheritanceOptions  # the config section is the option set
 from ..schemas import ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT, ZYG_HOM_REF, ZYG_MISSING
 from .genotypes import FamilyGenotypes, sex_vectors
-from .pedigree import FEMALE, MALE, Family
 
 
 @dataclass

@@ -17,15 +17,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from ..core.genome import in_par
+from ..core.pedigree import Family, check_samples, proband_status_warnings, read_ped, singleton, ungenotyped
+from ..core.samples import missing_message
 from ..errors import InputError
-from ..genome import in_par
 from ..schemas import SEGREGATION, ZYG_HET
 from ..tables import Provenance, read_table, write_table
 from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
 from .genotypes import ALT_HAPLOTYPE, FamilyVariants, family_variants
 from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, infer_unknown_sexes, mode_flags
-from .pedigree import (Family, check_samples, missing_message, proband_status_warnings, read_ped, singleton,
-                       ungenotyped)
 
 log = logging.getLogger(__name__)
 

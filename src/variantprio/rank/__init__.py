@@ -20,13 +20,13 @@ from ..errors import InputError
 from ..schemas import GENES, RANKED_VARIANTS, ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT
 from ..tables import Provenance, read_table, write_table
 from .acmg import acmg_tags
-from .combine import allowed_mode_columns, fitting_modes, rank_genes, variant_key
+from .combine import allowed_mode_columns, fitting_modes, rank_genes
 from .frame import frame_restoring_partners
 from .model import RankModel, fit_model, load_model, model_features, save_model
 from .variant_score import COMPONENTS, score_variants
 
 __all__ = ["rank_proband", "rank_genes", "score_variants", "load_model", "save_model", "fit_model",
-           "model_features", "RankModel", "RankSummary", "COMPONENTS", "variant_key"]
+           "model_features", "RankModel", "RankSummary", "COMPONENTS"]
 
 log = logging.getLogger(__name__)
 

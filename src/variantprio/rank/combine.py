@@ -8,6 +8,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from ..core.alleles import variant_key
 from ..schemas import MODE_ORDER  # also the preference when a variant fits several modes
 from .acmg import TAG_ORDER, acmg_tags, mask_lists
 from .model import RankModel, candidate_posterior
@@ -109,12 +110,6 @@ def best_units(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.S
     in_unit[units["row"].to_numpy(int)] = True
     in_unit[units.loc[units["partner_row"] >= 0, "partner_row"].to_numpy(int)] = True
     return out, pd.Series(in_unit, index=cand.index)
-
-
-def variant_key(df: pd.DataFrame) -> pd.Series:
-    """chrom:pos:ref>alt, the variant label used in every output."""
-    return df["chrom"].astype(str) + ":" + df["pos"].astype(str) + ":" + df["ref"].astype(str) + ">" \
-        + df["alt"].astype(str)
 
 
 def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..core.alleles import variant_key
+
 WINDOW = 20  # bp between neighbouring indels of one cluster
 
 
@@ -38,7 +40,7 @@ def frame_restoring_partners(cand: pd.DataFrame, zygosity: np.ndarray) -> pd.Ser
     size = rows.groupby("_cluster")["_delta"].transform("size")
     net = rows.groupby("_cluster")["_delta"].transform("sum")
     restored = rows[(size >= 2) & (net % 3 == 0)]
-    label = restored["chrom"] + ":" + restored["pos"].astype(str) + ":" + restored["ref"] + ">" + restored["alt"]
+    label = variant_key(restored)
     members = label.groupby(restored["_cluster"]).agg(list)
     partners = pd.DataFrame({
         "gene_symbol": restored["gene_symbol"].to_numpy(), "variant_idx": restored["variant_idx"].to_numpy(),

@@ -12,7 +12,7 @@ import pandas as pd
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
 from ..tables import atomic_path
 from ..units import percent_text
-from . import ReportData
+from .data import ReportData
 from .evidence import EvidenceStatus, has_evidence
 from .links import disease_url, hpo_url, variant_links
 

@@ -11,8 +11,8 @@ from openpyxl.utils import get_column_letter
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
 from ..schemas import MODES
 from ..tables import atomic_path
-from . import ReportData
 from .cells import append_row, comment_line, neutralise_frame
+from .data import ReportData
 
 CANDIDATE_COLUMNS = [
     "rank", "gene_symbol", "posterior", "combined_score", "phenotype_score", "variant_score", "mode", "segregates",

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pysam
 
-from ..genome import CONTIG_LENGTHS
+from ..core.genome import CONTIG_LENGTHS
 from ..tables import atomic_path
-from . import ReportData
+from .data import ReportData
 
 # INFO keys: Number=. values are aligned with VP_GENE (a variant can lie in several top genes).
 _INFO_HEADER = [

@@ -10,12 +10,12 @@ sex, affected status and parent links still count, their genotypes are unknown, 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import InputError
+from .samples import close_matches, missing_message
 
 log = logging.getLogger(__name__)
 
@@ -110,79 +110,6 @@ class Pedigree:
                 return family
         raise InputError(missing_message(sample_id, "the PED", [i for _, i in self.individuals]),
                          path=self.path, hint="use the individual ID (column 2) as in the PED and the VCF")
-
-
-_SEPARATORS = re.compile(r"[\s_.\-/:|]+")
-_MAX_AFFIX = 4  # characters a lab/sequencer prefix or suffix adds ("_1", "-S12", "dup")
-
-
-def id_key(sample_id: str) -> str:
-    """An ID ignoring case and separators: "P_1", "p-1" and "P1" name the same person."""
-    return _SEPARATORS.sub("", sample_id).casefold()
-
-
-def _same_id_with_affix(a: str, b: str) -> bool:
-    """One ID is the other plus a short prefix/suffix set off by a separator ("NA12878_1", "LAB-NA12878")."""
-    short, long_ = sorted((a.casefold(), b.casefold()), key=len)
-    if len(id_key(short)) < 3 or len(short) == len(long_):
-        return False
-    if long_.startswith(short):
-        extra, boundary = long_[len(short):], long_[len(short)]
-    elif long_.endswith(short):
-        extra, boundary = long_[:-len(short)], long_[-len(short) - 1]
-    else:
-        return False
-    return bool(_SEPARATORS.fullmatch(boundary)) and 0 < len(id_key(extra)) <= _MAX_AFFIX
-
-
-def edit_distance(a: str, b: str) -> int:
-    """Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, start=1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                current[j] = min(current[j], previous2[j - 2] + 1)
-        previous2, previous = previous, current
-    return previous[-1]
-
-
-def _typo_budget(sample_id: str) -> int:
-    """Edits a typo may plausibly make: none below 6 characters (separators aside), else one."""
-    return 0 if len(id_key(sample_id)) < 6 else 1
-
-
-def close_matches(name: str, candidates: list[str], *, taken: Collection[str] = (),
-                  typos: bool = True) -> list[str]:
-    """Up to three candidates that plausibly are `name` misspelt, most plausible first.
-
-    `taken` are IDs already accounted for (PED members, other probands): a distinct person is
-    never suggested, however similar ("ISDBM322017" for "ISDBM322016" in one quartet). Plausible:
-    the same ID ignoring case and separators ("P1", "p1", "P_1"); the ID plus a short prefix or
-    suffix set off by a separator ("NA12878_1"); and, with `typos`, one edit (incl. a swap of
-    neighbours) in IDs of 6 or more characters. Shorter IDs get no edit: one edit rewrites a third
-    or more of "sib1" or "P2", which usually number distinct people in a series. Never two: long
-    IDs are mostly a constant cohort prefix, so two edits in the varying digits name another sample.
-    """
-    taken = set(taken)
-    pool = [c for c in dict.fromkeys(candidates) if c != name and c not in taken]
-    key = id_key(name)
-    tier0 = [c for c in pool if id_key(c) == key]
-    tier1 = [c for c in pool if c not in tier0 and _same_id_with_affix(name, c)]
-    found = tier0 + tier1
-    if typos and not found and _typo_budget(name):
-        # Typos only when no spelling of the same ID exists: one edit away is often the next sample.
-        found = [c for c in pool if _typo_budget(c) and edit_distance(key, id_key(c)) == 1]
-    return found[:3]
-
-
-def missing_message(name: str, where: str, candidates: list[str], *, taken: Collection[str] = ()) -> str:
-    """"X not in Y", with plausible intended IDs among `candidates` not already `taken`."""
-    hints = close_matches(name, candidates, taken=taken)
-    suggestion = f" (did you mean {' or '.join(hints)}?)" if hints else ""
-    return f"{name} not in {where}{suggestion}"
 
 
 def read_ped(path: str | Path) -> Pedigree:
@@ -305,6 +232,12 @@ def _check_cycles(family: Family, path: str) -> None:
 
     for sample in family.ids:
         visit(sample, [])
+
+
+def ped_individuals(path: str | Path) -> list[tuple[str, str]]:
+    """(family, individual) of every PED member, parsed and checked by `read_ped`;
+    parents named only in a child's line count: their VCF columns are the trio's parents."""
+    return read_ped(path).individuals
 
 
 def ungenotyped(family: Family, vcf_samples: Collection[str]) -> list[str]:

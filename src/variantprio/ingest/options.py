@@ -1,0 +1,26 @@
+"""`IngestOptions`: what ingest reads and which calls it keeps; shared by the serial and parallel paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..settings import IngestSettings
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """What to read and which calls to keep (config `ingest:` plus CLI options)."""
+
+    samples: tuple[str, ...] | None = None
+    ped: str | None = None
+    fasta: str | None = None
+    build: str | None = None
+    pass_only: bool = IngestSettings.pass_only
+    min_gq: int = IngestSettings.min_gq
+    min_dp: int = IngestSettings.min_dp
+    min_ab: float = IngestSettings.min_ab
+    threads: int = 1
+    batch_size: int = 5_000  # records per parsed batch: memory scales with it, speed hardly
+    # "auto"/"arrow": columnar reader (text VCF directly, BCF through `bcftools view`);
+    # "cyvcf2": per-record htslib reader, the reference the tests compare against
+    reader: str = "auto"

