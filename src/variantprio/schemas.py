@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 
+from .core.modes import MODES as MODE_RECORDS
+
 SCHEMA_VERSION = "1"
 
 # Zygosity codes in VARIANTS.zygosity (int8 per sample).
@@ -21,15 +23,8 @@ ZYG_HET = 1
 ZYG_HOM_ALT = 2
 ZYG_HEMI = 3  # haploid call carrying the ALT (chrX/chrY in males, chrM, GT "1")
 
-# Modes of inheritance, named as the HPO inheritance terms they stand for.
-MODES = {
-    "AD": "HP:0000006",  # autosomal dominant
-    "AR": "HP:0000007",  # autosomal recessive
-    "XR": "HP:0001419",  # X-linked recessive
-    "XD": "HP:0001423",  # X-linked dominant
-    "MT": "HP:0001427",  # mitochondrial
-}
-MODE_ORDER = tuple(MODES)  # AD, AR, XR, XD, MT: how modes are listed and preferred everywhere
+# Modes of inheritance (core.modes is their one home), named as the HPO terms they stand for.
+MODES = {m.code: m.hpo_term for m in MODE_RECORDS}
 
 
 def _f(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> pa.Field:
@@ -103,18 +98,25 @@ ANNOTATIONS = pa.schema(_VARIANT_KEY + [
     _f("mis_z", pa.float32(), "gene constraint: missense Z"),
 ])
 
+_COMPHET_PAIR = [  # follow the compound-het fit column: which variant pairs with this one, and how
+    _f("comphet_partner_idx", pa.int64(), "variant_idx of the best partner in the pair"),
+    _f("comphet_phase", pa.string(), "'trans' (phase set or parents) or 'possible' (unphased)"),
+]
+
+
+def _fit_fields() -> list[pa.Field]:
+    fields = []
+    for fit in (fit for mode in MODE_RECORDS for fit in mode.fits):
+        fields.append(_f(fit.column, pa.bool_(), fit.doc, False))
+        if fit.column == "fits_ar_comphet":
+            fields += _COMPHET_PAIR
+    return fields
+
+
 SEGREGATION = pa.schema([
     _f("variant_idx", pa.int64(), "row in variants.parquet", False),
     _f("gene_symbol", pa.string(), "gene the mode was evaluated in (compound hets pair within it)"),
-    _f("fits_ad", pa.bool_(), "fits autosomal dominant in this family", False),
-    _f("de_novo", pa.bool_(), "absent from both parents with good-quality hom-ref calls", False),
-    _f("fits_ar_hom", pa.bool_(), "fits autosomal recessive, homozygous", False),
-    _f("fits_ar_comphet", pa.bool_(), "part of a compound-heterozygous pair (in trans or possibly)", False),
-    _f("comphet_partner_idx", pa.int64(), "variant_idx of the best partner in the pair"),
-    _f("comphet_phase", pa.string(), "'trans' (phase set or parents) or 'possible' (unphased)"),
-    _f("fits_xr", pa.bool_(), "fits X-linked recessive", False),
-    _f("fits_xd", pa.bool_(), "fits X-linked dominant", False),
-    _f("fits_mt", pa.bool_(), "fits mitochondrial inheritance", False),
+    *_fit_fields(),
 ])
 
 GENE_PHENOTYPE = pa.schema([

@@ -21,6 +21,7 @@ from ..core.genome import in_par
 from ..core.pedigree import Family, check_samples, proband_status_warnings, read_ped, singleton, ungenotyped
 from ..core.samples import missing_message
 from ..errors import InputError
+from ..core.modes import FIT_COLUMNS, MODES
 from ..schemas import SEGREGATION, ZYG_HET
 from ..tables import Provenance, read_table, write_table
 from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
@@ -207,24 +208,21 @@ def _segregation_table(genes: GeneRows, inverse: np.ndarray, flags: ModeFlags, g
         "variant_idx": pa.array(genes.variant_idx.astype(np.int64)),
         "gene_symbol": pa.DictionaryArray.from_arrays(pa.array(genes.gene, pa.int32()),
                                                       pa.array(genes.names, pa.string())).cast(pa.string()),
-        "fits_ad": at(flags.fits_ad) & rare(options.max_af_ad),
-        "de_novo": at(flags.de_novo) & rare(options.max_af_ad),
-        "fits_ar_hom": at(flags.fits_ar_hom) & rare(options.max_af_ar_hom),
+        # Each mode's fit columns (core.modes) filtered by that fit's frequency option; compound
+        # hets are rare by construction (the pairing applies max_af_comphet).
+        **{fit.column: at(getattr(flags, fit.column)) & rare(getattr(options, fit.max_af))
+           for mode in MODES for fit in mode.fits if fit.max_af},
         "fits_ar_comphet": has_partner,
         "comphet_partner_idx": pa.array(partner, pa.int64(), mask=~has_partner),
         "comphet_phase": pa.DictionaryArray.from_arrays(
             pa.array(np.minimum(phase, POSSIBLE).astype(np.int8), mask=~has_partner),
             pa.array(["trans", "possible"])).cast(pa.string()),
-        "fits_xr": at(flags.fits_xr) & rare(options.max_af_ar_hom),
-        "fits_xd": at(flags.fits_xd) & rare(options.max_af_ad),
-        "fits_mt": at(flags.fits_mt) & rare(options.max_af_mt),
     }, schema=SEGREGATION)
 
 
 def _counts(table: pa.Table) -> dict[str, int]:
-    names = ["fits_ad", "de_novo", "fits_ar_hom", "fits_ar_comphet", "fits_xr", "fits_xd", "fits_mt"]
     counts = {"rows": table.num_rows}
-    counts.update({n: int(pc.sum(table.column(n)).as_py() or 0) for n in names})
+    counts.update({n: int(pc.sum(table.column(n)).as_py() or 0) for n in FIT_COLUMNS})
     return counts
 
 

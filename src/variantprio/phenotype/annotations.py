@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import InputError
-from ..schemas import MODE_ORDER
+from ..core.modes import MODE_ORDER, mode_terms
 from .ontology import Terms
 
 # HPO frequency subontology (HP:0040279): midpoints of the stated ranges.
@@ -32,14 +32,8 @@ FREQUENCY_TERMS = {
     "HP:0040285": 0.0,     # excluded
 }
 
-# Inheritance terms (aspect I) -> the pipeline's mode codes (schemas.MODES); others impose none.
-INHERITANCE_MODES = {
-    "HP:0000006": ("AD",), "HP:0025352": ("AD",), "HP:0003745": ("AD",), "HP:0001442": ("AD",),
-    "HP:0012275": ("AD",), "HP:0012274": ("AD",), "HP:0001466": ("AD",),
-    "HP:0000007": ("AR",), "HP:0032113": ("AD", "AR"),
-    "HP:0001419": ("XR",), "HP:0001423": ("XD",), "HP:0001417": ("XR", "XD"),
-    "HP:0001427": ("MT",),
-}
+# Inheritance terms (aspect I) -> the pipeline's mode codes (core.modes); others impose none.
+INHERITANCE_MODES = mode_terms()
 
 _FRACTION = re.compile(r"^(\d+)/(\d+)$")
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")

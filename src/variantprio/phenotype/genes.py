@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from ..schemas import GENE_PHENOTYPE, MODE_ORDER
+from ..core.modes import MODE_ORDER
+from ..schemas import GENE_PHENOTYPE
 from .knowledge import Ontology
 
 # Diseases of a gene scoring within this many ln-units of its best one also lend their modes of

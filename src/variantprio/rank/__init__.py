@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import InputError
-from ..schemas import GENES, RANKED_VARIANTS, ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT
+from ..schemas import GENES, RANKED_VARIANTS, SEGREGATION, ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT
 from ..tables import Provenance, read_table, write_table
 from .acmg import acmg_tags
 from .combine import allowed_mode_columns, fitting_modes, rank_genes
@@ -30,8 +30,7 @@ __all__ = ["rank_proband", "rank_genes", "score_variants", "load_model", "save_m
 
 log = logging.getLogger(__name__)
 
-_SEG_COLUMNS = ["variant_idx", "gene_symbol", "fits_ad", "de_novo", "fits_ar_hom", "fits_ar_comphet",
-                "comphet_partner_idx", "comphet_phase", "fits_xr", "fits_xd", "fits_mt"]
+_SEG_COLUMNS = SEGREGATION.names  # every mode's fit columns and the compound-het pairing
 _VARIANT_COLUMNS = ["variant_idx", "chrom", "pos", "filter", "qual", "gt", "zygosity", "phased", "dp", "gq", "ad_ref", "ad_alt"]
 # VARIANTS.zygosity code -> genotype text; index = code + 1 (-1 missing .. 3 hemizygous).
 _GT_TEXT = np.array(["./.", "0/0", "0/1", "1/1", "1"], dtype=object)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.alleles import variant_key
-from ..schemas import MODE_ORDER  # also the preference when a variant fits several modes
+from ..core.modes import MODE_ORDER, MODES  # MODE_ORDER is also the preference when a variant fits several
 from .acmg import TAG_ORDER, acmg_tags, mask_lists
 from .model import RankModel, candidate_posterior
 
@@ -20,9 +20,7 @@ def fitting_mode_flags(cand: pd.DataFrame) -> pd.DataFrame:
     """Per row and mode: the variant fits that mode in the family (segregation flags)."""
     flag = lambda name: cand[name].fillna(False).astype(bool)  # noqa: E731
     return pd.DataFrame({
-        "AD": flag("fits_ad") | flag("de_novo"),
-        "AR": flag("fits_ar_hom") | flag("fits_ar_comphet"),
-        "XR": flag("fits_xr"), "XD": flag("fits_xd"), "MT": flag("fits_mt"),
+        mode.code: np.logical_or.reduce([flag(fit.column) for fit in mode.fits]) for mode in MODES
     }, index=cand.index)
 
 

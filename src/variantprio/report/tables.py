@@ -9,7 +9,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
-from ..schemas import MODES
+from ..core.modes import MODE_ORDER
 from ..tables import atomic_path
 from .cells import append_row, comment_line, neutralise_frame
 from .data import ReportData
@@ -129,7 +129,7 @@ def write_tsv(data: ReportData, path) -> None:
 
 # One sheet with every top gene, then one per mode of inheritance (always present, maybe empty),
 # then the analysis settings.
-SHEETS = ("All candidates",) + tuple(MODES)
+SHEETS = ("All candidates",) + MODE_ORDER
 SETTINGS_SHEET = "Settings"
 _HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
 _WIDTHS = {"acmg_class": 26, "gene_symbol": 12, "best_variant": 34, "hgvs_c": 22, "hgvs_p": 22, "genotypes": 50,
