@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from .bundle import workflow_dir
+from .core.hpoterms import split_terms
 from .errors import InputError
 from .yamlfile import read_yaml
 
 SHEET_COLUMNS = ["sample_id", "family_id", "vcf", "ped", "hpo", "excluded_hpo", "phenopacket"]
-_TERM_SPLIT = re.compile(r"[\s,;]+")
 _TERM_ID = re.compile(r"^HP:[0-9]{7}$")
 _TERM_COLUMNS = ("hpo", "excluded_hpo")
 
@@ -57,7 +57,7 @@ def load_sample_sheet(path: Path | str) -> pd.DataFrame:
 
 def clean_terms(text: str) -> str:
     """Comma-joined HPO IDs from a sheet cell that may use commas, semicolons or spaces."""
-    return ",".join(t for t in _TERM_SPLIT.split(text) if t)
+    return ",".join(split_terms(text))
 
 
 @cache
@@ -82,7 +82,7 @@ def _describe(error, instance: dict) -> str:
     if error.validator == "anyOf" and not where:  # the sheet's "hpo or phenopacket" rule
         return "no phenotype: fill the hpo column or the phenopacket column"
     if error.validator == "pattern" and where in _TERM_COLUMNS:
-        bad = [t for t in _TERM_SPLIT.split(str(error.instance)) if t and not _TERM_ID.match(t)]
+        bad = [t for t in split_terms(str(error.instance)) if not _TERM_ID.match(t)]
         return (f"{where}: malformed HPO id(s) {', '.join(bad) or repr(error.instance)} "
                 "(write HPO ids as HP:0001250, seven digits, separated by commas)")
     if error.validator == "pattern":

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 
 from ..errors import InputError
 from ..core.genome import canonical_chrom
+from ..core.hpoterms import feature_terms
 
 log = logging.getLogger(__name__)
 
@@ -164,14 +165,10 @@ def _merge_duplicate_hets(variants: list[CausalVariant]) -> list[CausalVariant]:
 
 
 def _terms(packet: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    observed: list[str] = []
-    excluded: list[str] = []
-    for feature in packet.get("phenotypicFeatures") or []:
-        term = (feature.get("type") or {}).get("id")
-        if not term or not term.startswith("HP:"):
-            continue
-        (excluded if feature.get("excluded") else observed).append(term)
-    return tuple(dict.fromkeys(observed)), tuple(dict.fromkeys(excluded))
+    """HPO terms only (the store also records non-HPO features), each once, in packet order."""
+    observed, excluded, _ = feature_terms(packet.get("phenotypicFeatures") or [])
+    hpo = lambda terms: tuple(dict.fromkeys(t for t in terms if t.startswith("HP:")))  # noqa: E731
+    return hpo(observed), hpo(excluded)
 
 
 def case_from_packet(packet: dict[str, Any], source: str) -> Case | None:

@@ -13,6 +13,7 @@ from typing import Iterable
 
 import numpy as np
 
+from ..core.hpoterms import feature_terms, split_terms
 from ..errors import InputError
 from .knowledge import Ontology
 
@@ -33,14 +34,6 @@ class PatientTerms:
         index = ontology.terms.index
         return (np.array([index[t] for t in self.observed], np.int64),
                 np.array([index[t] for t in self.excluded], np.int64))
-
-
-def split_terms(text: str | Iterable[str] | None) -> list[str]:
-    """'HP:1,HP:2' or 'HP:1 HP:2' or a list -> stripped ids (labels after the id are ignored)."""
-    if text is None:
-        return []
-    parts = re.split(r"[,;\s]+", text) if isinstance(text, str) else list(text)
-    return [p.strip() for p in parts if p and p.strip()]
 
 
 def read_term_file(path: str | Path) -> list[str]:
@@ -68,14 +61,10 @@ def read_phenopacket(path: str | Path) -> tuple[list[str], list[str]]:
     if not isinstance(features, list):
         raise InputError("no phenotypicFeatures list", path=str(path),
                          hint="a phenopacket needs phenotypicFeatures with HPO terms")
-    observed, excluded = [], []
-    for number, feature in enumerate(features, 1):
-        term = (feature.get("type") or {}).get("id") if isinstance(feature, dict) else None
-        if not term:
-            raise InputError("phenotypic feature without type.id", path=str(path),
-                             where=f"phenotypicFeatures[{number}]")
-        negated = bool(feature.get("excluded") or feature.get("negated"))
-        (excluded if negated else observed).append(term)
+    observed, excluded, missing = feature_terms(features)
+    if missing:
+        raise InputError("phenotypic feature without type.id", path=str(path),
+                         where=f"phenotypicFeatures[{missing[0]}]")
     return observed, excluded
 
 
