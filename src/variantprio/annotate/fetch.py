@@ -14,11 +14,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..core.genome import normalise_build
 from ..download import download_to_part, file_checksum, install_verified
 from ..errors import InputError
 from ..yamlfile import read_yaml
-from .sourceconfig import KINDS
+from .sourceconfig import checked_kind_and_build
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +62,7 @@ def _entry(e, i: int, path: Path) -> ManifestEntry:
         missing.append("sha256 or md5")
     if missing:
         raise InputError(f"manifest entry lacks {', '.join(missing)}", path=str(path), where=where)
-    if e.get("kind") and e["kind"] not in KINDS:
-        raise InputError(f"unknown source kind {e['kind']!r}", path=str(path), where=where,
-                         hint=f"one of {', '.join(KINDS)}")
-    try:
-        build = normalise_build(str(e["build"]))
-    except ValueError as err:
-        raise InputError(str(err), path=str(path), where=where) from None
+    build = checked_kind_and_build(e, path, where)
     file = e.get("file") or Path(urllib.request.urlparse(e["url"]).path).name
     if not file or "/" in file:
         raise InputError("cannot name the downloaded file", path=str(path), where=where, hint="give `file:`")

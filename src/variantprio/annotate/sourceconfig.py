@@ -38,6 +38,18 @@ def load_sources(config_path: str | Path) -> list[SourceSpec]:
     return [_spec(entry, i, config_path) for i, entry in enumerate(entries, 1)]
 
 
+def checked_kind_and_build(entry: dict, path: Path, where: str) -> str:
+    """A source entry's kind (when given) must be known and its build one we read: the normalised
+    build. Shared by the sources config and the download manifest."""
+    if entry.get("kind") and entry["kind"] not in KINDS:
+        raise InputError(f"unknown source kind {entry['kind']!r}", path=str(path), where=where,
+                         hint=f"one of {', '.join(KINDS)}")
+    try:
+        return normalise_build(str(entry["build"]))
+    except ValueError as err:
+        raise InputError(str(err), path=str(path), where=where) from None
+
+
 def _spec(entry, i: int, config_path: Path) -> SourceSpec:
     where = f"sources[{i}]"
     if not isinstance(entry, dict):
@@ -46,13 +58,7 @@ def _spec(entry, i: int, config_path: Path) -> SourceSpec:
     if missing:
         raise InputError(f"source lacks {', '.join(missing)}", path=str(config_path), where=where,
                          hint="give name, kind, path, version and build for every source")
-    if entry["kind"] not in KINDS:
-        raise InputError(f"unknown source kind {entry['kind']!r}", path=str(config_path), where=where,
-                         hint=f"one of {', '.join(KINDS)}")
-    try:
-        build = normalise_build(str(entry["build"]))
-    except ValueError as err:
-        raise InputError(str(err), path=str(config_path), where=where) from None
+    build = checked_kind_and_build(entry, config_path, where)
     path = Path(entry["path"])
     if not path.is_absolute() and not path.exists():
         path = config_path.parent / path
