@@ -13,7 +13,7 @@ from pathlib import Path
 import pysam
 import pytest
 from click.testing import CliRunner
-from test_ingest import HEADER, write_vcf
+from conftest import GT_HEADER, write_vcf
 from test_ingest_cli import assert_clean_failure
 
 import variantprio.ingest as ingest_pkg
@@ -40,11 +40,9 @@ def form(request, monkeypatch):
 
 def make_input(tmp_path: Path, form: str, records: list[str], name: str = "in.vcf", **kwargs) -> tuple[Path, list[str]]:
     """The VCF in the form under test and the extra CLI options that select its path."""
-    plain = write_vcf(tmp_path / name, records, **kwargs)
     if form in ("vcf", "cyvcf2"):
-        return plain, []
-    packed = tmp_path / (name + ".gz")
-    pysam.tabix_compress(str(plain), str(packed), force=True)
+        return write_vcf(tmp_path / name, records, **kwargs), []
+    packed = write_vcf(tmp_path / (name + ".gz"), records, **kwargs)
     return packed, (["--threads", "3"] if form == "parallel" else [])
 
 
@@ -214,9 +212,8 @@ def test_samples_without_gt_field_are_refused(tmp_path, form):
 
 
 def test_gt_undeclared_in_the_header(tmp_path):
-    no_gt_header = HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', "")
-    vcf = write_vcf(tmp_path / "in.vcf", [], extra_header="")
-    vcf.write_text(vcf.read_text().replace(HEADER, no_gt_header))
+    vcf = write_vcf(tmp_path / "in.vcf", [])
+    vcf.write_text(vcf.read_text().replace(GT_HEADER, ""))
     result, out = run_cli(tmp_path, vcf)
     assert_clean_failure(result, out, vcf, "no GT field", "the header declares no FORMAT/GT")
     used = tmp_path / "used.vcf"  # GT written but not declared: htslib copes, so do we
