@@ -74,7 +74,7 @@ def test_hostile_file_names_run_as_data_in_a_real_run(hostile_inputs):
     assert not outside, f"written outside --out: {sorted(outside)}"
 
 
-def test_every_path_option_reaches_each_rule_as_one_shell_word(hostile_inputs, tmp_path):
+def test_every_path_option_reaches_each_rule_as_one_shell_word(hostile_inputs, mini_hpo):
     """Dry run: Snakemake prints each shell command; every hostile path must come back as a single
     word when the command is split the way a shell splits it."""
     cwd, vcf, ped, gtf = hostile_inputs
@@ -84,7 +84,7 @@ def test_every_path_option_reaches_each_rule_as_one_shell_word(hostile_inputs, t
     fasta.write_text(">chr1\nACGT\n")
     Path(f"{fasta}.fai").write_text("chr1\t4\t6\t4\t5\n")
     hpo_dir = odd / "hpo `touch CANARY_hpo`"
-    shutil.copytree(Path(__file__).parent / "data" / "phenotype_hpo", hpo_dir)
+    shutil.copytree(mini_hpo, hpo_dir)
     source = odd / "gnomad;touch CANARY_src.vcf.gz"
     source.write_bytes(b"")
     sources = odd / "sources $(id).yaml"
