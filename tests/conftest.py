@@ -44,6 +44,25 @@ def demo_inputs(tmp_path_factory) -> DemoData:
     return write_demo_data(tmp_path_factory.mktemp("demo-inputs"))
 
 
+FAM1_CHILD = "FAM1-child"
+FAM1_TERMS = "HP:0002069,HP:0002123,HP:0001263"
+
+
+def fam1_run_args(demo: DemoData, out: Path, terms: str = FAM1_TERMS) -> list[str]:
+    """`variantprio run` of the demo's FAM1 trio (VCF, PED, gene model) into `out`, one core."""
+    return ["run", "--vcf", str(demo.vcfs["FAM1"]), "--ped", str(demo.ped), "--sample", FAM1_CHILD,
+            "--hpo", terms, "--gene-model", str(demo.gene_model), "--out", str(out), "--cores", "1"]
+
+
+@pytest.fixture(scope="session")
+def fam1_run(demo_inputs, tmp_path_factory) -> Path:
+    """The output directory of one real, undisturbed `fam1_run_args` run, shared by the tests that need
+    a reference result or an earlier run's results (read-only: copy it before running into it)."""
+    out = tmp_path_factory.mktemp("fam1-run")
+    run_cli(*fam1_run_args(demo_inputs, out))
+    return out
+
+
 # --- the read-only data next to the repository -------------------------------------------------------
 
 def shared_data(relative: str) -> Path:

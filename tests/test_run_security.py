@@ -17,13 +17,13 @@ import pyarrow.parquet as pq
 import pytest
 from pysam.libcbgzf import BGZFile
 
-from conftest import cli_env, run_cli
+from conftest import FAM1_CHILD, FAM1_TERMS, cli_env, fam1_run_args, run_cli
 from variantprio.bundle import workflow_dir
 
 pytestmark = pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools missing (.ci/run installs it)")
 
-CHILD = "FAM1-child"
-TERMS = "HP:0002069,HP:0002123,HP:0001263"
+CHILD = FAM1_CHILD
+TERMS = FAM1_TERMS
 # Each name tries one shell trick; a canary file appears in the working directory if any runs.
 HOSTILE = {
     "substitution": "x$(touch CANARY_sub)",
@@ -155,11 +155,10 @@ def test_input_errors_are_one_line_before_any_job(demo_inputs, tmp_path, change,
     assert not (tmp_path / "out" / ".snakemake").exists(), "Snakemake started although an input was wrong"
 
 
-def test_failed_rule_prints_its_reason_and_leaves_no_results(demo_inputs, tmp_path):
+def test_failed_rule_prints_its_reason_and_leaves_no_results(demo_inputs, fam1_run, tmp_path):
     out = tmp_path / "out"
-    args = ["run", "--vcf", str(demo_inputs.vcfs["FAM1"]), "--sample", CHILD, "--hpo", TERMS,
-            "--gene-model", str(demo_inputs.gene_model), "--out", str(out)]
-    run_cli(*args)
+    shutil.copytree(fam1_run, out)  # an earlier successful run of the same case in --out
+    args = fam1_run_args(demo_inputs, out)
     assert (out / CHILD / "genes.parquet").exists()
     broken = tmp_path / "broken.gtf"
     broken.write_text("chr1\tx\tgene\tnot-a-number\t10\t.\t+\t.\tgene_id \"G\";\n")
