@@ -1,15 +1,24 @@
-"""Fixtures shared by the test modules: the CLI as a user runs it, and the generated demo inputs."""
+"""Fixtures shared by the test modules: the CLI as a user runs it, the generated demo inputs, the one
+VCF writer, the miniature HPO release and the one lookup of the read-only `../shared` data."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import pysam
 import pytest
 
 from variantprio.demo import DemoData, write_demo_data
+from variantprio.core.genome import CONTIG_LENGTHS
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+DATA = TESTS / "data"
+MINI_HPO = DATA / "phenotype_hpo"
 
 
 def cli_env() -> dict[str, str]:
@@ -33,3 +42,115 @@ def run_cli(*args: str, cwd: Path | None = None, check: bool = True, timeout: fl
 def demo_inputs(tmp_path_factory) -> DemoData:
     """The demo's two trios, gene model and PED, generated once per session (read-only for tests)."""
     return write_demo_data(tmp_path_factory.mktemp("demo-inputs"))
+
+
+FAM1_CHILD = "FAM1-child"
+FAM1_TERMS = "HP:0002069,HP:0002123,HP:0001263"
+
+
+def fam1_run_args(demo: DemoData, out: Path, terms: str = FAM1_TERMS) -> list[str]:
+    """`variantprio run` of the demo's FAM1 trio (VCF, PED, gene model) into `out`, one core."""
+    return ["run", "--vcf", str(demo.vcfs["FAM1"]), "--ped", str(demo.ped), "--sample", FAM1_CHILD,
+            "--hpo", terms, "--gene-model", str(demo.gene_model), "--out", str(out), "--cores", "1"]
+
+
+@pytest.fixture(scope="session")
+def fam1_run(demo_inputs, tmp_path_factory) -> Path:
+    """The output directory of one real, undisturbed `fam1_run_args` run, shared by the tests that need
+    a reference result or an earlier run's results (read-only: copy it before running into it)."""
+    out = tmp_path_factory.mktemp("fam1-run")
+    run_cli(*fam1_run_args(demo_inputs, out))
+    return out
+
+
+# --- the read-only data next to the repository -------------------------------------------------------
+
+def shared_data(relative: str) -> Path:
+    """<repo>/../shared/<relative> (benchmark and reference data kept outside the project); the calling
+    test skips, always with the same message, when it is absent."""
+    path = (REPO.parent / "shared" / relative).resolve()
+    if not path.exists():
+        pytest.skip(f"shared data absent: ../shared/{relative}")
+    return path
+
+
+# --- the miniature HPO release ------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def mini_hpo() -> Path:
+    """tests/data/phenotype_hpo: a hand-written HPO release (hp.obo, phenotype.hpoa, genes_to_phenotype)
+    small enough to reason about by hand. Read-only: copy it before changing it."""
+    return MINI_HPO
+
+
+# --- the one VCF writer -------------------------------------------------------------------------------
+
+GT_HEADER = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+
+# The meta-information most tests need (FILTER, INFO and FORMAT lines); contigs are added separately.
+VCF_META = ('##FILTER=<ID=PASS,Description="All filters passed">\n'
+            '##FILTER=<ID=LowQual,Description="Low quality">\n'
+            '##INFO=<ID=END,Number=1,Type=Integer,Description="End position">\n'
+            '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="SV type">\n'
+            '##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. '
+            'Format: Allele|Consequence|SYMBOL">\n'
+            "##INFO=<ID=ANN,Number=.,Type=String,Description=\"Functional annotations: "
+            "'Allele | Annotation | Gene_Name'\">\n"
+            + GT_HEADER +
+            '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">\n'
+            '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">\n'
+            '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">\n'
+            '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">\n'
+            '##FORMAT=<ID=PL,Number=G,Type=Integer,Description="Likelihoods">\n')
+
+DEFAULT_CONTIGS = ("chr1", "chrX", "chrY", "chrM")
+Record = str | Sequence[object]
+
+
+def _contig_lines(contigs: Iterable[str] | Mapping[str, int | None], build: str) -> str:
+    """Names take their length from `build`; a mapping gives lengths itself (None: no length)."""
+    lengths = contigs if isinstance(contigs, Mapping) else {c: CONTIG_LENGTHS[build][c] for c in contigs}
+    return "".join(f"##contig=<ID={c}>\n" if n is None else f"##contig=<ID={c},length={n}>\n"
+                   for c, n in lengths.items())
+
+
+def _record_line(record: Record) -> str:
+    """A record given as one string of single-space-separated fields, or as a sequence of fields."""
+    if isinstance(record, str):
+        return record.replace(" ", "\t")
+    return "\t".join(str(field) for field in record)
+
+
+def vcf_text(records: Iterable[Record], samples: Sequence[str] = ("S1", "S2"), *, build: str = "GRCh38",
+             contigs: Iterable[str] | Mapping[str, int | None] = DEFAULT_CONTIGS, meta: str = VCF_META,
+             extra_header: str = "", fileformat: str = "VCFv4.2") -> str:
+    """The text of a VCF: ##fileformat, `meta`, contigs, `extra_header`, the #CHROM line (FORMAT and
+    samples unless `samples` is empty: sites-only) and the records in the order given."""
+    columns = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
+    if samples:
+        columns += ["FORMAT", *samples]
+    meta = meta if not meta or meta.endswith("\n") else meta + "\n"
+    body = "".join(_record_line(r) + "\n" for r in records)
+    return (f"##fileformat={fileformat}\n" + meta + _contig_lines(contigs, build) + extra_header
+            + "\t".join(columns) + "\n" + body)
+
+
+def write_vcf(path: Path, records: Iterable[Record], samples: Sequence[str] = ("S1", "S2"), *,
+              index: bool = False, **header) -> Path:
+    """Write a tiny VCF (see `vcf_text` for the header options) and return its path. A path ending in
+    `.gz` is bgzipped (BGZF, as bgzip writes it); `index` adds a tabix index (the records must be
+    sorted)."""
+    path = Path(path)
+    text = vcf_text(records, samples, **header)
+    if path.suffix != ".gz":
+        assert not index, "an index needs a bgzipped VCF: name it *.vcf.gz"
+        path.write_text(text)
+        return path
+    plain = path.with_name(path.name[:-3] + ".plain")
+    plain.write_text(text)
+    pysam.tabix_compress(str(plain), str(path), force=True)
+    plain.unlink()
+    if index:
+        pysam.tabix_index(str(path), preset="vcf", force=True)
+    return path
+

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from conftest import GT_HEADER, shared_data, write_vcf
 from variantprio.annotate import AnnotateOptions, annotate_variants, load_gene_model
 from variantprio.cli import main
 from variantprio.ingest import IngestOptions, ingest_vcf
@@ -51,15 +51,9 @@ def gtf_lines() -> list[str]:
     return rows
 
 
-HEADER = """##fileformat=VCFv4.2
-##contig=<ID=chr1,length=248956422>
-##contig=<ID=chr2,length=242193529>
-##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
-##ALT=<ID=DEL,Description="Deletion">
-##INFO=<ID=END,Number=1,Type=Integer,Description="End">
-##INFO=<ID=SVTYPE,Number=1,Type=String,Description="SV type">
-{extra}#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1
-"""
+ANNOTATE_META = (GT_HEADER + '##ALT=<ID=DEL,Description="Deletion">\n'
+                 '##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n'
+                 '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="SV type">\n')
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +70,9 @@ def _cache(tmp_path, monkeypatch):
 
 def ingest(tmp_path: Path, records: list[str], extra_header: str = "", gt: str = "0/1") -> Path:
     """Real ingest of a tiny VCF (records as whitespace-separated CHROM..INFO)."""
-    vcf = tmp_path / "in.vcf"
     records = sorted(records, key=lambda r: (r.split()[0], int(r.split()[1])))
-    body = ["\t".join(r.split() + ["GT", gt]) for r in records]
-    vcf.write_text(HEADER.format(extra=extra_header) + "\n".join(body) + "\n")
+    vcf = write_vcf(tmp_path / "in.vcf", [r.split() + ["GT", gt] for r in records], samples=("S1",),
+                    contigs=("chr1", "chr2"), meta=ANNOTATE_META, extra_header=extra_header)
     out = tmp_path / "variants.parquet"
     ingest_vcf(str(vcf), str(out), IngestOptions(build="GRCh38"))
     return out
@@ -245,22 +238,28 @@ def test_snpeff_ann_and_bcftools_bcsq(tmp_path, gtf):
     assert (b.gene_symbol, b.consequence, b.impact, b.hgvs_p) == ("GENE7", "missense_variant", "MODERATE", "5A>5V")
 
 
-def test_gene_model_cache_is_reused_and_invalidated(tmp_path, gtf):
+def test_gene_model_cache_is_reused_and_invalidated(tmp_path, gtf, monkeypatch, caplog):
+    from variantprio.annotate import genemodel
+
+    builds = []
+    build = genemodel.build_gene_model
+    monkeypatch.setattr(genemodel, "build_gene_model", lambda path: builds.append(path) or build(path))
     src = tmp_path / "copy.gtf"
     src.write_text(gtf.read_text())
     cache = tmp_path / "c"
     first = load_gene_model(src, cache_dir=cache)
     files = list(cache.glob("*.parquet"))
-    assert len(files) == 1
+    assert len(files) == 1 and len(builds) == 1
     stamp = files[0].stat().st_mtime_ns
-    t0 = time.perf_counter()
-    again = load_gene_model(src, cache_dir=cache)
-    assert time.perf_counter() - t0 < 1.0
+    with caplog.at_level("INFO", logger=genemodel.log.name):
+        again = load_gene_model(src, cache_dir=cache)
+    assert len(builds) == 1, "the second load parsed the GTF again instead of reading the cache"
+    assert f"from cache {files[0]}" in caplog.text
     assert files[0].stat().st_mtime_ns == stamp and again.table.equals(first.table)
     src.write_text(gtf.read_text().replace("1200\t1300", "1210\t1300"))
     os.utime(src, ns=(stamp + 10**9, stamp + 10**9))
     changed = load_gene_model(src, cache_dir=cache)
-    assert len(list(cache.glob("*.parquet"))) == 2 and not changed.table.equals(first.table)
+    assert len(builds) == 2 and len(list(cache.glob("*.parquet"))) == 2 and not changed.table.equals(first.table)
 
 
 def test_saved_gene_model_parquet_round_trip(tmp_path, gtf):
@@ -344,10 +343,8 @@ def test_cli_no_annotations_and_no_model(tmp_path):
 
 
 def test_background_exome_with_reference_dir(tmp_path):
-    ref = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench"
-    vcf, refdir = ref / "background" / "pfeiffer-exome.grch38.vcf.gz", ref / "reference"
-    if not vcf.exists() or not refdir.exists():
-        pytest.skip("shared bench data absent")
+    vcf = shared_data("bench/background/pfeiffer-exome.grch38.vcf.gz")
+    refdir = shared_data("bench/reference")
     variants = tmp_path / "v.parquet"
     ingest_vcf(str(vcf), str(variants), IngestOptions())
     out = tmp_path / "a.parquet"

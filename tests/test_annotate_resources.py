@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import subprocess
 import threading
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pysam
 import pytest
 from click.testing import CliRunner
 
+from conftest import write_vcf
 from test_annotate import gtf  # noqa: F401  (fixture)
 from variantprio.annotate import load_gene_model
 from variantprio.cli import main
@@ -64,13 +64,9 @@ def server(tmp_path):
 
 
 def clinvar_vcf(root: Path) -> Path:
-    vcf = root / "clinvar.vcf"
-    vcf.write_text("##fileformat=VCFv4.1\n##contig=<ID=1,length=248956422>\n"
-                   '##INFO=<ID=CLNSIG,Number=.,Type=String,Description="Classification">\n'
-                   "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-                   + "".join(f"1\t{1000 + i}\t{i}\tA\tG\t.\t.\tCLNSIG=Pathogenic\n" for i in range(2000)))
-    subprocess.run(["bgzip", "-f", str(vcf)], check=True)
-    return Path(str(vcf) + ".gz")
+    return write_vcf(root / "clinvar.vcf.gz", [f"1 {1000 + i} {i} A G . . CLNSIG=Pathogenic" for i in range(2000)],
+                     samples=(), fileformat="VCFv4.1", contigs={"1": 248956422},
+                     meta='##INFO=<ID=CLNSIG,Number=.,Type=String,Description="Classification">')
 
 
 def manifest(tmp_path: Path, url: str, checksum: str, algo: str = "sha256") -> Path:

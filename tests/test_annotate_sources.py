@@ -1,5 +1,5 @@
 """Source joins by allele: gnomAD, ClinVar, SpliceAI VCFs, CADD/REVEL/AlphaMissense TSVs and gene
-constraint, written in their real formats, bgzipped and tabix-indexed with the real tools."""
+constraint, written in their real formats, bgzipped and tabix-indexed (htslib)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from conftest import write_vcf
 from test_annotate import annotate_records, gtf  # noqa: F401  (fixture)
 from variantprio.errors import InputError
 
@@ -16,25 +17,18 @@ GRCH38 = {"1": 248956422, "X": 156040895}
 GRCH37 = {"1": 249250621, "X": 155270560}
 
 
-def _contigs(lengths: dict[str, int], prefix: str = "") -> str:
-    return "".join(f"##contig=<ID={prefix}{c},length={n}>\n" for c, n in lengths.items())
-
-
-def bgzip_tabix(path: Path, preset: str | None = None, cols: tuple[int, int, int] | None = None) -> Path:
+def bgzip_tabix(path: Path, cols: tuple[int, int, int]) -> Path:
+    """A score table bgzipped and tabix-indexed by the command-line tools (sequence, begin, end columns)."""
     subprocess.run(["bgzip", "-f", str(path)], check=True)
     gz = Path(str(path) + ".gz")
-    args = ["tabix", "-f"] + (["-p", preset] if preset else ["-s", str(cols[0]), "-b", str(cols[1]),
-                                                               "-e", str(cols[2])]) + [str(gz)]
-    subprocess.run(args, check=True)
+    subprocess.run(["tabix", "-f", "-s", str(cols[0]), "-b", str(cols[1]), "-e", str(cols[2]), str(gz)], check=True)
     return gz
 
 
-def write_vcf(path: Path, info_header: str, records: list[str], lengths=GRCH38, prefix: str = "") -> Path:
-    text = "##fileformat=VCFv4.2\n" + _contigs(lengths, prefix) + info_header
-    text += "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-    text += "".join("\t".join(r.split()) + "\n" for r in records)
-    path.write_text(text)
-    return bgzip_tabix(path, preset="vcf")
+def source_vcf(path: Path, info_header: str, records: list[str], lengths=GRCH38, prefix: str = "") -> Path:
+    """A sites-only source VCF, bgzipped and tabix-indexed, at `path`.gz."""
+    contigs = {prefix + c: n for c, n in lengths.items()}
+    return write_vcf(Path(f"{path}.gz"), records, samples=(), contigs=contigs, meta=info_header, index=True)
 
 
 GNOMAD_INFO = "".join(f'##INFO=<ID={k},Number=A,Type=Float,Description="{k}">\n'
@@ -53,16 +47,16 @@ def sources(tmp_path) -> dict[str, Path]:
     d.mkdir()
     out = {}
     # gnomAD: Ensembl contig names; a multi-allelic SNV site and a multi-allelic indel site
-    out["gnomad"] = write_vcf(d / "gnomad.vcf", GNOMAD_INFO, [
+    out["gnomad"] = source_vcf(d / "gnomad.vcf", GNOMAD_INFO, [
         "1 1101 . A G,T . PASS AF=0.001,0.2;AF_grpmax=0.002,0.3;nhomalt=0,5",
         "1 1250 . CAA C,CA . PASS AF=0.01,0.05;AF_grpmax=0.02,0.06;nhomalt=0,1",
         "X 5000000 . C T . PASS AF=0.003;AF_grpmax=0.004;nhomalt=1;AC_XY=3",
     ])
-    out["clinvar"] = write_vcf(d / "clinvar.vcf", CLINVAR_INFO, [
+    out["clinvar"] = source_vcf(d / "clinvar.vcf", CLINVAR_INFO, [
         "1 1101 12345 A G . . CLNSIG=Pathogenic;CLNREVSTAT=criteria_provided,_multiple_submitters,_no_conflicts",
         "1 1101 12346 A T . . CLNSIG=Likely_benign;CLNREVSTAT=no_assertion_criteria_provided",
     ])
-    out["spliceai"] = write_vcf(d / "spliceai.vcf", SPLICEAI_INFO, [
+    out["spliceai"] = source_vcf(d / "spliceai.vcf", SPLICEAI_INFO, [
         "chr1 1101 . A G,T . . SpliceAI=G|GP|0.01|0.00|0.91|0.10|2|-1|0|5,T|GP|0.02|0.03|0.05|0.04|1|1|1|1",
     ], prefix="chr")
     cadd = d / "cadd.tsv"
@@ -135,7 +129,7 @@ def test_declared_build_mismatch_is_an_error(tmp_path, gtf, sources):  # noqa: F
 def test_source_header_build_mismatch_is_an_error(tmp_path, gtf):  # noqa: F811
     d = tmp_path / "s"
     d.mkdir()
-    vcf = write_vcf(d / "gnomad37.vcf", GNOMAD_INFO, ["1 1101 . A G . PASS AF=0.1"], lengths=GRCH37)
+    vcf = source_vcf(d / "gnomad37.vcf", GNOMAD_INFO, ["1 1101 . A G . PASS AF=0.1"], lengths=GRCH37)
     config = write_config(tmp_path, {"gnomad": vcf})
     with pytest.raises(InputError, match="its header says GRCh37"):
         annotate_records(tmp_path, gtf, RECORDS[:1], sources=str(config), gt="1/2")

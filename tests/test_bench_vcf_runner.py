@@ -14,13 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
 
+from conftest import shared_data
 from variantprio.bench.metrics import rank_metrics, tie_aware_rank
 from variantprio.bench.vcf import missing_stages, resolve_data_path, summarise, write_plot
 from variantprio.cli import main
 from variantprio.errors import InputError
-
-BENCH = Path("/work/shared/bench")
-
 
 def test_tie_aware_rank_shares_the_mean_rank_and_misses_are_nan():
     genes = pd.Series(["A", "B", "C", "D"])
@@ -83,12 +81,12 @@ def test_cli_missing_background_is_one_line_exit_2(tmp_path):
     assert not (tmp_path / "o.json").exists()
 
 
-def _small_inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
+def _small_inputs(tmp_path: Path, packets: Path, exome: Path, reference: Path) -> tuple[Path, Path, Path]:
     """3 real dev cases (het, hom, compound het on chr1-22), a 3-contig background, gene model subset."""
     import json as _json
 
     chosen: dict[str, tuple[str, bytes]] = {}
-    with zipfile.ZipFile(BENCH / "phenopackets-dev.zip") as archive:
+    with zipfile.ZipFile(packets) as archive:
         for name in sorted(archive.namelist()):
             packet = _json.loads(archive.read(name))
             gis = [g["variantInterpretation"]["variationDescriptor"]
@@ -108,18 +106,17 @@ def _small_inputs(tmp_path: Path) -> tuple[Path, Path, Path]:
         (cases / name).parent.mkdir(parents=True, exist_ok=True)
         (cases / name).write_bytes(raw)
     background = tmp_path / "bg.vcf.gz"
-    subprocess.run(["bcftools", "view", "-r", "chr17", "-Oz", "-o", str(background),
-                    str(BENCH / "background" / "pfeiffer-exome.grch38.vcf.gz")], check=True)
+    subprocess.run(["bcftools", "view", "-r", "chr17", "-Oz", "-o", str(background), str(exome)], check=True)
     subprocess.run(["tabix", "-p", "vcf", str(background)], check=True)
-    return cases, background, _gene_model_subset(tmp_path / "reference", "chr17")
+    return cases, background, _gene_model_subset(reference, tmp_path / "reference", "chr17")
 
 
-def _gene_model_subset(out: Path, chrom: str) -> Path:
+def _gene_model_subset(reference: Path, out: Path, chrom: str) -> Path:
     """The GENCODE reference tables restricted to one chromosome (same files, same formats)."""
     import gzip
 
     out.mkdir()
-    for source in (BENCH / "reference").iterdir():
+    for source in reference.iterdir():
         with gzip.open(source, "rt") as src, gzip.open(out / source.name, "wt") as dst:
             for line in src:
                 if line.startswith(("#", "chrom\t")) or line.startswith(chrom + "\t"):
@@ -127,11 +124,12 @@ def _gene_model_subset(out: Path, chrom: str) -> Path:
     return out
 
 
-@pytest.mark.skipif(not BENCH.exists(), reason="needs /work/shared/bench")
 def test_end_to_end_three_cases(tmp_path):
     if missing_stages():
         pytest.skip(f"pipeline stages not in this build yet: {missing_stages()}")
-    cases, background, gene_model = _small_inputs(tmp_path)
+    shared = [shared_data(p) for p in ("bench/phenopackets-dev.zip", "bench/background/pfeiffer-exome.grch38.vcf.gz",
+                                       "bench/reference")]
+    cases, background, gene_model = _small_inputs(tmp_path, *shared)
     out = tmp_path / "res" / "bench.json"
     result = CliRunner().invoke(main, ["bench", "vcf", "--cases", str(cases), "--out", str(out),
                                        "--background", str(background), "--gene-model", str(gene_model),

@@ -6,14 +6,14 @@ import gzip
 import subprocess
 from pathlib import Path
 
-import pysam
 import pytest
 
+from conftest import write_vcf
 from variantprio.bench.phenopackets import Case, CausalVariant
 from variantprio.bench.spike import Background, SpikeOptions, spike_case
 
-_HEADER = """##fileformat=VCFv4.1
-##FILTER=<ID=PASS,Description="All filters passed">
+# The meta-information of a GATK exome like the shared background (contigs without lengths).
+_META = """##FILTER=<ID=PASS,Description="All filters passed">
 ##FORMAT=<ID=AD,Number=.,Type=Integer,Description="Allelic depths">
 ##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Read depth">
 ##FORMAT=<ID=GQ,Number=1,Type=Float,Description="Genotype Quality">
@@ -26,12 +26,8 @@ _HEADER = """##fileformat=VCFv4.1
 ##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">
 ##INFO=<ID=DiseaseGene,Number=1,Type=String,Description="Disease-gene association">
 ##INFO=<ID=SPIKED,Number=0,Type=Flag,Description="Variant has been spiked-in">
-##contig=<ID=chr1>
-##contig=<ID=chr2>
-##contig=<ID=chrX>
-##contig=<ID=chrY>
-#CHROM	POS	ID	REF	ALT	QUAL	FILTER	INFO	FORMAT	manuel
 """
+_CONTIGS = ("chr1", "chr2", "chrX", "chrY")
 
 _HET = "AC=1;AF=0.5;AN=2;DB;DP={dp}\tGT:AD:DP:GQ:PL\t0/1:{r},{a}:{dp}:99:300,0,400"
 _HOM = "AC=2;AF=1;AN=2;DB;DP={dp}\tGT:AD:DP:GQ:PL\t1/1:0,{dp}:{dp}:45.5:800,45,0"
@@ -54,10 +50,10 @@ def background(tmp_path_factory) -> Background:
     lines.append(_record("chr1", 150_100, "C", "T", hom=False, dp=30, rsid="rs77"))  # overlaps a spike
     lines.append(_record("chrY", 3_000_000, "G", "A", hom=True, dp=12, rsid="rs99"))
     lines.append(_record("chrX", 100_000 + 5_000 * 61, "C", "A", hom=True, dp=40, rsid="."))
-    lines.sort(key=lambda l: (["chr1", "chr2", "chrX", "chrY"].index(l.split("\t")[0]), int(l.split("\t")[1])))
-    plain = tmp_path_factory.mktemp("bg") / "background.vcf"
-    plain.write_text(_HEADER + "\n".join(lines) + "\n")
-    return Background.load(pysam.tabix_index(str(plain), preset="vcf", force=True))
+    lines.sort(key=lambda l: (_CONTIGS.index(l.split("\t")[0]), int(l.split("\t")[1])))
+    vcf = write_vcf(tmp_path_factory.mktemp("bg") / "background.vcf.gz", lines, samples=("manuel",),
+                    fileformat="VCFv4.1", meta=_META, contigs=dict.fromkeys(_CONTIGS), index=True)
+    return Background.load(vcf)
 
 
 def _case(genotype: str, sex: str = "FEMALE", chrom: str = "chr1") -> Case:

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pysam
 import pytest
 
+from conftest import write_vcf
 from variantprio.ingest import IngestOptions, ingest_vcf, vcf_build, vcf_sample_names
 from variantprio.errors import InputError
 from variantprio.core.genome import CONTIG_LENGTHS
@@ -30,36 +31,6 @@ def reader(request):
 
 def opts(**kwargs) -> IngestOptions:
     return IngestOptions(reader=_reader["name"], **kwargs)
-
-
-HEADER = """##fileformat=VCFv4.2
-##FILTER=<ID=PASS,Description="All filters passed">
-##FILTER=<ID=LowQual,Description="Low quality">
-##INFO=<ID=END,Number=1,Type=Integer,Description="End position">
-##INFO=<ID=SVTYPE,Number=1,Type=String,Description="SV type">
-##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence annotations from Ensembl VEP. Format: Allele|Consequence|SYMBOL">
-##INFO=<ID=ANN,Number=.,Type=String,Description="Functional annotations: 'Allele | Annotation | Gene_Name'">
-##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
-##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">
-##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">
-##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">
-##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">
-##FORMAT=<ID=PL,Number=G,Type=Integer,Description="Likelihoods">
-"""
-
-
-def contigs(build: str = "GRCh38", names=("chr1", "chrX", "chrY", "chrM")) -> str:
-    return "".join(f"##contig=<ID={n},length={CONTIG_LENGTHS[build][n]}>\n" for n in names)
-
-
-def write_vcf(path: Path, records: list[str], samples=("S1", "S2"), build: str = "GRCh38",
-              extra_header: str = "") -> Path:
-    cols = ["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
-    if samples:
-        cols += ["FORMAT", *samples]
-    body = "".join(r.replace(" ", "\t").replace("|TAB|", " ") + "\n" for r in records)
-    path.write_text(HEADER + contigs(build) + extra_header + "\t".join(cols) + "\n" + body)
-    return path
 
 
 def ingest(tmp_path: Path, records: list[str], **options):
@@ -203,10 +174,8 @@ def test_quality_filters_are_counted(tmp_path):
 
 
 def test_chromosome_names_are_harmonised(tmp_path):
-    header_contigs = "##contig=<ID=1,length=249250621>\n##contig=<ID=MT,length=16569>\n"
-    vcf = tmp_path / "in.vcf"
-    vcf.write_text(HEADER + header_contigs + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
-                   "1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\nMT\t50\t.\tC\tT\t50\tPASS\t.\tGT\t1\n")
+    vcf = write_vcf(tmp_path / "in.vcf", ["1 100 . A G 50 PASS . GT 0/1", "MT 50 . C T 50 PASS . GT 1"],
+                    samples=("S1",), contigs={"1": 249250621, "MT": 16569})
     summary = ingest_vcf(vcf, tmp_path / "o.parquet", opts())
     table, prov = read_table(tmp_path / "o.parquet", "variants")
     assert table.column("chrom").to_pylist() == ["chr1", "chrM"]
@@ -263,17 +232,15 @@ def test_build_checks_and_inference(tmp_path, caplog):
     assert vcf_build(grch37) == "GRCh37"
     with pytest.raises(InputError, match="genome build mismatch: chr1 has length 249250621"):
         ingest_vcf(grch37, tmp_path / "o.parquet", opts(build="GRCh38"))
-    bare = tmp_path / "bare.vcf"
-    bare.write_text("##fileformat=VCFv4.2\n##reference=file:///refs/hg19.fasta\n"
-                    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tG\t.\t.\t.\n")
+    bare = write_vcf(tmp_path / "bare.vcf", ["1 100 . A G . . ."], samples=(), contigs=(),
+                     meta="##reference=file:///refs/hg19.fasta")
     assert vcf_build(bare) == "GRCh37" and vcf_sample_names(bare) == []
-    lifted = tmp_path / "lifted.vcf"
-    lifted.write_text("##fileformat=VCFv4.2\n##reference=GRCh38 (lifted from GRCh37 by chain)\n##contig=<ID=chr1>\n"
-                      "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+    lifted = write_vcf(tmp_path / "lifted.vcf", [], samples=(), contigs={"chr1": None},
+                       meta="##reference=GRCh38 (lifted from GRCh37 by chain)")
     assert vcf_build(lifted) == "GRCh38"
     with pytest.raises(InputError, match="the header names GRCh37"):
         ingest_vcf(bare, tmp_path / "o.parquet", opts(build="GRCh38"))
-    bare.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tG\t.\t.\t.\n")
+    write_vcf(bare, ["1 100 . A G . . ."], samples=(), contigs=(), meta="")
     with caplog.at_level(logging.WARNING):
         summary = ingest_vcf(bare, tmp_path / "o.parquet", opts())
     assert summary.genome_build == "GRCh38" and "assuming GRCh38" in caplog.text

@@ -3,26 +3,17 @@ inheritance stage can prove a compound heterozygote in trans from phase sets alo
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
+from conftest import GT_HEADER, write_vcf
 from variantprio.annotate import AnnotateOptions, annotate_variants
 from variantprio.inheritance import segregate
 from variantprio.ingest import IngestOptions, ingest_vcf
 from variantprio.tables import read_table
 
-pytestmark = pytest.mark.skipif(shutil.which("bgzip") is None, reason="bgzip not installed")
-
-HEADER = """##fileformat=VCFv4.2
-##contig=<ID=chr1,length=248956422>
-##contig=<ID=chrX,length=156040895>
-##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
-##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">
-#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{samples}
-"""
+META = GT_HEADER + '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">\n'
 
 TEN_ALTS = ",".join(["C", "G", "T", "AC", "AG", "AT", "CC", "CG", "CT", "GG"])
 
@@ -46,18 +37,15 @@ EXPECTED = {
 }
 
 
-def write_vcf(directory: Path, records, samples: list[str]) -> Path:
-    """A bgzipped VCF (system bgzip) of (chrom, pos, ref, alt, calls) records, FORMAT GT:PS."""
-    plain = directory / "in.vcf"
-    body = ["\t".join([c, str(p), ".", r, a, "50", "PASS", ".", "GT:PS", *calls]) for c, p, r, a, calls in records]
-    plain.write_text(HEADER.format(samples="\t".join(samples)) + "\n".join(body) + "\n")
-    subprocess.run(["bgzip", "-f", str(plain)], check=True, capture_output=True)
-    return directory / "in.vcf.gz"
+def bgzipped_vcf(directory: Path, records, samples: list[str]) -> Path:
+    """A bgzipped VCF of (chrom, pos, ref, alt, calls) records, FORMAT GT:PS."""
+    fields = [(c, p, ".", r, a, 50, "PASS", ".", "GT:PS", *calls) for c, p, r, a, calls in records]
+    return write_vcf(directory / "in.vcf.gz", fields, samples, contigs=("chr1", "chrX"), meta=META)
 
 
 @pytest.mark.parametrize("reader", ["arrow", "cyvcf2"])
 def test_alt_haplotype_of_each_row(tmp_path, reader):
-    vcf = write_vcf(tmp_path, RECORDS, ["S1", "S2", "S3"])
+    vcf = bgzipped_vcf(tmp_path, RECORDS, ["S1", "S2", "S3"])
     out = tmp_path / "variants.parquet"
     ingest_vcf(vcf, out, IngestOptions(reader=reader))
     table, _ = read_table(out, "variants")
@@ -77,7 +65,7 @@ def test_alt_haplotype_of_each_row(tmp_path, reader):
 @pytest.mark.parametrize("reader", ["arrow", "cyvcf2"])
 def test_polyploid_call_in_the_batch_keeps_diploid_haplotypes(tmp_path, reader):
     records = RECORDS + [("chrX", 6_000_000, "A", "G", ["0|1|1:100", "1|0:100", "0|0:100"])]
-    vcf = write_vcf(tmp_path, records, ["S1", "S2", "S3"])
+    vcf = bgzipped_vcf(tmp_path, records, ["S1", "S2", "S3"])
     out = tmp_path / "variants.parquet"
     ingest_vcf(vcf, out, IngestOptions(reader=reader))
     rows = {(r["pos"], r["alt"]): r["alt_hap"] for r in read_table(out, "variants")[0].to_pylist()}
@@ -86,7 +74,7 @@ def test_polyploid_call_in_the_batch_keeps_diploid_haplotypes(tmp_path, reader):
 
 
 def test_both_readers_agree(tmp_path):
-    vcf = write_vcf(tmp_path, RECORDS, ["S1", "S2", "S3"])
+    vcf = bgzipped_vcf(tmp_path, RECORDS, ["S1", "S2", "S3"])
     tables = []
     for reader in ("arrow", "cyvcf2"):
         out = tmp_path / f"{reader}.parquet"
@@ -110,7 +98,7 @@ GTF = [
     ("0|1:500", False, None),    # both on the second haplotype: cis, no compound het
 ])
 def test_phase_set_decides_compound_het(tmp_path, second_call, fits, phase):
-    vcf = write_vcf(tmp_path, [("chr1", 1500, "C", "T", ["0|1:500"]), ("chr1", 2500, "C", "T", [second_call])],
+    vcf = bgzipped_vcf(tmp_path, [("chr1", 1500, "C", "T", ["0|1:500"]), ("chr1", 2500, "C", "T", [second_call])],
                     ["P1"])
     gtf = tmp_path / "one_gene.gtf"
     gtf.write_text("\n".join(GTF) + "\n")

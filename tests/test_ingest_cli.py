@@ -10,8 +10,8 @@ import pysam
 import pytest
 from click.testing import CliRunner
 
+from conftest import write_vcf
 from variantprio.cli import main
-from test_ingest import HEADER, contigs, write_vcf
 
 GOOD = ["chr1 100 . A G 50 PASS . GT:AD:DP:GQ 0/1:5,5:10:50 0/0:9,0:9:50",
         "chr1 200 . C T 50 PASS . GT:AD:DP:GQ 0/1:5,5:10:50 0/1:9,3:12:50"]
@@ -63,8 +63,9 @@ def test_truncated_plain_gzip(tmp_path):
 
 
 def test_missing_chrom_header(tmp_path):
-    vcf = tmp_path / "in.vcf"
-    vcf.write_text(HEADER + contigs() + "chr1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\n")
+    vcf = write_vcf(tmp_path / "in.vcf", [], samples=("S1",))
+    header = vcf.read_text().splitlines(keepends=True)
+    vcf.write_text("".join(header[:-1]) + "chr1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\n")  # no #CHROM line
     result, out = run_ingest(tmp_path, vcf)
     assert_clean_failure(result, out, vcf, "missing the #CHROM header line")
 
@@ -145,7 +146,8 @@ def test_subprocess_stderr_is_one_line(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2
     problem_lines = [l for l in proc.stderr.splitlines() if "INFO" not in l]
-    assert problem_lines == [f"variantprio: error: {vcf}:line {HEADER.count(chr(10)) + 8}: non-numeric POS '3e2' "
+    bad_line = next(i for i, line in enumerate(vcf.read_text().splitlines(), 1) if "\t3e2\t" in line)
+    assert problem_lines == [f"variantprio: error: {vcf}:line {bad_line}: non-numeric POS '3e2' "
                              "(fix: POS must be a positive integer (1-based position))"]
 
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pysam
 import pytest
 from click.testing import CliRunner
-from test_ingest import HEADER, write_vcf
+from conftest import GT_HEADER, write_vcf
+from conftest import run_cli as run_cli_process  # a real process: the console a user sees
 from test_ingest_cli import assert_clean_failure
 
 import variantprio.ingest as ingest_pkg
@@ -40,11 +41,9 @@ def form(request, monkeypatch):
 
 def make_input(tmp_path: Path, form: str, records: list[str], name: str = "in.vcf", **kwargs) -> tuple[Path, list[str]]:
     """The VCF in the form under test and the extra CLI options that select its path."""
-    plain = write_vcf(tmp_path / name, records, **kwargs)
     if form in ("vcf", "cyvcf2"):
-        return plain, []
-    packed = tmp_path / (name + ".gz")
-    pysam.tabix_compress(str(plain), str(packed), force=True)
+        return write_vcf(tmp_path / name, records, **kwargs), []
+    packed = write_vcf(tmp_path / (name + ".gz"), records, **kwargs)
     return packed, (["--threads", "3"] if form == "parallel" else [])
 
 
@@ -214,9 +213,8 @@ def test_samples_without_gt_field_are_refused(tmp_path, form):
 
 
 def test_gt_undeclared_in_the_header(tmp_path):
-    no_gt_header = HEADER.replace('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n', "")
-    vcf = write_vcf(tmp_path / "in.vcf", [], extra_header="")
-    vcf.write_text(vcf.read_text().replace(HEADER, no_gt_header))
+    vcf = write_vcf(tmp_path / "in.vcf", [])
+    vcf.write_text(vcf.read_text().replace(GT_HEADER, ""))
     result, out = run_cli(tmp_path, vcf)
     assert_clean_failure(result, out, vcf, "no GT field", "the header declares no FORMAT/GT")
     used = tmp_path / "used.vcf"  # GT written but not declared: htslib copes, so do we
@@ -324,3 +322,76 @@ def test_parallel_blocks_are_crc_checked():
     assert parallel._inflate_block(block) == text
     with pytest.raises(zlib.error, match="CRC"):
         parallel._inflate_block(bytes(18) + deflated + bytes(4) + footer[4:])
+
+
+# --- regression fixtures of issue 15 (tests/data/issue_15_*.vcf) ---
+# Hand-written files as a user would have them, each carrying VEP CSQ genes, run through the CLI stages
+# a run chains (ingest -> annotate -> inheritance) to check what reaches the gene level, where the
+# generated inputs above stop at the variant table.
+
+def issue_15(what: str) -> Path:
+    return Path(__file__).parent / "data" / f"issue_15_{what}.vcf"
+
+
+def cli_stages(tmp_path: Path, vcf: Path):
+    """`variantprio ingest`, `annotate` (the VCF's CSQ) and `inheritance` (affected singleton P1): the
+    ingest result (for its stderr), the variant table and the segregation rows."""
+    variants, annotations, segregation = (tmp_path / f"{n}.parquet" for n in ("variants", "annotations", "seg"))
+    ingest = CliRunner().invoke(main, ["ingest", "--vcf", str(vcf), "--out", str(variants)])
+    assert ingest.exit_code == 0, ingest.output
+    for args in (["annotate", "--variants", str(variants), "--out", str(annotations)],
+                 ["inheritance", "--variants", str(variants), "--annotations", str(annotations), "--proband", "P1",
+                  "--out", str(segregation)]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+    return ingest, read_table(variants, "variants")[0], read_table(segregation, "segregation")[0].to_pylist()
+
+
+def test_issue_15_ref_equals_alt_never_reaches_a_gene(tmp_path):
+    ingest, variants, segregation = cli_stages(tmp_path, issue_15("ref_equals_alt"))
+    assert alleles(variants) == [(3000, "C", "T"), (4000, "G", "T")]
+    assert "dropped 3 ALT rows equal to their REF" in ingest.stderr
+    # REFEQ1/REFEQ2 only had a REF==ALT "variant"; MIXED keeps its real ALT T, not its copy of the REF.
+    assert sorted(r["gene_symbol"] for r in segregation) == ["MIXED", "REAL"]
+    assert {r["variant_idx"] for r in segregation} == {0, 1}
+
+
+def test_issue_15_lowercase_alleles_match_their_uppercase_annotations(tmp_path):
+    ingest, variants, segregation = cli_stages(tmp_path, issue_15("lowercase"))
+    assert alleles(variants) == [(1000, "C", "T"), (2000, "GAT", "G"), (3000, "A", "G"), (3000, "A", "C")]
+    # VEP writes CSQ alleles uppercase: each lowercase ALT still finds its own consequence and gene.
+    assert [r["gene_symbol"] for r in segregation] == ["LOWA", "LOWB", "LOWC", "LOWC"]
+    upper = tmp_path / "upper"
+    upper.mkdir()
+    text = issue_15("lowercase").read_text().splitlines(keepends=True)
+    shouted = upper / "upper.vcf"  # the same file with REF and ALT upper-cased
+    shouted.write_text("".join(line if line.startswith("#") else "\t".join(
+        f.upper() if i in (3, 4) else f for i, f in enumerate(line.split("\t"))) for line in text))
+    _, same_variants, same_segregation = cli_stages(upper, shouted)
+    assert same_variants.equals(variants) and same_segregation == segregation
+
+
+def test_issue_15_exact_duplicate_is_not_its_own_compound_het_partner(tmp_path):
+    ingest, variants, segregation = cli_stages(tmp_path, issue_15("duplicates"))
+    assert variants.num_rows == 3 and "dropped 3 later copies" in ingest.stderr
+    by_gene = {}
+    for row in segregation:
+        by_gene.setdefault(row["gene_symbol"], []).append(row)
+    # ALONE has one het variant (written twice): no partner, so no compound het.
+    [alone] = by_gene["ALONE"]
+    assert not alone["fits_ar_comphet"] and alone["comphet_partner_idx"] is None
+    # PAIRED has two different hets (each written twice): each pairs with the other one, never itself.
+    first, second = by_gene["PAIRED"]
+    assert first["fits_ar_comphet"] and second["fits_ar_comphet"]
+    assert (first["comphet_partner_idx"], second["comphet_partner_idx"]) == (second["variant_idx"], first["variant_idx"])
+
+
+def test_issue_15_vcf_without_gt_is_refused_on_the_console(tmp_path):
+    """The user's console, not a rule log: one error line and exit 2 rather than 'no candidate gene'."""
+    vcf, out = issue_15("no_gt"), tmp_path / "out" / "variants.parquet"
+    proc = run_cli_process("ingest", "--vcf", str(vcf), "--out", str(out), check=False)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("variantprio: error:")]
+    assert len(errors) == 1 and str(vcf) in errors[0], proc.stderr
+    assert "no GT field" in errors[0] and "3 samples" in errors[0] and "FORMAT is 'DP:GQ'" in errors[0]
+    assert not out.exists() and not (out.parent.exists() and list(out.parent.iterdir()))

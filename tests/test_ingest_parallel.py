@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import pysam
 import pytest
 
 from variantprio.errors import InputError
 from variantprio.ingest import IngestOptions, ingest_vcf, parallel
 from variantprio.tables import read_table
-from test_ingest import write_vcf
+from conftest import write_vcf
 
 
 @pytest.fixture
@@ -19,10 +18,7 @@ def tiny_chunks(monkeypatch):
 
 
 def bgzip(tmp_path, records, name="in.vcf"):
-    plain = write_vcf(tmp_path / name, records)
-    packed = tmp_path / (name + ".gz")
-    pysam.tabix_compress(str(plain), str(packed), force=True)
-    return packed
+    return write_vcf(tmp_path / (name + ".gz"), records)
 
 
 def test_bgzf_blocks_and_chunks_cover_the_file(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from variantprio.ingest import IngestOptions, ingest_vcf
 from variantprio.tables import read_table
-from test_ingest import write_vcf
+from conftest import shared_data, write_vcf
 
 ALTS_12 = ",".join(["C", "G", "T", "CA", "CG", "CT", "CAA", "CAG", "CAT", "CGA", "CGG", "CGT"])
 
@@ -70,9 +70,7 @@ def test_compressed_text_inputs(tmp_path, compression):
 
 
 def test_sites_only_and_sample_subset(tmp_path):
-    sites = tmp_path / "sites.vcf"
-    sites.write_text("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n"
-                     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t5\trs9\tC\tT,G\t.\t.\tX=1\n")
+    sites = write_vcf(tmp_path / "sites.vcf", ["chr1 5 rs9 C T,G . . X=1"], samples=(), contigs=("chr1",), meta="")
     a, r = _ingest(tmp_path, sites, "arrow"), _ingest(tmp_path, sites, "cyvcf2")
     assert a.equals(r) and a.column("gt").to_pylist() == [[], []] and a.column("id").to_pylist() == ["rs9"] * 2
     vcf = write_vcf(tmp_path / "trio.vcf", ["chr1 100 . A G 50 PASS . GT:DP 0/1:5 0/0:6 1/1:7"],
@@ -92,9 +90,6 @@ def test_gatk_like_synthetic_file_matches(tmp_path):
 
 def test_real_exome_reads_the_same_in_both_readers(tmp_path):
     """A real GATK exome (Float GQ, no contig lengths): skip when the shared bench data is absent."""
-    from pathlib import Path
-    vcf = Path(__file__).resolve().parents[1] / ".." / "shared" / "bench" / "background" / "pfeiffer-exome.grch38.vcf.gz"
-    if not vcf.exists():
-        pytest.skip("shared bench data not available")
+    vcf = shared_data("bench/background/pfeiffer-exome.grch38.vcf.gz")
     arrow = _ingest(tmp_path, vcf, "arrow", build="GRCh38")
     assert arrow.num_rows > 30_000 and arrow.equals(_ingest(tmp_path, vcf, "cyvcf2", build="GRCh38"))

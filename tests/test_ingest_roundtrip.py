@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from variantprio.ingest import IngestOptions, ingest_vcf
 from variantprio.tables import read_table
-from test_ingest import write_vcf
+from conftest import write_vcf
 
 BASES = "ACGT"
 allele_st = st.text(BASES, min_size=1, max_size=4)

@@ -14,18 +14,14 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import cli_env, run_cli
+from conftest import FAM1_CHILD, FAM1_TERMS, cli_env, fam1_run_args, run_cli
 
 pytestmark = pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools missing (.ci/run installs it)")
 
-CHILD = "FAM1-child"
-TERMS_A = "HP:0002069,HP:0002123,HP:0001263"
+CHILD = FAM1_CHILD
+TERMS_A = FAM1_TERMS
 TERMS_B = "HP:0001156,HP:0000252"
-
-
-def _args(demo_inputs, out: Path, terms: str) -> list[str]:
-    return ["run", "--vcf", str(demo_inputs.vcfs["FAM1"]), "--ped", str(demo_inputs.ped), "--sample", CHILD,
-            "--hpo", terms, "--gene-model", str(demo_inputs.gene_model), "--out", str(out), "--cores", "1"]
+_args = fam1_run_args
 
 
 def _start(args: list[str]) -> subprocess.Popen:
@@ -60,10 +56,9 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def reference(demo_inputs, tmp_path_factory):
-    out = tmp_path_factory.mktemp("lock-reference")
-    run_cli(*_args(demo_inputs, out, TERMS_A))
-    return out
+def reference(fam1_run):
+    """An undisturbed run of the same arguments (`_args(..., TERMS_A)`), shared with other modules."""
+    return fam1_run
 
 
 def test_second_run_with_other_terms_is_refused_before_it_writes(demo_inputs, reference, tmp_path):

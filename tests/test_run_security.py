@@ -18,13 +18,13 @@ import pytest
 import yaml
 from pysam.libcbgzf import BGZFile
 
-from conftest import cli_env, run_cli
+from conftest import FAM1_CHILD, FAM1_TERMS, cli_env, fam1_run_args, run_cli
 from variantprio.bundle import workflow_dir
 
 pytestmark = pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools missing (.ci/run installs it)")
 
-CHILD = "FAM1-child"
-TERMS = "HP:0002069,HP:0002123,HP:0001263"
+CHILD = FAM1_CHILD
+TERMS = FAM1_TERMS
 # Each name tries one shell trick; a canary file appears in the working directory if any runs.
 HOSTILE = {
     "substitution": "x$(touch CANARY_sub)",
@@ -75,7 +75,7 @@ def test_hostile_file_names_run_as_data_in_a_real_run(hostile_inputs):
     assert not outside, f"written outside --out: {sorted(outside)}"
 
 
-def test_every_path_option_reaches_each_rule_as_one_shell_word(hostile_inputs, tmp_path):
+def test_every_path_option_reaches_each_rule_as_one_shell_word(hostile_inputs, mini_hpo):
     """Dry run: Snakemake prints each shell command; every hostile path must come back as a single
     word when the command is split the way a shell splits it."""
     cwd, vcf, ped, gtf = hostile_inputs
@@ -85,7 +85,7 @@ def test_every_path_option_reaches_each_rule_as_one_shell_word(hostile_inputs, t
     fasta.write_text(">chr1\nACGT\n")
     Path(f"{fasta}.fai").write_text("chr1\t4\t6\t4\t5\n")
     hpo_dir = odd / "hpo `touch CANARY_hpo`"
-    shutil.copytree(Path(__file__).parent / "data" / "phenotype_hpo", hpo_dir)
+    shutil.copytree(mini_hpo, hpo_dir)
     source = odd / "gnomad;touch CANARY_src.vcf.gz"
     source.write_bytes(b"")
     sources = odd / "sources $(id).yaml"
@@ -158,11 +158,10 @@ def test_input_errors_are_one_line_before_any_job(demo_inputs, tmp_path, change,
     assert not (tmp_path / "out" / ".snakemake").exists(), "Snakemake started although an input was wrong"
 
 
-def test_failed_rule_prints_its_reason_and_leaves_no_results(demo_inputs, tmp_path):
+def test_failed_rule_prints_its_reason_and_leaves_no_results(demo_inputs, fam1_run, tmp_path):
     out = tmp_path / "out"
-    args = ["run", "--vcf", str(demo_inputs.vcfs["FAM1"]), "--sample", CHILD, "--hpo", TERMS,
-            "--gene-model", str(demo_inputs.gene_model), "--out", str(out)]
-    run_cli(*args)
+    shutil.copytree(fam1_run, out)  # an earlier successful run of the same case in --out
+    args = fam1_run_args(demo_inputs, out)
     assert (out / CHILD / "genes.parquet").exists()
     broken = tmp_path / "broken.gtf"
     broken.write_text("chr1\tx\tgene\tnot-a-number\t10\t.\t+\t.\tgene_id \"G\";\n")
