@@ -258,6 +258,21 @@ def test_resnik_term_credits_a_disease_with_a_closely_related_feature(mini):
     assert graded["GENEC"] > graded["GENEB"] > graded["GENEA"]
 
 
+def test_a_feature_of_another_disease_of_the_same_gene_is_partly_credited(mini):
+    # Short stature: Orpha C has it, Macrocephaly C (same gene, GENEC) does not; Epilepsy A's gene
+    # has no disease with it. (Low floor, no near-miss credit: in this tiny release the credit is
+    # below the defaults.)
+    from variantprio.phenotype.stage import disease_scores
+    terms = patient_terms(mini, hpo=["HP:0004322"])
+    index = mini.annotations.disease_index
+    bare = dict(floor=-6.0, ancestor_penalty=None, resnik_weight=0.0)
+    plain = disease_scores(mini, terms, params=LRParameters(**bare, gene_smoothing=0.0))[0]
+    smoothed = disease_scores(mini, terms, params=LRParameters(**bare))[0]
+    assert smoothed[index["OMIM:100003"]] > plain[index["OMIM:100003"]] + 0.5
+    assert smoothed[index["OMIM:100001"]] == pytest.approx(plain[index["OMIM:100001"]])
+    assert smoothed[index["ORPHA:900"]] == pytest.approx(plain[index["ORPHA:900"]])  # max of itself
+
+
 # --- the stage's CLI ------------------------------------------------------------------------------
 
 
