@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import pickle
 from dataclasses import dataclass
 from functools import cached_property
@@ -17,6 +16,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from ..cache import cache_dir
 from ..errors import InputError
 from ..tables import atomic_path
 from .annotations import Annotations, parse_annotations
@@ -96,9 +96,7 @@ def default_hpo_dir() -> Path:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("VARIANTPRIO_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "variantprio")
-    return Path(base) / "hpo"
+    return cache_dir("hpo")
 
 
 def _checksum(paths: list[Path]) -> str:
