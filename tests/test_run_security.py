@@ -158,6 +158,17 @@ def test_input_errors_are_one_line_before_any_job(demo_inputs, tmp_path, change,
     assert not (tmp_path / "out" / ".snakemake").exists(), "Snakemake started although an input was wrong"
 
 
+def test_vcf_without_gt_is_refused_before_snakemake_starts(demo_inputs, tmp_path):
+    vcf = Path(__file__).parent / "data" / "issue_15_no_gt.vcf"
+    sample = next(line for line in vcf.read_text().splitlines() if line.startswith("#CHROM")).split("\t")[9]
+    result = run_cli("run", "--vcf", str(vcf), "--sample", sample, "--hpo", "HP:0001250",
+                     "--gene-model", str(demo_inputs.gene_model), "--out", str(tmp_path / "out"), check=False,
+                     timeout=60)
+    assert result.returncode == 2 and "no GT field" in result.stderr
+    _no_traceback(result)
+    assert not (tmp_path / "out" / ".snakemake").exists()
+
+
 def test_failed_rule_prints_its_reason_and_leaves_no_results(demo_inputs, fam1_run, tmp_path):
     out = tmp_path / "out"
     shutil.copytree(fam1_run, out)  # an earlier successful run of the same case in --out

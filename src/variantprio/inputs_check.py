@@ -82,9 +82,14 @@ class InputChecker:
     @staticmethod
     @cache
     def _vcf_header(path: str) -> tuple[tuple[str, ...], str | None]:
-        from .ingest import vcf_build, vcf_sample_names
+        """Sample IDs and build of a VCF; a VCF whose samples have no GT is refused here already."""
+        from .core.genome import guess_build
+        from .ingest.header import build_from_text, read_header
+        from .ingest.pipeline import require_gt_field
 
-        return tuple(vcf_sample_names(path)), vcf_build(path)
+        header = read_header(path)
+        require_gt_field(header, header.samples)
+        return tuple(header.samples), guess_build(header.contig_lengths) or build_from_text(header.reference_text)
 
     @staticmethod
     @cache
