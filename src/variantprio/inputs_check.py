@@ -83,13 +83,12 @@ class InputChecker:
     @cache
     def _vcf_header(path: str) -> tuple[tuple[str, ...], str | None]:
         """Sample IDs and build of a VCF; a VCF whose samples have no GT is refused here already."""
-        from .core.genome import guess_build
-        from .ingest.header import build_from_text, read_header
+        from .ingest.header import header_build, read_header
         from .ingest.pipeline import require_gt_field
 
         header = read_header(path)
         require_gt_field(header, header.samples)
-        return tuple(header.samples), guess_build(header.contig_lengths) or build_from_text(header.reference_text)
+        return tuple(header.samples), header_build(header)
 
     @staticmethod
     @cache

@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from .errors import InputError
+from .tables import atomic_path
 
 
 @dataclass(frozen=True)
@@ -125,10 +126,8 @@ class WorkflowConfig:
         """DIR/config-<sha12>.yaml: the file the stages read; written once, atomically."""
         path = Path(directory) / f"config-{self.sha256[:12]}.yaml"
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.{hashlib.sha1(str(id(self)).encode()).hexdigest()[:6]}.tmp")
-            tmp.write_text(yaml.safe_dump(self.to_mapping(), sort_keys=False, width=2**16))
-            tmp.replace(path)
+            with atomic_path(path) as tmp:
+                tmp.write_text(yaml.safe_dump(self.to_mapping(), sort_keys=False, width=2**16))
         return path
 
 

@@ -24,6 +24,7 @@ from .inputs_check import InputCheck, check_inputs
 from .rulelogs import failed_rules
 from .runlock import RunLock, run_child
 from .sheet import SHEET_COLUMNS, clean_terms, load_sample_sheet, schema_problems, vcf_ids
+from .tables import atomic_path
 from .units import percent_text
 from .yamlfile import read_yaml
 
@@ -53,11 +54,9 @@ def _absolute(path: str | None) -> str:
 
 def _write_if_changed(path: Path, text: str) -> Path:
     """Keep mtimes stable when nothing changed, so Snakemake re-runs nothing on a repeat run."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists() or path.read_text() != text:
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text)
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(text)
     return path
 
 
@@ -207,8 +206,6 @@ def load_config(config_file: Path | str | None) -> dict:
 def validate_batch(samples_tsv: str, config_file: str | None, build: str | None,
                    out: str | None, hpo_dir: str | None = None) -> InputCheck:
     """`variantprio validate`: log every problem, write the check table, fail if any problem."""
-    from .tables import atomic_path
-
     config = load_config(config_file)
     config["samples"] = samples_tsv
     if build:

@@ -230,7 +230,10 @@ def vcf_sample_names(path: str | Path) -> list[str]:
 
 def vcf_build(path: str | Path) -> str | None:
     """Genome build told by contig lengths, else by ##reference text; None when unknown."""
-    header = read_header(path)
+    return header_build(read_header(path))
+
+
+def header_build(header: VcfHeader) -> str | None:
     return guess_build(header.contig_lengths) or build_from_text(header.reference_text)
 
 
