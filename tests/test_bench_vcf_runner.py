@@ -129,12 +129,13 @@ def test_end_to_end_three_cases(tmp_path):
         pytest.skip(f"pipeline stages not in this build yet: {missing_stages()}")
     shared = [shared_data(p) for p in ("bench/phenopackets-dev.zip", "bench/background/pfeiffer-exome.grch38.vcf.gz",
                                        "bench/reference")]
+    constraint = shared_data("reference/gnomad.v2.1.1.gene-constraints.tsv")
     cases, background, gene_model = _small_inputs(tmp_path, *shared)
     out = tmp_path / "res" / "bench.json"
     result = CliRunner().invoke(main, ["bench", "vcf", "--cases", str(cases), "--out", str(out),
                                        "--background", str(background), "--gene-model", str(gene_model),
                                        "--jobs", "1", "--keep", str(tmp_path / "keep"),
-                                       "--constraint", str(BENCH.parent / "reference" / "gnomad.v2.1.1.gene-constraints.tsv")])
+                                       "--constraint", str(constraint)])
     assert result.exit_code == 0, result.output
     report = json.loads(out.read_text())
     assert report["n_cases"] + report["n_failed"] == 3 and report["n_failed"] == 0
