@@ -51,7 +51,7 @@ counted AS (
     WHERE (f.has_founder AND q.founder) OR (NOT f.has_founder AND q.sample_id = f.first_id))"""
 
 _COUNTS = """
-WITH {counted},
+WITH {prelude}{counted},
 regions AS (SELECT r AS region FROM (VALUES (0), (1), (2), (3)) AS t(r)),
 kit_ploidy AS (
     SELECT c.capture, v.region, sum({ploidy}) AS an_full
@@ -87,15 +87,22 @@ FROM targeted t LEFT JOIN gt ON gt.variant_id = t.variant_id"""
 def counts_sql(*, only_staged_variants: bool = False, exclude_staged_families: bool = False) -> str:
     """Per variant: ac, an_reference, an_called, n_hom, n_hemi over the unrelated individuals.
 
-    Optionally only the variants of a staged table `wanted_variant(variant_id)` and without the
-    families of a staged table `excluded_family(family_id)`. The fragments are fixed text; values
-    only ever arrive through the staged tables."""
+    Optionally only the variants whose keys a staged table `wanted_key(chrom, pos, ref, alt)`
+    lists, and without the families of the samples a staged table `excluded_sample(sample_id)`
+    lists. The fragments are fixed text; values only ever arrive through the staged tables."""
+    prelude = ""
+    if only_staged_variants:
+        prelude += ("wanted_variant AS (SELECT DISTINCT v.variant_id FROM variant v JOIN wanted_key k "
+                    "ON k.chrom = v.chrom AND k.pos = v.pos AND k.ref = v.ref AND k.alt = v.alt),\n")
+    if exclude_staged_families:
+        prelude += ("excluded_family AS (SELECT DISTINCT s.family_id FROM sample s "
+                    "JOIN excluded_sample e ON e.sample_id = s.sample_id),\n")
     family_filter = ("WHERE s.family_id NOT IN (SELECT family_id FROM excluded_family)"
                      if exclude_staged_families else "")
     variant_join = "JOIN wanted_variant w ON w.variant_id = g.variant_id" if only_staged_variants else ""
     capture_join = "JOIN wanted_variant w ON w.variant_id = vc.variant_id" if only_staged_variants else ""
     counted = _COUNTED.format(family_filter=family_filter)
-    return _COUNTS.format(counted=counted, ploidy=_PLOIDY, variant_join=variant_join, capture_join=capture_join)
+    return _COUNTS.format(prelude=prelude, counted=counted, ploidy=_PLOIDY, variant_join=variant_join, capture_join=capture_join)
 
 
 def refresh(store: Store) -> None:
@@ -104,10 +111,17 @@ def refresh(store: Store) -> None:
     store.execute(f"INSERT INTO frequency {counts_sql()}")
 
 
-def counted_individuals(store: Store) -> pa.Table:
-    """sample_id, family_id, sex and callset of every individual the frequencies count."""
-    return store.arrow(f"WITH {_COUNTED.format(family_filter='')} "
-                       "SELECT sample_id, family_id, sex, callset_id FROM counted ORDER BY sample_id")
+def counted_individuals(store: Store, exclude_samples: list[str] | tuple = ()) -> pa.Table:
+    """sample_id, family_id, sex and callset of every individual the frequencies count (without
+    the families of `exclude_samples`)."""
+    store.stage("excluded_sample", pa.table({"sample_id": pa.array(list(exclude_samples), pa.string())}))
+    try:
+        counted = _COUNTED.format(family_filter="WHERE s.family_id NOT IN (SELECT family_id FROM excluded_family)")
+        return store.arrow("WITH excluded_family AS (SELECT DISTINCT s.family_id FROM sample s JOIN excluded_sample e "
+                           f"ON e.sample_id = s.sample_id), {counted} "
+                           "SELECT sample_id, family_id, sex, callset_id FROM counted ORDER BY sample_id")
+    finally:
+        store.unstage("excluded_sample")
 
 
 def _an_column(absent: str) -> str:
@@ -153,17 +167,10 @@ def frequencies_for(store: Store, keys: pa.Table, exclude_samples: list[str], ab
     store.stage("wanted_key", keys.select(["chrom", "pos", "ref", "alt"]))
     store.stage("excluded_sample", pa.table({"sample_id": pa.array(exclude_samples, pa.string())}))
     try:
-        # Materialised first: PostgreSQL can join a staged table, DuckDB a registered view; both a table.
-        store.execute("CREATE TEMP TABLE wanted_variant AS SELECT DISTINCT v.variant_id FROM variant v "
-                      "JOIN wanted_key k ON k.chrom = v.chrom AND k.pos = v.pos AND k.ref = v.ref AND k.alt = v.alt")
-        store.execute("CREATE TEMP TABLE excluded_family AS SELECT DISTINCT s.family_id FROM sample s "
-                      "JOIN excluded_sample e ON e.sample_id = s.sample_id")
         sql = counts_sql(only_staged_variants=True, exclude_staged_families=True)
         table = store.arrow(_with_af(f"""SELECT v.chrom, v.pos, v.ref, v.alt, f.ac, f.{an} AS an, f.n_hom, f.n_hemi
             FROM ({sql}) AS f JOIN variant v ON v.variant_id = f.variant_id"""))
     finally:
-        for name in ("wanted_variant", "excluded_family"):
-            store.execute(f"DROP TABLE IF EXISTS {name}")
         store.unstage("wanted_key")
         store.unstage("excluded_sample")
     return _typed(table)

@@ -170,7 +170,7 @@ class DuckDBStore(Store):
 class PostgresStore(Store):
     dialect = "postgres"
 
-    def __init__(self, db: str, read_only: bool) -> None:
+    def __init__(self, db: str, read_only: bool, *, sandbox: bool = False) -> None:
         try:
             import adbc_driver_postgresql.dbapi as pgdbapi
         except ImportError:
@@ -184,8 +184,10 @@ class PostgresStore(Store):
                              hint="check host, port, user and database in the URL and that the server runs") from None
         self.cur = self.con.cursor()
         self._in_transaction = False
-        if read_only:
-            # Every transaction of this session is read-only; the server refuses any write.
+        self._staged: set[str] = set()
+        if sandbox:
+            # User-written SQL: every transaction of this session is read-only; the server refuses
+            # any write (our own read paths stage temporary tables, which this would forbid).
             self.cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
         self.con.commit()
 
@@ -202,11 +204,14 @@ class PostgresStore(Store):
         return table
 
     def stage(self, name, table):
-        self.cur.execute(f"DROP TABLE IF EXISTS {name}")
+        self.unstage(name)
         self.cur.adbc_ingest(name, _pg_ingestable(table), mode="create", temporary=True)
+        self._staged.add(name)
 
     def unstage(self, name):
-        self.cur.execute(f"DROP TABLE IF EXISTS {name}")
+        if name in self._staged:
+            self.cur.execute(f"DROP TABLE {name}")
+            self._staged.discard(name)
 
     def begin(self):
         self.con.commit()  # ADBC opens transactions implicitly: start from a clean one
@@ -259,5 +264,5 @@ def connect(db: str, *, read_only: bool = False, sandbox: bool = False) -> Store
         raise InputError("no cohort database given", hint="pass --db FILE.duckdb or --db postgresql://... "
                          "(or set cohort.db in the config)")
     if is_postgres(db):
-        return PostgresStore(db, read_only)
+        return PostgresStore(db, read_only, sandbox=sandbox)
     return DuckDBStore(db, read_only, sandbox=sandbox)
