@@ -18,9 +18,10 @@ include: "rules/inheritance.smk"
 include: "rules/phenotype.smk"
 include: "rules/rank.smk"
 include: "rules/report.smk"
+include: "rules/cohort.smk"
 
 
 rule all:
     input:
-        all_outputs(),
+        all_outputs() + cohort_outputs(),
     default_target: True

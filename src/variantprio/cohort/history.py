@@ -109,8 +109,13 @@ def changes(store: Store, since: date | datetime | None = None) -> pa.Table:
 
 def decisions_by_variant(db: str, variants) -> dict[tuple, list[dict]]:
     """(chrom, pos, ref, alt) -> the decisions recorded on it, for the report (read-only)."""
-    from .schema import open_cohort
+    from pathlib import Path
 
+    from .schema import open_cohort
+    from .store import is_postgres
+
+    if not is_postgres(db) and not Path(db).exists():
+        return {}  # no database yet (a first batch): nothing was decided before
     keys = pa.table({c: pa.array(list(variants[c]) if len(variants) else [],
                                  pa.int64() if c == "pos" else pa.string()) for c in ("chrom", "pos", "ref", "alt")})
     with open_cohort(db, write=False) as store:
