@@ -23,5 +23,7 @@ include: "rules/cohort.smk"
 
 rule all:
     input:
-        all_outputs() + cohort_outputs(),
+        all_outputs(),
+        # optional: each finished proband added to the cohort database (rules/cohort.smk)
+        [res(s, ".cohort-added") for s in SAMPLES.index] if CONFIG.cohort.add and CONFIG.cohort.db else [],
     default_target: True

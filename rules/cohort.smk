@@ -5,12 +5,6 @@
 # PostgreSQL advisory lock).
 
 
-def cohort_outputs():
-    if not (CONFIG.cohort.add and CONFIG.cohort.db):
-        return []
-    return [res(sample, ".cohort-added") for sample in SAMPLES.index]
-
-
 rule cohort_add:
     input:
         genes=res("{sample}", "genes.parquet"),
@@ -30,7 +24,7 @@ rule cohort_add:
         db=q(CONFIG.cohort.db),
         capture=q(CONFIG.cohort.capture),
         sheet=q(CONFIG.samples),
-        results=q(RESULTS or "."),
+        results=lambda wildcards, output: q(os.path.dirname(os.path.dirname(output[0])) or "."),
     shell:
         "{VP} cohort add --db {params.db} --samples {params.sheet} --sample {wildcards.sample:q} "
         "--capture {params.capture} {params.results} 2> {log:q}"
