@@ -287,15 +287,18 @@ _READERS = {"gnomad": read_gnomad, "clinvar": read_clinvar, "spliceai": read_spl
 _COLUMNS = {"gnomad": ["gnomad_af", "gnomad_popmax_af", "gnomad_hom", "gnomad_hemi"],
             "clinvar": ["clinvar_significance", "clinvar_stars"], "spliceai": ["spliceai_max"],
             "cadd": ["cadd_phred"], "revel": ["revel"], "alphamissense": ["alphamissense"],
-            "constraint": ["pli", "loeuf", "mis_z"]}
+            "constraint": ["pli", "loeuf", "mis_z"],
+            "inhouse": ["inhouse_ac", "inhouse_an", "inhouse_af", "inhouse_hom", "inhouse_hemi"]}
 
 
 # --- joining --------------------------------------------------------------------------------------
 
 
-def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None) -> tuple[pa.Table, dict]:
+def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None,
+                 samples: list[str] | tuple = ()) -> tuple[pa.Table, dict]:
     """The annotation table with each source's columns filled where the allele (or gene) matches;
-    returns per-source match counts too."""
+    returns per-source match counts too. `samples` (the VCF's) are left out of in-house counts
+    together with their families."""
     keys = table.select(_KEY).to_pandas()
     uniq = keys.drop_duplicates().reset_index(drop=True)
     counts = {}
@@ -305,6 +308,11 @@ def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None) ->
             src = read_constraint(spec)
             left = pd.DataFrame({"gene_symbol": table.column("gene_symbol").to_pandas()})
             merged = left.merge(src, on="gene_symbol", how="left")
+        elif spec.kind == "inhouse":
+            from ..cohort.inhouse import read_inhouse
+
+            src = read_inhouse(str(spec.path), uniq, list(samples), spec.cohort)
+            merged = keys.merge(src, on=_KEY, how="left")
         else:
             src = _READERS[spec.kind](spec, uniq, build)
             src = src.groupby(_KEY, as_index=False, dropna=False).first() if len(src) else src

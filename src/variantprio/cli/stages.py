@@ -182,15 +182,17 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
 @hpo_dir_option("The release that scored the case (term labels, diseases and modes)")
 @click.option("--input-variants", type=click.Path(dir_okay=False),
               help="Ingest's variants.parquet of the VCF: rsIDs (ID column) for the candidates VCF and links.")
+@click.option("--cohort-db", help="Cohort database (DuckDB file or postgresql:// URL) whose earlier decisions "
+                                  "on these variants, in this and other patients, the report shows.")
 def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, hpo_terms: str | None,
-               title: str | None, hpo_dir: str | None, input_variants: str | None) -> None:
+               title: str | None, hpo_dir: str | None, input_variants: str | None, cohort_db: str | None) -> None:
     """Write the outputs people read for one proband: self-contained HTML report, TSV, Excel
     (one sheet per mode, plus the analysis settings) and an indexed VCF of the top genes' variants."""
     from ..report import write_report
 
     terms = [t.strip() for t in hpo_terms.split(",") if t.strip()] if hpo_terms else None
     paths = write_report(genes, variants, proband, out_dir, top=top, hpo_terms=terms, title=title,
-                         hpo_dir=hpo_dir, input_variants=input_variants)
+                         hpo_dir=hpo_dir, input_variants=input_variants, cohort_db=cohort_db)
     click.echo(f"report for {proband} -> {paths.html}")
 
 

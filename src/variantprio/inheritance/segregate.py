@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 _VARIANT_COLUMNS = ["variant_idx", "chrom", "pos", "zygosity", "gq", "phased", "ps"]
 _BATCH_ROWS = 500_000
 _SEX_NAMES = {1: "male", 2: "female"}
-_ANNOTATION_COLUMNS = ["variant_idx", "chrom", "pos", "gene_symbol", "gnomad_af", "gnomad_popmax_af"]
+_ANNOTATION_COLUMNS = ["variant_idx", "chrom", "pos", "gene_symbol", "gnomad_af", "gnomad_popmax_af", "inhouse_af"]
 
 
 def proband_family(ped: str | Path | None, proband: str, vcf_samples: list[str], variants_path: str) -> Family:
@@ -99,6 +99,8 @@ def gene_rows(ann: pa.Table) -> GeneRows:
     chrom, chrom_names = _codes(ann.column("chrom"))
     freq = pc.coalesce(ann.column("gnomad_popmax_af"), ann.column("gnomad_af")).to_numpy(zero_copy_only=False)
     freq = np.asarray(freq, dtype=float)
+    if "inhouse_af" in ann.column_names:  # the hub's own cohort filters like gnomAD (per-mode maxima)
+        freq = np.fmax(freq, np.asarray(ann.column("inhouse_af").to_numpy(zero_copy_only=False), dtype=float))
     idx = ann.column("variant_idx").to_numpy()
     order = np.lexsort((np.where(np.isnan(freq), np.inf, -freq), gene, idx))
     keep = order[run_starts([idx[order], gene[order]])]

@@ -27,14 +27,20 @@ class ReportPaths:
 
 def write_report(genes_path: Path | str, variants_path: Path | str, proband: str, out_dir: Path | str,
                  top: int = 50, hpo_terms: list[str] | None = None, title: str | None = None,
-                 hpo_dir: Path | str | None = None, input_variants: Path | str | None = None) -> ReportPaths:
+                 hpo_dir: Path | str | None = None, input_variants: Path | str | None = None,
+                 cohort_db: str | None = None) -> ReportPaths:
     """Write report.html, candidates.tsv, candidates.xlsx and candidates.vcf.gz (+ .tbi) atomically.
-    `hpo_dir`: the HPO release that scored the case; `input_variants`: ingest's variants.parquet (rsIDs)."""
+    `hpo_dir`: the HPO release that scored the case; `input_variants`: ingest's variants.parquet (rsIDs);
+    `cohort_db`: the cohort database whose earlier decisions on these variants the report shows."""
     from .html import write_html
     from .tables import write_tsv, write_xlsx
     from .vcf import write_vcf
 
     data = load_report_data(genes_path, variants_path, proband, top, hpo_terms, title, hpo_dir, input_variants)
+    if cohort_db:
+        from ..cohort.history import decisions_by_variant
+
+        data.decisions = decisions_by_variant(cohort_db, data.variants)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     write_tsv(data, out / "candidates.tsv")

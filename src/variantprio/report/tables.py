@@ -16,8 +16,8 @@ from .data import ReportData
 
 CANDIDATE_COLUMNS = [
     "rank", "gene_symbol", "posterior", "combined_score", "phenotype_score", "variant_score", "mode", "segregates",
-    "de_novo", "best_variant", "hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "clinvar",
-    "genotypes", "disease_id", "disease_name", "matched_hpo", "acmg_class", "acmg_tags", "n_variants",
+    "de_novo", "best_variant", "hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "inhouse_ac_an",
+    "clinvar", "genotypes", "disease_id", "disease_name", "matched_hpo", "acmg_class", "acmg_tags", "n_variants",
 ]
 _SCORE_COLUMNS = ("posterior", "combined_score", "phenotype_score", "variant_score")
 
@@ -90,9 +90,11 @@ def candidate_table(data: ReportData) -> pd.DataFrame:
     best = data.best_rows().copy()
     best["clinvar"] = best.apply(_clinvar_text, axis=1) if len(best) else []
     best["genotypes_text"] = best["genotypes"].map(_genotype_text)
+    best["inhouse_ac_an"] = [f"{int(ac)}/{int(an)}" if pd.notna(an) else ""
+                             for ac, an in zip(best["inhouse_ac"].fillna(0), best["inhouse_an"])] if len(best) else []
     by_gene = best.groupby("gene_symbol", sort=False).agg({
         "hgvs_c": _join, "hgvs_p": _join, "consequence": _join, "gnomad_popmax_af": _join,
-        "clinvar": _join, "genotypes_text": lambda v: " | ".join(v)})
+        "inhouse_ac_an": _join, "clinvar": _join, "genotypes_text": lambda v: " | ".join(v)})
     genes = data.genes
     out = pd.DataFrame({
         "rank": genes["rank"], "gene_symbol": genes["gene_symbol"], "posterior": genes["posterior"],
@@ -106,7 +108,7 @@ def candidate_table(data: ReportData) -> pd.DataFrame:
         "n_variants": genes["n_variants"],
     })
     details = by_gene.reindex(out["gene_symbol"]).reset_index(drop=True)
-    for col in ("hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "clinvar"):
+    for col in ("hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "inhouse_ac_an", "clinvar"):
         out[col] = details[col].to_numpy()
     out["genotypes"] = details["genotypes_text"].to_numpy()
     tag_lists = best.groupby("gene_symbol", sort=False)["acmg_tags"].agg(list)
