@@ -64,11 +64,15 @@ def _features(frame: pd.DataFrame, missing: float, epsilon: float) -> np.ndarray
                           frame["segregates"].fillna(False).to_numpy(bool), epsilon)
 
 
+def _logit_of(frame: pd.DataFrame, model: RankModel) -> np.ndarray:
+    x = _features(frame, model.missing_phenotype_score, model.epsilon)
+    return model.intercept + x @ np.array([model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit])
+
+
 def case_ranks(candidates: Candidates, model: RankModel) -> pd.Series:
     """Tie-aware rank of the causal gene per case under `model` (NaN: gene not ranked)."""
     frame = candidates.frame
-    x = _features(frame, model.missing_phenotype_score, model.epsilon)
-    logit = model.intercept + x @ np.array([model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit])
+    logit = _logit_of(frame, model)
     ranks = {}
     for case, rows in frame.groupby("case", sort=False).indices.items():
         hit = np.flatnonzero(frame["causal"].to_numpy()[rows])
@@ -76,7 +80,19 @@ def case_ranks(candidates: Candidates, model: RankModel) -> pd.Series:
     return pd.Series(ranks)
 
 
+# Fitting sees each case's solved gene and its strongest rivals under the current model: the
+# thousands of genes far below them carry almost no likelihood and would only slow the fit.
+RIVALS_PER_CASE = 300
+
+
+def _hard_rivals(frame: pd.DataFrame, base: RankModel) -> pd.DataFrame:
+    logit = _logit_of(frame, base)
+    order = pd.Series(-logit, index=frame.index).groupby(frame["case"]).rank(method="first")
+    return frame[(order <= RIVALS_PER_CASE) | frame["causal"]]
+
+
 def _fit(frame: pd.DataFrame, missing: float, base: RankModel, data_version: str) -> RankModel:
+    frame = _hard_rivals(frame, base)
     case_number = pd.factorize(frame["case"])[0]
     fitted = fit_conditional(_features(frame, missing, base.epsilon), frame["causal"].to_numpy(bool),
                              case_number, name="variantprio-rank", data_version=data_version)

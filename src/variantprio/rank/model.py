@@ -115,26 +115,40 @@ def fit_conditional(features: np.ndarray, causal: np.ndarray, case: np.ndarray, 
     x, y, case = features[keep], y[keep], np.unique(case[keep], return_inverse=True)[1]
     n_cases = int(case.max()) + 1 if len(case) else 0
     beta = np.zeros(x.shape[1])
+    current = _conditional_loglik(x, y, case, n_cases, beta, l2)
     for _ in range(iterations):
-        eta = x @ beta
-        top = np.full(n_cases, -np.inf)
-        np.maximum.at(top, case, eta)
-        w = np.exp(eta - top[case])
-        total = np.bincount(case, weights=w, minlength=n_cases)
-        p = w / total[case]
+        p = _within_case_softmax(x @ beta, case, n_cases)
         mean_x = np.column_stack([np.bincount(case, weights=p * x[:, j], minlength=n_cases)
                                   for j in range(x.shape[1])])
-        gradient = (y[:, None] * (x - mean_x[case])).sum(axis=0) - l2 * beta
         centred = x - mean_x[case]
+        gradient = (y[:, None] * centred).sum(axis=0) - l2 * beta
         hessian = (centred * p[:, None]).T @ centred + l2 * np.eye(x.shape[1])
         step = np.linalg.solve(hessian, gradient)
-        beta += step
+        for _halving in range(30):  # Newton with step halving: the likelihood never falls
+            trial = _conditional_loglik(x, y, case, n_cases, beta + step, l2)
+            if trial >= current:
+                break
+            step /= 2
+        beta, current = beta + step, max(trial, current)
         if np.max(np.abs(step)) < 1e-8:
             break
     return RankModel(name=name, version="1", data_version=data_version,
                      intercept=_intercept_for(features @ beta, n_cases),
                      w_phenotype=float(beta[0]), w_variant=float(beta[1]), w_de_novo=float(beta[2]),
                      w_no_fit=float(beta[3]))
+
+
+def _within_case_softmax(eta: np.ndarray, case: np.ndarray, n_cases: int) -> np.ndarray:
+    top = np.full(n_cases, -np.inf)
+    np.maximum.at(top, case, eta)
+    w = np.exp(eta - top[case])
+    return w / np.bincount(case, weights=w, minlength=n_cases)[case]
+
+
+def _conditional_loglik(x: np.ndarray, y: np.ndarray, case: np.ndarray, n_cases: int, beta: np.ndarray,
+                        l2: float) -> float:
+    p = _within_case_softmax(x @ beta, case, n_cases)
+    return float(np.sum(y * np.log(np.maximum(p, 1e-300))) - 0.5 * l2 * beta @ beta)
 
 
 def _intercept_for(linear: np.ndarray, n_causal: int) -> float:
