@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 ONTOLOGY_FILES = ("hp.obo", "hp.json")
 ANNOTATION_FILES = ("phenotype.hpoa",)
 GENE_LINK_FILES = ("genes_to_disease.txt", "genes_to_phenotype.txt")
-CACHE_FORMAT = "5"
+CACHE_FORMAT = "6"  # 6: Terms carry EXACT synonyms
 # An annotation without a stated frequency counts as this P(term | disease).
 UNSTATED_FREQUENCY = 0.6
 
