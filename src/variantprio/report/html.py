@@ -76,9 +76,11 @@ def frequency_text(value, frequency_source: str | None, lang: str | None = None)
 
 
 def clinvar_text(significance, clinvar_used: bool, lang: str | None = None) -> str:
+    """ClinVar's significance in words; its ACMG terms (Pathogenic, Likely benign, ...) in the reader's
+    language, any other term as ClinVar writes it."""
     _ = gettext_for(lang)
     if significance:
-        return str(significance).replace("_", " ")
+        return "/".join(_(part) for part in str(significance).replace("_", " ").split("/"))
     return _("not in ClinVar") if clinvar_used else _("no data")
 
 
