@@ -353,11 +353,11 @@ def test_content_checks_read_versions():
     hpo_checks.genes_to_disease_ok("NCBIGene:1\tA1BG\tMENDELIAN\tOMIM:1\tsrc\n", "u")
 
 
-def test_a_release_fetched_with_lang_fr_takes_french_labels_and_synonyms(tmp_path, server, private_cache):
-    from variantprio.phenotype import load_ontology
-    from variantprio.phenotype.labels import report_labels, term_ids
+def test_a_release_fetched_with_lang_fr_is_where_reports_and_term_input_find_french(tmp_path, server):
+    from variantprio.core.hpolabels import (babelon_name, read_labels, read_synonyms, synonyms_name,
+                                            translation_file)
 
     assert fetch(server, tmp_path / "hpo", "--release", RELEASE, "--lang", "fr").exit_code == 0
-    ontology = load_ontology(tmp_path / "hpo" / RELEASE)
-    assert term_ids(ontology, "Crise épileptique; CONVULSIONS; Seizure") == ["HP:0001250"] * 3
-    assert report_labels(ontology, ["HP:0001250"], "fr")["HP:0001250"].text == "Crise épileptique"
+    folder = tmp_path / "hpo" / RELEASE
+    assert read_labels(translation_file(folder, babelon_name("fr")))["HP:0001250"].text == "Crise épileptique"
+    assert read_synonyms(translation_file(folder, synonyms_name("fr"))) == {"HP:0001250": ("convulsions",)}
