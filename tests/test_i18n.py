@@ -151,3 +151,12 @@ def test_numbers_and_dates_follow_the_locale():
 def test_an_unknown_language_names_the_choices():
     with pytest.raises(ValueError, match="one of en, fr"):
         gettext_for("de")
+
+
+def test_strings_are_marked_where_the_extractor_sees_them():
+    """`gettext_for(lang)("text")` translates but hides "text" from pybabel (and so from the catalog
+    and the tests above): bind `_ = gettext_for(lang)` and call `_("text")`."""
+    hidden = [f"{path.relative_to(PACKAGE)}:{number}" for path in PACKAGE.rglob("*.py")
+              for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+              if re.search(r"""gettext_for\([^)]*\)\(\s*["']""", line)]
+    assert not hidden, hidden

@@ -210,3 +210,18 @@ def test_cli_report_lang_fr_and_an_unknown_language(french, tmp_path):
     for command in (["report"], ["report-batch"], ["run"]):
         help_text = runner.invoke(main, command + ["--help"]).output
         assert "--lang [en|fr]" in help_text
+
+
+def test_words_computed_for_variants_are_french():
+    from variantprio.report.html import clinvar_text, consequence_text, frequency_text, protein_text
+
+    fasta_less = {"consequence": "coding_sequence_variant", "hgvs_p": None}
+    assert consequence_text(fasta_less, "fr") == "modification codante"
+    assert protein_text(fasta_less, "fr") == "faux-sens ou synonyme : non déterminé (pas de FASTA de référence)"
+    assert consequence_text({"consequence": "stop_gained"}, "fr") == "stop gained"  # SO terms stay as written
+    assert frequency_text(None, "gnomAD", "fr") == "absent de gnomAD" and frequency_text(None, None, "fr") == \
+        "aucune donnée"
+    assert frequency_text(2.5e-5, "gnomAD", "fr") == "2,50E-05" and frequency_text(0.01234, "gnomAD", "fr") == "0,0123"
+    assert clinvar_text("Likely_pathogenic/Pathogenic", True, "fr") == "Probablement pathogène/Pathogène"
+    assert clinvar_text("drug_response", True, "fr") == "drug response"  # no French in the catalog: as written
+    assert clinvar_text(None, True, "fr") == "absent de ClinVar"

@@ -62,7 +62,8 @@ def _missing(value) -> bool:
 def _freq(value, lang: str | None = None) -> str:
     """A known allele frequency; missing ones are worded by `frequency_text`, which knows the sources."""
     if _missing(value):
-        return gettext_for(lang)("no data")
+        _ = gettext_for(lang)
+        return _("no data")
     return "0" if value == 0 else scientific_text(value, lang) if value < 1e-3 else decimal_text(value, 4, lang)
 
 
@@ -89,7 +90,8 @@ def protein_text(variant: dict, lang: str | None = None) -> str:
     if variant.get("hgvs_p"):
         return variant["hgvs_p"]
     if variant.get("consequence") == "coding_sequence_variant":
-        return gettext_for(lang)("missense or synonymous: not determined (no reference FASTA)")
+        _ = gettext_for(lang)
+        return _("missense or synonymous: not determined (no reference FASTA)")
     return ""
 
 
@@ -102,7 +104,8 @@ def consequence_text(variant: dict, lang: str | None = None) -> str:
     """The SO term in words; the FASTA-less placeholder 'coding_sequence_variant MODIFIER' is
     shown as what it is: a change in the coding sequence of unknown effect."""
     if is_coding_change(variant):
-        return gettext_for(lang)("coding change")
+        _ = gettext_for(lang)
+        return _("coding change")
     return (variant.get("consequence") or "").replace("&", ", ").replace("_", " ")
 
 
