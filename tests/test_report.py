@@ -26,15 +26,17 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 def make_results(directory: Path, proband_dir: str = "P1", hpo_terms: tuple[str, ...] = ("HP:0002069", "HP:0001250"),
-                 with_input_variants: bool = False, **case) -> Path:
+                 with_input_variants: bool = False, report: dict | None = None, **case) -> Path:
     """results/<sample>/ with genes.parquet + variants.parquet from the rank stage, and the report
-    (`with_input_variants`: the report also reads ingest's table for the VCF IDs)."""
+    (`with_input_variants`: the report also reads ingest's table for the VCF IDs; `report`: more
+    options of `write_report`, e.g. lang and hpo_dir)."""
     sample_dir = directory / proband_dir
     paths = write_rank_case(directory / f"inputs-{proband_dir}", **case)
     rank_proband(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1",
                  sample_dir / "genes.parquet", sample_dir / "variants.parquet")
     write_report(sample_dir / "genes.parquet", sample_dir / "variants.parquet", "P1", sample_dir, top=50,
-                 hpo_terms=list(hpo_terms), input_variants=paths["variants"] if with_input_variants else None)
+                 hpo_terms=list(hpo_terms), input_variants=paths["variants"] if with_input_variants else None,
+                 **(report or {}))
     return sample_dir
 
 

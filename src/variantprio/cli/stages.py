@@ -13,7 +13,7 @@ from ..settings import (
     ReportSettings,
 )
 from .app import main
-from .options import hpo_dir_option
+from .options import hpo_dir_option, lang_option
 
 
 @main.command("ingest")
@@ -114,8 +114,10 @@ def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | No
 
 
 @main.command("phenotype")
-@click.option("--hpo", help="Observed HPO terms, comma separated (HP:0001250,HP:0001263).")
-@click.option("--exclude", help="HPO terms explicitly excluded (absent) in the patient, comma separated.")
+@click.option("--hpo", help="Observed HPO terms: IDs, comma separated (HP:0001250,HP:0001263), or labels and exact "
+                            "synonyms in English or French, ';' separated ('Crâniosynostose; Large pouce'); "
+                            "case, accents and spacing do not matter, an unknown or ambiguous label is an error.")
+@click.option("--exclude", help="HPO terms explicitly excluded (absent) in the patient: IDs or labels, as --hpo.")
 @click.option("--hpo-file", type=click.Path(dir_okay=False),
               help="Text file of observed HPO terms, one per line ('#' comments, labels after the id are fine).")
 @click.option("--phenopacket", type=click.Path(dir_okay=False),
@@ -176,7 +178,9 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
               help="Directory for report.html, candidates.tsv, candidates.xlsx, candidates.vcf.gz(.tbi).")
 @click.option("--top", type=click.IntRange(min=1), default=ReportSettings.top, show_default=True,
               help="Number of top-ranked genes in the report, tables and VCF.")
-@click.option("--hpo-terms", help="The proband's HPO terms, comma separated, listed in the report "
+@click.option("--hpo-terms", help="The proband's HPO terms as given to the phenotype stage, listed in the report: "
+                                  "IDs (comma separated) or labels and exact synonyms in English or French "
+                                  "(';' separated), shown beside the ID each resolved to "
                                   "(default: the patient terms the phenotype stage matched).")
 @click.option("--title", help="Report title (default: 'variantprio report: <proband>').")
 @hpo_dir_option("The release that scored the case (term labels, diseases and modes)")
@@ -184,15 +188,18 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
               help="Ingest's variants.parquet of the VCF: rsIDs (ID column) for the candidates VCF and links.")
 @click.option("--cohort-db", help="Cohort database (DuckDB file or postgresql:// URL) whose earlier decisions "
                                   "on these variants, in this and other patients, the report shows.")
+@lang_option("the report, the TSV/XLSX headers and sheet names", ReportSettings.lang)
 def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, hpo_terms: str | None,
-               title: str | None, hpo_dir: str | None, input_variants: str | None, cohort_db: str | None) -> None:
+               title: str | None, hpo_dir: str | None, input_variants: str | None, cohort_db: str | None,
+               lang: str) -> None:
     """Write the outputs people read for one proband: self-contained HTML report, TSV, Excel
     (one sheet per mode, plus the analysis settings) and an indexed VCF of the top genes' variants."""
+    from ..core.hpoterms import split_terms
     from ..report import write_report
 
-    terms = [t.strip() for t in hpo_terms.split(",") if t.strip()] if hpo_terms else None
+    terms = split_terms(hpo_terms) if hpo_terms else None
     paths = write_report(genes, variants, proband, out_dir, top=top, hpo_terms=terms, title=title,
-                         hpo_dir=hpo_dir, input_variants=input_variants, cohort_db=cohort_db)
+                         hpo_dir=hpo_dir, input_variants=input_variants, cohort_db=cohort_db, lang=lang)
     click.echo(f"report for {proband} -> {paths.html}")
 
 
@@ -205,11 +212,12 @@ def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, 
               help="Sample sheet of the batch: every sample gets a row (ok, failed with its error, not run).")
 @click.option("--logs", type=click.Path(file_okay=False),
               help="The run's logs/ directory, where the one-line error of a failed sample is found.")
-def report_batch_cmd(results: str, out: str, samples: str | None, logs: str | None) -> None:
+@lang_option("the summary page and TSV headers", ReportSettings.lang)
+def report_batch_cmd(results: str, out: str, samples: str | None, logs: str | None, lang: str) -> None:
     """One page across a batch: one row per sample with its status, top candidate and report link."""
     from ..report import write_batch_summary
 
-    html, tsv = write_batch_summary(results, out, samples=samples, logs=logs)
+    html, tsv = write_batch_summary(results, out, samples=samples, logs=logs, lang=lang)
     click.echo(f"batch summary -> {html} and {tsv}")
 
 

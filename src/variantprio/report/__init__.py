@@ -28,15 +28,16 @@ class ReportPaths:
 def write_report(genes_path: Path | str, variants_path: Path | str, proband: str, out_dir: Path | str,
                  top: int = 50, hpo_terms: list[str] | None = None, title: str | None = None,
                  hpo_dir: Path | str | None = None, input_variants: Path | str | None = None,
-                 cohort_db: str | None = None) -> ReportPaths:
+                 cohort_db: str | None = None, lang: str = "en") -> ReportPaths:
     """Write report.html, candidates.tsv, candidates.xlsx and candidates.vcf.gz (+ .tbi) atomically.
     `hpo_dir`: the HPO release that scored the case; `input_variants`: ingest's variants.parquet (rsIDs);
-    `cohort_db`: the cohort database whose earlier decisions on these variants the report shows."""
+    `cohort_db`: the cohort database whose earlier decisions on these variants the report shows;
+    `lang`: the language people read them in (`i18n.LANGUAGES`)."""
     from .html import write_html
     from .tables import write_tsv, write_xlsx
     from .vcf import write_vcf
 
-    data = load_report_data(genes_path, variants_path, proband, top, hpo_terms, title, hpo_dir, input_variants)
+    data = load_report_data(genes_path, variants_path, proband, top, hpo_terms, title, hpo_dir, input_variants, lang)
     if cohort_db:
         from ..cohort.history import decisions_by_variant
 
@@ -53,11 +54,11 @@ def write_report(genes_path: Path | str, variants_path: Path | str, proband: str
 
 
 def write_batch_summary(results_dir: Path | str, out: Path | str, samples: Path | str | None = None,
-                        logs: Path | str | None = None) -> tuple[Path, Path]:
+                        logs: Path | str | None = None, lang: str = "en") -> tuple[Path, Path]:
     """summary.html + summary.tsv: one row per sample with its status, top candidate and report link.
     With the sample sheet (`samples`) failed and not-run samples are listed too, with the one-line
     error found in `logs` (the run's logs/ directory)."""
     from .batch import write_batch
 
     return write_batch(Path(results_dir), Path(out), None if samples is None else Path(samples),
-                       None if logs is None else Path(logs))
+                       None if logs is None else Path(logs), lang)
