@@ -62,8 +62,8 @@ def add_protein_effects(pc: PairConsequences, vi: np.ndarray, ti: np.ndarray, va
     if not len(idx):
         return out
     v = vi[idx]
-    col = lambda name: variants.column(name).to_numpy(zero_copy_only=False)[v]  # noqa: E731
-    eff = protein_effects(ti[idx], col("pos"), pc.exon_index[idx], col("ref"), col("alt"), col("chrom"),
+    picked = lambda name: variants.column(name).to_numpy(zero_copy_only=False)[v]  # noqa: E731
+    eff = protein_effects(ti[idx], picked("pos"), pc.exon_index[idx], picked("ref"), picked("alt"), picked("chrom"),
                           model, model.coding, fasta)
     cds_rank = RANK["coding_sequence_variant"]
     pc.rank[idx] = np.where(pc.rank[idx] == cds_rank, eff.rank, np.minimum(pc.rank[idx], eff.rank))

@@ -71,8 +71,8 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
                    ) -> tuple[pa.Table, dict]:
     """Annotation rows (variant key + consequence columns) and counts for a variants table."""
     has_existing = np.zeros(variants.num_rows, bool)
-    for col in ("info_csq", "info_ann", "info_bcsq"):
-        has_existing |= pc.is_valid(variants.column(col)).to_numpy(zero_copy_only=False)
+    for name in ("info_csq", "info_ann", "info_bcsq"):
+        has_existing |= pc.is_valid(variants.column(name)).to_numpy(zero_copy_only=False)
     parts = []
     if has_existing.any():
         parts.append(existing_rows(variants.filter(pa.array(has_existing)), np.flatnonzero(has_existing),
@@ -97,8 +97,8 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
     for f in ANNOTATIONS:
         if f.name in _KEY:
             continue
-        col = merged.column(f.name).cast(f.type) if f.name in merged.column_names else pa.nulls(len(key), f.type)
-        out = out.append_column(f, col)
+        values = merged.column(f.name).cast(f.type) if f.name in merged.column_names else pa.nulls(len(key), f.type)
+        out = out.append_column(f, values)
     return out, counts
 
 

@@ -271,14 +271,14 @@ def read_constraint(spec: SourceSpec) -> pd.DataFrame:
         raise InputError("constraint table lacks a gene column", path=str(spec.path),
                          hint="name it gene, gene_symbol or symbol")
     for flag in ("mane_select", "canonical"):
-        col = _column(list(df.columns), [flag])
-        if col is not None:
-            df = df.sort_values(col, key=lambda s: s.str.lower() != "true", kind="stable")
+        flag_column = _column(list(df.columns), [flag])
+        if flag_column is not None:
+            df = df.sort_values(flag_column, key=lambda s: s.str.lower() != "true", kind="stable")
             break
     out = pd.DataFrame({"gene_symbol": df[gene]})
     for ours, theirs in _CONSTRAINT.items():
-        col = _column(list(df.columns), theirs)
-        out[ours] = pd.to_numeric(df[col], errors="coerce") if col else np.nan
+        theirs_column = _column(list(df.columns), theirs)
+        out[ours] = pd.to_numeric(df[theirs_column], errors="coerce") if theirs_column else np.nan
     return out.drop_duplicates("gene_symbol")
 
 
@@ -311,10 +311,10 @@ def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None) ->
             merged = keys.merge(src, on=_KEY, how="left") if len(src) else keys.assign(
                 **{c: np.nan for c in _COLUMNS[spec.kind]})
         matched = 0
-        for col in _COLUMNS[spec.kind]:
-            i = table.schema.get_field_index(col)
+        for name in _COLUMNS[spec.kind]:
+            i = table.schema.get_field_index(name)
             field = table.schema.field(i)
-            new = pa.array(merged[col].to_numpy(dtype=object if field.type == pa.string() else float),
+            new = pa.array(merged[name].to_numpy(dtype=object if field.type == pa.string() else float),
                            from_pandas=True).cast(field.type, safe=False)
             old = table.column(i).combine_chunks()
             table = table.set_column(i, field, pc.coalesce(old, new) if old.null_count < len(old) else new)

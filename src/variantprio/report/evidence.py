@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from ..schemas import col
+
 
 @dataclass(frozen=True)
 class EvidenceKind:
@@ -24,19 +26,20 @@ class EvidenceKind:
 
 
 EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
-    EvidenceKind("frequency", "Population frequency (gnomAD)", ("gnomad_af", "gnomad_popmax_af"),
+    EvidenceKind("frequency", "Population frequency (gnomAD)", (col.gnomad_af, col.gnomad_popmax_af),
                  ("gnomad", "exac", "topmed", "1000g", "frequency", "popmax"),
                  "no allele frequencies: a missing frequency says nothing about rarity, and common "
                  "variants were not filtered out"),
-    EvidenceKind("clinvar", "ClinVar", ("clinvar_significance",), ("clinvar",),
+    EvidenceKind("clinvar", "ClinVar", (col.clinvar_significance,), ("clinvar",),
                  "known pathogenic or benign variants are not recognised"),
-    EvidenceKind("insilico", "In-silico scores (CADD, REVEL, AlphaMissense)", ("cadd_phred", "revel", "alphamissense"),
+    EvidenceKind("insilico", "In-silico scores (CADD, REVEL, AlphaMissense)",
+                 (col.cadd_phred, col.revel, col.alphamissense),
                  ("cadd", "revel", "alphamissense", "dbnsfp"), "missense variants are scored by consequence only"),
-    EvidenceKind("splice", "Splice prediction (SpliceAI)", ("spliceai_max",), ("spliceai", "splice"),
+    EvidenceKind("splice", "Splice prediction (SpliceAI)", (col.spliceai_max,), ("spliceai", "splice"),
                  "splice-altering variants outside the canonical sites are missed"),
-    EvidenceKind("constraint", "Gene constraint (pLI, LOEUF)", ("pli", "loeuf", "mis_z"),
+    EvidenceKind("constraint", "Gene constraint (pLI, LOEUF)", (col.pli, col.loeuf, col.mis_z),
                  ("constraint", "pli", "loeuf"), "loss-of-function intolerance of genes is unknown"),
-    EvidenceKind("protein", "Protein effects (reference FASTA)", ("hgvs_p",), ("fasta", "reference"),
+    EvidenceKind("protein", "Protein effects (reference FASTA)", (col.hgvs_p,), ("fasta", "reference"),
                  "coding SNVs are not told apart as missense, synonymous or stop gained"),
 )
 

@@ -10,6 +10,7 @@ import jinja2
 import pandas as pd
 
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
+from ..schemas import col
 from ..tables import atomic_path
 from ..units import percent_text
 from .data import ReportData
@@ -21,11 +22,11 @@ VISIBLE_DISEASES = 4  # diseases of a gene shown before the rest collapse
 
 # Bars of the per-gene chart: (label, column, from genes or best variant).
 CHART_BARS = (
-    ("Posterior", "posterior", "gene"), ("Phenotype", "phenotype_score", "gene"),
-    ("Variant", "variant_score", "gene"), ("Consequence", "score_consequence", "variant"),
-    ("Rarity", "score_rarity", "variant"), ("ClinVar", "score_clinvar", "variant"),
-    ("In silico", "score_insilico", "variant"), ("Splice", "score_splice", "variant"),
-    ("Constraint", "score_constraint", "variant"),
+    ("Posterior", col.posterior, "gene"), ("Phenotype", col.phenotype_score, "gene"),
+    ("Variant", col.variant_score, "gene"), ("Consequence", col.score_consequence, "variant"),
+    ("Rarity", col.score_rarity, "variant"), ("ClinVar", col.score_clinvar, "variant"),
+    ("In silico", col.score_insilico, "variant"), ("Splice", col.score_splice, "variant"),
+    ("Constraint", col.score_constraint, "variant"),
 )
 
 
@@ -72,9 +73,9 @@ def clinvar_text(significance, clinvar_used: bool) -> str:
 
 def protein_text(variant: dict) -> str:
     """p. notation when known; a FASTA-less coding SNV says plainly that its effect is unknown."""
-    if variant.get("hgvs_p"):
-        return variant["hgvs_p"]
-    if variant.get("consequence") == "coding_sequence_variant":
+    if variant.get(col.hgvs_p):
+        return variant[col.hgvs_p]
+    if variant.get(col.consequence) == "coding_sequence_variant":
         return "missense or synonymous: not determined (no reference FASTA)"
     return ""
 
@@ -82,8 +83,8 @@ def protein_text(variant: dict) -> str:
 def consequence_text(variant: dict) -> str:
     """The SO term in words; the FASTA-less placeholder 'coding_sequence_variant MODIFIER' is
     shown as what it is: a change in the coding sequence of unknown effect."""
-    consequence = (variant.get("consequence") or "").replace("&", ", ")
-    if consequence == "coding_sequence_variant" and not variant.get("hgvs_p"):
+    consequence = (variant.get(col.consequence) or "").replace("&", ", ")
+    if consequence == "coding_sequence_variant" and not variant.get(col.hgvs_p):
         return "coding change"
     return consequence.replace("_", " ")
 
@@ -131,19 +132,19 @@ def acmg_call(tags) -> dict:
 
 def variant_view(row: dict, data: ReportData, frequency_source: str | None, clinvar_used: bool) -> dict:
     """One ranked-variant row plus what the page shows for it: links, protein effect, evidence words."""
-    return dict(row, links=variant_links(row["chrom"], row["pos"], row["ref"], row["alt"],
+    return dict(row, links=variant_links(row[col.chrom], row[col.pos], row[col.ref], row[col.alt],
                                          data.provenance.genome_build, row.get("vcf_id")),
                 protein=protein_text(row), consequence_text=consequence_text(row),
-                frequency=frequency_text(row.get("gnomad_popmax_af"), frequency_source),
-                clinvar=clinvar_text(row.get("clinvar_significance"), clinvar_used),
-                acmg=acmg_call(row.get("acmg_tags")))
+                frequency=frequency_text(row.get(col.gnomad_popmax_af), frequency_source),
+                clinvar=clinvar_text(row.get(col.clinvar_significance), clinvar_used),
+                acmg=acmg_call(row.get(col.acmg_tags)))
 
 
 def gene_disease_list(data: ReportData, gene: dict) -> list[dict]:
     """Every disease of the gene with its modes (from the HPO release), the best-matching one of the
     phenotype stage first under the name it was scored with; without the release its modes are unknown."""
-    linked = data.gene_diseases.get(gene["gene_symbol"], [])
-    best_id, best_name = gene.get("disease_id"), gene.get("disease_name")
+    linked = data.gene_diseases.get(gene[col.gene_symbol], [])
+    best_id, best_name = gene.get(col.disease_id), gene.get(col.disease_name)
     in_release = next((d for d in linked if d["id"] == best_id), {})
     head = [{"id": best_id, "name": best_name or in_release.get("name"), "modes": in_release.get("modes", [])}] \
         if best_id or best_name else []
@@ -155,16 +156,16 @@ def gene_panels(data: ReportData) -> list[dict]:
     frequency_source = frequency_source_name(data.evidence)
     clinvar_used = has_evidence(data.evidence, "clinvar")
     variants_by_gene = {g: [variant_view(r, data, frequency_source, clinvar_used) for r in template_records(rows)]
-                        for g, rows in data.variants.groupby("gene_symbol", sort=False)}
+                        for g, rows in data.variants.groupby(col.gene_symbol, sort=False)}
     panels = []
     for gene in template_records(data.genes):
-        rows = variants_by_gene.get(gene["gene_symbol"], [])
-        best = next((r for r in rows if r["is_best"]), rows[0] if rows else None)
-        matched = [m for m in (gene.get("matched_terms") or []) if m.get("disease_term")]
+        rows = variants_by_gene.get(gene[col.gene_symbol], [])
+        best = next((r for r in rows if r[col.is_best]), rows[0] if rows else None)
+        matched = [m for m in (gene.get(col.matched_terms) or []) if m.get("disease_term")]
         panels.append({"gene": gene, "variants": rows, "best": best, "bars": chart_bars(gene, best),
-                       "best_rows": [r for r in rows if r["is_best"]], "diseases": gene_disease_list(data, gene),
+                       "best_rows": [r for r in rows if r[col.is_best]], "diseases": gene_disease_list(data, gene),
                        "matched": matched,
-                       "anchor": "gene-" + "".join(c if c.isalnum() else "-" for c in gene["gene_symbol"])})
+                       "anchor": "gene-" + "".join(c if c.isalnum() else "-" for c in gene[col.gene_symbol])})
     return panels
 
 
@@ -173,7 +174,7 @@ def render_html(data: ReportData) -> str:
 
     prov = data.provenance
     panels = gene_panels(data)
-    modes = sorted({m for m in data.genes["mode"].dropna()})
+    modes = sorted({m for m in data.genes[col.mode].dropna()})
     return environment().get_template("report.html.j2").render(
         title=data.title or f"variantprio report: {data.proband}",
         proband=data.proband, samples=data.samples, build=prov.genome_build or "unknown",
@@ -186,7 +187,7 @@ def render_html(data: ReportData) -> str:
         missing=[s for s in data.evidence if not s.present],
         no_frequency=not has_evidence(data.evidence, "frequency"),
         visible_variants=VISIBLE_VARIANTS, visible_diseases=VISIBLE_DISEASES,
-        n_variants=int(data.variants["variant_idx"].nunique()) if len(data.variants) else 0,
+        n_variants=int(data.variants[col.variant_idx].nunique()) if len(data.variants) else 0,
         candidate_variants=data.candidate_variants,
     )
 

@@ -10,16 +10,22 @@ from openpyxl.utils import get_column_letter
 
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
 from ..core.modes import MODE_ORDER
+from ..schemas import col
 from ..tables import atomic_path
 from .cells import append_row, comment_line, neutralise_frame
 from .data import ReportData
 
 CANDIDATE_COLUMNS = [
-    "rank", "gene_symbol", "posterior", "combined_score", "phenotype_score", "variant_score", "mode", "segregates",
-    "de_novo", "best_variant", "hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "clinvar",
-    "genotypes", "disease_id", "disease_name", "matched_hpo", "acmg_class", "acmg_tags", "n_variants",
+    col.rank, col.gene_symbol, col.posterior, col.combined_score, col.phenotype_score, col.variant_score, col.mode,
+    col.segregates, col.de_novo, col.best_variant, col.hgvs_c, col.hgvs_p, col.consequence, col.gnomad_popmax_af,
+    "clinvar", col.genotypes, col.disease_id, col.disease_name, "matched_hpo", "acmg_class", col.acmg_tags,
+    col.n_variants,
 ]
-_SCORE_COLUMNS = ("posterior", "combined_score", "phenotype_score", "variant_score")
+_SCORE_COLUMNS = (col.posterior, col.combined_score, col.phenotype_score, col.variant_score)
+# Candidate columns that are genes.parquet's own, copied as they are.
+_COPIED_FROM_GENES = {col.rank, col.gene_symbol, col.posterior, col.combined_score, col.phenotype_score,
+                      col.variant_score, col.mode, col.segregates, col.de_novo, col.best_variant, col.disease_id,
+                      col.disease_name, col.n_variants}
 
 
 def _join(values) -> str:
@@ -38,10 +44,10 @@ def _genotype_text(genotypes) -> str:
 
 
 def _clinvar_text(row: pd.Series) -> str:
-    sig = row.get("clinvar_significance")
+    sig = row.get(col.clinvar_significance)
     if sig is None or (isinstance(sig, float) and np.isnan(sig)):
         return ""
-    stars = row.get("clinvar_stars")
+    stars = row.get(col.clinvar_stars)
     return f"{sig} ({int(stars)}*)" if stars is not None and not pd.isna(stars) else str(sig)
 
 
@@ -89,28 +95,21 @@ def candidate_table(data: ReportData) -> pd.DataFrame:
     """The top genes as flat text/number columns (CANDIDATE_COLUMNS), in rank order."""
     best = data.best_rows().copy()
     best["clinvar"] = best.apply(_clinvar_text, axis=1) if len(best) else []
-    best["genotypes_text"] = best["genotypes"].map(_genotype_text)
-    by_gene = best.groupby("gene_symbol", sort=False).agg({
-        "hgvs_c": _join, "hgvs_p": _join, "consequence": _join, "gnomad_popmax_af": _join,
+    best["genotypes_text"] = best[col.genotypes].map(_genotype_text)
+    by_gene = best.groupby(col.gene_symbol, sort=False).agg({
+        col.hgvs_c: _join, col.hgvs_p: _join, col.consequence: _join, col.gnomad_popmax_af: _join,
         "clinvar": _join, "genotypes_text": lambda v: " | ".join(v)})
     genes = data.genes
-    out = pd.DataFrame({
-        "rank": genes["rank"], "gene_symbol": genes["gene_symbol"], "posterior": genes["posterior"],
-        "combined_score": genes["combined_score"], "phenotype_score": genes["phenotype_score"],
-        "variant_score": genes["variant_score"], "mode": genes["mode"], "segregates": genes["segregates"],
-        "de_novo": genes["de_novo"], "best_variant": genes["best_variant"],
-        "disease_id": genes["disease_id"], "disease_name": genes["disease_name"],
-        "matched_hpo": genes["matched_terms"].map(matched_hpo_text),
-        "acmg_tags": genes["acmg_tags"].map(
-            lambda ts: ", ".join(t.split(":")[0] for t in ts) if ts is not None else ""),
-        "n_variants": genes["n_variants"],
-    })
-    details = by_gene.reindex(out["gene_symbol"]).reset_index(drop=True)
-    for col in ("hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "clinvar"):
-        out[col] = details[col].to_numpy()
-    out["genotypes"] = details["genotypes_text"].to_numpy()
-    tag_lists = best.groupby("gene_symbol", sort=False)["acmg_tags"].agg(list)
-    out["acmg_class"] = out["gene_symbol"].map(tag_lists).map(
+    out = genes[[c for c in CANDIDATE_COLUMNS if c in _COPIED_FROM_GENES]].copy()
+    out["matched_hpo"] = genes[col.matched_terms].map(matched_hpo_text)
+    out[col.acmg_tags] = genes[col.acmg_tags].map(
+        lambda ts: ", ".join(t.split(":")[0] for t in ts) if ts is not None else "")
+    details = by_gene.reindex(out[col.gene_symbol]).reset_index(drop=True)
+    for name in (col.hgvs_c, col.hgvs_p, col.consequence, col.gnomad_popmax_af, "clinvar"):
+        out[name] = details[name].to_numpy()
+    out[col.genotypes] = details["genotypes_text"].to_numpy()
+    tag_lists = best.groupby(col.gene_symbol, sort=False)[col.acmg_tags].agg(list)
+    out["acmg_class"] = out[col.gene_symbol].map(tag_lists).map(
         lambda lists: acmg_class_text(lists) if isinstance(lists, list) else "")
     return out[CANDIDATE_COLUMNS]
 
@@ -132,8 +131,9 @@ def write_tsv(data: ReportData, path) -> None:
 SHEETS = ("All candidates",) + MODE_ORDER
 SETTINGS_SHEET = "Settings"
 _HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
-_WIDTHS = {"acmg_class": 26, "gene_symbol": 12, "best_variant": 34, "hgvs_c": 22, "hgvs_p": 22, "genotypes": 50,
-           "disease_name": 36, "matched_hpo": 30, "acmg_tags": 30, "consequence": 24, "clinvar": 22}
+_WIDTHS = {"acmg_class": 26, col.gene_symbol: 12, col.best_variant: 34, col.hgvs_c: 22, col.hgvs_p: 22,
+           col.genotypes: 50, col.disease_name: 36, "matched_hpo": 30, col.acmg_tags: 30, col.consequence: 24,
+           "clinvar": 22}
 
 
 def _fill_sheet(ws, table: pd.DataFrame) -> None:
@@ -172,7 +172,7 @@ def write_xlsx(data: ReportData, path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     for name in SHEETS:
-        subset = table if name == SHEETS[0] else table[table["mode"] == name]
+        subset = table if name == SHEETS[0] else table[table[col.mode] == name]
         _fill_sheet(wb.create_sheet(name), subset)
     _fill_settings(wb.create_sheet(SETTINGS_SHEET), settings_rows(data))
     wb.properties.title = f"variantprio candidates: {data.proband}"
