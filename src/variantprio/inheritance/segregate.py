@@ -22,7 +22,7 @@ from ..core.pedigree import Family, check_samples, proband_status_warnings, read
 from ..core.samples import missing_message
 from ..errors import InputError
 from ..core.modes import FIT_COLUMNS, MODES
-from ..schemas import SEGREGATION, ZYG_HET
+from ..schemas import SEGREGATION, ZYG_HET, col
 from ..tables import Provenance, read_table, write_table
 from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
 from .genotypes import ALT_HAPLOTYPE, FamilyVariants, family_variants
@@ -30,10 +30,10 @@ from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, infer_u
 
 log = logging.getLogger(__name__)
 
-_VARIANT_COLUMNS = ["variant_idx", "chrom", "pos", "zygosity", "gq", "phased", "ps"]
+_VARIANT_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.zygosity, col.gq, col.phased, col.ps]
 _BATCH_ROWS = 500_000
 _SEX_NAMES = {1: "male", 2: "female"}
-_ANNOTATION_COLUMNS = ["variant_idx", "chrom", "pos", "gene_symbol", "gnomad_af", "gnomad_popmax_af"]
+_ANNOTATION_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.gene_symbol, col.gnomad_af, col.gnomad_popmax_af]
 
 
 def proband_family(ped: str | Path | None, proband: str, vcf_samples: list[str], variants_path: str) -> Family:
@@ -90,19 +90,19 @@ class GeneRows:
 def gene_rows(ann: pa.Table) -> GeneRows:
     """Distinct (variant, gene) rows of an ANNOTATIONS table; several rows of one variant x gene
     (e.g. per transcript) keep the highest frequency."""
-    with_gene = pc.is_valid(ann.column("gene_symbol"))
+    with_gene = pc.is_valid(ann.column(col.gene_symbol))
     if ann.num_rows and not pc.all(with_gene).as_py():
         log.info("%d annotation rows without a gene skipped (no gene to pair or rank in)",
                  ann.num_rows - int(pc.sum(with_gene).as_py() or 0))
     ann = ann.filter(with_gene)
-    gene, names = _codes(ann.column("gene_symbol"))
-    chrom, chrom_names = _codes(ann.column("chrom"))
-    freq = pc.coalesce(ann.column("gnomad_popmax_af"), ann.column("gnomad_af")).to_numpy(zero_copy_only=False)
+    gene, names = _codes(ann.column(col.gene_symbol))
+    chrom, chrom_names = _codes(ann.column(col.chrom))
+    freq = pc.coalesce(ann.column(col.gnomad_popmax_af), ann.column(col.gnomad_af)).to_numpy(zero_copy_only=False)
     freq = np.asarray(freq, dtype=float)
-    idx = ann.column("variant_idx").to_numpy()
+    idx = ann.column(col.variant_idx).to_numpy()
     order = np.lexsort((np.where(np.isnan(freq), np.inf, -freq), gene, idx))
     keep = order[run_starts([idx[order], gene[order]])]
-    return GeneRows(idx[keep], chrom[keep], chrom_names, ann.column("pos").to_numpy()[keep], gene[keep], names,
+    return GeneRows(idx[keep], chrom[keep], chrom_names, ann.column(col.pos).to_numpy()[keep], gene[keep], names,
                     freq[keep])
 
 
@@ -205,16 +205,16 @@ def _segregation_table(genes: GeneRows, inverse: np.ndarray, flags: ModeFlags, g
         pairing_facts(geno, roles, inverse[comphet_rows]))
     has_partner = partner >= 0
     return pa.table({
-        "variant_idx": pa.array(genes.variant_idx.astype(np.int64)),
-        "gene_symbol": pa.DictionaryArray.from_arrays(pa.array(genes.gene, pa.int32()),
-                                                      pa.array(genes.names, pa.string())).cast(pa.string()),
+        col.variant_idx: pa.array(genes.variant_idx.astype(np.int64)),
+        col.gene_symbol: pa.DictionaryArray.from_arrays(pa.array(genes.gene, pa.int32()),
+                                                        pa.array(genes.names, pa.string())).cast(pa.string()),
         # Each mode's fit columns (core.modes) filtered by that fit's frequency option; compound
         # hets are rare by construction (the pairing applies max_af_comphet).
         **{fit.column: at(getattr(flags, fit.column)) & rare(getattr(options, fit.max_af))
            for mode in MODES for fit in mode.fits if fit.max_af},
-        "fits_ar_comphet": has_partner,
-        "comphet_partner_idx": pa.array(partner, pa.int64(), mask=~has_partner),
-        "comphet_phase": pa.DictionaryArray.from_arrays(
+        col.fits_ar_comphet: has_partner,
+        col.comphet_partner_idx: pa.array(partner, pa.int64(), mask=~has_partner),
+        col.comphet_phase: pa.DictionaryArray.from_arrays(
             pa.array(np.minimum(phase, POSSIBLE).astype(np.int8), mask=~has_partner),
             pa.array(["trans", "possible"])).cast(pa.string()),
     }, schema=SEGREGATION)

@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError
+from ..schemas import col
 from ..tables import Provenance, write_table
 from .genes import gene_phenotype_table
 from .knowledge import Ontology, load_ontology
@@ -54,7 +55,7 @@ def score_genes(observed: str | Iterable[str] | PatientTerms | None, out: str | 
             "hpo_files": ontology.source, "parameters": asdict(params) if method == "lr" else {},
             **({"withheld_references": list(ontology.withheld)} if ontology.withheld else {})})
         write_table(table, out, "gene_phenotype", provenance)
-        top = table.slice(0, 3).column("gene_symbol").to_pylist()
+        top = table.slice(0, 3).column(col.gene_symbol).to_pylist()
         log.info("scored %d genes from %d observed and %d excluded terms (%s, HPO %s); top: %s",
                  table.num_rows, len(terms.observed), len(terms.excluded), method, ontology.version,
                  ", ".join(top))
