@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from ..core.genemodel import GeneModel
 from ..core.genome import CONTIG_LENGTHS
 from ..errors import InputError
-from ..schemas import ANNOTATIONS
+from ..schemas import ANNOTATIONS, col
 from ..tables import Provenance, TableWriter, read_table
 from .existing import existing_rows
 from .genemodel import load_gene_model
@@ -32,8 +32,8 @@ from .sources import join_sources
 
 log = logging.getLogger(__name__)
 
-_KEY = ["variant_idx", "chrom", "pos", "ref", "alt"]
-_READ = _KEY + ["is_sv", "sv_end", "info_csq", "info_ann", "info_bcsq"]
+_KEY = [col.variant_idx, col.chrom, col.pos, col.ref, col.alt]
+_READ = _KEY + [col.is_sv, col.sv_end, col.info_csq, col.info_ann, col.info_bcsq]
 
 
 @dataclass
@@ -71,7 +71,7 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
                    ) -> tuple[pa.Table, dict]:
     """Annotation rows (variant key + consequence columns) and counts for a variants table."""
     has_existing = np.zeros(variants.num_rows, bool)
-    for name in ("info_csq", "info_ann", "info_bcsq"):
+    for name in (col.info_csq, col.info_ann, col.info_bcsq):
         has_existing |= pc.is_valid(variants.column(name)).to_numpy(zero_copy_only=False)
     parts = []
     if has_existing.any():
@@ -80,10 +80,10 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
     rest = np.flatnonzero(~has_existing)
     if len(rest) and model is not None:
         sub = variants.take(pa.array(rest))
-        spans = variant_spans(sub.column("pos").to_numpy(), sub.column("ref").combine_chunks(),
-                              sub.column("alt").combine_chunks(),
-                              sub.column("is_sv").to_numpy(zero_copy_only=False),
-                              sub.column("sv_end").to_numpy(zero_copy_only=False).astype(float))
+        spans = variant_spans(sub.column(col.pos).to_numpy(), sub.column(col.ref).combine_chunks(),
+                              sub.column(col.alt).combine_chunks(),
+                              sub.column(col.is_sv).to_numpy(zero_copy_only=False),
+                              sub.column(col.sv_end).to_numpy(zero_copy_only=False).astype(float))
         rows = model_rows(sub, model.arrays, spans, threads, fasta)
         parts.append(rows.set_column(0, "row", pa.array(rest[rows.column("row").to_numpy()])))
     elif len(rest):
@@ -164,7 +164,7 @@ def _any_vcf_annotations(variants_path) -> bool:
     pf = pq.ParquetFile(variants_path)
     md = pf.metadata
     names = [md.schema.column(j).name for j in range(md.num_columns)]
-    wanted = [names.index(c) for c in ("info_csq", "info_ann", "info_bcsq") if c in names]
+    wanted = [names.index(c) for c in (col.info_csq, col.info_ann, col.info_bcsq) if c in names]
     for i in range(md.num_row_groups):
         rg = md.row_group(i)
         for j in wanted:
