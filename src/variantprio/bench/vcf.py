@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..progress import progress_bar
+from ..schemas import col
 from ..tables import atomic_path
 from .metrics import percent, rank_metrics, tie_aware_rank
 from .phenopackets import Case, read_cases, sample_cases
@@ -196,26 +197,27 @@ def missing_stages() -> list[str]:
 
 
 def _gene_rank(genes_path: Path, gene: str) -> tuple[float, int]:
-    table = pq.read_table(genes_path, columns=["gene_symbol", "combined_score"]).to_pandas()
-    return tie_aware_rank(table["gene_symbol"], table["combined_score"], gene), len(table)
+    table = pq.read_table(genes_path, columns=[col.gene_symbol, col.combined_score]).to_pandas()
+    return tie_aware_rank(table[col.gene_symbol], table[col.combined_score], gene), len(table)
 
 
 def _phenotype_rank(phenotype_path: Path, gene: str) -> tuple[float, int]:
-    table = pq.read_table(phenotype_path, columns=["gene_symbol", "phenotype_score"]).to_pandas()
-    return tie_aware_rank(table["gene_symbol"], table["phenotype_score"], gene), len(table)
+    table = pq.read_table(phenotype_path, columns=[col.gene_symbol, col.phenotype_score]).to_pandas()
+    return tie_aware_rank(table[col.gene_symbol], table[col.phenotype_score], gene), len(table)
 
 
 def _spiked_consequence(annotations: Path, spiked: SpikedCase, gene: str) -> str | None:
     """Consequence the pipeline gave the causal allele (evaluation only, after ranking)."""
-    table = pq.read_table(annotations, columns=["chrom", "pos", "gene_symbol", "consequence"]).to_pandas()
+    columns = [col.chrom, col.pos, col.gene_symbol, col.consequence]
+    table = pq.read_table(annotations, columns=columns).to_pandas()
     found = []
     for v in spiked.spiked:
         # ingest trims a shared anchor base, so the stored position may be one further on
-        rows = table[(table["chrom"] == v.chrom) & table["pos"].between(v.pos, v.pos + 1)]
-        in_gene = rows[rows["gene_symbol"] == gene]
+        rows = table[(table[col.chrom] == v.chrom) & table[col.pos].between(v.pos, v.pos + 1)]
+        in_gene = rows[rows[col.gene_symbol] == gene]
         rows = in_gene if len(in_gene) else rows
         if len(rows):
-            found.append(str(rows["consequence"].iloc[0]))
+            found.append(str(rows[col.consequence].iloc[0]))
     return "+".join(sorted(set(found))) if found else None
 
 
