@@ -3,12 +3,14 @@ VCF writer, the miniature HPO release and the one lookup of the read-only `../sh
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pysam
 import pytest
 
@@ -161,3 +163,64 @@ def private_cache(tmp_path, monkeypatch) -> Path:
     """A cache directory of the test's own, so no test reads another's (or the user's) cache."""
     monkeypatch.setenv("VARIANTPRIO_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+# --- result tables compared in content ------------------------------------------------------------
+
+# Provenance that differs between two runs of the same inputs without the results differing.
+_TIMING_KEYS = frozenset({"seconds"})
+
+
+def _without_timing(value):
+    if isinstance(value, dict):
+        return {k: _without_timing(v) for k, v in value.items() if k not in _TIMING_KEYS}
+    if isinstance(value, list):
+        return [_without_timing(v) for v in value]
+    return value
+
+
+def _provenance(path: Path, root: Path) -> dict[str, object]:
+    """A table's file metadata (what `tables.TableWriter.close` finally wrote) as two runs of the same
+    inputs into two directories share it: timings left out, the results directory spelled
+    `<results>` and the config hash `<config>` (the workflow config names the results directory, so
+    its hash differs; a real setting that differs shows in the command line and the options)."""
+    metadata = pq.read_metadata(path).metadata or {}
+    config = metadata.get(b"variantprio.config_sha256", b"").decode()
+    out: dict[str, object] = {}
+    for key, value in metadata.items():
+        if key == b"ARROW:schema":
+            continue  # compared as the schema itself
+        text = value.decode().replace(str(root.resolve()), "<results>").replace(str(root), "<results>")
+        text = text.replace(config, "<config>") if config else text
+        try:
+            out[key.decode()] = _without_timing(json.loads(text))
+        except ValueError:
+            out[key.decode()] = text
+    return out
+
+
+def parquet_differences(before: Path, after: Path, provenance: bool = True) -> list[str]:
+    """Every way the Parquet tables under `after` differ from those under `before` (same relative
+    paths): a table missing on either side, a schema (names, types, field docs), the rows (Arrow
+    `equals`), or (with `provenance`) the provenance metadata apart from timings. Empty: the same
+    results."""
+    def tables(root: Path) -> dict[str, Path]:
+        return {str(p.relative_to(root)): p for p in sorted(root.rglob("*.parquet")) if ".snakemake" not in p.parts}
+
+    old, new = tables(before), tables(after)
+    problems = [f"{name}: only in {before}" for name in old.keys() - new.keys()]
+    problems += [f"{name}: only in {after}" for name in new.keys() - old.keys()]
+    for name in sorted(old.keys() & new.keys()):
+        a, b = pq.read_table(old[name]), pq.read_table(new[name])
+        if [(f.name, f.type, f.nullable) for f in a.schema] != [(f.name, f.type, f.nullable) for f in b.schema]:
+            problems.append(f"{name}: columns differ")
+        elif not a.equals(b):
+            problems.append(f"{name}: rows differ")
+        docs = [f.name for f, g in zip(a.schema, b.schema) if f.name == g.name and f.metadata != g.metadata]
+        if docs:
+            problems.append(f"{name}: column docs differ ({', '.join(docs)})")
+        if provenance:
+            pa_, pb = _provenance(old[name], before), _provenance(new[name], after)
+            problems += [f"{name}: metadata {key} differs" for key in sorted(pa_.keys() | pb.keys())
+                         if pa_.get(key) != pb.get(key)]
+    return problems

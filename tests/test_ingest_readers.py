@@ -7,7 +7,9 @@ import shutil
 
 import pytest
 
-from variantprio.ingest import IngestOptions, ingest_vcf
+from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
+
+from variantprio.ingest import run as ingest_run
 from variantprio.tables import read_table
 from conftest import shared_data, write_vcf
 
@@ -28,7 +30,7 @@ AWKWARD = [
 
 def _ingest(tmp_path, vcf, reader: str, **kw):
     out = tmp_path / f"{reader}.parquet"
-    ingest_vcf(vcf, out, IngestOptions(reader=reader, pass_only=False, **kw))
+    ingest_run(IngestInputs(vcf), IngestOutputs(out), IngestOptions(reader=reader, pass_only=False, **kw))
     return read_table(out, "variants")[0]
 
 

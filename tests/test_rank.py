@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from variantprio.cli import main
-from variantprio.rank import load_model, rank_proband, score_variants
+from variantprio.rank import RankInputs, RankOptions, RankOutputs, load_model, score_variants
+from variantprio.rank import run as rank_run
 from variantprio.schemas import ANNOTATIONS, GENE_PHENOTYPE, SEGREGATION, VARIANTS
 from variantprio.tables import Provenance, read_table, write_table
 
@@ -122,8 +123,8 @@ def write_rank_case(directory: Path, variants: list[dict] | None = None,
 
 def run_rank_case(tmp_path: Path, model: Path | None = None, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
     paths = write_rank_case(tmp_path / "in", **kwargs)
-    rank_proband(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1",
-                 tmp_path / "genes.parquet", tmp_path / "ranked.parquet", model)
+    rank_run(RankInputs(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1"),
+             RankOutputs(tmp_path / "genes.parquet", tmp_path / "ranked.parquet"), RankOptions(model))
     genes, _ = read_table(tmp_path / "genes.parquet", "genes")
     ranked, _ = read_table(tmp_path / "ranked.parquet", "ranked_variants")
     return genes.to_pandas(), ranked.to_pandas()

@@ -24,9 +24,10 @@ from ..core.genome import CONTIG_LENGTHS
 from ..schemas import VARIANTS, col
 from ..tables import Provenance, write_table
 
-_RUN = ("import json,sys,time,resource;from variantprio.annotate import AnnotateOptions,annotate_variants;"
+_RUN = ("import json,sys,time,resource;from variantprio import annotate as A;"
         "a=json.loads(sys.argv[1]);t=time.perf_counter();"
-        "annotate_variants(a['variants'],a['out'],AnnotateOptions(**a['options']));"
+        "A.run(A.AnnotateInputs(a['variants'],**a['inputs']),A.AnnotateOutputs(a['out']),"
+        "A.AnnotateOptions(**a['options']));"
         "print(json.dumps({'seconds':time.perf_counter()-t,"
         "'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))")
 
@@ -45,9 +46,12 @@ class BenchAnnotateResult:
         return out
 
 
-def run_annotate(variants: Path, out: Path, **options) -> tuple[float, float]:
-    """(seconds inside annotate_variants, peak RSS MB) of one run in a child process."""
-    args = json.dumps({"variants": str(variants), "out": str(out), "options": options})
+def run_annotate(variants: Path, out: Path, gene_model: str | None = None, sources: str | None = None,
+                 **options) -> tuple[float, float]:
+    """(seconds inside the annotate stage's `run`, peak RSS MB) of one run in a child process;
+    `options` are AnnotateOptions."""
+    args = json.dumps({"variants": str(variants), "out": str(out), "options": options,
+                       "inputs": {"gene_model": gene_model, "sources": sources}})
     done = subprocess.run([sys.executable, "-c", _RUN, args], check=True, capture_output=True, text=True)
     got = json.loads(done.stdout.strip().splitlines()[-1])
     return got["seconds"], got["rss_mb"]
@@ -122,7 +126,7 @@ def _write_indexed(path: Path, header: str, lines, kind: str) -> Path:
 def bench_annotate(vcf: Path, gene_model: Path, genome_variants: int, keep: Path | None = None,
                    threads: int = 2) -> BenchAnnotateResult:
     """Exome: cold cache, warm cache, warm + four sources; then a synthetic genome (gene model only)."""
-    from ..ingest import IngestOptions, ingest_vcf
+    from .. import ingest
 
     result = BenchAnnotateResult()
     with tempfile.TemporaryDirectory(prefix="vp-bench-annotate-") as tmp:
@@ -132,7 +136,7 @@ def bench_annotate(vcf: Path, gene_model: Path, genome_variants: int, keep: Path
         subprocess.run(["bcftools", "view", "-Ou", "-o", "/dev/null", str(vcf)], check=True)
         result.baseline_s = time.perf_counter() - t0
         variants = work / "exome.variants.parquet"
-        ingest_vcf(str(vcf), str(variants), IngestOptions())
+        ingest.run(ingest.IngestInputs(vcf), ingest.IngestOutputs(variants))
         n = pq.read_metadata(variants).num_rows
         cache = work / "cache"
         common = {"gene_model": str(gene_model), "threads": threads, "cache_dir": str(cache)}

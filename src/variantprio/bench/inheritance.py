@@ -75,9 +75,9 @@ def synthetic_trio(directory: Path, n: int, seed: int = 7, alt_haplotypes: bool 
 
 
 def _run_segregate(v: str, a: str, ped: str, out: str) -> None:
-    from ..inheritance import segregate
+    from .. import inheritance
 
-    segregate(v, a, ped=ped, proband="kid", out=out)
+    inheritance.run(inheritance.InheritanceInputs(v, a, "kid", ped), inheritance.InheritanceOutputs(out))
 
 
 def _has_alt_haplotypes(variants: Path) -> bool:

@@ -142,51 +142,50 @@ class Pipeline:
         return self._ontology
 
     def ingest(self, vcf: Path, ped: Path, out: Path) -> Path:
-        from ..ingest import IngestOptions, ingest_vcf
+        from .. import ingest
 
-        ingest_vcf(str(vcf), str(out), IngestOptions(ped=str(ped)))
+        ingest.run(ingest.IngestInputs(str(vcf), ped=str(ped)), ingest.IngestOutputs(str(out)))
         return out
 
     def annotate(self, variants: Path, out: Path) -> Path:
-        from ..annotate import AnnotateOptions, annotate_variants  # type: ignore[attr-defined]
+        from .. import annotate
 
-        annotate_variants(variants, out, AnnotateOptions(gene_model=str(self.gene_model),
-                                                         sources=str(self.sources) if self.sources else None))
+        annotate.run(annotate.AnnotateInputs(variants, gene_model=str(self.gene_model), sources=self.sources),
+                     annotate.AnnotateOutputs(out))
         return out
 
     def inheritance(self, variants: Path, annotations: Path, ped: Path, proband: str, out: Path) -> Path:
-        from ..inheritance import segregate  # type: ignore[attr-defined]
+        from .. import inheritance
 
-        segregate(variants, annotations, ped=ped, proband=proband, out=out)
+        inheritance.run(inheritance.InheritanceInputs(variants, annotations, proband, ped),
+                        inheritance.InheritanceOutputs(out))
         return out
 
     def phenotype(self, observed: tuple[str, ...], excluded: tuple[str, ...], out: Path, ontology=None) -> Path:
-        from ..phenotype import score_genes  # type: ignore[attr-defined]
+        from .. import phenotype
 
         # Cases curated against a newer HPO release: terms this release lacks are skipped, noted.
-        score_genes(list(observed), out, excluded=list(excluded), ontology=ontology or self.knowledge(),
-                    skip_unknown=True)
+        phenotype.run(phenotype.PhenotypeInputs(tuple(observed), tuple(excluded), release=ontology or self.knowledge()),
+                      phenotype.PhenotypeOutputs(out), phenotype.PhenotypeOptions(skip_unknown=True))
         return out
 
     def rank(self, variants: Path, annotations: Path, segregation: Path, phenotype: Path, proband: str,
              out_genes: Path, out_variants: Path) -> Path:
-        from ..rank import rank_proband
+        from .. import rank
 
-        rank_proband(variants, annotations, segregation, phenotype, proband, out_genes, out_variants)
+        rank.run(rank.RankInputs(variants, annotations, segregation, phenotype, proband),
+                 rank.RankOutputs(out_genes, out_variants))
         return out_genes
 
 
 def missing_stages() -> list[str]:
-    """Stage APIs this install does not provide yet (the benchmark cannot run without them)."""
+    """Stages this install does not provide with the entry point the benchmark calls (`run`)."""
     import importlib
 
-    wanted = {"ingest": ("ingest", "ingest_vcf"), "annotate": ("annotate", "annotate_variants"),
-              "inheritance": ("inheritance", "segregate"), "phenotype": ("phenotype", "score_genes"),
-              "rank": ("rank", "rank_proband")}
     missing = []
-    for stage, (module, name) in wanted.items():
+    for stage in ("ingest", "annotate", "inheritance", "phenotype", "rank"):
         try:
-            if not hasattr(importlib.import_module(f"variantprio.{module}"), name):
+            if not hasattr(importlib.import_module(f"variantprio.{stage}"), "run"):
                 missing.append(stage)
         except ImportError:
             missing.append(stage)

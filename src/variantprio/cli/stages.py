@@ -3,6 +3,8 @@ report-batch) and `schema`."""
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from ..errors import InputError
@@ -12,8 +14,19 @@ from ..settings import (
     PhenotypeSettings,
     ReportSettings,
 )
+from ..summary import Summary
 from .app import main
 from .options import hpo_dir_option
+
+log = logging.getLogger("variantprio")
+
+
+def announce(summary: Summary) -> None:
+    """What every stage command does with its stage's summary: the counts and skips to the log, the
+    one-line result (if any) to stdout."""
+    summary.log(log)
+    if summary.done:
+        click.echo(summary.done)
 
 
 @main.command("ingest")
@@ -45,13 +58,12 @@ def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: 
                threads: int) -> None:
     """Read a VCF/BCF into the normalised variant table: multi-allelics split, alleles trimmed
     (left-aligned with --fasta), genotypes as ALT counts, quality filters applied and counted."""
-    from ..ingest import IngestOptions, ingest_vcf
+    from .. import ingest
 
     chosen = tuple(s.strip() for s in samples.split(",") if s.strip()) if samples else None
-    options = IngestOptions(samples=chosen, ped=ped, fasta=fasta, build=build, pass_only=pass_only,
-                            min_gq=min_gq, min_dp=min_dp, min_ab=min_ab, threads=threads)
-    summary = ingest_vcf(vcf, out, options)
-    click.echo(f"{summary.rows} variants from {summary.records} records -> {summary.out_path}")
+    options = ingest.IngestOptions(samples=chosen, build=build, pass_only=pass_only, min_gq=min_gq, min_dp=min_dp,
+                                   min_ab=min_ab, threads=threads)
+    announce(ingest.run(ingest.IngestInputs(vcf, ped, fasta), ingest.IngestOutputs(out), options))
 
 
 @main.command("annotate")
@@ -72,11 +84,10 @@ def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | N
                  threads: int) -> None:
     """Consequence per variant and gene (the VCF's VEP/SnpEff/bcftools annotations, else the gene
     model), most severe per gene with MANE transcripts preferred, plus joined sources."""
-    from ..annotate import AnnotateOptions, annotate_variants
+    from .. import annotate
 
-    annotate_variants(variants, out, AnnotateOptions(gene_model=gene_model, fasta=fasta, sources=sources,
-                                                     threads=threads))
-    click.echo(f"annotations -> {out}")
+    announce(annotate.run(annotate.AnnotateInputs(variants, gene_model, fasta, sources),
+                          annotate.AnnotateOutputs(out), annotate.AnnotateOptions(threads=threads)))
 
 
 @main.command("inheritance")
@@ -104,13 +115,13 @@ def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | No
                     out: str) -> None:
     """Test every variant the proband carries against each mode of inheritance (AD, de novo, AR
     homozygous and compound-het, XR, XD, MT) in the proband's family."""
-    from ..inheritance import InheritanceOptions, segregate
+    from .. import inheritance
 
-    options = InheritanceOptions(max_af_ad=max_af_ad, max_af_ar_hom=max_af_ar_hom,
-                                 max_af_comphet=max_af_comphet, max_af_mt=max_af_mt,
-                                 min_parent_gq=min_parent_gq)
-    segregate(variants, annotations, ped=ped, proband=proband, out=out, options=options)
-    click.echo(f"segregation of {proband} -> {out}")
+    options = inheritance.InheritanceOptions(max_af_ad=max_af_ad, max_af_ar_hom=max_af_ar_hom,
+                                             max_af_comphet=max_af_comphet, max_af_mt=max_af_mt,
+                                             min_parent_gq=min_parent_gq)
+    announce(inheritance.run(inheritance.InheritanceInputs(variants, annotations, proband, ped),
+                             inheritance.InheritanceOutputs(out), options))
 
 
 @main.command("phenotype")
@@ -130,13 +141,10 @@ def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | No
 def phenotype_cmd(hpo: str | None, exclude: str | None, hpo_file: str | None, phenopacket: str | None,
                   method: str, hpo_dir: str | None, build: str | None, out: str) -> None:
     """Score every gene with an annotated disease against the patient's HPO terms."""
-    from ..phenotype import load_ontology, patient_terms, score_genes
+    from .. import phenotype
 
-    if not (hpo or hpo_file or phenopacket):
-        raise InputError("no HPO terms given", hint="pass --hpo, --hpo-file or --phenopacket")
-    ontology = load_ontology(hpo_dir)
-    terms = patient_terms(ontology, hpo=hpo, exclude=exclude, phenopacket=phenopacket, hpo_file=hpo_file)
-    score_genes(terms, out, ontology=ontology, method=method, genome_build=build)
+    announce(phenotype.run(phenotype.PhenotypeInputs(hpo or None, exclude, hpo_file, phenopacket, hpo_dir),
+                           phenotype.PhenotypeOutputs(out), phenotype.PhenotypeOptions(method, build)))
 
 
 @main.command("rank")
@@ -159,11 +167,10 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
              out_genes: str, out_variants: str, model_path: str | None) -> None:
     """Score the proband's variants (each evidence component its own column) and rank genes by
     the best segregating variant or compound-het pair combined with the phenotype score."""
-    from ..rank import rank_proband
+    from .. import rank
 
-    summary = rank_proband(variants, annotations, segregation, phenotype, proband, out_genes,
-                           out_variants, model_path)
-    click.echo(f"{summary.genes} genes ranked (top: {summary.top_gene}) -> {summary.genes_path}")
+    announce(rank.run(rank.RankInputs(variants, annotations, segregation, phenotype, proband),
+                      rank.RankOutputs(out_genes, out_variants), rank.RankOptions(model_path)))
 
 
 @main.command("report")
@@ -186,12 +193,11 @@ def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, 
                title: str | None, hpo_dir: str | None, input_variants: str | None) -> None:
     """Write the outputs people read for one proband: self-contained HTML report, TSV, Excel
     (one sheet per mode, plus the analysis settings) and an indexed VCF of the top genes' variants."""
-    from ..report import write_report
+    from .. import report
 
-    terms = [t.strip() for t in hpo_terms.split(",") if t.strip()] if hpo_terms else None
-    paths = write_report(genes, variants, proband, out_dir, top=top, hpo_terms=terms, title=title,
-                         hpo_dir=hpo_dir, input_variants=input_variants)
-    click.echo(f"report for {proband} -> {paths.html}")
+    terms = tuple(t.strip() for t in hpo_terms.split(",") if t.strip()) if hpo_terms else None
+    announce(report.run(report.ReportInputs(genes, variants, proband, hpo_dir, input_variants, terms),
+                        report.ReportOutputs(out_dir), report.ReportOptions(top, title)))
 
 
 @main.command("report-batch")

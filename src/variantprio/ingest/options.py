@@ -1,19 +1,34 @@
-"""`IngestOptions`: what ingest reads and which calls it keeps; shared by the serial and parallel paths."""
+"""The ingest stage's entry-point shape (see `summary`): what it reads, what it writes, and the
+options of how (`IngestOptions`, shared by the serial and parallel paths)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..settings import IngestSettings
 
 
 @dataclass(frozen=True)
+class IngestInputs:
+    """The VCF/BCF; a PED restricts and checks the samples; an indexed FASTA checks REF and left-aligns.
+    Paths as given: the provenance records them so."""
+
+    vcf: str | Path
+    ped: str | Path | None = None
+    fasta: str | Path | None = None
+
+
+@dataclass(frozen=True)
+class IngestOutputs:
+    variants: str | Path  # variants.parquet (schema `variants`), written atomically
+
+
+@dataclass(frozen=True)
 class IngestOptions:
-    """What to read and which calls to keep (config `ingest:` plus CLI options)."""
+    """Which samples and calls to keep (config `ingest:` plus CLI options), and how to read."""
 
     samples: tuple[str, ...] | None = None
-    ped: str | None = None
-    fasta: str | None = None
     build: str | None = None
     pass_only: bool = IngestSettings.pass_only
     min_gq: int = IngestSettings.min_gq

@@ -138,9 +138,9 @@ def _run_chunk(chunk: Chunk) -> ChunkResult:
 
     pa.set_cpu_count(1)  # one process per core already: Arrow's own thread pool would oversubscribe
     pa.set_io_thread_count(1)
-    header, subset, layout, options = (_JOB[k] for k in ("header", "subset", "layout", "options"))
+    header, subset, layout, options, fasta = (_JOB[k] for k in ("header", "subset", "layout", "options", "fasta"))
     # each worker opens the FASTA itself: a handle inherited through fork shares its file offset
-    reference = Reference(options.fasta) if options.fasta else None
+    reference = Reference(fasta) if fasta else None
     reader = ArrowTextReader(header, subset, layout, threads=1)
     n_samples = len(subset if subset is not None else header.samples)
     normaliser = BatchNormaliser(header, options, reference, n_samples)
@@ -205,14 +205,15 @@ class _ContigOrder:
 
 
 def parallel_tables(header: VcfHeader, subset: list[str] | None, layout, options,
-                    offsets: list[int], processes: int) -> Iterator[tuple[pa.Table, Counter]]:
+                    offsets: list[int], processes: int, fasta: str | None = None
+                    ) -> Iterator[tuple[pa.Table, Counter]]:
     """Normalised tables chunk by chunk, in file order, with variant_idx already global and the
     duplicates that straddle chunk boundaries dropped (each worker drops those inside its chunk)."""
     chunks = plan_chunks(offsets)
-    _JOB.update(header=header, subset=subset, layout=layout, options=options)
+    _JOB.update(header=header, subset=subset, layout=layout, options=options, fasta=fasta)
     context = multiprocessing.get_context("fork")
     order = _ContigOrder()
-    duplicates = DuplicateFilter(window=LEFT_ALIGN_WINDOW if options.fasta else 0)
+    duplicates = DuplicateFilter(window=LEFT_ALIGN_WINDOW if fasta else 0)
     next_idx = 0
     try:
         with context.Pool(max(1, processes - 1)) as pool:  # the parent is the writer

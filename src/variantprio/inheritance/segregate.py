@@ -23,6 +23,7 @@ from ..core.samples import missing_message
 from ..errors import InputError
 from ..core.modes import FIT_COLUMNS, MODES
 from ..schemas import SEGREGATION, ZYG_HET, col
+from ..summary import Summary
 from ..tables import Provenance, read_table, write_table
 from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
 from .genotypes import ALT_HAPLOTYPE, FamilyVariants, family_variants
@@ -65,10 +66,11 @@ def position_regions(chrom: np.ndarray, chrom_names: np.ndarray, pos: np.ndarray
     return Regions(autosomal=autosome[chrom] | par, x_linked=on_x & ~par, mitochondrial=mito)
 
 
-def _gene_rows(annotations_path: str) -> tuple[GeneRows, Provenance]:
-    """Distinct (variant, gene) rows with a gene, and each row's frequency (popmax, else AF)."""
+def _gene_rows(annotations_path: str) -> tuple[GeneRows, Provenance, int]:
+    """Distinct (variant, gene) rows with a gene, each row's frequency (popmax, else AF), and how
+    many annotation rows had no gene."""
     ann, prov = read_table(annotations_path, "annotations", columns=ANNOTATION_COLUMNS)
-    return gene_rows(ann), prov
+    return gene_rows(ann), prov, ann.column(col.gene_symbol).null_count
 
 
 @dataclass
@@ -91,11 +93,7 @@ class GeneRows:
 def gene_rows(ann: pa.Table) -> GeneRows:
     """Distinct (variant, gene) rows of an ANNOTATIONS table; several rows of one variant x gene
     (e.g. per transcript) keep the highest frequency."""
-    with_gene = pc.is_valid(ann.column(col.gene_symbol))
-    if ann.num_rows and not pc.all(with_gene).as_py():
-        log.info("%d annotation rows without a gene skipped (no gene to pair or rank in)",
-                 ann.num_rows - int(pc.sum(with_gene).as_py() or 0))
-    ann = ann.filter(with_gene)
+    ann = ann.filter(pc.is_valid(ann.column(col.gene_symbol)))
     gene, names = _codes(ann.column(col.gene_symbol))
     chrom, chrom_names = _codes(ann.column(col.chrom))
     freq = pc.coalesce(ann.column(col.gnomad_popmax_af), ann.column(col.gnomad_af)).to_numpy(zero_copy_only=False)
@@ -126,12 +124,27 @@ def _variant_rows(variant_idx: np.ndarray, wanted: np.ndarray, path: str, annota
     return order[at] if len(wanted) else np.empty(0, dtype=np.intp)
 
 
-def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: str | Path | None = None,
-              proband: str, out: str | Path, options: InheritanceOptions | None = None) -> None:
-    """Write SEGREGATION for `proband`: mode fits of every carried variant x gene in its family."""
+@dataclass(frozen=True)
+class InheritanceInputs:
+    """The VCF's variants and annotations, whose proband, and the PED (none: an affected singleton)."""
+
+    variants: str | Path
+    annotations: str | Path
+    proband: str
+    ped: str | Path | None = None
+
+
+@dataclass(frozen=True)
+class InheritanceOutputs:
+    segregation: str | Path  # segregation.parquet (schema `segregation`)
+
+
+def run(inputs: InheritanceInputs, outputs: InheritanceOutputs,
+        options: InheritanceOptions = InheritanceOptions()) -> Summary:
+    """Write SEGREGATION for the proband: mode fits of every carried variant x gene in its family."""
     started = time.perf_counter()
-    options = options or InheritanceOptions()
-    variants_path, annotations_path = str(variants_path), str(annotations_path)
+    variants_path, annotations_path = str(inputs.variants), str(inputs.annotations)
+    ped, proband, out = inputs.ped, inputs.proband, outputs.segregation
     _check_options(options)
     var_prov = read_table(variants_path, "variants", columns=[])[1]  # contract check, sample order
     samples = var_prov.samples
@@ -140,7 +153,7 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
     parquet = pq.ParquetFile(variants_path)
     variants = family_variants(parquet.iter_batches(batch_size=_BATCH_ROWS, columns=columns),
                                parquet.metadata.num_rows, samples, family, variants_path)
-    genes, ann_prov = _gene_rows(annotations_path)
+    genes, ann_prov, gene_less = _gene_rows(annotations_path)
     build = var_prov.genome_build or "GRCh38"
     if var_prov.genome_build is None:
         log.warning("%s: no genome build in the metadata; PARs of GRCh38 assumed", variants_path)
@@ -151,8 +164,9 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
         "proband": proband, "family_id": family.family_id, "options": vars(options),
         "counts": _counts(table)}).merged(var_prov, ann_prov)
     write_table(table, out, "segregation", provenance)
-    log.info("%s: segregation of %s in %.1f s -> %s", proband,
-             ", ".join(f"{k} {v}" for k, v in _counts(table).items()), time.perf_counter() - started, out)
+    log.info("%s: segregation in %.1f s -> %s", proband, time.perf_counter() - started, out)
+    return Summary("inheritance", f"segregation of {proband} -> {out}", (Path(out),), _counts(table),
+                   {"annotation rows without a gene (no gene to pair or rank in)": gene_less})
 
 
 def segregation_table(variants: pa.Table, samples: list[str], genes: GeneRows, family: Family, proband: str,

@@ -1,7 +1,7 @@
 """Rank stage: variant scores, gene ranking and the genes / ranked-variants tables of a proband.
 
-Public entry points: `rank_proband` (the CLI's `variantprio rank`), `score_variants`,
-`rank_genes`, `load_model`.
+Public entry points: `run(RankInputs, RankOutputs, RankOptions)` (the stage, the CLI's
+`variantprio rank`), `score_variants`, `rank_genes`, `load_model`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from ..errors import InputError
 from ..schemas import GENES, RANKED_VARIANTS, SEGREGATION, ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT, col
+from ..summary import Summary
 from ..tables import Provenance, read_table, write_table
 from .acmg import acmg_tags
 from .combine import allowed_mode_columns, fitting_modes, rank_genes
@@ -25,8 +26,8 @@ from .frame import frame_restoring_partners
 from .model import RankModel, fit_model, load_model, model_features, save_model
 from .variant_score import COMPONENTS, score_variants
 
-__all__ = ["rank_proband", "rank_genes", "score_variants", "load_model", "save_model", "fit_model",
-           "model_features", "RankModel", "RankSummary", "COMPONENTS"]
+__all__ = ["RankInputs", "RankOptions", "RankOutputs", "run", "rank_genes", "score_variants", "load_model",
+           "save_model", "fit_model", "model_features", "RankModel", "COMPONENTS"]
 
 log = logging.getLogger(__name__)
 
@@ -37,15 +38,26 @@ _VARIANT_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.filter, col.qual, c
 _GT_TEXT = np.array(["./.", "0/0", "0/1", "1/1", "1"], dtype=object)
 
 
-@dataclass
-class RankSummary:
-    """What `rank_proband` wrote, for the CLI line and tests."""
+@dataclass(frozen=True)
+class RankInputs:
+    """The VCF's variants and annotations, the proband's segregation and phenotype tables."""
 
-    genes: int
-    variant_rows: int
-    top_gene: str | None
-    genes_path: Path
-    variants_path: Path
+    variants: str | Path
+    annotations: str | Path
+    segregation: str | Path
+    phenotype: str | Path
+    proband: str
+
+
+@dataclass(frozen=True)
+class RankOutputs:
+    genes: str | Path  # genes.parquet (schema `genes`)
+    variants: str | Path  # ranked variants (schema `ranked_variants`)
+
+
+@dataclass(frozen=True)
+class RankOptions:
+    model: str | Path | None = None  # rank model JSON; default: the shipped data/rank_model.json
 
 
 def _filter_idx(path: Path | str, schema: str, columns: list[str] | None, idx: pa.Array
@@ -105,11 +117,12 @@ def proband_carriers(variants: pa.Table, samples: list[str], proband: str, path:
 
 
 def _candidate_frame(variants_path, annotations_path, segregation_path, phenotype_path, proband
-                     ) -> tuple[pd.DataFrame, pa.Table, pd.DataFrame, Provenance]:
+                     ) -> tuple[pd.DataFrame, pa.Table, pd.DataFrame, Provenance, int]:
     """Annotation x segregation x phenotype rows of the proband's carried variants.
 
     Returns the candidate frame (scalar columns; `_vrow` points into the variants table), the
-    carried variants (Arrow, for genotypes), the phenotype table and the merged provenance.
+    carried variants (Arrow, for genotypes), the phenotype table, the merged provenance and the
+    number of intergenic annotation rows left out.
     """
     seg, seg_prov = read_table(segregation_path, "segregation", columns=_SEG_COLUMNS)
     pheno, pheno_prov = read_table(phenotype_path, "gene_phenotype")
@@ -129,8 +142,6 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
     check_same_vcf(var_df, ann_df, variants_path, annotations_path)
     var_df = var_df.drop(columns=[col.chrom, col.pos])
     no_gene = ann_df[col.gene_symbol].isna()
-    if no_gene.any():
-        log.info("skipped %d intergenic annotation rows (no gene to rank)", int(no_gene.sum()))
     ann_df = ann_df[~no_gene].drop_duplicates([col.variant_idx, col.gene_symbol])
     seg_df = seg.to_pandas()
     # A segregation row without a gene applies to every gene of the variant.
@@ -152,7 +163,7 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
                   "annotate_counts": ann_prov.extra.get("counts", {}),
                   **{k: pheno_prov.extra[k] for k in ("phenotype_method", "observed_terms", "excluded_terms")
                      if k in pheno_prov.extra}}
-    return cand, variants, pheno_df, prov
+    return cand, variants, pheno_df, prov, int(no_gene.sum())
 
 
 def gene_matched_terms(symbols: pd.Series, pheno_df: pd.DataFrame) -> pd.Series:
@@ -175,13 +186,12 @@ def _ranked_table(ranked: pd.DataFrame, variants: pa.Table, samples: list[str]) 
                                  for f in RANKED_VARIANTS], schema=RANKED_VARIANTS)
 
 
-def rank_proband(variants_path: Path | str, annotations_path: Path | str, segregation_path: Path | str,
-                 phenotype_path: Path | str, proband: str, out_genes: Path | str, out_variants: Path | str,
-                 model_path: Path | str | None = None) -> RankSummary:
+def run(inputs: RankInputs, outputs: RankOutputs, options: RankOptions = RankOptions()) -> Summary:
     """Score the proband's candidate variants, rank genes, write genes + ranked variants atomically."""
-    model = load_model(model_path)
-    cand, variants, pheno_df, prov = _candidate_frame(variants_path, annotations_path, segregation_path,
-                                                      phenotype_path, proband)
+    model = load_model(options.model)
+    proband, out_genes, out_variants = inputs.proband, outputs.genes, outputs.variants
+    cand, variants, pheno_df, prov, intergenic = _candidate_frame(inputs.variants, inputs.annotations,
+                                                                  inputs.segregation, inputs.phenotype, proband)
     if len(cand):
         cand[col.frame_restored_by] = frame_restoring_partners(
             cand, proband_zygosity(variants, prov.samples, proband)[cand["_vrow"].to_numpy()])
@@ -204,4 +214,6 @@ def rank_proband(variants_path: Path | str, annotations_path: Path | str, segreg
     top = genes[col.gene_symbol].iloc[0] if len(genes) else None
     log.info("wrote %d genes to %s and %d variant rows to %s (top: %s)", len(genes), out_genes,
              ranked_tbl.num_rows, out_variants, top)
-    return RankSummary(len(genes), ranked_tbl.num_rows, top, Path(out_genes), Path(out_variants))
+    return Summary("rank", f"{len(genes)} genes ranked (top: {top}) -> {Path(out_genes)}",
+                   (Path(out_genes), Path(out_variants)), {"genes": len(genes), "variant_rows": ranked_tbl.num_rows},
+                   {"intergenic annotation rows (no gene to rank)": intergenic})
