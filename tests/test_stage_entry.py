@@ -31,7 +31,7 @@ def test_each_stage_exposes_run_of_inputs_outputs_and_options(stage):
 
 
 def test_summary_logs_counts_and_only_what_was_skipped(caplog):
-    summary = Summary("ingest", "2 variants", (), {"rows": 2}, {"rows failing FILTER": 3, "duplicates": 0})
+    summary = Summary("ingest", "2 variants", (), {"rows": 2, "trimmed": 0}, {"rows failing FILTER": 3, "copies": 0})
     with caplog.at_level(logging.INFO):
         summary.log(logging.getLogger("t"))
     assert caplog.messages == ["ingest: rows 2", "ingest: skipped 3 rows failing FILTER"]

@@ -26,9 +26,9 @@ class Summary:
     skipped: Mapping[str, int] = field(default_factory=dict)  # what was skipped, and why -> how many
 
     def log(self, logger: logging.Logger) -> None:
-        """One INFO line of counts, one per kind of skipped row (none for a count of zero)."""
-        if self.counts:
-            logger.info("%s: %s", self.stage, ", ".join(f"{k} {v}" for k, v in self.counts.items()))
+        """One INFO line of the counts that are not zero, one per kind of skipped row."""
+        counts = [f"{k} {v}" for k, v in self.counts.items() if v]
+        logger.info("%s: %s", self.stage, ", ".join(counts) if counts else "nothing counted")
         for why, n in self.skipped.items():
             if n:
                 logger.info("%s: skipped %d %s", self.stage, n, why)
