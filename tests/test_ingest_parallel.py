@@ -23,7 +23,7 @@ def bgzip(tmp_path, records, name="in.vcf"):
 
 
 def test_bgzf_blocks_and_chunks_cover_the_file(tmp_path):
-    from variantprio.bench.ingest import write_synthetic_vcf
+    from variantprio.bench.run.ingest import write_synthetic_vcf
     vcf = write_synthetic_vcf(tmp_path / "syn.vcf.gz", 4000, 2, seed=3)
     offsets = parallel.bgzf_block_offsets(str(vcf))
     assert offsets[0] == 0 and offsets[-1] == vcf.stat().st_size and len(offsets) > 5
@@ -36,7 +36,7 @@ def test_bgzf_blocks_and_chunks_cover_the_file(tmp_path):
 
 
 def test_parallel_equals_serial(tmp_path, tiny_chunks):
-    from variantprio.bench.ingest import write_synthetic_vcf
+    from variantprio.bench.run.ingest import write_synthetic_vcf
     vcf = write_synthetic_vcf(tmp_path / "syn.vcf.gz", 4000, 3, seed=9)
     assert len(parallel.plan_chunks(parallel.bgzf_block_offsets(str(vcf)), chunk_bytes=1)) > 3
     ingest_run(IngestInputs(vcf), IngestOutputs(tmp_path / "p.parquet"), IngestOptions(threads=3, min_gq=10))

@@ -84,7 +84,7 @@ def test_sites_only_and_sample_subset(tmp_path):
 
 @pytest.mark.skipif(shutil.which("bcftools") is None, reason="needs bcftools")
 def test_gatk_like_synthetic_file_matches(tmp_path):
-    from variantprio.bench.ingest import write_synthetic_vcf
+    from variantprio.bench.run.ingest import write_synthetic_vcf
     vcf = write_synthetic_vcf(tmp_path / "syn.vcf.gz", 3000, 3, seed=5)
     a, r = _ingest(tmp_path, vcf, "arrow", batch_size=700), _ingest(tmp_path, vcf, "cyvcf2", batch_size=900)
     assert a.num_rows > 2900 and a.equals(r)

@@ -15,11 +15,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..errors import InputError
-from ..rank import RankModel, fit_model, load_model, model_features, save_model
-from ..schemas import col
+from ...errors import InputError
+from ...rank import RankModel, fit_model, load_model, model_features, save_model
+from ...schemas import col
 from .metrics import rank_metrics, tie_aware_rank_of
-from .vcf import case_dir_name
+from ..run.vcf import case_dir_name
 
 log = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..core.genome import CONTIG_LENGTHS
-from ..schemas import VARIANTS, col
-from ..tables import Provenance, write_table
+from ...core.genome import CONTIG_LENGTHS
+from ...schemas import VARIANTS, col
+from ...tables import Provenance, write_table
 
 _RUN = ("import json,sys,time,resource;from variantprio import annotate as A;"
         "a=json.loads(sys.argv[1]);t=time.perf_counter();"
@@ -126,7 +126,7 @@ def _write_indexed(path: Path, header: str, lines, kind: str) -> Path:
 def bench_annotate(vcf: Path, gene_model: Path, genome_variants: int, keep: Path | None = None,
                    threads: int = 2) -> BenchAnnotateResult:
     """Exome: cold cache, warm cache, warm + four sources; then a synthetic genome (gene model only)."""
-    from .. import ingest
+    from ... import ingest
 
     result = BenchAnnotateResult()
     with tempfile.TemporaryDirectory(prefix="vp-bench-annotate-") as tmp:

@@ -25,13 +25,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import InputError
-from ..progress import progress_bar
-from ..schemas import col
-from ..tables import atomic_path
-from .metrics import percent, rank_metrics, tie_aware_rank
-from .phenopackets import Case, read_cases, sample_cases
-from .spike import Background, SpikedCase, SpikeOptions, spike_case
+from ...errors import InputError
+from ...progress import progress_bar
+from ...schemas import col
+from ...tables import atomic_path
+from ..analyse.metrics import percent, rank_metrics, summarise, tie_aware_rank
+from ..analyse.plots import write_plot
+from ..prepare.phenopackets import Case, read_cases, sample_cases
+from ..prepare.spike import Background, SpikedCase, SpikeOptions, spike_case
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def resolve_data_path(path: Path | str, repo_root: Path | None = None, what: str
     path = Path(path)
     candidates = [path]
     if not path.is_absolute():
-        root = repo_root or Path(__file__).resolve().parents[3]
+        root = repo_root or Path(__file__).resolve().parents[4]  # src/variantprio/bench/run/vcf.py
         candidates.append(root / path)
     for candidate in candidates:
         if candidate.exists():
@@ -135,34 +136,34 @@ class Pipeline:
 
     def knowledge(self):
         """The HPO release, loaded once per worker."""
-        from ..phenotype import load_ontology
+        from ...phenotype import load_ontology
 
         if self._ontology is None:
             self._ontology = load_ontology(self.hpo_dir)
         return self._ontology
 
     def ingest(self, vcf: Path, ped: Path, out: Path) -> Path:
-        from .. import ingest
+        from ... import ingest
 
         ingest.run(ingest.IngestInputs(str(vcf), ped=str(ped)), ingest.IngestOutputs(str(out)))
         return out
 
     def annotate(self, variants: Path, out: Path) -> Path:
-        from .. import annotate
+        from ... import annotate
 
         annotate.run(annotate.AnnotateInputs(variants, gene_model=str(self.gene_model), sources=self.sources),
                      annotate.AnnotateOutputs(out))
         return out
 
     def inheritance(self, variants: Path, annotations: Path, ped: Path, proband: str, out: Path) -> Path:
-        from .. import inheritance
+        from ... import inheritance
 
         inheritance.run(inheritance.InheritanceInputs(variants, annotations, proband, ped),
                         inheritance.InheritanceOutputs(out))
         return out
 
     def phenotype(self, observed: tuple[str, ...], excluded: tuple[str, ...], out: Path, ontology=None) -> Path:
-        from .. import phenotype
+        from ... import phenotype
 
         # Cases curated against a newer HPO release: terms this release lacks are skipped, noted.
         phenotype.run(phenotype.PhenotypeInputs(tuple(observed), tuple(excluded), release=ontology or self.knowledge()),
@@ -171,7 +172,7 @@ class Pipeline:
 
     def rank(self, variants: Path, annotations: Path, segregation: Path, phenotype: Path, proband: str,
              out_genes: Path, out_variants: Path) -> Path:
-        from .. import rank
+        from ... import rank
 
         rank.run(rank.RankInputs(variants, annotations, segregation, phenotype, proband),
                  rank.RankOutputs(out_genes, out_variants))
@@ -238,7 +239,7 @@ def run_case(case: Case, background: Background, pipeline: Pipeline, spike_optio
     With `withhold`, the phenotype and rank stages see the release without the annotation rows
     that only the case's own publication supports (as a new patient would), and the full release
     is measured beside it on the same spiked VCF."""
-    from ..phenotype.withhold import cites, withhold_publications
+    from ...phenotype.withhold import cites, withhold_publications
 
     start = time.perf_counter()
     spiked = spike_case(case, background, workdir, spike_options)
@@ -290,34 +291,12 @@ def case_dir_name(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 
-# --- metrics -----------------------------------------------------------------------------------------
-
-
-def _breakdown(frame: pd.DataFrame, by: str, column: str) -> dict[str, dict[str, Any]]:
-    groups = frame.groupby(frame[by].fillna("unknown"), sort=True)[column]
-    return {str(name): rank_metrics(ranks) for name, ranks in groups}
-
-
-def summarise(results: pd.DataFrame, column: str) -> dict[str, Any]:
-    """Overall metrics and breakdowns by mode, genotype, variant class and consequence."""
-    summary = rank_metrics(results[column])
-    summary["by_mode"] = _breakdown(results, "mode", column)
-    summary["by_genotype"] = _breakdown(results, "genotype", column)
-    summary["by_variant_class"] = _breakdown(results, "variant_class", column)
-    summary["by_consequence"] = _breakdown(results, "consequence", column)
-    return summary
-
-
 # --- outputs -----------------------------------------------------------------------------------------
-
-_BINS = [(1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 5, "4-5"), (6, 10, "6-10"), (11, 20, "11-20"),
-         (21, 50, "21-50"), (51, 100, "51-100"), (101, np.inf, ">100")]
-
 
 def _covered(scored: pd.DataFrame, cases: list[Case], hpo_dir: Path | None) -> dict[str, Any]:
     """Metrics over the cases whose diagnosis the HPO release links to the gene: what the data
     allows at best (the others can only rank by variant evidence)."""
-    from ..phenotype import load_ontology
+    from ...phenotype import load_ontology
 
     annotations = load_ontology(hpo_dir).annotations
     disease = {c.case_id: c.disease_id for c in cases}
@@ -328,39 +307,9 @@ def _covered(scored: pd.DataFrame, cases: list[Case], hpo_dir: Path | None) -> d
 
 
 def _release_versions(hpo_dir: Path | None) -> dict[str, str]:
-    from ..phenotype import load_ontology
+    from ...phenotype import load_ontology
 
     return load_ontology(hpo_dir).data_sources
-
-
-def _binned(ranks: pd.Series) -> list[float]:
-    r = pd.to_numeric(ranks, errors="coerce").to_numpy(float)
-    counts = [float(np.mean((r >= lo - 0.5) & (r < hi + 0.5))) if r.size else 0.0 for lo, hi, _ in _BINS]
-    return counts + [float(np.mean(np.isnan(r))) if r.size else 0.0]
-
-
-def write_plot(results: pd.DataFrame, path: Path) -> Path:
-    """Bar chart of rank bins, full pipeline beside phenotype-only (PNG, Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = [b[2] for b in _BINS] + ["not ranked"]
-    x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.bar(x - 0.2, _binned(results["rank"]), 0.4, label="VCF + phenotype (full pipeline)")
-    ax.bar(x + 0.2, _binned(results["phenotype_rank"]), 0.4, label="phenotype only")
-    ax.set_xticks(x, labels)
-    ax.set_xlabel("rank of the causal gene (ties share the mean rank)")
-    ax.set_ylabel("fraction of cases")
-    ax.set_title(f"variantprio bench vcf: {len(results)} cases")
-    ax.legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
 
 
 def _write_cases(results: pd.DataFrame, path: Path) -> Path:

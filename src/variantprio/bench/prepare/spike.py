@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import pysam
 
-from ..core.genome import CONTIG_LENGTHS, in_par
-from ..errors import InputError
+from ...core.genome import CONTIG_LENGTHS, in_par
+from ...errors import InputError
 from .phenopackets import Case, CausalVariant
 
 log = logging.getLogger(__name__)

@@ -18,10 +18,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from ..core.genome import CONTIG_LENGTHS
-from ..inheritance.segregate import ANNOTATION_COLUMNS, VARIANT_COLUMNS
-from ..inheritance.synthetic import annotations_table, variants_table, write_tables
-from ..schemas import col
+from ...core.genome import CONTIG_LENGTHS
+from ...inheritance.segregate import ANNOTATION_COLUMNS, VARIANT_COLUMNS
+from ...inheritance.synthetic import annotations_table, variants_table, write_tables
+from ...schemas import col
 
 TRIO = ["kid", "dad", "mum"]
 TRIO_PED = "FAM kid dad mum 1 2\nFAM dad 0 0 1 1\nFAM mum 0 0 2 1\n"
@@ -75,7 +75,7 @@ def synthetic_trio(directory: Path, n: int, seed: int = 7, alt_haplotypes: bool 
 
 
 def _run_segregate(v: str, a: str, ped: str, out: str) -> None:
-    from .. import inheritance
+    from ... import inheritance
 
     inheritance.run(inheritance.InheritanceInputs(v, a, "kid", ped), inheritance.InheritanceOutputs(out))
 
