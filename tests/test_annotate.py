@@ -83,7 +83,8 @@ def ingest(tmp_path: Path, records: list[str], extra_header: str = "", gt: str =
 def annotate_records(tmp_path: Path, gtf: Path, records: list[str], **kw):
     variants = ingest(tmp_path, records, kw.pop("extra_header", ""), kw.pop("gt", "0/1"))
     out = tmp_path / "annotations.parquet"
-    annotate_run(AnnotateInputs(variants, gene_model=str(gtf) if gtf else None), AnnotateOutputs(out),
+    files = {name: kw.pop(name) for name in ("fasta", "sources") if name in kw}
+    annotate_run(AnnotateInputs(variants, gene_model=str(gtf) if gtf else None, **files), AnnotateOutputs(out),
                  AnnotateOptions(**kw))
     table, prov = read_table(out, "annotations")
     return table.to_pandas(), prov

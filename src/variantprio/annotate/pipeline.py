@@ -55,7 +55,9 @@ class AnnotateOutputs:
 
 @dataclass(frozen=True)
 class AnnotateOptions:
-    threads: int = 1  # for the interval join
+    """How to annotate: threads of the interval join, and where text gene models are cached."""
+
+    threads: int = 1
     cache_dir: str | None = None  # gene-model cache (default: the one cache location, `cache.py`)
 
 

@@ -162,11 +162,18 @@ def _first_info_value(info: pa.ChunkedArray, keys, record, allele) -> np.ndarray
     return values
 
 
-def read_gnomad(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.DataFrame:
+def _vcf_rows(spec: SourceSpec, keys: pd.DataFrame, build: str | None
+              ) -> tuple[pd.DataFrame, pa.Table, np.ndarray, np.ndarray]:
+    """A VCF source's records near the variants, split: one row per ALT (our key columns), the
+    records themselves, and each row's record and allele number."""
     t = _near_variants(spec, keys, _VCF_COLUMNS, build, vcf=True)
     rows, record, allele = split_records(t)
+    return rows.to_pandas(), t, record, allele
+
+
+def read_gnomad(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.DataFrame:
+    out, t, record, allele = _vcf_rows(spec, keys, build)
     info = t.column("INFO")
-    out = rows.to_pandas()
     for ours, theirs in _GNOMAD.items():
         out[ours] = _first_info_value(info, theirs, record, allele)
     hemi = _first_info_value(info, _GNOMAD_HEMI, record, allele)
@@ -177,10 +184,8 @@ def read_gnomad(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.D
 
 
 def read_clinvar(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.DataFrame:
-    t = _near_variants(spec, keys, _VCF_COLUMNS, build, vcf=True)
-    rows, record, _ = split_records(t)
+    out, t, record, _ = _vcf_rows(spec, keys, build)
     info = t.column("INFO")
-    out = rows.to_pandas()
     sig = info_values(info, "CLNSIG").take(pa.array(record))
     out[col.clinvar_significance] = pc.replace_substring(sig, "_", " ").to_pandas()
     status = info_values(info, "CLNREVSTAT").take(pa.array(record)).to_pandas()
@@ -190,10 +195,8 @@ def read_clinvar(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.
 
 def read_spliceai(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.DataFrame:
     """SpliceAI=ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|...: largest delta score of the row's ALT."""
-    t = _near_variants(spec, keys, _VCF_COLUMNS, build, vcf=True)
-    rows, record, _ = split_records(t)
+    out, t, record, _ = _vcf_rows(spec, keys, build)
     raw_alt = pc.list_flatten(pc.split_pattern(t.column("ALT"), ","))
-    out = rows.to_pandas()
     best = np.full(len(out), np.nan)
     if len(out):
         entries = pc.split_pattern(info_values(t.column("INFO"), "SpliceAI").take(pa.array(record)), ",")

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .app import bench
-from .options import hpo_dir_option
+from .options import file_option, hpo_dir_option
 
 
 @bench.command("ingest")
@@ -69,8 +69,7 @@ def bench_inheritance_cmd(n_variants: int, keep: str | None, alt_haplotypes: boo
 @bench.command("phenotype")
 @click.option("--cases", required=True, type=click.Path(exists=True),
               help="Solved cases: ZIP or directory of GA4GH phenopackets (v2).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Result JSON; per-case ranks go to OUT.ranks.parquet beside it.")
+@file_option("--out", required=True, help="Result JSON; per-case ranks go to OUT.ranks.parquet beside it.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Benchmark a reproducible random sample of this many cases (default: all).")
 @click.option("--seed", default=1, show_default=True, help="Seed for the case sample.")
@@ -99,8 +98,8 @@ def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, meth
 @bench.command("vcf")
 @click.option("--cases", required=True, type=click.Path(exists=True),
               help="Solved cases: ZIP or directory of GA4GH phenopackets (v2) with GRCh38 vcfRecords.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Result JSON; per-case ranks go to OUT.cases.parquet and the plot to OUT.png beside it.")
+@file_option("--out", required=True,
+             help="Result JSON; per-case ranks go to OUT.cases.parquet and the plot to OUT.png beside it.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Benchmark a reproducible random sample of this many cases (default: all).")
 @click.option("--seed", default=1, show_default=True, help="Seed for the case sample and the spiking.")
@@ -145,8 +144,8 @@ def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int,
               help="The --keep directory of a `bench vcf` run on development cases.")
 @click.option("--cases-table", required=True, type=click.Path(exists=True, dir_okay=False),
               help="That run's per-case table (OUT.cases.parquet): says which gene each case solved.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Model JSON to write (use it with `variantprio rank --model`, or ship it as the default).")
+@file_option("--out", required=True,
+             help="Model JSON to write (use it with `variantprio rank --model`, or ship it as the default).")
 @click.option("--data-version", required=True,
               help="What the model was fitted on, recorded in the JSON (e.g. 'phenopacket-store dev, 400 cases').")
 def bench_fit_rank_cmd(keep_dir: str, cases_table: str, out: str, data_version: str) -> None:

@@ -16,7 +16,7 @@ from ..settings import (
 )
 from ..summary import Summary
 from .app import main
-from .options import hpo_dir_option
+from .options import file_option, hpo_dir_option
 
 log = logging.getLogger("variantprio")
 
@@ -30,15 +30,11 @@ def announce(summary: Summary) -> None:
 
 
 @main.command("ingest")
-@click.option("--vcf", required=True, type=click.Path(dir_okay=False),
-              help="Input VCF or BCF (plain, gzip or bgzip; multi-sample and gVCF allowed).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Output variants Parquet (schema `variants`), written atomically.")
+@file_option("--vcf", required=True, help="Input VCF or BCF (plain, gzip or bgzip; multi-sample and gVCF allowed).")
+@file_option("--out", required=True, help="Output variants Parquet (schema `variants`), written atomically.")
 @click.option("--samples", help="Comma-separated sample IDs to keep (default: all, or the PED's members).")
-@click.option("--ped", type=click.Path(dir_okay=False),
-              help="Pedigree: chosen samples are checked against it (and it restricts the samples).")
-@click.option("--fasta", type=click.Path(dir_okay=False),
-              help="Indexed reference FASTA: REF is checked against it and indels are left-aligned.")
+@file_option("--ped", help="Pedigree: chosen samples are checked against it (and it restricts the samples).")
+@file_option("--fasta", help="Indexed reference FASTA: REF is checked against it and indels are left-aligned.")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Genome build the VCF must be on (checked against its contig lengths); "
                    "default: inferred from the header, else GRCh38.")
@@ -67,17 +63,14 @@ def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: 
 
 
 @main.command("annotate")
-@click.option("--variants", required=True, type=click.Path(dir_okay=False),
-              help="variants.parquet written by `variantprio ingest` (schema `variants`).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Output annotations Parquet (schema `annotations`): one row per variant x gene, atomic.")
+@file_option("--variants", required=True, help="variants.parquet written by `variantprio ingest` (schema `variants`).")
+@file_option("--out", required=True,
+             help="Output annotations Parquet (schema `annotations`): one row per variant x gene, atomic.")
 @click.option("--gene-model", type=click.Path(),
               help="GTF/GFF3 (gz or plain), gene-model Parquet, or GENCODE reference-table directory; "
                    "variants without CSQ/ANN/BCSQ get consequences from it (text models cached on first use).")
-@click.option("--fasta", type=click.Path(dir_okay=False),
-              help="Indexed reference FASTA: protein consequences (missense, stop gained, ...).")
-@click.option("--sources", type=click.Path(dir_okay=False),
-              help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join.")
+@file_option("--fasta", help="Indexed reference FASTA: protein consequences (missense, stop gained, ...).")
+@file_option("--sources", help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads for the interval join.")
 def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | None, sources: str | None,
@@ -91,13 +84,13 @@ def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | N
 
 
 @main.command("inheritance")
-@click.option("--variants", required=True, type=click.Path(dir_okay=False),
-              help="variants.parquet (schema `variants`) holding the genotypes of the proband's family.")
-@click.option("--annotations", required=True, type=click.Path(dir_okay=False),
-              help="annotations.parquet of the same variants (schema `annotations`): genes and frequencies.")
+@file_option("--variants", required=True,
+             help="variants.parquet (schema `variants`) holding the genotypes of the proband's family.")
+@file_option("--annotations", required=True,
+             help="annotations.parquet of the same variants (schema `annotations`): genes and frequencies.")
 @click.option("--proband", required=True, help="Proband sample ID as in the VCF header (and the PED).")
-@click.option("--ped", type=click.Path(dir_okay=False),
-              help="Pedigree (PED, 6 columns); only the proband's family is used. Without it: affected singleton.")
+@file_option("--ped",
+             help="Pedigree (PED, 6 columns); only the proband's family is used. Without it: affected singleton.")
 @click.option("--max-af-ad", type=float, default=InheritanceSettings.max_af_ad, show_default=True,
               help="Maximum population AF (popmax, else overall) for dominant, de novo and X-dominant fits.")
 @click.option("--max-af-ar-hom", type=float, default=InheritanceSettings.max_af_ar_hom, show_default=True,
@@ -108,8 +101,8 @@ def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | N
               help="Maximum population AF for mitochondrial fits.")
 @click.option("--min-parent-gq", type=int, default=InheritanceSettings.min_parent_gq, show_default=True,
               help="GQ both parents' hom-ref calls need for a de novo call.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Output segregation.parquet (schema `segregation`): one row per carried variant x gene.")
+@file_option("--out", required=True,
+             help="Output segregation.parquet (schema `segregation`): one row per carried variant x gene.")
 def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | None, max_af_ad: float,
                     max_af_ar_hom: float, max_af_comphet: float, max_af_mt: float, min_parent_gq: int,
                     out: str) -> None:
@@ -127,17 +120,16 @@ def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | No
 @main.command("phenotype")
 @click.option("--hpo", help="Observed HPO terms, comma separated (HP:0001250,HP:0001263).")
 @click.option("--exclude", help="HPO terms explicitly excluded (absent) in the patient, comma separated.")
-@click.option("--hpo-file", type=click.Path(dir_okay=False),
-              help="Text file of observed HPO terms, one per line ('#' comments, labels after the id are fine).")
-@click.option("--phenopacket", type=click.Path(dir_okay=False),
-              help="GA4GH phenopacket JSON (v1 or v2): observed and excluded terms are taken from it.")
+@file_option("--hpo-file",
+             help="Text file of observed HPO terms, one per line ('#' comments, labels after the id are fine).")
+@file_option("--phenopacket", help="GA4GH phenopacket JSON (v1 or v2): observed and excluded terms are taken from it.")
 @click.option("--method", type=click.Choice(["lr", "resnik"]), default=PhenotypeSettings.method, show_default=True,
               help="lr: likelihood-ratio model (tuned); resnik: symmetric Resnik best-match average.")
 @hpo_dir_option("The release the patient is scored against")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Genome build of the run, recorded in the output's metadata (scores do not depend on it).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="gene_phenotype.parquet to write (schema: `variantprio schema gene_phenotype`).")
+@file_option("--out", required=True,
+             help="gene_phenotype.parquet to write (schema: `variantprio schema gene_phenotype`).")
 def phenotype_cmd(hpo: str | None, exclude: str | None, hpo_file: str | None, phenopacket: str | None,
                   method: str, hpo_dir: str | None, build: str | None, out: str) -> None:
     """Score every gene with an annotated disease against the patient's HPO terms."""
@@ -148,21 +140,20 @@ def phenotype_cmd(hpo: str | None, exclude: str | None, hpo_file: str | None, ph
 
 
 @main.command("rank")
-@click.option("--variants", required=True, type=click.Path(dir_okay=False),
-              help="variants.parquet of the VCF (schema `variants`): genotypes of every family member.")
-@click.option("--annotations", required=True, type=click.Path(dir_okay=False),
-              help="annotations.parquet (schema `annotations`): consequences, frequencies, scores.")
-@click.option("--segregation", required=True, type=click.Path(dir_okay=False),
-              help="segregation.parquet of the proband (schema `segregation`): mode-of-inheritance fits.")
-@click.option("--phenotype", required=True, type=click.Path(dir_okay=False),
-              help="gene_phenotype.parquet of the proband (schema `gene_phenotype`).")
+@file_option("--variants", required=True,
+             help="variants.parquet of the VCF (schema `variants`): genotypes of every family member.")
+@file_option("--annotations", required=True,
+             help="annotations.parquet (schema `annotations`): consequences, frequencies, scores.")
+@file_option("--segregation", required=True,
+             help="segregation.parquet of the proband (schema `segregation`): mode-of-inheritance fits.")
+@file_option("--phenotype", required=True, help="gene_phenotype.parquet of the proband (schema `gene_phenotype`).")
 @click.option("--proband", required=True, help="Proband sample ID as in the VCF header.")
-@click.option("--out-genes", required=True, type=click.Path(dir_okay=False),
-              help="Output genes.parquet (schema `genes`): one row per candidate gene, ranked.")
-@click.option("--out-variants", required=True, type=click.Path(dir_okay=False),
-              help="Output ranked variants Parquet (schema `ranked_variants`): one row per variant x gene.")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False),
-              help="Rank model JSON (weights + data version); default: the shipped data/rank_model.json.")
+@file_option("--out-genes", required=True,
+             help="Output genes.parquet (schema `genes`): one row per candidate gene, ranked.")
+@file_option("--out-variants", required=True,
+             help="Output ranked variants Parquet (schema `ranked_variants`): one row per variant x gene.")
+@file_option("--model", "model_path",
+             help="Rank model JSON (weights + data version); default: the shipped data/rank_model.json.")
 def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, proband: str,
              out_genes: str, out_variants: str, model_path: str | None) -> None:
     """Score the proband's variants (each evidence component its own column) and rank genes by
@@ -174,10 +165,9 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
 
 
 @main.command("report")
-@click.option("--genes", required=True, type=click.Path(dir_okay=False),
-              help="genes.parquet written by `variantprio rank`.")
-@click.option("--variants", required=True, type=click.Path(dir_okay=False),
-              help="Ranked variants Parquet written by `variantprio rank` (--out-variants).")
+@file_option("--genes", required=True, help="genes.parquet written by `variantprio rank`.")
+@file_option("--variants", required=True,
+             help="Ranked variants Parquet written by `variantprio rank` (--out-variants).")
 @click.option("--proband", required=True, help="Proband sample ID (checked against genes.parquet).")
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False),
               help="Directory for report.html, candidates.tsv, candidates.xlsx, candidates.vcf.gz(.tbi).")
@@ -187,8 +177,8 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
                                   "(default: the patient terms the phenotype stage matched).")
 @click.option("--title", help="Report title (default: 'variantprio report: <proband>').")
 @hpo_dir_option("The release that scored the case (term labels, diseases and modes)")
-@click.option("--input-variants", type=click.Path(dir_okay=False),
-              help="Ingest's variants.parquet of the VCF: rsIDs (ID column) for the candidates VCF and links.")
+@file_option("--input-variants",
+             help="Ingest's variants.parquet of the VCF: rsIDs (ID column) for the candidates VCF and links.")
 def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, hpo_terms: str | None,
                title: str | None, hpo_dir: str | None, input_variants: str | None) -> None:
     """Write the outputs people read for one proband: self-contained HTML report, TSV, Excel
@@ -203,10 +193,9 @@ def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, 
 @main.command("report-batch")
 @click.option("--results", required=True, type=click.Path(file_okay=False),
               help="Results directory holding one <sample>/ directory per proband (genes.parquet, report.html).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Output summary HTML; a TSV with the same rows is written beside it (.tsv).")
-@click.option("--samples", type=click.Path(dir_okay=False),
-              help="Sample sheet of the batch: every sample gets a row (ok, failed with its error, not run).")
+@file_option("--out", required=True, help="Output summary HTML; a TSV with the same rows is written beside it (.tsv).")
+@file_option("--samples",
+             help="Sample sheet of the batch: every sample gets a row (ok, failed with its error, not run).")
 @click.option("--logs", type=click.Path(file_okay=False),
               help="The run's logs/ directory, where the one-line error of a failed sample is found.")
 def report_batch_cmd(results: str, out: str, samples: str | None, logs: str | None) -> None:

@@ -16,7 +16,7 @@ Parquet through `tables.TableWriter`. `IngestOptions` is in `options`; samples a
 from __future__ import annotations
 
 from .header import read_header, vcf_build, vcf_sample_names
-from .options import IngestInputs, IngestOptions, IngestOutputs
-from .pipeline import run
+from .options import IngestOptions
+from .pipeline import IngestInputs, IngestOutputs, run
 
 __all__ = ["IngestInputs", "IngestOptions", "IngestOutputs", "read_header", "run", "vcf_build", "vcf_sample_names"]

@@ -1,27 +1,11 @@
-"""The ingest stage's entry-point shape (see `summary`): what it reads, what it writes, and the
-options of how (`IngestOptions`, shared by the serial and parallel paths)."""
+"""`IngestOptions`: which samples and calls ingest keeps and how it reads; shared by the serial and
+parallel paths."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..settings import IngestSettings
-
-
-@dataclass(frozen=True)
-class IngestInputs:
-    """The VCF/BCF; a PED restricts and checks the samples; an indexed FASTA checks REF and left-aligns.
-    Paths as given: the provenance records them so."""
-
-    vcf: str | Path
-    ped: str | Path | None = None
-    fasta: str | Path | None = None
-
-
-@dataclass(frozen=True)
-class IngestOutputs:
-    variants: str | Path  # variants.parquet (schema `variants`), written atomically
 
 
 @dataclass(frozen=True)

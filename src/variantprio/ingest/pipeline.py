@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -20,7 +21,7 @@ from ..summary import Summary
 from ..tables import Provenance, TableWriter
 from .header import VcfHeader, first_record_formats, read_header, resolve_build
 from .normalise import BatchNormaliser
-from .options import IngestInputs, IngestOptions, IngestOutputs
+from .options import IngestOptions
 from .parallel import SerialFallback, parallel_offsets, parallel_tables
 from .reader import CyvcfReader, RawBatch
 from .reference import Reference
@@ -44,6 +45,21 @@ _DROPS = {
     "dropped_low_dp": "ALT rows no carrier has with DP >= --min-dp",
     "dropped_low_allele_balance": "ALT rows whose heterozygous carriers all fall below --min-ab",
 }
+
+
+@dataclass(frozen=True)
+class IngestInputs:
+    """The VCF/BCF; a PED restricts and checks the samples; an indexed FASTA checks REF and left-aligns.
+    Paths as given: the provenance records them so."""
+
+    vcf: str | Path
+    ped: str | Path | None = None
+    fasta: str | Path | None = None
+
+
+@dataclass(frozen=True)
+class IngestOutputs:
+    variants: str | Path  # variants.parquet (schema `variants`), written atomically
 
 
 def run(inputs: IngestInputs, outputs: IngestOutputs, options: IngestOptions = IngestOptions()) -> Summary:

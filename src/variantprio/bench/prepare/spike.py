@@ -51,18 +51,6 @@ class SpikeOptions:
     seed: int = 1
 
 
-@dataclass(frozen=True)
-class SpikedCase:
-    """The files written for one case and what was spiked (for evaluation only)."""
-
-    vcf: Path
-    ped: Path
-    proband: str
-    samples: tuple[str, ...]
-    spiked: tuple[CausalVariant, ...]
-    removed_background: int
-
-
 class Background:
     """A single-sample background exome held as columns, IDs blanked and markers removed."""
 
@@ -135,6 +123,18 @@ def _drop_info_tags(info: pd.Series) -> pd.Series:
 def case_rng(case_id: str, seed: int) -> np.random.Generator:
     """Per-case random stream: the same case spikes identically whichever worker runs it."""
     return np.random.default_rng([seed, zlib.crc32(case_id.encode())])
+
+
+@dataclass(frozen=True)
+class SpikedCase:
+    """The files written for one case and what was spiked (for evaluation only)."""
+
+    vcf: Path
+    ped: Path
+    proband: str
+    samples: tuple[str, ...]
+    spiked: tuple[CausalVariant, ...]
+    removed_background: int
 
 
 def spike_case(case: Case, background: Background, out_dir: Path | str,
