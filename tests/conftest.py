@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -51,9 +54,10 @@ FAM1_TERMS = "HP:0002069,HP:0002123,HP:0001263"
 
 
 def fam1_run_args(demo: DemoData, out: Path, terms: str = FAM1_TERMS) -> list[str]:
-    """`variantprio run` of the demo's FAM1 trio (VCF, PED, gene model) into `out`, one core."""
+    """`variantprio run` of the demo's FAM1 trio (VCF, PED, gene model) into `out`, on two cores (the
+    phenotype job runs beside ingest and annotate: each real run of the suite is seconds shorter)."""
     return ["run", "--vcf", str(demo.vcfs["FAM1"]), "--ped", str(demo.ped), "--sample", FAM1_CHILD,
-            "--hpo", terms, "--gene-model", str(demo.gene_model), "--out", str(out), "--cores", "1"]
+            "--hpo", terms, "--gene-model", str(demo.gene_model), "--out", str(out), "--cores", "2"]
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +67,55 @@ def fam1_run(demo_inputs, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("fam1-run")
     run_cli(*fam1_run_args(demo_inputs, out))
     return out
+
+
+# --- the README's commands, run once as a new user runs them -----------------------------------------
+
+README = REPO / "README.md"
+
+
+def readme_bash_blocks(section: str) -> list[str]:
+    """The ```bash blocks of one `## section` of the README, stripped."""
+    text = README.read_text().split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return [b.strip() for b in re.findall(r"```bash\n(.*?)```", text, flags=re.S)]
+
+
+@dataclass
+class ReadmeRun:
+    """A fresh copy of the repository, a fresh virtualenv, and what each README command did there."""
+
+    copy: Path
+    venv: Path
+    env: dict[str, str]
+    commands: list[str]
+    results: list[subprocess.CompletedProcess]
+
+
+@pytest.fixture(scope="session")
+def readme_run(tmp_path_factory) -> ReadmeRun:
+    """The set-up command (install, then the demo) and every command of the Use section, run once in
+    order as written, in a copy of the tracked files with a new virtualenv; stops at the first
+    failure. Shared: the demo tests read the demo this wrote (one real demo run for the suite)."""
+    root = tmp_path_factory.mktemp("readme")
+    files = subprocess.run(["git", "-C", str(REPO), "ls-files", "-co", "--exclude-standard"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    copy = root / "variantprio"
+    for name in files:
+        if (REPO / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, copy / name)
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    env = dict(os.environ, PATH=os.pathsep.join([str(venv / "bin"), os.environ["PATH"]]), VIRTUAL_ENV=str(venv))
+    env.pop("PYTHONPATH", None)
+    commands = readme_bash_blocks("Set up")[:1] + readme_bash_blocks("Use")
+    results = []
+    for command in commands:
+        results.append(subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=copy, env=env,
+                                      capture_output=True, text=True, timeout=900))
+        if results[-1].returncode != 0:
+            break
+    return ReadmeRun(copy, venv, env, commands, results)
 
 
 # --- the read-only data next to the repository -------------------------------------------------------

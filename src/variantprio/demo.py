@@ -256,12 +256,14 @@ def write_demo_data(directory: Path | str, seed: int = 7) -> DemoData:
     return _write_dataset(Path(directory), DEMO_CASES, {c.family: [c] for c in DEMO_CASES}, set(), seed)
 
 
-def write_batch_data(directory: Path | str, n_families: int = 20, seed: int = 11, shared: int = 4) -> DemoData:
-    """A batch like a lab's: trios and singletons, the first `shared` families in one shared VCF, the
-    others in a VCF each (every third of those a singleton)."""
+def write_batch_data(directory: Path | str, n_families: int = 20, seed: int = 11, shared: int = 4,
+                     singleton_every: int = 3) -> DemoData:
+    """A batch like a lab's: trios and singletons, the first `shared` families (trios) in one shared
+    VCF, the others in a VCF each, every `singleton_every`-th of those a singleton."""
     cases = tuple(DemoCase(f"B{i + 1:02d}", base.gene, base.mode, base.hpo)
                   for i, base in enumerate(DEMO_CASES[i % len(DEMO_CASES)] for i in range(n_families)))
-    singletons = {c.family for i, c in enumerate(cases) if i >= shared and i % 3 == 0}
+    singletons = {c.family for i, c in enumerate(cases)
+                  if i >= shared and (i - shared) % singleton_every == singleton_every - 1}
     groups: dict[str, list[DemoCase]] = {"multi-family": list(cases[:shared])}
     groups.update({c.family: [c] for c in cases[shared:]})
     return _write_dataset(Path(directory), cases, groups, singletons, seed)
