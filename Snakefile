@@ -18,9 +18,12 @@ include: "rules/inheritance.smk"
 include: "rules/phenotype.smk"
 include: "rules/rank.smk"
 include: "rules/report.smk"
+include: "rules/cohort.smk"
 
 
 rule all:
     input:
         all_outputs(),
+        # optional: each finished proband added to the cohort database (rules/cohort.smk)
+        [res(s, ".cohort-added") for s in SAMPLES.index] if CONFIG.cohort.add and CONFIG.cohort.db else [],
     default_target: True

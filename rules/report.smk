@@ -21,10 +21,11 @@ rule report:
         top=q(CONFIG.report.top),
         terms=lambda wildcards: opt("--hpo-terms", vw.clean_terms(sample_row(wildcards)["hpo"])),
         hpo_dir=opt("--hpo-dir", CONFIG.phenotype.hpo_dir),
+        cohort=opt("--cohort-db", CONFIG.cohort.db),
     shell:
         "{VP} report --genes {input.genes:q} --variants {input.variants:q} "
         "--input-variants {input.input_variants:q} --proband {wildcards.sample:q} --out-dir {params.out_dir} "
-        "--top {params.top} {params.terms} {params.hpo_dir} 2> {log:q}"
+        "--top {params.top} {params.terms} {params.hpo_dir} {params.cohort} 2> {log:q}"
 
 
 rule summary:

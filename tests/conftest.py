@@ -277,3 +277,69 @@ def parquet_differences(before: Path, after: Path, provenance: bool = True) -> l
             problems += [f"{name}: metadata {key} differs" for key in sorted(pa_.keys() | pb.keys())
                          if pa_.get(key) != pb.get(key)]
     return problems
+
+
+# --- a real PostgreSQL server on loopback for the cohort database tests -------------------------
+# Started once per session from Debian's `postgresql` package (as the `postgres` user when the tests
+# run as root, which PostgreSQL requires) and stopped at the end. When it cannot start, the tests
+# that need it FAIL; VARIANTPRIO_SKIP_POSTGRES=1 turns that into an explicit skip.
+
+def _pg_bindir() -> Path | None:
+    import glob
+    import shutil as _shutil
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = _shutil.which("initdb")
+    return Path(initdb).resolve().parent if initdb else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """(host, port) of a throwaway PostgreSQL cluster; each test makes its own database."""
+    import os
+    import shutil as _shutil
+    import socket
+    import tempfile
+
+    if os.environ.get("VARIANTPRIO_SKIP_POSTGRES") == "1":
+        pytest.skip("VARIANTPRIO_SKIP_POSTGRES=1: PostgreSQL tests switched off")
+    bindir = _pg_bindir()
+    if bindir is None:
+        pytest.fail("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it), or set "
+                    "VARIANTPRIO_SKIP_POSTGRES=1 to skip these tests")
+    as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    root = Path(tempfile.mkdtemp(prefix="variantprio-pg-"))
+    if as_postgres:
+        _shutil.chown(root, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    data = root / "data"
+    run = lambda *cmd: subprocess.run([*as_postgres, *cmd], check=True, capture_output=True, text=True)  # noqa: E731
+    try:
+        run(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres")
+        run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+            f"-c listen_addresses=127.0.0.1 -p {port} -k {root} -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off", "start")
+    except (subprocess.CalledProcessError, OSError) as err:
+        log = (root / "log").read_text() if (root / "log").exists() else ""
+        _shutil.rmtree(root, ignore_errors=True)
+        pytest.fail(f"PostgreSQL did not start: {getattr(err, 'stderr', err)} {log[-500:]}")
+    yield ("127.0.0.1", port, bindir)
+    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+                   capture_output=True)
+    _shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def cohort_db(request, tmp_path) -> str:
+    """An empty cohort database: a DuckDB file, or a fresh database on the session's PostgreSQL."""
+    if request.param == "duckdb":
+        return str(tmp_path / "cohort.duckdb")
+    host, port, bindir = request.getfixturevalue("postgres_server")
+    name = f"t{abs(hash(request.node.nodeid)) % 10**10}"
+    subprocess.run([str(bindir / "createdb"), "-h", host, "-p", str(port), "-U", "postgres", name],
+                   check=True, capture_output=True)
+    return f"postgresql://postgres@{host}:{port}/{name}"

@@ -311,9 +311,9 @@ def test_shipped_release_loads_from_cache_and_ranks_dravet_genes(monkeypatch, ca
 
     load_ontology()  # build the cache
     monkeypatch.setattr(knowledge, "build_ontology", lambda *a, **k: pytest.fail("rebuilt instead of cached"))
-    with caplog.at_level(logging.INFO, logger="variantprio.phenotype.knowledge"):
+    with caplog.at_level(logging.INFO, logger="variantprio"):
         ontology = load_ontology()
-    assert "loaded from cache" in caplog.text
+    assert "HPO knowledge base loaded from cache" in caplog.text
     # Dravet syndrome: febrile seizures, myoclonic and atonic seizures, ataxia, regression.
     table = score_genes("HP:0032794,HP:0002123,HP:0001251,HP:0002376,HP:0010819", ontology=ontology)
     assert "SCN1A" in _genes(table)[:3]

@@ -103,6 +103,7 @@ def write_rank_case(directory: Path, variants: list[dict] | None = None,
         p_stop_gained=[v.get("p_stop_gained") for v in variants], exon=["2/10"] * n, intron=[None] * n,
         gnomad_af=[v["af"] for v in variants], gnomad_popmax_af=[v["af"] for v in variants],
         gnomad_hom=[v["hom"] for v in variants], gnomad_hemi=[None] * n,
+        **{c: [None] * n for c in ("inhouse_ac", "inhouse_an", "inhouse_af", "inhouse_hom", "inhouse_hemi")},
         clinvar_significance=[v["clinvar"] for v in variants], clinvar_stars=[v["stars"] for v in variants],
         cadd_phred=[v["cadd"] for v in variants], revel=[v["revel"] for v in variants],
         alphamissense=[None] * n, spliceai_max=[0.0] * n, pli=[v["pli"] for v in variants],
@@ -296,19 +297,30 @@ def test_cli_rank_bad_input_is_one_line_exit_2(tmp_path, problem):
     assert not (tmp_path / "g.parquet").exists()
 
 
-def test_fit_model_recovers_direction_and_round_trips(tmp_path):
-    from variantprio.rank import fit_model, model_features, save_model
+def test_conditional_fit_recovers_the_weights_that_pick_each_cases_gene_and_round_trips(tmp_path):
+    from variantprio.rank import fit_conditional, model_features, save_model
 
+    # 400 cases of 30 candidate genes; within each case the causal gene is drawn with probability
+    # softmax(1.5 logit(pheno) + 1.0 logit(variant) + 1.2 de_novo - 3 no_fit).
     rng = np.random.default_rng(3)
-    n = 4000
-    pheno, variant = rng.random(n), rng.random(n)
+    n_cases, per_case = 400, 30
+    n = n_cases * per_case
+    pheno, variant = rng.uniform(0.01, 0.99, n), rng.uniform(0.01, 0.99, n)
     de_novo, segregates = rng.random(n) < 0.1, rng.random(n) < 0.7
-    true_logit = -4 + 1.5 * np.log(pheno / (1 - pheno)) + 1.0 * np.log(variant / (1 - variant)) + 1.2 * de_novo \
-        - 3 * ~segregates
-    causal = rng.random(n) < 1 / (1 + np.exp(-true_logit))
-    model = fit_model(model_features(pheno, variant, de_novo, segregates), causal, "fitted", "dev-2026")
+    x = model_features(pheno, variant, de_novo, segregates)
+    case = np.repeat(np.arange(n_cases), per_case)
+    eta = (x @ np.array([1.5, 1.0, 1.2, -3.0])).reshape(n_cases, per_case)
+    prob = np.exp(eta - eta.max(axis=1, keepdims=True))
+    prob /= prob.sum(axis=1, keepdims=True)
+    pick = np.array([rng.choice(per_case, p=row) for row in prob])
+    causal = np.zeros(n, bool)
+    causal[np.arange(n_cases) * per_case + pick] = True
+    model = fit_conditional(x, causal, case, "fitted", "dev-2026")
     assert model.w_phenotype == pytest.approx(1.5, abs=0.3) and model.w_variant == pytest.approx(1.0, abs=0.3)
     assert model.w_no_fit < -1.5 and model.w_de_novo > 0.5
+    # The intercept makes the combined scores add up to one causal gene per case.
+    linear = x @ np.array([model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit])
+    assert model.combined(model.intercept + linear).sum() == pytest.approx(n_cases, rel=1e-3)
     loaded = load_model(save_model(model, tmp_path / "m.json"))
     assert loaded == model
 
@@ -449,3 +461,26 @@ def test_acmg_tags_combine_into_a_points_based_pre_classification():
     assert classify_tags(["BS1: 1%", "BP4: benign", "BP6: clinvar"]).classification == "Likely benign"
     assert classify_tags(["BA1: 5%", "PVS1: lof"]).classification == "Benign"
     assert classify_tags(None).criteria == () and classify_tags(["PP3: x"]).criteria == ("PP3 (+1)",)
+
+
+def test_fit_rank_cross_validates_every_case_once_and_chooses_a_prior(tmp_path):
+    from variantprio.bench.analyse.fit_rank import Candidates, cross_validated, fit_rank_model
+    from variantprio.rank import load_model
+
+    # 60 cases of 8 genes: the causal gene has the best phenotype and a good variant score.
+    rng = np.random.default_rng(5)
+    rows = []
+    for c in range(60):
+        for g in range(8):
+            causal = g == 0
+            rows.append({"case": f"case{c}", "gene_symbol": f"G{g}", "causal": causal,
+                         "phenotype_score": 0.5 if causal else rng.uniform(0.0, 0.3),
+                         "variant_score": 0.9 if causal else rng.uniform(0.0, 1.0),
+                         "de_novo": False, "segregates": True})
+    candidates = Candidates(pd.DataFrame(rows))
+    held_out = cross_validated(candidates, 1e-5, load_model(), k=5)
+    assert sorted(held_out.index) == sorted(f"case{c}" for c in range(60))
+    assert (held_out == 1).mean() > 0.9
+    model, report = fit_rank_model(candidates, "synthetic", folds=5)
+    assert model.w_phenotype > 0 and any("cross-validated" in key for key in report)
+    assert report["fitted, in sample"]["top1"] > 0.9

@@ -1,9 +1,17 @@
-"""Where variantprio caches derived files (parsed HPO releases, gene models built from a GTF)."""
+"""Where variantprio caches derived files (parsed HPO releases, gene models built from a GTF,
+cross-species knowledge), and the one way to keep a parsed object keyed by its input files."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
+import pickle
 from pathlib import Path
+from typing import Callable, Sequence, TypeVar
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def cache_root() -> Path:
@@ -18,3 +26,39 @@ def cache_root() -> Path:
 def cache_dir(kind: str) -> Path:
     """The cache subdirectory for one kind of file, e.g. `cache_dir("gene-models")`."""
     return cache_root() / kind
+
+
+def files_checksum(paths: Sequence[Path], salt: str = "") -> str:
+    """SHA-256 (24 hex digits) over the files' names and bytes: the key of what was built from them."""
+    digest = hashlib.sha256(salt.encode())
+    for path in paths:
+        digest.update(Path(path).name.encode())
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 22):
+                digest.update(chunk)
+    return digest.hexdigest()[:24]
+
+
+def cached_build(kind: str, checksum: str, build: Callable[[], T], what: str) -> T:
+    """`build()` once per checksum: later calls unpickle it (a fraction of a second). A stale or
+    unreadable cache is rebuilt; a cache that cannot be written only costs the next run a rebuild."""
+    from .tables import atomic_path
+
+    cached = cache_dir(kind) / f"{checksum}.pickle"
+    if cached.is_file():
+        try:
+            with open(cached, "rb") as handle:
+                value = pickle.load(handle)
+            log.info("%s loaded from cache %s", what, cached)
+            return value
+        except Exception as err:  # noqa: BLE001 - a stale or truncated cache is rebuilt
+            log.warning("ignoring unreadable cache %s (%s)", cached, err)
+    value = build()
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(cached) as tmp, open(tmp, "wb") as handle:
+            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        log.info("%s cached at %s", what, cached)
+    except OSError as err:
+        log.warning("could not cache %s (%s); it is rebuilt next time", what, err)
+    return value

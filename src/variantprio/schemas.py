@@ -71,12 +71,25 @@ _EXON_INTRON = [
     _f("exon", pa.string(), "exon number/total when known"),
     _f("intron", pa.string(), "intron number/total when known"),
 ]
+# In-house frequencies (annotate source kind `inhouse`): the hub's own cohort database, counted
+# over unrelated individuals with the proband's family left out (variantprio.cohort).
+_INHOUSE = [
+    _f("inhouse_ac", pa.int32(),
+       "in-house allele count (cohort database, unrelated individuals, the proband's family left out)"),
+    _f("inhouse_an", pa.int32(), "in-house allele number (alleles counted at the site)"),
+    _f("inhouse_af", pa.float64(),
+       "in-house allele frequency inhouse_ac/inhouse_an; null when fewer than cohort.min_ac alleles (too few "
+       "to tell a frequent variant from one recurring in patients)"),
+    _f("inhouse_hom", pa.int32(), "in-house homozygote count"),
+    _f("inhouse_hemi", pa.int32(), "in-house hemizygote count (chrX/chrY outside the PARs)"),
+]
 # What the configured sources (annotate.sources) fill in; null when a source lacks the variant or gene.
 _SOURCE_COLUMNS = [
     _f("gnomad_af", pa.float64(), "population allele frequency (null: not in the source)"),
     _f("gnomad_popmax_af", pa.float64(), "highest population (grpmax/popmax) allele frequency"),
     _f("gnomad_hom", pa.int32(), "homozygote count in the population source"),
     _f("gnomad_hemi", pa.int32(), "hemizygote count in the population source"),
+    *_INHOUSE,
     _f("clinvar_significance", pa.string(), "ClinVar CLNSIG"),
     _f("clinvar_stars", pa.int8(), "ClinVar review status as 0-4 gold stars"),
     _f("cadd_phred", pa.float32(), "CADD PHRED score"),

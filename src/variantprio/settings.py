@@ -55,6 +55,21 @@ class ReportSettings:
 
 
 @dataclass(frozen=True)
+class CohortSettings:
+    """The cohort database (`variantprio cohort ...`): where it is, and how in-house frequencies
+    count. `db` empty: no database. `add`: the workflow adds each finished proband to it.
+    `absent`: a site missing from a counted person's VCF is hom-ref (`reference`, when a callset of
+    the same `capture` kit has the site) or not counted (`called`). `min_ac`: fewer alleles than
+    this leave the in-house AF unset (a recurrent variant among patients is no population signal)."""
+
+    db: str = ""
+    add: bool = False
+    capture: str = "default"
+    absent: str = "reference"
+    min_ac: int = 3
+
+
+@dataclass(frozen=True)
 class ClusterSettings:
     """SLURM partition and memory (MB) per rule group."""
 
@@ -87,6 +102,7 @@ class WorkflowConfig:
     inheritance: InheritanceSettings = field(default_factory=InheritanceSettings)
     phenotype: PhenotypeSettings = field(default_factory=PhenotypeSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
+    cohort: CohortSettings = field(default_factory=CohortSettings)
     resources: ClusterSettings = field(default_factory=ClusterSettings)
     demo_data: str = ""
 
@@ -101,7 +117,7 @@ class WorkflowConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in raw.items() if k in known}
         sections = {"ingest": IngestSettings, "inheritance": InheritanceSettings, "phenotype": PhenotypeSettings,
-                    "report": ReportSettings, "resources": ClusterSettings}
+                    "report": ReportSettings, "cohort": CohortSettings, "resources": ClusterSettings}
         for name, section in sections.items():
             if name in values:
                 values[name] = section(**(values[name] or {}))

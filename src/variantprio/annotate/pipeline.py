@@ -150,7 +150,7 @@ def run(inputs: AnnotateInputs, outputs: AnnotateOutputs, options: AnnotateOptio
             table, chunk_counts = annotate_table(pa.Table.from_batches([batch]), model, options.threads,
                                                  layouts, fasta)
             if specs:
-                table, matched = join_sources(table, specs, upstream.genome_build)
+                table, matched = join_sources(table, specs, upstream.genome_build, upstream.samples)
                 _add(source_counts, matched)
             _add(counts, chunk_counts)
             writer.write(table)

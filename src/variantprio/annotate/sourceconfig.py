@@ -8,9 +8,10 @@ from pathlib import Path
 
 from ..core.genome import normalise_build
 from ..errors import InputError
+from ..settings import CohortSettings
 from ..yamlfile import read_yaml
 
-KINDS = ("gnomad", "clinvar", "cadd", "revel", "alphamissense", "spliceai", "constraint")
+KINDS = ("gnomad", "clinvar", "cadd", "revel", "alphamissense", "spliceai", "constraint", "inhouse")
 _REQUIRED = ("name", "kind", "path", "version", "build")
 
 
@@ -23,6 +24,7 @@ class SourceSpec:
     path: Path
     version: str
     build: str
+    cohort: CohortSettings = CohortSettings()  # kind inhouse: how the cohort's counts are read
 
 
 def load_sources(config_path: str | Path) -> list[SourceSpec]:
@@ -35,7 +37,13 @@ def load_sources(config_path: str | Path) -> list[SourceSpec]:
         return []
     if not isinstance(entries, list):
         raise InputError("`sources` must be a list", path=str(config_path))
-    return [_spec(entry, i, config_path) for i, entry in enumerate(entries, 1)]
+    cohort = config.get("cohort") if isinstance(config.get("cohort"), dict) else {}
+    known = {k: v for k, v in cohort.items() if k in CohortSettings.__dataclass_fields__}
+    try:
+        settings = CohortSettings(**known)
+    except TypeError as err:
+        raise InputError(f"bad `cohort` section ({err})", path=str(config_path)) from None
+    return [_spec(entry, i, config_path, settings) for i, entry in enumerate(entries, 1)]
 
 
 def checked_kind_and_build(entry: dict, path: Path, where: str) -> str:
@@ -50,7 +58,7 @@ def checked_kind_and_build(entry: dict, path: Path, where: str) -> str:
         raise InputError(str(err), path=str(path), where=where) from None
 
 
-def _spec(entry, i: int, config_path: Path) -> SourceSpec:
+def _spec(entry, i: int, config_path: Path, cohort: CohortSettings) -> SourceSpec:
     where = f"sources[{i}]"
     if not isinstance(entry, dict):
         raise InputError("a source must be a mapping", path=str(config_path), where=where)
@@ -59,9 +67,11 @@ def _spec(entry, i: int, config_path: Path) -> SourceSpec:
         raise InputError(f"source lacks {', '.join(missing)}", path=str(config_path), where=where,
                          hint="give name, kind, path, version and build for every source")
     build = checked_kind_and_build(entry, config_path, where)
+    if entry["kind"] == "inhouse" and str(entry["path"]).startswith(("postgresql://", "postgres://")):
+        return SourceSpec(str(entry["name"]), "inhouse", entry["path"], str(entry["version"]), build, cohort)
     path = Path(entry["path"])
     if not path.is_absolute() and not path.exists():
         path = config_path.parent / path
     if not path.exists():
         raise InputError(f"source {entry['name']!r} file not found", path=str(path), where=where)
-    return SourceSpec(str(entry["name"]), entry["kind"], path, str(entry["version"]), build)
+    return SourceSpec(str(entry["name"]), entry["kind"], path, str(entry["version"]), build, cohort)

@@ -292,15 +292,18 @@ _READERS = {"gnomad": read_gnomad, "clinvar": read_clinvar, "spliceai": read_spl
 _COLUMNS = {"gnomad": [col.gnomad_af, col.gnomad_popmax_af, col.gnomad_hom, col.gnomad_hemi],
             "clinvar": [col.clinvar_significance, col.clinvar_stars], "spliceai": [col.spliceai_max],
             "cadd": [col.cadd_phred], "revel": [col.revel], "alphamissense": [col.alphamissense],
-            "constraint": [col.pli, col.loeuf, col.mis_z]}
+            "constraint": [col.pli, col.loeuf, col.mis_z],
+            "inhouse": [col.inhouse_ac, col.inhouse_an, col.inhouse_af, col.inhouse_hom, col.inhouse_hemi]}
 
 
 # --- joining --------------------------------------------------------------------------------------
 
 
-def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None) -> tuple[pa.Table, dict]:
+def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None,
+                 samples: list[str] | tuple = ()) -> tuple[pa.Table, dict]:
     """The annotation table with each source's columns filled where the allele (or gene) matches;
-    returns per-source match counts too."""
+    returns per-source match counts too. `samples` (the VCF's) are left out of in-house counts
+    together with their families."""
     keys = table.select(_KEY).to_pandas()
     uniq = keys.drop_duplicates().reset_index(drop=True)
     counts = {}
@@ -310,6 +313,11 @@ def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None) ->
             src = read_constraint(spec)
             left = pd.DataFrame({col.gene_symbol: table.column(col.gene_symbol).to_pandas()})
             merged = left.merge(src, on=col.gene_symbol, how="left")
+        elif spec.kind == "inhouse":
+            from ..cohort.inhouse import read_inhouse
+
+            src = read_inhouse(str(spec.path), uniq, list(samples), spec.cohort)
+            merged = keys.merge(src, on=_KEY, how="left")
         else:
             src = _READERS[spec.kind](spec, uniq, build)
             src = src.groupby(_KEY, as_index=False, dropna=False).first() if len(src) else src

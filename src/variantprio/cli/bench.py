@@ -148,12 +148,15 @@ def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int,
              help="Model JSON to write (use it with `variantprio rank --model`, or ship it as the default).")
 @click.option("--data-version", required=True,
               help="What the model was fitted on, recorded in the JSON (e.g. 'phenopacket-store dev, 400 cases').")
-def bench_fit_rank_cmd(keep_dir: str, cases_table: str, out: str, data_version: str) -> None:
-    """Fit the gene-combination weights (logistic regression) on kept benchmark cases and print
-    top-1/MRR of the current and the fitted model on them."""
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 50),
+              help="Cross-validation folds: each case is ranked by weights fitted without it, to choose the "
+                   "missing-phenotype prior and to report held-out accuracy.")
+def bench_fit_rank_cmd(keep_dir: str, cases_table: str, out: str, data_version: str, folds: int) -> None:
+    """Fit the gene-combination weights (conditional logistic regression) on kept benchmark cases
+    and print top-1/MRR of the current model and of the fitted one on held-out folds."""
     import json
 
     from ..bench.analyse.fit_rank import run_fit_rank
 
-    report = run_fit_rank(Path(keep_dir), Path(cases_table), Path(out), data_version)
+    report = run_fit_rank(Path(keep_dir), Path(cases_table), Path(out), data_version, folds)
     click.echo(json.dumps(report, indent=1))

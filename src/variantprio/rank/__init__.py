@@ -23,11 +23,11 @@ from ..tables import Provenance, read_table, write_table
 from .acmg import acmg_tags
 from .combine import allowed_mode_columns, fitting_modes, rank_genes
 from .frame import frame_restoring_partners
-from .model import RankModel, fit_model, load_model, model_features, save_model
+from .model import RankModel, fit_conditional, load_model, model_features, save_model
 from .variant_score import COMPONENTS, score_variants
 
 __all__ = ["RankInputs", "RankOptions", "RankOutputs", "run", "rank_genes", "score_variants", "load_model",
-           "save_model", "fit_model", "model_features", "RankModel", "COMPONENTS"]
+           "save_model", "fit_conditional", "model_features", "RankModel", "COMPONENTS"]
 
 log = logging.getLogger(__name__)
 

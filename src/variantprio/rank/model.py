@@ -99,28 +99,66 @@ def model_features(phenotype: np.ndarray, variant: np.ndarray, de_novo: np.ndarr
                             np.asarray(de_novo, dtype=float), (~np.asarray(segregates, dtype=bool)).astype(float)])
 
 
-def fit_model(features: np.ndarray, causal: np.ndarray, name: str, data_version: str, l2: float = 1e-2,
-              iterations: int = 50) -> RankModel:
-    """Logistic regression (Newton-Raphson, small L2 on the weights) of causal-gene labels.
+def fit_conditional(features: np.ndarray, causal: np.ndarray, case: np.ndarray, name: str, data_version: str,
+                    l2: float = 1e-2, iterations: int = 50) -> RankModel:
+    """Conditional logistic regression: maximise each case's softmax probability of its solved
+    gene among its own candidates, which is what ranking needs (a pooled per-gene logistic fit
+    also spends its weights on telling easy cases from hard ones). The intercept does not change
+    a ranking; it is set so that the combined scores sum to one causal gene per case.
 
-    `features` from `model_features` over the candidate genes of development cases, `causal` 1 for
-    each case's solved gene. Only for the development benchmark: store the result with `save_model`.
+    `case` holds each row's case number (0..n-1); rows of a case without its causal gene are ignored.
     """
-    x = np.column_stack([np.ones(len(features)), features])
     y = np.asarray(causal, dtype=float)
+    case = np.asarray(case, dtype=np.int64)
+    solved = np.bincount(case, weights=y) > 0
+    keep = solved[case]
+    x, y, case = features[keep], y[keep], np.unique(case[keep], return_inverse=True)[1]
+    n_cases = int(case.max()) + 1 if len(case) else 0
     beta = np.zeros(x.shape[1])
-    penalty = np.diag([0.0] + [l2] * features.shape[1])
+    current = _conditional_loglik(x, y, case, n_cases, beta, l2)
     for _ in range(iterations):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        gradient = x.T @ (y - p) - penalty @ beta
-        hessian = (x * (p * (1 - p))[:, None]).T @ x + penalty
+        p = _within_case_softmax(x @ beta, case, n_cases)
+        mean_x = np.column_stack([np.bincount(case, weights=p * x[:, j], minlength=n_cases)
+                                  for j in range(x.shape[1])])
+        centred = x - mean_x[case]
+        gradient = (y[:, None] * centred).sum(axis=0) - l2 * beta
+        hessian = (centred * p[:, None]).T @ centred + l2 * np.eye(x.shape[1])
         step = np.linalg.solve(hessian, gradient)
-        beta += step
+        for _halving in range(30):  # Newton with step halving: the likelihood never falls
+            trial = _conditional_loglik(x, y, case, n_cases, beta + step, l2)
+            if trial >= current:
+                break
+            step /= 2
+        beta, current = beta + step, max(trial, current)
         if np.max(np.abs(step)) < 1e-8:
             break
-    return RankModel(name=name, version="1", data_version=data_version, intercept=float(beta[0]),
-                     w_phenotype=float(beta[1]), w_variant=float(beta[2]), w_de_novo=float(beta[3]),
-                     w_no_fit=float(beta[4]))
+    return RankModel(name=name, version="1", data_version=data_version,
+                     intercept=_intercept_for(features @ beta, n_cases),
+                     w_phenotype=float(beta[0]), w_variant=float(beta[1]), w_de_novo=float(beta[2]),
+                     w_no_fit=float(beta[3]))
+
+
+def _within_case_softmax(eta: np.ndarray, case: np.ndarray, n_cases: int) -> np.ndarray:
+    top = np.full(n_cases, -np.inf)
+    np.maximum.at(top, case, eta)
+    w = np.exp(eta - top[case])
+    return w / np.bincount(case, weights=w, minlength=n_cases)[case]
+
+
+def _conditional_loglik(x: np.ndarray, y: np.ndarray, case: np.ndarray, n_cases: int, beta: np.ndarray,
+                        l2: float) -> float:
+    p = _within_case_softmax(x @ beta, case, n_cases)
+    return float(np.sum(y * np.log(np.maximum(p, 1e-300))) - 0.5 * l2 * beta @ beta)
+
+
+def _intercept_for(linear: np.ndarray, n_causal: int) -> float:
+    """The intercept at which the combined scores (sigmoids) add up to `n_causal` (bisection)."""
+    low, high = -50.0, 50.0
+    for _ in range(100):
+        mid = 0.5 * (low + high)
+        total = np.sum(1.0 / (1.0 + np.exp(-np.clip(linear + mid, -700, 700))))
+        low, high = (mid, high) if total < n_causal else (low, mid)
+    return float(0.5 * (low + high))
 
 
 def save_model(model: RankModel, path: Path | str) -> Path:

@@ -72,15 +72,19 @@ def consequence_severity(consequence: pd.Series, impact: pd.Series, p_synonymous
     return np.where(known, np.where(placeholder, expected, np.fmax(out, expected)), out)
 
 
-def rarity(af: pd.Series, popmax: pd.Series, hom: pd.Series, hemi: pd.Series | None = None) -> np.ndarray:
+def rarity(af: pd.Series, popmax: pd.Series, hom: pd.Series, hemi: pd.Series | None = None,
+           inhouse_af: pd.Series | None = None, inhouse_hom: pd.Series | None = None) -> np.ndarray:
     """1 when rare enough for a Mendelian disorder (AF <= 1e-4, the PM2 cut-off), 0 at AF >= 1%,
     log-linear between; null if no data.
 
     The highest of the global and popmax frequency counts. Healthy homozygotes in the population
     argue against a severe early-onset disorder, so each halves the score (down to a floor);
-    hemizygous males on chrX count like homozygotes.
+    hemizygous males on chrX count like homozygotes. The hub's in-house frequency and homozygotes
+    (annotate source kind `inhouse`) count like gnomAD's.
     """
     freq = np.fmax(af.to_numpy(dtype=float, na_value=np.nan), popmax.to_numpy(dtype=float, na_value=np.nan))
+    if inhouse_af is not None:
+        freq = np.fmax(freq, inhouse_af.to_numpy(dtype=float, na_value=np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
         score = (np.log10(0.01) - np.log10(np.maximum(freq, 1e-12))) / (np.log10(0.01) - np.log10(1e-4))
     score = np.clip(score, 0.0, 1.0)
@@ -88,6 +92,10 @@ def rarity(af: pd.Series, popmax: pd.Series, hom: pd.Series, hemi: pd.Series | N
     if hemi is not None:
         hemis = hemi.to_numpy(dtype=float, na_value=np.nan)
         homs = np.where(np.isnan(homs), hemis, homs + np.nan_to_num(hemis))
+    if inhouse_hom is not None and inhouse_af is not None:  # only where the in-house AF is set (min_ac)
+        own = inhouse_hom.to_numpy(dtype=float, na_value=np.nan)
+        own = np.where(np.isnan(inhouse_af.to_numpy(dtype=float, na_value=np.nan)), np.nan, own)
+        homs = np.where(np.isnan(homs), own, homs + np.nan_to_num(own))
     penalty = np.where(np.isnan(homs) | (homs <= 0), 1.0, np.maximum(0.5 ** homs, 0.1))
     score = score * penalty
     return np.where(np.isnan(freq), np.nan, score)
@@ -135,7 +143,7 @@ def score_components(ann: pd.DataFrame) -> pd.DataFrame:
         col.score_consequence: consequence_severity(consequence, ann[col.impact], ann.get(col.p_synonymous),
                                                     ann.get(col.p_stop_gained)),
         col.score_rarity: rarity(ann[col.gnomad_af], ann[col.gnomad_popmax_af], ann[col.gnomad_hom],
-                                 ann[col.gnomad_hemi]),
+                                 ann[col.gnomad_hemi], ann.get(col.inhouse_af), ann.get(col.inhouse_hom)),
         col.score_clinvar: clinvar_evidence(ann[col.clinvar_significance]),
         col.score_insilico: insilico(ann[col.cadd_phred], ann[col.revel], ann[col.alphamissense]),
         col.score_splice: np.clip(ann[col.spliceai_max].to_numpy(dtype=float, na_value=np.nan), 0, 1),

@@ -31,6 +31,7 @@ class ReportInputs:
     hpo_dir: str | Path | None = None
     input_variants: str | Path | None = None
     hpo_terms: tuple[str, ...] | None = None
+    cohort_db: str | None = None  # the cohort database whose earlier decisions on these variants are shown
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,10 @@ def run(inputs: ReportInputs, outputs: ReportOutputs, options: ReportOptions = R
     data = load_report_data(inputs.genes, inputs.variants, inputs.proband, options.top,
                             list(inputs.hpo_terms) if inputs.hpo_terms is not None else None, options.title,
                             inputs.hpo_dir, inputs.input_variants)
+    if inputs.cohort_db:
+        from ..cohort.history import decisions_by_variant
+
+        data.decisions = decisions_by_variant(inputs.cohort_db, data.variants)
     html, tsv, xlsx, vcf, _ = outputs.paths()
     Path(outputs.directory).mkdir(parents=True, exist_ok=True)
     write_tsv(data, tsv)

@@ -38,6 +38,8 @@ class ReportData:
     gene_diseases: dict[str, list[dict]] = field(default_factory=dict)  # symbol -> [{id, name, modes}]
     candidate_variants: int = 0  # distinct ranked variants over all genes, not only the top ones
     hpo_release: str | None = None  # release the labels and disease lists were read from
+    # earlier interpretation decisions from the cohort database: (chrom, pos, ref, alt) -> rows
+    decisions: dict[tuple, list[dict]] = field(default_factory=dict)
 
     @property
     def skipped_terms(self) -> list[str]:

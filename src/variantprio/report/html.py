@@ -89,6 +89,16 @@ def consequence_text(variant: dict) -> str:
     return consequence.replace("_", " ")
 
 
+def inhouse_text(variant: dict) -> str:
+    """In-house 'AC/AN' (and homozygotes) beside gnomAD; empty without an in-house source."""
+    an = variant.get(col.inhouse_an)
+    if an is None:
+        return ""
+    text = f"{int(variant.get(col.inhouse_ac) or 0)}/{int(an)}"
+    hom = variant.get(col.inhouse_hom)
+    return text + (f", {int(hom)} hom" if hom else "")
+
+
 def frequency_source_name(evidence: list[EvidenceStatus]) -> str | None:
     """How to name the frequency source in 'absent from ...'; None when there was none."""
     if not has_evidence(evidence, "frequency"):
@@ -136,6 +146,8 @@ def variant_view(row: dict, data: ReportData, frequency_source: str | None, clin
                                          data.provenance.genome_build, row.get("vcf_id")),
                 protein=protein_text(row), consequence_text=consequence_text(row),
                 frequency=frequency_text(row.get(col.gnomad_popmax_af), frequency_source),
+                inhouse=inhouse_text(row),
+                decisions=data.decisions.get((row[col.chrom], row[col.pos], row[col.ref], row[col.alt]), []),
                 clinvar=clinvar_text(row.get(col.clinvar_significance), clinvar_used),
                 acmg=acmg_call(row.get(col.acmg_tags)))
 

@@ -18,8 +18,8 @@ from .data import ReportData
 CANDIDATE_COLUMNS = [
     col.rank, col.gene_symbol, col.posterior, col.combined_score, col.phenotype_score, col.variant_score, col.mode,
     col.segregates, col.de_novo, col.best_variant, col.hgvs_c, col.hgvs_p, col.consequence, col.gnomad_popmax_af,
-    "clinvar", col.genotypes, col.disease_id, col.disease_name, "matched_hpo", "acmg_class", col.acmg_tags,
-    col.n_variants,
+    "inhouse_ac_an", "clinvar", col.genotypes, col.disease_id, col.disease_name, "matched_hpo", "acmg_class",
+    col.acmg_tags, col.n_variants,
 ]
 _SCORE_COLUMNS = (col.posterior, col.combined_score, col.phenotype_score, col.variant_score)
 # Candidate columns that are genes.parquet's own, copied as they are.
@@ -96,16 +96,18 @@ def candidate_table(data: ReportData) -> pd.DataFrame:
     best = data.best_rows().copy()
     best["clinvar"] = best.apply(_clinvar_text, axis=1) if len(best) else []
     best["genotypes_text"] = best[col.genotypes].map(_genotype_text)
+    best["inhouse_ac_an"] = [f"{int(ac)}/{int(an)}" if pd.notna(an) else ""
+                             for ac, an in zip(best[col.inhouse_ac].fillna(0), best[col.inhouse_an])] if len(best) else []
     by_gene = best.groupby(col.gene_symbol, sort=False).agg({
         col.hgvs_c: _join, col.hgvs_p: _join, col.consequence: _join, col.gnomad_popmax_af: _join,
-        "clinvar": _join, "genotypes_text": lambda v: " | ".join(v)})
+        "inhouse_ac_an": _join, "clinvar": _join, "genotypes_text": lambda v: " | ".join(v)})
     genes = data.genes
     out = genes[[c for c in CANDIDATE_COLUMNS if c in _COPIED_FROM_GENES]].copy()
     out["matched_hpo"] = genes[col.matched_terms].map(matched_hpo_text)
     out[col.acmg_tags] = genes[col.acmg_tags].map(
         lambda ts: ", ".join(t.split(":")[0] for t in ts) if ts is not None else "")
     details = by_gene.reindex(out[col.gene_symbol]).reset_index(drop=True)
-    for name in (col.hgvs_c, col.hgvs_p, col.consequence, col.gnomad_popmax_af, "clinvar"):
+    for name in (col.hgvs_c, col.hgvs_p, col.consequence, col.gnomad_popmax_af, "inhouse_ac_an", "clinvar"):
         out[name] = details[name].to_numpy()
     out[col.genotypes] = details["genotypes_text"].to_numpy()
     tag_lists = best.groupby(col.gene_symbol, sort=False)[col.acmg_tags].agg(list)

@@ -7,6 +7,7 @@ fitted weights are shipped in `variantprio/data/rank_model.json` with the data v
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,7 +17,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ...errors import InputError
-from ...rank import RankModel, fit_model, load_model, model_features, save_model
+from ...rank import RankModel, fit_conditional, load_model, model_features, save_model
 from ...schemas import col
 from .metrics import rank_metrics, tie_aware_rank_of
 from ..run.vcf import case_dir_name
@@ -64,11 +65,15 @@ def _features(frame: pd.DataFrame, missing: float, epsilon: float) -> np.ndarray
                           frame[col.segregates].fillna(False).to_numpy(bool), epsilon)
 
 
+def _logit_of(frame: pd.DataFrame, model: RankModel) -> np.ndarray:
+    x = _features(frame, model.missing_phenotype_score, model.epsilon)
+    return model.intercept + x @ np.array([model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit])
+
+
 def case_ranks(candidates: Candidates, model: RankModel) -> pd.Series:
     """Tie-aware rank of the causal gene per case under `model` (NaN: gene not ranked)."""
     frame = candidates.frame
-    x = _features(frame, model.missing_phenotype_score, model.epsilon)
-    logit = model.intercept + x @ np.array([model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit])
+    logit = _logit_of(frame, model)
     ranks = {}
     for case, rows in frame.groupby("case", sort=False).indices.items():
         hit = np.flatnonzero(frame["causal"].to_numpy()[rows])
@@ -76,31 +81,69 @@ def case_ranks(candidates: Candidates, model: RankModel) -> pd.Series:
     return pd.Series(ranks)
 
 
-def fit_rank_model(candidates: Candidates, data_version: str) -> tuple[RankModel, dict[str, dict]]:
-    """Logistic regression per candidate missing-phenotype prior; keep the best MRR."""
-    base = load_model()
+# Fitting sees each case's solved gene and its strongest rivals under the current model: the
+# thousands of genes far below them carry almost no likelihood and would only slow the fit.
+RIVALS_PER_CASE = 300
+
+
+def _hard_rivals(frame: pd.DataFrame, base: RankModel) -> pd.DataFrame:
+    logit = _logit_of(frame, base)
+    order = pd.Series(-logit, index=frame.index).groupby(frame["case"]).rank(method="first")
+    return frame[(order <= RIVALS_PER_CASE) | frame["causal"]]
+
+
+def _fit(frame: pd.DataFrame, missing: float, base: RankModel, data_version: str) -> RankModel:
+    frame = _hard_rivals(frame, base)
+    case_number = pd.factorize(frame["case"])[0]
+    fitted = fit_conditional(_features(frame, missing, base.epsilon), frame["causal"].to_numpy(bool),
+                             case_number, name="variantprio-rank", data_version=data_version)
+    return replace(fitted, epsilon=base.epsilon, missing_phenotype_score=missing, pair_score=base.pair_score,
+                   possible_phase_factor=base.possible_phase_factor)
+
+
+def _folds(cases: pd.Series, k: int) -> pd.Series:
+    """A fixed fold per case id (its SHA-256), so a refit sees the same split."""
+    return cases.map(lambda c: int(hashlib.sha256(str(c).encode()).hexdigest(), 16) % k)
+
+
+def cross_validated(candidates: Candidates, missing: float, base: RankModel, k: int) -> pd.Series:
+    """Each case's rank under weights fitted on the other folds' cases only."""
     frame = candidates.frame
-    causal = frame["causal"].to_numpy(bool)
+    fold = _folds(frame["case"], k)
+    ranks = []
+    for f in range(k):
+        held = fold == f
+        if not held.any() or held.all():
+            continue
+        model = _fit(frame[~held], missing, base, "cross-validation")
+        ranks.append(case_ranks(Candidates(frame[held].reset_index(drop=True)), model))
+    return pd.concat(ranks) if ranks else pd.Series(dtype=float)
+
+
+def fit_rank_model(candidates: Candidates, data_version: str, folds: int = 5) -> tuple[RankModel, dict[str, dict]]:
+    """Conditional logistic regression per candidate missing-phenotype prior; the prior with the
+    best cross-validated MRR wins (each case ranked by weights fitted without it), then the
+    weights are refitted on all cases."""
+    base = load_model()
     report: dict[str, dict] = {"current": rank_metrics(case_ranks(candidates, base))}
-    best: tuple[float, RankModel] | None = None
+    best: tuple[float, float] | None = None
     for missing in MISSING_PHENOTYPE_GRID:
-        fitted = fit_model(_features(frame, missing, base.epsilon), causal, name="variantprio-rank",
-                           data_version=data_version)
-        fitted = replace(fitted, epsilon=base.epsilon, missing_phenotype_score=missing,
-                         pair_score=base.pair_score, possible_phase_factor=base.possible_phase_factor)
-        metrics = rank_metrics(case_ranks(candidates, fitted))
-        report[f"missing={missing:g}"] = metrics
-        log.info("missing phenotype prior %g: top1 %.3f MRR %.3f", missing, metrics["top1"], metrics["mrr"])
+        metrics = rank_metrics(cross_validated(candidates, missing, base, folds))
+        report[f"missing={missing:g} ({folds}-fold cross-validated)"] = metrics
+        log.info("missing phenotype prior %g: held-out top1 %.3f MRR %.3f", missing, metrics["top1"], metrics["mrr"])
         if best is None or metrics["mrr"] > best[0]:
-            best = (metrics["mrr"], fitted)
+            best = (metrics["mrr"], missing)
     assert best is not None
-    return best[1], report
+    model = _fit(candidates.frame, best[1], base, data_version)
+    report["fitted, in sample"] = rank_metrics(case_ranks(candidates, model))
+    return model, report
 
 
-def run_fit_rank(keep_dir: Path, cases_table: Path, out: Path, data_version: str) -> dict[str, dict]:
+def run_fit_rank(keep_dir: Path, cases_table: Path, out: Path, data_version: str, folds: int = 5
+                 ) -> dict[str, dict]:
     candidates = collect_candidates(keep_dir, cases_table)
     log.info("fitting on %d genes of %d cases", len(candidates.frame), candidates.n_cases)
-    model, report = fit_rank_model(candidates, data_version)
+    model, report = fit_rank_model(candidates, data_version, folds)
     save_model(model, out)
     report["chosen"] = {"intercept": model.intercept, "w_phenotype": model.w_phenotype,
                         "w_variant": model.w_variant, "w_de_novo": model.w_de_novo, "w_no_fit": model.w_no_fit,
