@@ -13,5 +13,6 @@ rule validate:
         slurm_partition=PARTITION,
     params:
         build=q(CONFIG.genome_build),
+        hpo_dir=opt("--hpo-dir", CONFIG.phenotype.hpo_dir),  # terms and labels are checked against it
     shell:
-        "{VP} validate --samples {input.sheet:q} --build {params.build} --out {output:q} 2> {log:q}"
+        "{VP} validate --samples {input.sheet:q} --build {params.build} {params.hpo_dir} --out {output:q} 2> {log:q}"

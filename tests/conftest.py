@@ -138,6 +138,42 @@ def mini_hpo() -> Path:
     return MINI_HPO
 
 
+# French labels of the miniature release, in the HPO project's Babelon layout (format quirks included:
+# duplicate rows, a CANDIDATE beside an OFFICIAL label, a lost '&' before 'quot;').
+MINI_FR_LABELS = {  # term -> [(status, label)]
+    "HP:0001250": [("OFFICIAL", "Crise épileptique"), ("OFFICIAL", "Crise épileptique"), ("CANDIDATE", "Convulsion")],
+    "HP:0000252": [("CANDIDATE", "quot;Microcéphaliequot;")],
+    "HP:0000256": [("OFFICIAL", "Macrocéphalie")],
+    "HP:0004322": [("OFFICIAL", "Petite taille")],
+    "HP:0007359": [("OFFICIAL", "Crise épileptique focale")],
+}  # HP:0001263 (Global developmental delay) has no French label: the English one is shown, marked
+MINI_FR_SYNONYMS = [("HP:0001250", "convulsions|crises convulsives", "OFFICIAL"),
+                    ("HP:0000252", "anomalie de la tête", "CANDIDATE"),
+                    ("HP:0000256", "Anomalie de la tête", "CANDIDATE"),
+                    ("HP:0000256", "grosse tête", "CANDIDATE")]
+
+
+@pytest.fixture(scope="session")
+def mini_hpo_fr(tmp_path_factory) -> Path:
+    """The miniature release in <dir>/2099-01-01 with French translations in <dir>/translations/, the
+    layout `resources fetch hpo --lang fr` writes and ../shared/hpo has."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("mini-hpo-fr")
+    release = Path(shutil.copytree(MINI_HPO, root / "2099-01-01"))
+    (root / "translations").mkdir()
+    header = ("subject_id\tsource_language\ttranslation_language\tpredicate_id\tcomment\tsource_value\t"
+              "translation_status\ttranslation_value\n")
+    rows = [f"{term}\ten\tfr\trdfs:label\tlabel of {term}\t-\t{status}\t{text}\n"
+            for term, labels in MINI_FR_LABELS.items() for status, text in labels]
+    rows.append("HP:0001250\ten\tfr\tIAO:0000115\tdefinition\t-\tOFFICIAL\tUne définition, pas un libellé\n")
+    (root / "translations" / "hp-fr-preprocessed.babelon.tsv").write_text(header + "".join(rows), encoding="utf-8")
+    synonyms = "subject_id\ttranslation_value\tcomment\tStatus\tLine number\nID\tAL oboInOwl:hasExactSynonym@fr\t\t\t\n"
+    synonyms += "".join(f"{term}\t{text}\tsynonyms of {term}\t{status}\t1\n" for term, text, status in MINI_FR_SYNONYMS)
+    (root / "translations" / "hp-fr.synonyms.tsv").write_text(synonyms, encoding="utf-8")
+    return release
+
+
 # --- the one VCF writer -------------------------------------------------------------------------------
 
 GT_HEADER = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'

@@ -28,16 +28,20 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 def make_results(directory: Path, proband_dir: str = "P1", hpo_terms: tuple[str, ...] = ("HP:0002069", "HP:0001250"),
-                 with_input_variants: bool = False, **case) -> Path:
+                 with_input_variants: bool = False, report: dict | None = None, **case) -> Path:
     """results/<sample>/ with genes.parquet + variants.parquet from the rank stage, and the report
-    (`with_input_variants`: the report also reads ingest's table for the VCF IDs)."""
+    (`with_input_variants`: the report also reads ingest's table for the VCF IDs; `report`: more
+    of the report's inputs or options, e.g. hpo_dir and lang)."""
     sample_dir = directory / proband_dir
     paths = write_rank_case(directory / f"inputs-{proband_dir}", **case)
     rank_run(RankInputs(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1"),
              RankOutputs(sample_dir / "genes.parquet", sample_dir / "variants.parquet"))
+    inputs = dict(report or {})
+    options = {name: inputs.pop(name) for name in ("top", "title", "lang") if name in inputs}
     report_run(ReportInputs(sample_dir / "genes.parquet", sample_dir / "variants.parquet", "P1",
-                            input_variants=paths["variants"] if with_input_variants else None, hpo_terms=hpo_terms),
-               ReportOutputs(sample_dir), ReportOptions(top=50))
+                            input_variants=paths["variants"] if with_input_variants else None, hpo_terms=hpo_terms,
+                            **inputs),
+               ReportOutputs(sample_dir), ReportOptions(**{"top": 50, **options}))
     return sample_dir
 
 

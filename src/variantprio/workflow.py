@@ -72,6 +72,7 @@ class RunSettings:
     sources_file: str | None = None
     hpo_dir: str | None = None
     top: int | None = None
+    lang: str | None = None
 
     def config(self, samples_tsv: Path) -> dict:
         """The workflow config of this run: the user's config file (paths made absolute), then the
@@ -87,6 +88,8 @@ class RunSettings:
             config.setdefault("phenotype", {})["hpo_dir"] = _absolute(self.hpo_dir)
         if self.top:
             config.setdefault("report", {})["top"] = self.top
+        if self.lang:
+            config.setdefault("report", {})["lang"] = self.lang
         return config
 
 

@@ -118,12 +118,15 @@ def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, meth
 @hpo_dir_option("The release the cases are scored with (e.g. ../shared/hpo/2026-06-23)")
 @click.option("--constraint", type=click.Path(exists=True, dir_okay=False),
               help="gnomAD gene-constraint TSV (pLI, LOEUF, missense Z), joined as a `constraint` source.")
+@click.option("--inhouse", type=click.Path(exists=True, dir_okay=False),
+              help="In-house frequencies (a `cohort frequencies` export, e.g. from `bench synthetic-cohort`), "
+                   "joined as an `inhouse` source.")
 @click.option("--withhold-publication/--no-withhold-publication", "withhold", default=True, show_default=True,
               help="Score each case without the annotation rows that only its own publication supports "
                    "(as a new patient would meet the tool); the full release is measured beside it.")
 def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int, background: str,
                   gene_model: str, with_parents: bool, keep: str | None, hpo_dir: str | None,
-                  constraint: str | None, withhold: bool) -> None:
+                  constraint: str | None, inhouse: str | None, withhold: bool) -> None:
     """Spike solved cases into a real exome, run the full pipeline on each and report where the
     causal gene ranks (top-1/3/5/10, MRR), beside phenotype-only ranking on the same cases."""
     from ..bench.run.vcf import BenchVcfOptions, resolve_data_path, run_bench_vcf
@@ -134,9 +137,29 @@ def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int,
         gene_model=resolve_data_path(gene_model, what="gene model"),
         with_parents=with_parents, keep=Path(keep) if keep else None,
         hpo_dir=Path(hpo_dir).resolve() if hpo_dir else None,
-        constraint=Path(constraint).resolve() if constraint else None, withhold=withhold)
+        constraint=Path(constraint).resolve() if constraint else None,
+        inhouse=Path(inhouse).resolve() if inhouse else None, withhold=withhold)
     result = run_bench_vcf(options)
     click.echo(result.summary_line())
+
+
+@bench.command("synthetic-cohort")
+@click.option("--background", default="../shared/bench/background/pfeiffer-exome.grch38.vcf.gz", show_default=True,
+              help="The exome whose variants the synthetic cohort carries (the `bench vcf` background).")
+@click.option("--people", default=300, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Unrelated synthetic people counted.")
+@click.option("--seed", default=1, show_default=True, help="Seed for the drawn frequencies and genotypes.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="The export to write (the layout of `cohort frequencies`), for `bench vcf --inhouse`.")
+def bench_synthetic_cohort_cmd(background: str, people: int, seed: int, out: str) -> None:
+    """Write in-house frequencies of a synthetic hub cohort that carries the background exome's
+    variants at frequencies drawn from the neutral site-frequency spectrum (see
+    variantprio.cohort.background): the input of the in-house frequency effect benchmark."""
+    from ..bench.run.vcf import resolve_data_path
+    from ..cohort.background import background_cohort
+
+    path = background_cohort(resolve_data_path(background, what="background VCF"), Path(out), people, seed)
+    click.echo(f"wrote {path}: synthetic cohort of {people} people carrying the variants of {background}")
 
 
 @bench.command("fit-rank")

@@ -61,7 +61,9 @@ def resources_fetch_cmd(ctx: click.Context, manifest: str | None, directory: str
               help="Directory of HPO releases; files go to OUT/<release>/ (pass that folder to --hpo-dir).")
 @click.option("--lang", "languages", multiple=True, metavar="CODE",
               help="Also fetch this translation (repeatable), e.g. fr: hp-fr-preprocessed.babelon.tsv "
-                   "from the repository's src/translations/ at the release tag.")
+                   "(labels) and hp-fr.synonyms.tsv (exact synonyms) from the repository's "
+                   "src/translations/ at the release tag; reports in that language and labels typed in it "
+                   "(--hpo) use them.")
 @click.option("--sha256", "sha256_pairs", multiple=True, metavar="FILE=HEX",
               help="Checksum a file must have (repeatable), e.g. phenotype.hpoa=89004f...; checksums "
                    "recorded in OUT/<release>/release.json by an earlier run are checked as well.")

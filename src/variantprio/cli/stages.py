@@ -16,7 +16,7 @@ from ..settings import (
 )
 from ..summary import Summary
 from .app import main
-from .options import file_option, hpo_dir_option
+from .options import file_option, hpo_dir_option, lang_option
 
 log = logging.getLogger("variantprio")
 
@@ -118,8 +118,10 @@ def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | No
 
 
 @main.command("phenotype")
-@click.option("--hpo", help="Observed HPO terms, comma separated (HP:0001250,HP:0001263).")
-@click.option("--exclude", help="HPO terms explicitly excluded (absent) in the patient, comma separated.")
+@click.option("--hpo", help="Observed HPO terms: IDs, comma separated (HP:0001250,HP:0001263), or labels and exact "
+                            "synonyms in English or French, ';' separated ('Crâniosynostose; Large pouce'); "
+                            "case, accents and spacing do not matter, an unknown or ambiguous label is an error.")
+@click.option("--exclude", help="HPO terms explicitly excluded (absent) in the patient: IDs or labels, as --hpo.")
 @file_option("--hpo-file",
              help="Text file of observed HPO terms, one per line ('#' comments, labels after the id are fine).")
 @file_option("--phenopacket", help="GA4GH phenopacket JSON (v1 or v2): observed and excluded terms are taken from it.")
@@ -173,7 +175,9 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
               help="Directory for report.html, candidates.tsv, candidates.xlsx, candidates.vcf.gz(.tbi).")
 @click.option("--top", type=click.IntRange(min=1), default=ReportSettings.top, show_default=True,
               help="Number of top-ranked genes in the report, tables and VCF.")
-@click.option("--hpo-terms", help="The proband's HPO terms, comma separated, listed in the report "
+@click.option("--hpo-terms", help="The proband's HPO terms as given to the phenotype stage, listed in the report: "
+                                  "IDs (comma separated) or labels and exact synonyms in English or French "
+                                  "(';' separated), shown beside the ID each resolved to "
                                   "(default: the patient terms the phenotype stage matched).")
 @click.option("--title", help="Report title (default: 'variantprio report: <proband>').")
 @hpo_dir_option("The release that scored the case (term labels, diseases and modes)")
@@ -181,15 +185,18 @@ def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, 
              help="Ingest's variants.parquet of the VCF: rsIDs (ID column) for the candidates VCF and links.")
 @click.option("--cohort-db", help="Cohort database (DuckDB file or postgresql:// URL) whose earlier decisions "
                                   "on these variants, in this and other patients, the report shows.")
+@lang_option("the report, the TSV/XLSX headers and sheet names", ReportSettings.lang)
 def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, hpo_terms: str | None,
-               title: str | None, hpo_dir: str | None, input_variants: str | None, cohort_db: str | None) -> None:
+               title: str | None, hpo_dir: str | None, input_variants: str | None, cohort_db: str | None,
+               lang: str) -> None:
     """Write the outputs people read for one proband: self-contained HTML report, TSV, Excel
     (one sheet per mode, plus the analysis settings) and an indexed VCF of the top genes' variants."""
     from .. import report
+    from ..core.hpoterms import split_terms
 
-    terms = tuple(t.strip() for t in hpo_terms.split(",") if t.strip()) if hpo_terms else None
+    terms = tuple(split_terms(hpo_terms)) if hpo_terms else None
     announce(report.run(report.ReportInputs(genes, variants, proband, hpo_dir, input_variants, terms, cohort_db),
-                        report.ReportOutputs(out_dir), report.ReportOptions(top, title)))
+                        report.ReportOutputs(out_dir), report.ReportOptions(top, title, lang)))
 
 
 @main.command("report-batch")
@@ -200,11 +207,12 @@ def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, 
              help="Sample sheet of the batch: every sample gets a row (ok, failed with its error, not run).")
 @click.option("--logs", type=click.Path(file_okay=False),
               help="The run's logs/ directory, where the one-line error of a failed sample is found.")
-def report_batch_cmd(results: str, out: str, samples: str | None, logs: str | None) -> None:
+@lang_option("the summary page and TSV headers", ReportSettings.lang)
+def report_batch_cmd(results: str, out: str, samples: str | None, logs: str | None, lang: str) -> None:
     """One page across a batch: one row per sample with its status, top candidate and report link."""
     from ..report import write_batch_summary
 
-    html, tsv = write_batch_summary(results, out, samples=samples, logs=logs)
+    html, tsv = write_batch_summary(results, out, samples=samples, logs=logs, lang=lang)
     click.echo(f"batch summary -> {html} and {tsv}")
 
 

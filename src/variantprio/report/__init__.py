@@ -46,8 +46,11 @@ class ReportOutputs:
 
 @dataclass(frozen=True)
 class ReportOptions:
+    """How the report reads: how many genes it shows, its title and its language."""
+
     top: int = ReportSettings.top  # genes in the report, the tables and the VCF
     title: str | None = None  # default: 'variantprio report: <proband>'
+    lang: str = ReportSettings.lang  # the language people read them in (`i18n.LANGUAGES`)
 
 
 def run(inputs: ReportInputs, outputs: ReportOutputs, options: ReportOptions = ReportOptions()) -> Summary:
@@ -58,7 +61,7 @@ def run(inputs: ReportInputs, outputs: ReportOutputs, options: ReportOptions = R
 
     data = load_report_data(inputs.genes, inputs.variants, inputs.proband, options.top,
                             list(inputs.hpo_terms) if inputs.hpo_terms is not None else None, options.title,
-                            inputs.hpo_dir, inputs.input_variants)
+                            inputs.hpo_dir, inputs.input_variants, options.lang)
     if inputs.cohort_db:
         from ..cohort.history import decisions_by_variant
 
@@ -77,11 +80,11 @@ def run(inputs: ReportInputs, outputs: ReportOutputs, options: ReportOptions = R
 
 
 def write_batch_summary(results_dir: Path | str, out: Path | str, samples: Path | str | None = None,
-                        logs: Path | str | None = None) -> tuple[Path, Path]:
+                        logs: Path | str | None = None, lang: str = "en") -> tuple[Path, Path]:
     """summary.html + summary.tsv: one row per sample with its status, top candidate and report link.
     With the sample sheet (`samples`) failed and not-run samples are listed too, with the one-line
     error found in `logs` (the run's logs/ directory)."""
     from .batch import write_batch
 
     return write_batch(Path(results_dir), Path(out), None if samples is None else Path(samples),
-                       None if logs is None else Path(logs))
+                       None if logs is None else Path(logs), lang)

@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import InputError
+from ..i18n import N_, datetime_text, gettext_for
 from ..rulelogs import newest_error
 from ..schemas import col
 from ..sheet import load_sample_sheet, vcf_ids
@@ -29,7 +30,17 @@ SUMMARY_COLUMNS = ["sample", "status", "error", "top_gene", col.posterior, col.c
                    col.variant_score, col.mode, col.best_variant, col.disease_id, col.disease_name, "candidate_genes",
                    "variants_read", "candidate_variants", "genome_build", "versions", "tool_version", "report"]
 _TOP_COLUMNS = SUMMARY_COLUMNS[3:12]  # taken from the top row of genes.parquet
-STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN = "ok", "failed", "not run"
+STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN = N_("ok"), N_("failed"), N_("not run")
+# summary.tsv headers people read (English: the column names), like the candidates table's.
+SUMMARY_TITLES = {
+    "sample": N_("sample"), "status": N_("status"), "error": N_("error"), "top_gene": N_("top_gene"),
+    col.posterior: N_("posterior"), col.combined_score: N_("combined_score"), col.phenotype_score: N_("phenotype_score"),
+    col.variant_score: N_("variant_score"), col.mode: N_("mode"), col.best_variant: N_("best_variant"),
+    col.disease_id: N_("disease_id"), col.disease_name: N_("disease_name"), "candidate_genes": N_("candidate_genes"),
+    "variants_read": N_("variants_read"), "candidate_variants": N_("candidate_variants"),
+    "genome_build": N_("genome_build"), "versions": N_("versions"), "tool_version": N_("tool_version"),
+    "report": N_("report"),
+}
 # What can go wrong reading one sample's genes.parquet; any of these fails that sample only.
 _SAMPLE_ERRORS = (InputError, OSError, pa.ArrowException, ValueError, KeyError, IndexError)
 
@@ -97,17 +108,21 @@ def batch_samples(results: Path, samples: Path | None) -> dict[str, list[str]]:
     return listed | {s: [s] for s in found if s not in listed}
 
 
-def write_summary_tsv(rows: pd.DataFrame, path: Path) -> Path:
-    """summary.tsv: text cells neutralised so no sample ID or disease name becomes a formula."""
+def write_summary_tsv(rows: pd.DataFrame, path: Path, lang: str | None = None) -> Path:
+    """summary.tsv: text cells neutralised so no sample ID or disease name becomes a formula; headers
+    and statuses in `lang`."""
+    _ = gettext_for(lang)
+    shown = rows.assign(status=rows["status"].map(_)).rename(columns={c: _(t) for c, t in SUMMARY_TITLES.items()})
     with atomic_path(path) as tmp:
-        neutralise_frame(rows).to_csv(tmp, sep="\t", index=False, float_format="%.4g", na_rep="")
+        neutralise_frame(shown).to_csv(tmp, sep="\t", index=False, float_format="%.4g", na_rep="")
     return path
 
 
-def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Path | None = None
-                ) -> tuple[Path, Path]:
+def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Path | None = None,
+                lang: str | None = None) -> tuple[Path, Path]:
     """summary.html (sortable, filterable) and summary.tsv beside it. With `samples` (the sample sheet)
-    every sample gets a row; `logs` (the run's logs/ directory) supplies the errors of failed ones."""
+    every sample gets a row; `logs` (the run's logs/ directory) supplies the errors of failed ones;
+    `lang` is the language of both."""
     if not results.is_dir() and samples is None:
         raise InputError("results directory not found", path=str(results), hint="pass --results of a run")
     link_base = out.parent.resolve()
@@ -116,9 +131,9 @@ def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Pat
     counts = rows["status"].value_counts()
     log.info("batch summary: %d samples (%d ok, %d failed, %d not run)", len(rows), counts.get(STATUS_OK, 0),
              counts.get(STATUS_FAILED, 0), counts.get(STATUS_NOT_RUN, 0))
-    tsv = write_summary_tsv(rows, out.with_suffix(".tsv"))
-    html = environment().get_template("summary.html.j2").render(
-        rows=template_records(rows), generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    tsv = write_summary_tsv(rows, out.with_suffix(".tsv"), lang)
+    html = environment(lang).get_template("summary.html.j2").render(
+        rows=template_records(rows), generated=datetime_text(datetime.now(timezone.utc), lang),
         modes=sorted(rows[col.mode].dropna().unique()), results=str(results),
         counts={s: int(counts.get(s, 0)) for s in (STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN)})
     with atomic_path(out) as tmp:
@@ -126,12 +141,13 @@ def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Pat
     return out, tsv
 
 
-def write_summary_after_failure(out: Path | str, samples: Path | str, logs: Path | str) -> None:
+def write_summary_after_failure(out: Path | str, samples: Path | str, logs: Path | str,
+                                lang: str | None = None) -> None:
     """The workflow's `onerror`: the summary with every sample's status. Never raises: the run has
     already failed, and its own error must stay the one the user sees."""
     out = Path(out)
     try:
-        write_batch(out.parent, out, Path(samples), Path(logs))
+        write_batch(out.parent, out, Path(samples), Path(logs), lang)
         print(f"batch summary with every sample's status: {out}", file=sys.stderr)
     except Exception as err:  # noqa: BLE001 - report, never mask the workflow's failure
         print(f"could not write the batch summary ({err})", file=sys.stderr)

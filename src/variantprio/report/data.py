@@ -38,6 +38,9 @@ class ReportData:
     gene_diseases: dict[str, list[dict]] = field(default_factory=dict)  # symbol -> [{id, name, modes}]
     candidate_variants: int = 0  # distinct ranked variants over all genes, not only the top ones
     hpo_release: str | None = None  # release the labels and disease lists were read from
+    lang: str = "en"  # language of every text the outputs show (i18n.LANGUAGES)
+    hpo_label_notes: dict[str, str] = field(default_factory=dict)  # term -> 'candidate'/'english' (marked)
+    typed_terms: list[tuple[str, str]] = field(default_factory=list)  # (as typed, resolved ID) of labels
     # earlier interpretation decisions from the cohort database: (chrom, pos, ref, alt) -> rows
     decisions: dict[tuple, list[dict]] = field(default_factory=dict)
 
@@ -101,6 +104,25 @@ def hpo_labels(terms: list[str], ontology=None) -> dict[str, str]:
     return labels
 
 
+def localised_labels(ontology, terms: list[str], lang: str):
+    """Term -> `Label` (text and status) in `lang`, from the translation found with the release."""
+    from ..phenotype.labels import report_labels
+
+    return report_labels(ontology, terms, lang)
+
+
+def typed_terms(given: list[str], ontology) -> tuple[list[str], list[tuple[str, str]]]:
+    """The given terms as IDs, and (as typed, ID) of those typed as labels or synonyms."""
+    from ..core.hpoterms import has_labels, split_terms
+
+    if not has_labels(given) or ontology is None or not hasattr(ontology, "terms"):
+        return split_terms(given), []
+    from ..phenotype.labels import resolved_terms
+
+    pairs = resolved_terms(ontology, given, "--hpo-terms")
+    return [term for _, term in pairs], [(typed, term) for typed, term in pairs if typed != term]
+
+
 def scored_terms(matched_terms: pd.Series) -> list[str] | None:
     """Patient terms the phenotype stage scored: it writes one matched_terms entry per scored term for
     every gene, so skipped terms never appear. None when no gene has a phenotype row (unknown)."""
@@ -140,11 +162,13 @@ def input_vcf_ids(path: Path | str, variant_idx: list[int]) -> dict[int, str]:
 
 def load_report_data(genes_path: Path | str, variants_path: Path | str, proband: str, top: int = 50,
                      hpo_terms: list[str] | None = None, title: str | None = None,
-                     hpo_dir: Path | str | None = None, input_variants: Path | str | None = None) -> ReportData:
+                     hpo_dir: Path | str | None = None, input_variants: Path | str | None = None,
+                     lang: str = "en") -> ReportData:
     """Read the rank outputs; keep the top N genes (by rank) and their variants.
 
     `hpo_dir` is the HPO release that scored the case (labels, diseases and modes come from it);
-    `input_variants` is ingest's variants.parquet, for the VCF ID column (rsIDs)."""
+    `input_variants` is ingest's variants.parquet, for the VCF ID column (rsIDs); `hpo_terms` the
+    terms as given (IDs, or labels and synonyms the release resolves); `lang` the outputs' language."""
     genes_tbl, prov = read_table(genes_path, "genes")
     variants_tbl, _ = read_table(variants_path, "ranked_variants")
     stored = prov.extra.get("proband")
@@ -159,12 +183,18 @@ def load_report_data(genes_path: Path | str, variants_path: Path | str, proband:
         if input_variants is not None and len(variants) else {}
     variants["vcf_id"] = variants[col.variant_idx].map(ids).astype(object) if len(variants) else pd.Series(dtype=object)
     variants["vcf_id"] = variants["vcf_id"].where(variants["vcf_id"].notna(), None)
-    given = list(hpo_terms or [])
+    ontology = load_hpo(hpo_dir)
+    given, typed = typed_terms(list(hpo_terms or []), ontology)
     scored = scored_terms(genes[col.matched_terms])
     terms = scored if scored is not None else given
     disease_terms = [m["disease_term"] for ms in top_genes[col.matched_terms] if ms is not None for m in ms]
-    ontology = load_hpo(hpo_dir)
-    labels = hpo_labels(list(dict.fromkeys(terms + given + [t for t in disease_terms if t])), ontology)
+    shown = list(dict.fromkeys(terms + given + [t for t in disease_terms if t]))
+    if lang != "en" and ontology is not None and hasattr(ontology, "terms"):
+        localised = localised_labels(ontology, shown, lang)
+        labels = {t: label.text for t, label in localised.items()}
+        notes = {t: label.status for t, label in localised.items() if label.status != "official"}
+    else:
+        labels, notes = hpo_labels(shown, ontology), {}
     release = getattr(ontology, "version", None)
     if release and prov.sources.get("HPO") and release != prov.sources["HPO"]:
         log.warning("HPO labels from release %s, but the case was scored with %s: pass the scoring release",
@@ -174,4 +204,4 @@ def load_report_data(genes_path: Path | str, variants_path: Path | str, proband:
     n_variants = pc.count_distinct(variants_tbl.column(col.variant_idx)).as_py() if variants_tbl.num_rows else 0
     return ReportData(proband, top_genes, variants, prov, len(genes), terms, labels, title, given,
                       evidence_status(prov.sources, column_counts(variants_tbl)), diseases, n_variants,
-                      release if isinstance(release, str) else None)
+                      release if isinstance(release, str) else None, lang, notes, typed)

