@@ -1,5 +1,5 @@
 """One run per output directory (issue 15): a second run is refused before it writes anything, and
-a killed run (wrapper alone, or its whole process group) resumes to identical results."""
+a run killed (wrapper alone, then its whole process group) resumes to identical results."""
 
 from __future__ import annotations
 
@@ -69,28 +69,34 @@ def _second_run_is_refused_before_it_writes(demo_inputs, out: Path) -> None:
     assert (out / ".variantprio" / "config.yaml").read_text() == config
 
 
-@pytest.mark.parametrize("kill_group, written", [(False, "variants"), (True, "annotations")],
-                         ids=["wrapper-alone", "process-group"])
-def test_second_run_is_refused_and_a_killed_run_resumes_to_identical_results(demo_inputs, reference, tmp_path,
-                                                                             kill_group, written):
-    """While a run works, a second run into its --out is refused before it writes. Then `kill -9` of
-    the wrapper, or of the whole run (as an interrupted demo), once the run has written the
-    `written` table: the next run resumes to the undisturbed results, scored with the first terms."""
-    out = tmp_path / "out"
-    args = _args(demo_inputs, out, TERMS_A)
-    proc = _start(args)
-    _wait_for(lambda: (out / ".snakemake").is_dir())
-    _second_run_is_refused_before_it_writes(demo_inputs, out)
-    _wait_for(lambda: list(out.glob(f"_vcf/*/{written}.parquet")))
+def _kill_once(proc: subprocess.Popen, out: Path, written: str, group: bool) -> None:
+    """`kill -9` of the run (its wrapper alone, or its whole process group) once `written` exists:
+    the workflow must not live on unsupervised, and the run must not have finished."""
+    _wait_for(lambda: list(out.glob(written)))
     children = _snakemake_children(proc.pid)
     assert children, "the workflow child was not found"
-    if kill_group:
+    if group:
         os.killpg(proc.pid, signal.SIGKILL)
     else:
         os.kill(proc.pid, signal.SIGKILL)  # the wrapper only: its workflow must not live on unsupervised
     proc.communicate()
     assert not (out / CHILD / "report.html").exists(), "the run finished before the kill"
     _wait_for(lambda: not any(_alive(pid) for pid in children), seconds=60)
+
+
+def test_second_run_is_refused_and_a_run_killed_twice_resumes_to_identical_results(demo_inputs, reference,
+                                                                                   tmp_path):
+    """While a run works, a second run into its --out is refused before it writes. Then `kill -9` of
+    the wrapper alone once the variants are written, and of the next run's whole process group (an
+    interrupted demo) once the segregation is: the run after that resumes to the undisturbed
+    results, scored with the first run's terms."""
+    out = tmp_path / "out"
+    args = _args(demo_inputs, out, TERMS_A)
+    proc = _start(args)
+    _wait_for(lambda: (out / ".snakemake").is_dir())
+    _second_run_is_refused_before_it_writes(demo_inputs, out)
+    _kill_once(proc, out, "_vcf/*/variants.parquet", group=False)
+    _kill_once(_start(args), out, f"{CHILD}/segregation.parquet", group=True)
     rerun = run_cli(*args)
     assert "Traceback" not in rerun.stderr
     assert parquet_differences(reference, out) == []
