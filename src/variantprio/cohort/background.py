@@ -21,8 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from ..ingest.options import IngestOptions
-from ..ingest.pipeline import ingest_vcf
+from ..ingest import IngestInputs, IngestOptions, IngestOutputs, run as ingest
+from ..schemas import col
 from .frequencies import FREQUENCY_COLUMNS, write_frequencies
 
 P_MIN = 1e-4  # lowest population frequency drawn (a singleton in ~5,000 people)
@@ -55,9 +55,9 @@ def background_cohort(vcf: Path, out: Path, n_people: int = 300, seed: int = 1, 
     rng = np.random.default_rng(seed)
     with tempfile.TemporaryDirectory() as tmp:
         variants = Path(tmp) / "variants.parquet"
-        ingest_vcf(vcf, variants, IngestOptions(build=build))
-        table = pq.read_table(variants, columns=["chrom", "pos", "ref", "alt", "zygosity"])
-    zygosity = np.array([z[0] if z else 0 for z in table.column("zygosity").to_pylist()], np.int8)
+        ingest(IngestInputs(vcf), IngestOutputs(variants), IngestOptions(build=build))
+        table = pq.read_table(variants, columns=[col.chrom, col.pos, col.ref, col.alt, col.zygosity])
+    zygosity = np.array([z[0] if z else 0 for z in table.column(col.zygosity).to_pylist()], np.int8)
     carried = np.isin(zygosity, (HET, HOM, 3))
     table = table.filter(pa.array(carried))
     af = draw_population_af(zygosity[carried], rng)
@@ -65,9 +65,9 @@ def background_cohort(vcf: Path, out: Path, n_people: int = 300, seed: int = 1, 
     ac = counts["ac"]
     keep = ac > 0
     result = pa.table({
-        "chrom": table.column("chrom").filter(pa.array(keep)), "pos": pc.cast(table.column("pos"), pa.int64()).filter(
+        "chrom": table.column(col.chrom).filter(pa.array(keep)), "pos": pc.cast(table.column(col.pos), pa.int64()).filter(
             pa.array(keep)),
-        "ref": table.column("ref").filter(pa.array(keep)), "alt": table.column("alt").filter(pa.array(keep)),
+        "ref": table.column(col.ref).filter(pa.array(keep)), "alt": table.column(col.alt).filter(pa.array(keep)),
         "ac": pa.array(ac[keep], pa.int32()), "an": pa.array(counts["an"][keep], pa.int32()),
         "af": pa.array(ac[keep] / counts["an"][keep], pa.float64()),
         "n_hom": pa.array(counts["n_hom"][keep], pa.int32()), "n_hemi": pa.array(np.zeros(keep.sum()), pa.int32()),

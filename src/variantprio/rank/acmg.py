@@ -16,6 +16,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..i18n import N_
+from ..schemas import col
 from .variant_score import LOF_SEVERITY
 
 
@@ -33,23 +34,23 @@ def _flag(df: pd.DataFrame, name: str) -> np.ndarray:
 
 def tag_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """Tag text -> boolean mask over the rows of a scored variant frame."""
-    cons = _col(df, "score_consequence", 0.0)
-    constraint = _col(df, "score_constraint")
-    popmax = np.fmax(_col(df, "gnomad_popmax_af"), _col(df, "gnomad_af"))
+    cons = _col(df, col.score_consequence, 0.0)
+    constraint = _col(df, col.score_constraint)
+    popmax = np.fmax(_col(df, col.gnomad_popmax_af), _col(df, col.gnomad_af))
     # "Absent from population data" needs population data: without any frequency in the whole
     # table no population source was used, and silence is not absence.
     population_data = bool(np.isfinite(popmax).any())
-    ins = _col(df, "score_insilico")
-    splice = _col(df, "score_splice")
-    clin = _col(df, "score_clinvar")
-    phenotype = _col(df, "phenotype_score")
-    trans = (df["comphet_phase"].fillna("").to_numpy(dtype=str) == "trans") if "comphet_phase" in df \
+    ins = _col(df, col.score_insilico)
+    splice = _col(df, col.score_splice)
+    clin = _col(df, col.score_clinvar)
+    phenotype = _col(df, col.phenotype_score)
+    trans = (df[col.comphet_phase].fillna("").to_numpy(dtype=str) == "trans") if col.comphet_phase in df \
         else np.zeros(len(df), dtype=bool)
     return {  # strongest pathogenic evidence first, then supporting, then benign
         N_("PVS1: predicted loss of function"): (cons >= LOF_SEVERITY) & ~(constraint < 0.3),
         N_("PS1/PM5: reported pathogenic in ClinVar"): clin >= 0.85,
-        N_("PS2: de novo"): _flag(df, "de_novo"),
-        N_("PM3: compound heterozygous in trans"): _flag(df, "fits_ar_comphet") & trans,
+        N_("PS2: de novo"): _flag(df, col.de_novo),
+        N_("PM3: compound heterozygous in trans"): _flag(df, col.fits_ar_comphet) & trans,
         N_("PM2_Supporting: absent or ultra-rare in population data"): population_data & (np.isnan(popmax) | (popmax < 1e-4)),
         N_("PP3: in-silico predictions damaging"): (ins >= 0.75) | (splice >= 0.2),
         N_("PP4: phenotype highly specific for the gene's disease"): phenotype >= 0.8,

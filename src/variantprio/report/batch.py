@@ -18,6 +18,7 @@ import pyarrow as pa
 from ..errors import InputError
 from ..i18n import N_, datetime_text, gettext_for
 from ..rulelogs import newest_error
+from ..schemas import col
 from ..sheet import load_sample_sheet, vcf_ids
 from ..tables import atomic_path, read_table
 from .cells import neutralise_frame
@@ -25,17 +26,17 @@ from .html import environment, template_records
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = ["sample", "status", "error", "top_gene", "posterior", "combined_score", "phenotype_score",
-                   "variant_score", "mode", "best_variant", "disease_id", "disease_name", "candidate_genes",
+SUMMARY_COLUMNS = ["sample", "status", "error", "top_gene", col.posterior, col.combined_score, col.phenotype_score,
+                   col.variant_score, col.mode, col.best_variant, col.disease_id, col.disease_name, "candidate_genes",
                    "variants_read", "candidate_variants", "genome_build", "versions", "tool_version", "report"]
 _TOP_COLUMNS = SUMMARY_COLUMNS[3:12]  # taken from the top row of genes.parquet
 STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN = N_("ok"), N_("failed"), N_("not run")
 # summary.tsv headers people read (English: the column names), like the candidates table's.
 SUMMARY_TITLES = {
     "sample": N_("sample"), "status": N_("status"), "error": N_("error"), "top_gene": N_("top_gene"),
-    "posterior": N_("posterior"), "combined_score": N_("combined_score"), "phenotype_score": N_("phenotype_score"),
-    "variant_score": N_("variant_score"), "mode": N_("mode"), "best_variant": N_("best_variant"),
-    "disease_id": N_("disease_id"), "disease_name": N_("disease_name"), "candidate_genes": N_("candidate_genes"),
+    col.posterior: N_("posterior"), col.combined_score: N_("combined_score"), col.phenotype_score: N_("phenotype_score"),
+    col.variant_score: N_("variant_score"), col.mode: N_("mode"), col.best_variant: N_("best_variant"),
+    col.disease_id: N_("disease_id"), col.disease_name: N_("disease_name"), "candidate_genes": N_("candidate_genes"),
     "variants_read": N_("variants_read"), "candidate_variants": N_("candidate_variants"),
     "genome_build": N_("genome_build"), "versions": N_("versions"), "tool_version": N_("tool_version"),
     "report": N_("report"),
@@ -53,7 +54,7 @@ def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> 
     """Summary of one sample's genes.parquet (sample = its directory name, as in results/<sample>/).
     Raises what reading a broken table raises; `summary_row` turns that into a failed row."""
     table, prov = read_table(genes_path, "genes")
-    genes = table.to_pandas().sort_values(["rank", "gene_symbol"], kind="stable")
+    genes = table.to_pandas().sort_values([col.rank, col.gene_symbol], kind="stable")
     report = genes_path.parent / "report.html"
     row = {"sample": sample or genes_path.parent.name, "status": STATUS_OK, "error": None,
            "candidate_genes": len(genes), "variants_read": prov.extra.get("ingest_counts", {}).get("records"),
@@ -62,9 +63,9 @@ def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> 
            "tool_version": prov.tool_version,
            "report": os.path.relpath(report, link_base) if report.exists() else None}
     first = genes.iloc[0] if len(genes) else None
-    for col in _TOP_COLUMNS:
-        source = "gene_symbol" if col == "top_gene" else col
-        row[col] = None if first is None else first[source]
+    for name in _TOP_COLUMNS:
+        source = col.gene_symbol if name == "top_gene" else name
+        row[name] = None if first is None else first[source]
     return row
 
 
@@ -133,7 +134,7 @@ def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Pat
     tsv = write_summary_tsv(rows, out.with_suffix(".tsv"), lang)
     html = environment(lang).get_template("summary.html.j2").render(
         rows=template_records(rows), generated=datetime_text(datetime.now(timezone.utc), lang),
-        modes=sorted(rows["mode"].dropna().unique()), results=str(results),
+        modes=sorted(rows[col.mode].dropna().unique()), results=str(results),
         counts={s: int(counts.get(s, 0)) for s in (STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN)})
     with atomic_path(out) as tmp:
         tmp.write_text(html, encoding="utf-8")

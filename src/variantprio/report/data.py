@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..schemas import col
 from ..tables import Provenance, read_table
 from .evidence import EvidenceStatus, column_counts, evidence_status
 
@@ -55,7 +56,7 @@ class ReportData:
 
     def best_rows(self) -> pd.DataFrame:
         """Per gene, the best variant row(s) (two for a compound-het pair)."""
-        return self.variants[self.variants["is_best"]]
+        return self.variants[self.variants[col.is_best]]
 
 
 def _label_lookup(ontology) -> Callable[[str], object]:
@@ -153,9 +154,9 @@ def gene_diseases(ontology, symbols: list[str], best: dict[str, str | None]) -> 
 def input_vcf_ids(path: Path | str, variant_idx: list[int]) -> dict[int, str]:
     """variant_idx -> ID column of the input VCF (rsIDs), from ingest's variants.parquet."""
     read_table(path, "variants", columns=[])  # contract check
-    table = pq.read_table(path, columns=["variant_idx", "id"],
-                          filters=pc.field("variant_idx").isin(pa.array(variant_idx, pa.int64())))
-    return {int(i): v for i, v in zip(table.column("variant_idx").to_pylist(), table.column("id").to_pylist())
+    table = pq.read_table(path, columns=[col.variant_idx, col.id],
+                          filters=pc.field(col.variant_idx).isin(pa.array(variant_idx, pa.int64())))
+    return {int(i): v for i, v in zip(table.column(col.variant_idx).to_pylist(), table.column(col.id).to_pylist())
             if v}
 
 
@@ -174,19 +175,19 @@ def load_report_data(genes_path: Path | str, variants_path: Path | str, proband:
     if stored and stored != proband:
         raise InputError(f"genes table is for proband {stored!r}, not {proband!r}", path=str(genes_path),
                          hint="pass the matching --proband or genes.parquet")
-    genes = genes_tbl.to_pandas().sort_values(["rank", "gene_symbol"], kind="stable")
+    genes = genes_tbl.to_pandas().sort_values([col.rank, col.gene_symbol], kind="stable")
     top_genes = genes.head(top).reset_index(drop=True)
-    keep = pc.is_in(variants_tbl.column("gene_symbol"), pa.array(top_genes["gene_symbol"].tolist(), pa.string()))
+    keep = pc.is_in(variants_tbl.column(col.gene_symbol), pa.array(top_genes[col.gene_symbol].tolist(), pa.string()))
     variants = variants_tbl.filter(keep).to_pandas()  # only the top genes' rows leave Arrow
-    ids = input_vcf_ids(input_variants, variants["variant_idx"].unique().tolist()) \
+    ids = input_vcf_ids(input_variants, variants[col.variant_idx].unique().tolist()) \
         if input_variants is not None and len(variants) else {}
-    variants["vcf_id"] = variants["variant_idx"].map(ids).astype(object) if len(variants) else pd.Series(dtype=object)
+    variants["vcf_id"] = variants[col.variant_idx].map(ids).astype(object) if len(variants) else pd.Series(dtype=object)
     variants["vcf_id"] = variants["vcf_id"].where(variants["vcf_id"].notna(), None)
     ontology = load_hpo(hpo_dir)
     given, typed = typed_terms(list(hpo_terms or []), ontology)
-    scored = scored_terms(genes["matched_terms"])
+    scored = scored_terms(genes[col.matched_terms])
     terms = scored if scored is not None else given
-    disease_terms = [m["disease_term"] for ms in top_genes["matched_terms"] if ms is not None for m in ms]
+    disease_terms = [m["disease_term"] for ms in top_genes[col.matched_terms] if ms is not None for m in ms]
     shown = list(dict.fromkeys(terms + given + [t for t in disease_terms if t]))
     if lang != "en" and ontology is not None and hasattr(ontology, "terms"):
         localised = localised_labels(ontology, shown, lang)
@@ -198,9 +199,9 @@ def load_report_data(genes_path: Path | str, variants_path: Path | str, proband:
     if release and prov.sources.get("HPO") and release != prov.sources["HPO"]:
         log.warning("HPO labels from release %s, but the case was scored with %s: pass the scoring release",
                     release, prov.sources["HPO"])
-    diseases = gene_diseases(ontology, top_genes["gene_symbol"].tolist(),
-                             dict(zip(top_genes["gene_symbol"], top_genes["disease_id"])))
-    n_variants = pc.count_distinct(variants_tbl.column("variant_idx")).as_py() if variants_tbl.num_rows else 0
+    diseases = gene_diseases(ontology, top_genes[col.gene_symbol].tolist(),
+                             dict(zip(top_genes[col.gene_symbol], top_genes[col.disease_id])))
+    n_variants = pc.count_distinct(variants_tbl.column(col.variant_idx)).as_py() if variants_tbl.num_rows else 0
     return ReportData(proband, top_genes, variants, prov, len(genes), terms, labels, title, given,
                       evidence_status(prov.sources, column_counts(variants_tbl)), diseases, n_variants,
                       release if isinstance(release, str) else None, lang, notes, typed)

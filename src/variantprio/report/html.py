@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..i18n import N_, datetime_text, decimal_text, gettext_for, percent_number, scientific_text
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
+from ..schemas import col
 from ..tables import atomic_path
 from ..units import percent_text
 from .data import ReportData
@@ -22,11 +23,11 @@ VISIBLE_DISEASES = 4  # diseases of a gene shown before the rest collapse
 
 # Bars of the per-gene chart: (label, column, from genes or best variant).
 CHART_BARS = (
-    (N_("Posterior"), "posterior", "gene"), (N_("Phenotype"), "phenotype_score", "gene"),
-    (N_("Variant"), "variant_score", "gene"), (N_("Consequence"), "score_consequence", "variant"),
-    (N_("Rarity"), "score_rarity", "variant"), ("ClinVar", "score_clinvar", "variant"),
-    (N_("In silico"), "score_insilico", "variant"), (N_("Splice"), "score_splice", "variant"),
-    (N_("Constraint"), "score_constraint", "variant"),
+    (N_("Posterior"), col.posterior, "gene"), (N_("Phenotype"), col.phenotype_score, "gene"),
+    (N_("Variant"), col.variant_score, "gene"), (N_("Consequence"), col.score_consequence, "variant"),
+    (N_("Rarity"), col.score_rarity, "variant"), ("ClinVar", col.score_clinvar, "variant"),
+    (N_("In silico"), col.score_insilico, "variant"), (N_("Splice"), col.score_splice, "variant"),
+    (N_("Constraint"), col.score_constraint, "variant"),
 )
 # Phases of a compound-heterozygous pair as the segregation table writes them.
 COMPHET_PHASES = (N_("trans"), N_("possible"))
@@ -87,9 +88,9 @@ def clinvar_text(significance, clinvar_used: bool, lang: str | None = None) -> s
 
 def protein_text(variant: dict, lang: str | None = None) -> str:
     """p. notation when known; a FASTA-less coding SNV says plainly that its effect is unknown."""
-    if variant.get("hgvs_p"):
-        return variant["hgvs_p"]
-    if variant.get("consequence") == "coding_sequence_variant":
+    if variant.get(col.hgvs_p):
+        return variant[col.hgvs_p]
+    if variant.get(col.consequence) == "coding_sequence_variant":
         _ = gettext_for(lang)
         return _("missense or synonymous: not determined (no reference FASTA)")
     return ""
@@ -97,7 +98,7 @@ def protein_text(variant: dict, lang: str | None = None) -> str:
 
 def is_coding_change(variant: dict) -> bool:
     """The FASTA-less placeholder 'coding_sequence_variant MODIFIER': a coding change of unknown effect."""
-    return variant.get("consequence") == "coding_sequence_variant" and not variant.get("hgvs_p")
+    return variant.get(col.consequence) == "coding_sequence_variant" and not variant.get(col.hgvs_p)
 
 
 def consequence_text(variant: dict, lang: str | None = None) -> str:
@@ -106,7 +107,7 @@ def consequence_text(variant: dict, lang: str | None = None) -> str:
     if is_coding_change(variant):
         _ = gettext_for(lang)
         return _("coding change")
-    return (variant.get("consequence") or "").replace("&", ", ").replace("_", " ")
+    return (variant.get(col.consequence) or "").replace("&", ", ").replace("_", " ")
 
 
 def acmg_explanation(tag: str, gettext) -> str:
@@ -118,11 +119,11 @@ def acmg_explanation(tag: str, gettext) -> str:
 
 def inhouse_text(variant: dict) -> str:
     """In-house 'AC/AN' (and homozygotes) beside gnomAD; empty without an in-house source."""
-    an = variant.get("inhouse_an")
+    an = variant.get(col.inhouse_an)
     if an is None:
         return ""
     text = f"{int(variant.get('inhouse_ac') or 0)}/{int(an)}"
-    hom = variant.get("inhouse_hom")
+    hom = variant.get(col.inhouse_hom)
     return text + (f", {int(hom)} hom" if hom else "")
 
 
@@ -170,24 +171,24 @@ def acmg_call(tags) -> dict:
 def variant_view(row: dict, data: ReportData, frequency_source: str | None, clinvar_used: bool) -> dict:
     """One ranked-variant row plus what the page shows for it: links, protein effect, evidence words."""
     lang = data.lang
-    return dict(row, links=variant_links(row["chrom"], row["pos"], row["ref"], row["alt"],
+    return dict(row, links=variant_links(row[col.chrom], row[col.pos], row[col.ref], row[col.alt],
                                          data.provenance.genome_build, row.get("vcf_id")),
                 protein=protein_text(row, lang), consequence_text=consequence_text(row, lang),
                 coding_change=is_coding_change(row),
-                frequency=frequency_text(row.get("gnomad_popmax_af"), frequency_source, lang),
-                frequency_missing=_missing(row.get("gnomad_popmax_af")) and not frequency_source,
-                clinvar=clinvar_text(row.get("clinvar_significance"), clinvar_used, lang),
-                clinvar_missing=not row.get("clinvar_significance") and not clinvar_used,
+                frequency=frequency_text(row.get(col.gnomad_popmax_af), frequency_source, lang),
+                frequency_missing=_missing(row.get(col.gnomad_popmax_af)) and not frequency_source,
+                clinvar=clinvar_text(row.get(col.clinvar_significance), clinvar_used, lang),
+                clinvar_missing=not row.get(col.clinvar_significance) and not clinvar_used,
                 inhouse=inhouse_text(row),
-                decisions=data.decisions.get((row["chrom"], row["pos"], row["ref"], row["alt"]), []),
-                acmg=acmg_call(row.get("acmg_tags")))
+                decisions=data.decisions.get((row[col.chrom], row[col.pos], row[col.ref], row[col.alt]), []),
+                acmg=acmg_call(row.get(col.acmg_tags)))
 
 
 def gene_disease_list(data: ReportData, gene: dict) -> list[dict]:
     """Every disease of the gene with its modes (from the HPO release), the best-matching one of the
     phenotype stage first under the name it was scored with; without the release its modes are unknown."""
-    linked = data.gene_diseases.get(gene["gene_symbol"], [])
-    best_id, best_name = gene.get("disease_id"), gene.get("disease_name")
+    linked = data.gene_diseases.get(gene[col.gene_symbol], [])
+    best_id, best_name = gene.get(col.disease_id), gene.get(col.disease_name)
     in_release = next((d for d in linked if d["id"] == best_id), {})
     head = [{"id": best_id, "name": best_name or in_release.get("name"), "modes": in_release.get("modes", [])}] \
         if best_id or best_name else []
@@ -199,16 +200,16 @@ def gene_panels(data: ReportData) -> list[dict]:
     frequency_source = frequency_source_name(data.evidence)
     clinvar_used = has_evidence(data.evidence, "clinvar")
     variants_by_gene = {g: [variant_view(r, data, frequency_source, clinvar_used) for r in template_records(rows)]
-                        for g, rows in data.variants.groupby("gene_symbol", sort=False)}
+                        for g, rows in data.variants.groupby(col.gene_symbol, sort=False)}
     panels = []
     for gene in template_records(data.genes):
-        rows = variants_by_gene.get(gene["gene_symbol"], [])
-        best = next((r for r in rows if r["is_best"]), rows[0] if rows else None)
-        matched = [m for m in (gene.get("matched_terms") or []) if m.get("disease_term")]
+        rows = variants_by_gene.get(gene[col.gene_symbol], [])
+        best = next((r for r in rows if r[col.is_best]), rows[0] if rows else None)
+        matched = [m for m in (gene.get(col.matched_terms) or []) if m.get("disease_term")]
         panels.append({"gene": gene, "variants": rows, "best": best, "bars": chart_bars(gene, best),
-                       "best_rows": [r for r in rows if r["is_best"]], "diseases": gene_disease_list(data, gene),
+                       "best_rows": [r for r in rows if r[col.is_best]], "diseases": gene_disease_list(data, gene),
                        "matched": matched,
-                       "anchor": "gene-" + "".join(c if c.isalnum() else "-" for c in gene["gene_symbol"])})
+                       "anchor": "gene-" + "".join(c if c.isalnum() else "-" for c in gene[col.gene_symbol])})
     return panels
 
 
@@ -217,7 +218,7 @@ def render_html(data: ReportData) -> str:
 
     prov = data.provenance
     panels = gene_panels(data)
-    modes = sorted({m for m in data.genes["mode"].dropna()})
+    modes = sorted({m for m in data.genes[col.mode].dropna()})
     _ = gettext_for(data.lang)
     return environment(data.lang).get_template("report.html.j2").render(
         title=data.title or _("variantprio report: %(proband)s") % {"proband": data.proband},
@@ -231,7 +232,7 @@ def render_html(data: ReportData) -> str:
         missing=[s for s in data.evidence if not s.present],
         no_frequency=not has_evidence(data.evidence, "frequency"),
         visible_variants=VISIBLE_VARIANTS, visible_diseases=VISIBLE_DISEASES,
-        n_variants=int(data.variants["variant_idx"].nunique()) if len(data.variants) else 0,
+        n_variants=int(data.variants[col.variant_idx].nunique()) if len(data.variants) else 0,
         candidate_variants=data.candidate_variants,
     )
 

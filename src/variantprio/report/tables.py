@@ -11,27 +11,34 @@ from openpyxl.utils import get_column_letter
 from ..core.modes import MODE_ORDER
 from ..i18n import N_, gettext_for
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
+from ..schemas import col
 from ..tables import atomic_path
 from .cells import append_row, comment_line, neutralise_frame
 from .data import ReportData
 
 CANDIDATE_COLUMNS = [
-    "rank", "gene_symbol", "posterior", "combined_score", "phenotype_score", "variant_score", "mode", "segregates",
-    "de_novo", "best_variant", "hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "inhouse_ac_an",
-    "clinvar", "genotypes", "disease_id", "disease_name", "matched_hpo", "acmg_class", "acmg_tags", "n_variants",
+    col.rank, col.gene_symbol, col.posterior, col.combined_score, col.phenotype_score, col.variant_score, col.mode,
+    col.segregates, col.de_novo, col.best_variant, col.hgvs_c, col.hgvs_p, col.consequence, col.gnomad_popmax_af,
+    "inhouse_ac_an", "clinvar", col.genotypes, col.disease_id, col.disease_name, "matched_hpo", "acmg_class",
+    col.acmg_tags, col.n_variants,
 ]
-_SCORE_COLUMNS = ("posterior", "combined_score", "phenotype_score", "variant_score")
+_SCORE_COLUMNS = (col.posterior, col.combined_score, col.phenotype_score, col.variant_score)
+# Candidate columns that are genes.parquet's own, copied as they are.
+_COPIED_FROM_GENES = {col.rank, col.gene_symbol, col.posterior, col.combined_score, col.phenotype_score,
+                      col.variant_score, col.mode, col.segregates, col.de_novo, col.best_variant, col.disease_id,
+                      col.disease_name, col.n_variants}
 # The header people read above each column: the column name itself in English, a translation from
 # the catalog otherwise (Parquet keeps the English names: they are the contract).
 COLUMN_TITLES = {
-    "rank": N_("rank"), "gene_symbol": N_("gene_symbol"), "posterior": N_("posterior"),
-    "combined_score": N_("combined_score"), "phenotype_score": N_("phenotype_score"),
-    "variant_score": N_("variant_score"), "mode": N_("mode"), "segregates": N_("segregates"),
-    "de_novo": N_("de_novo"), "best_variant": N_("best_variant"), "hgvs_c": N_("hgvs_c"), "hgvs_p": N_("hgvs_p"),
-    "consequence": N_("consequence"), "gnomad_popmax_af": N_("gnomad_popmax_af"), "clinvar": N_("clinvar"),
-    "genotypes": N_("genotypes"), "disease_id": N_("disease_id"), "disease_name": N_("disease_name"),
-    "matched_hpo": N_("matched_hpo"), "acmg_class": N_("acmg_class"), "acmg_tags": N_("acmg_tags"),
-    "n_variants": N_("n_variants"),
+    col.rank: N_("rank"), col.gene_symbol: N_("gene_symbol"), col.posterior: N_("posterior"),
+    col.combined_score: N_("combined_score"), col.phenotype_score: N_("phenotype_score"),
+    col.variant_score: N_("variant_score"), col.mode: N_("mode"), col.segregates: N_("segregates"),
+    col.de_novo: N_("de_novo"), col.best_variant: N_("best_variant"), col.hgvs_c: N_("hgvs_c"),
+    col.hgvs_p: N_("hgvs_p"),
+    col.consequence: N_("consequence"), col.gnomad_popmax_af: N_("gnomad_popmax_af"), "clinvar": N_("clinvar"),
+    col.genotypes: N_("genotypes"), col.disease_id: N_("disease_id"), col.disease_name: N_("disease_name"),
+    "matched_hpo": N_("matched_hpo"), "acmg_class": N_("acmg_class"), col.acmg_tags: N_("acmg_tags"),
+    col.n_variants: N_("n_variants"),
 }
 
 
@@ -57,10 +64,10 @@ def _genotype_text(genotypes) -> str:
 
 
 def _clinvar_text(row: pd.Series) -> str:
-    sig = row.get("clinvar_significance")
+    sig = row.get(col.clinvar_significance)
     if sig is None or (isinstance(sig, float) and np.isnan(sig)):
         return ""
-    stars = row.get("clinvar_stars")
+    stars = row.get(col.clinvar_stars)
     return f"{sig} ({int(stars)}*)" if stars is not None and not pd.isna(stars) else str(sig)
 
 
@@ -113,31 +120,24 @@ def candidate_table(data: ReportData) -> pd.DataFrame:
     """The top genes as flat text/number columns (CANDIDATE_COLUMNS), in rank order."""
     best = data.best_rows().copy()
     best["clinvar"] = best.apply(_clinvar_text, axis=1) if len(best) else []
-    best["genotypes_text"] = best["genotypes"].map(_genotype_text)
-    best["inhouse_ac_an"] = [f"{int(ac)}/{int(an)}" if pd.notna(an) else ""
-                             for ac, an in zip(best["inhouse_ac"].fillna(0), best["inhouse_an"])] if len(best) else []
-    by_gene = best.groupby("gene_symbol", sort=False).agg({
-        "hgvs_c": _join, "hgvs_p": _join, "consequence": _join, "gnomad_popmax_af": _join,
+    best["genotypes_text"] = best[col.genotypes].map(_genotype_text)
+    best["inhouse_ac_an"] = [f"{int(ac)}/{int(an)}" if pd.notna(an) else "" for ac, an in
+                             zip(best[col.inhouse_ac].fillna(0), best[col.inhouse_an])] if len(best) else []
+    by_gene = best.groupby(col.gene_symbol, sort=False).agg({
+        col.hgvs_c: _join, col.hgvs_p: _join, col.consequence: _join, col.gnomad_popmax_af: _join,
         "inhouse_ac_an": _join, "clinvar": _join, "genotypes_text": lambda v: " | ".join(v)})
     genes = data.genes
-    out = pd.DataFrame({
-        "rank": genes["rank"], "gene_symbol": genes["gene_symbol"], "posterior": genes["posterior"],
-        "combined_score": genes["combined_score"], "phenotype_score": genes["phenotype_score"],
-        "variant_score": genes["variant_score"], "mode": genes["mode"], "segregates": genes["segregates"],
-        "de_novo": genes["de_novo"], "best_variant": genes["best_variant"],
-        "disease_id": genes["disease_id"], "disease_name": genes["disease_name"],
-        "matched_hpo": genes["matched_terms"].map(matched_hpo_text),
-        "acmg_tags": genes["acmg_tags"].map(
-            lambda ts: ", ".join(t.split(":")[0] for t in ts) if ts is not None else ""),
-        "n_variants": genes["n_variants"],
-    })
-    details = by_gene.reindex(out["gene_symbol"]).reset_index(drop=True)
-    for col in ("hgvs_c", "hgvs_p", "consequence", "gnomad_popmax_af", "inhouse_ac_an", "clinvar"):
-        out[col] = details[col].to_numpy()
-    out["genotypes"] = details["genotypes_text"].to_numpy()
-    tag_lists = best.groupby("gene_symbol", sort=False)["acmg_tags"].agg(list)
+    out = genes[[c for c in CANDIDATE_COLUMNS if c in _COPIED_FROM_GENES]].copy()
+    out["matched_hpo"] = genes[col.matched_terms].map(matched_hpo_text)
+    out[col.acmg_tags] = genes[col.acmg_tags].map(
+        lambda ts: ", ".join(t.split(":")[0] for t in ts) if ts is not None else "")
+    details = by_gene.reindex(out[col.gene_symbol]).reset_index(drop=True)
+    for name in (col.hgvs_c, col.hgvs_p, col.consequence, col.gnomad_popmax_af, "inhouse_ac_an", "clinvar"):
+        out[name] = details[name].to_numpy()
+    out[col.genotypes] = details["genotypes_text"].to_numpy()
+    tag_lists = best.groupby(col.gene_symbol, sort=False)[col.acmg_tags].agg(list)
     _ = gettext_for(data.lang)
-    out["acmg_class"] = out["gene_symbol"].map(tag_lists).map(
+    out["acmg_class"] = out[col.gene_symbol].map(tag_lists).map(
         lambda lists: acmg_class_text(lists, _) if isinstance(lists, list) else "")
     return out[CANDIDATE_COLUMNS]
 
@@ -164,8 +164,9 @@ def write_tsv(data: ReportData, path) -> None:
 SHEETS = (N_("All candidates"),) + MODE_ORDER
 SETTINGS_SHEET = N_("Settings")
 _HEADER_FILL = PatternFill("solid", fgColor="1F3A5F")
-_WIDTHS = {"acmg_class": 26, "gene_symbol": 12, "best_variant": 34, "hgvs_c": 22, "hgvs_p": 22, "genotypes": 50,
-           "disease_name": 36, "matched_hpo": 30, "acmg_tags": 30, "consequence": 24, "clinvar": 22}
+_WIDTHS = {"acmg_class": 26, col.gene_symbol: 12, col.best_variant: 34, col.hgvs_c: 22, col.hgvs_p: 22,
+           col.genotypes: 50, col.disease_name: 36, "matched_hpo": 30, col.acmg_tags: 30, col.consequence: 24,
+           "clinvar": 22}
 
 
 def _fill_sheet(ws, table: pd.DataFrame, lang: str | None) -> None:
@@ -206,7 +207,7 @@ def write_xlsx(data: ReportData, path) -> None:
     wb = Workbook()
     wb.remove(wb.active)
     for name in SHEETS:
-        subset = table if name == SHEETS[0] else table[table["mode"] == name]
+        subset = table if name == SHEETS[0] else table[table[col.mode] == name]
         _fill_sheet(wb.create_sheet(_(name)), subset, data.lang)
     _fill_settings(wb.create_sheet(_(SETTINGS_SHEET)), settings_rows(data), data.lang)
     wb.properties.title = _("variantprio candidates: %(proband)s") % {"proband": data.proband}

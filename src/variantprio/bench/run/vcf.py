@@ -25,12 +25,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import InputError
-from ..progress import progress_bar
-from ..tables import atomic_path
-from .metrics import percent, rank_metrics, tie_aware_rank
-from .phenopackets import Case, read_cases, sample_cases
-from .spike import Background, SpikedCase, SpikeOptions, spike_case
+from ...errors import InputError
+from ...progress import progress_bar
+from ...schemas import col
+from ...tables import atomic_path
+from ..analyse.metrics import percent, rank_metrics, summarise, tie_aware_rank
+from ..analyse.plots import write_plot
+from ..prepare.phenopackets import Case, read_cases, sample_cases
+from ..prepare.spike import Background, SpikedCase, SpikeOptions, spike_case
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +119,7 @@ def resolve_data_path(path: Path | str, repo_root: Path | None = None, what: str
     path = Path(path)
     candidates = [path]
     if not path.is_absolute():
-        root = repo_root or Path(__file__).resolve().parents[3]
+        root = repo_root or Path(__file__).resolve().parents[4]  # src/variantprio/bench/run/vcf.py
         candidates.append(root / path)
     for candidate in candidates:
         if candidate.exists():
@@ -140,58 +142,57 @@ class Pipeline:
 
     def knowledge(self):
         """The HPO release, loaded once per worker."""
-        from ..phenotype import load_ontology
+        from ...phenotype import load_ontology
 
         if self._ontology is None:
             self._ontology = load_ontology(self.hpo_dir)
         return self._ontology
 
     def ingest(self, vcf: Path, ped: Path, out: Path) -> Path:
-        from ..ingest import IngestOptions, ingest_vcf
+        from ... import ingest
 
-        ingest_vcf(str(vcf), str(out), IngestOptions(ped=str(ped)))
+        ingest.run(ingest.IngestInputs(str(vcf), ped=str(ped)), ingest.IngestOutputs(str(out)))
         return out
 
     def annotate(self, variants: Path, out: Path) -> Path:
-        from ..annotate import AnnotateOptions, annotate_variants  # type: ignore[attr-defined]
+        from ... import annotate
 
-        annotate_variants(variants, out, AnnotateOptions(gene_model=str(self.gene_model),
-                                                         sources=str(self.sources) if self.sources else None))
+        annotate.run(annotate.AnnotateInputs(variants, gene_model=str(self.gene_model), sources=self.sources),
+                     annotate.AnnotateOutputs(out))
         return out
 
     def inheritance(self, variants: Path, annotations: Path, ped: Path, proband: str, out: Path) -> Path:
-        from ..inheritance import segregate  # type: ignore[attr-defined]
+        from ... import inheritance
 
-        segregate(variants, annotations, ped=ped, proband=proband, out=out)
+        inheritance.run(inheritance.InheritanceInputs(variants, annotations, proband, ped),
+                        inheritance.InheritanceOutputs(out))
         return out
 
     def phenotype(self, observed: tuple[str, ...], excluded: tuple[str, ...], out: Path, ontology=None) -> Path:
-        from ..phenotype import score_genes  # type: ignore[attr-defined]
+        from ... import phenotype
 
         # Cases curated against a newer HPO release: terms this release lacks are skipped, noted.
-        score_genes(list(observed), out, excluded=list(excluded), ontology=ontology or self.knowledge(),
-                    skip_unknown=True)
+        phenotype.run(phenotype.PhenotypeInputs(tuple(observed), tuple(excluded), release=ontology or self.knowledge()),
+                      phenotype.PhenotypeOutputs(out), phenotype.PhenotypeOptions(skip_unknown=True))
         return out
 
     def rank(self, variants: Path, annotations: Path, segregation: Path, phenotype: Path, proband: str,
              out_genes: Path, out_variants: Path) -> Path:
-        from ..rank import rank_proband
+        from ... import rank
 
-        rank_proband(variants, annotations, segregation, phenotype, proband, out_genes, out_variants)
+        rank.run(rank.RankInputs(variants, annotations, segregation, phenotype, proband),
+                 rank.RankOutputs(out_genes, out_variants))
         return out_genes
 
 
 def missing_stages() -> list[str]:
-    """Stage APIs this install does not provide yet (the benchmark cannot run without them)."""
+    """Stages this install does not provide with the entry point the benchmark calls (`run`)."""
     import importlib
 
-    wanted = {"ingest": ("ingest", "ingest_vcf"), "annotate": ("annotate", "annotate_variants"),
-              "inheritance": ("inheritance", "segregate"), "phenotype": ("phenotype", "score_genes"),
-              "rank": ("rank", "rank_proband")}
     missing = []
-    for stage, (module, name) in wanted.items():
+    for stage in ("ingest", "annotate", "inheritance", "phenotype", "rank"):
         try:
-            if not hasattr(importlib.import_module(f"variantprio.{module}"), name):
+            if not hasattr(importlib.import_module(f"variantprio.{stage}"), "run"):
                 missing.append(stage)
         except ImportError:
             missing.append(stage)
@@ -202,26 +203,27 @@ def missing_stages() -> list[str]:
 
 
 def _gene_rank(genes_path: Path, gene: str) -> tuple[float, int]:
-    table = pq.read_table(genes_path, columns=["gene_symbol", "combined_score"]).to_pandas()
-    return tie_aware_rank(table["gene_symbol"], table["combined_score"], gene), len(table)
+    table = pq.read_table(genes_path, columns=[col.gene_symbol, col.combined_score]).to_pandas()
+    return tie_aware_rank(table[col.gene_symbol], table[col.combined_score], gene), len(table)
 
 
 def _phenotype_rank(phenotype_path: Path, gene: str) -> tuple[float, int]:
-    table = pq.read_table(phenotype_path, columns=["gene_symbol", "phenotype_score"]).to_pandas()
-    return tie_aware_rank(table["gene_symbol"], table["phenotype_score"], gene), len(table)
+    table = pq.read_table(phenotype_path, columns=[col.gene_symbol, col.phenotype_score]).to_pandas()
+    return tie_aware_rank(table[col.gene_symbol], table[col.phenotype_score], gene), len(table)
 
 
 def _spiked_consequence(annotations: Path, spiked: SpikedCase, gene: str) -> str | None:
     """Consequence the pipeline gave the causal allele (evaluation only, after ranking)."""
-    table = pq.read_table(annotations, columns=["chrom", "pos", "gene_symbol", "consequence"]).to_pandas()
+    columns = [col.chrom, col.pos, col.gene_symbol, col.consequence]
+    table = pq.read_table(annotations, columns=columns).to_pandas()
     found = []
     for v in spiked.spiked:
         # ingest trims a shared anchor base, so the stored position may be one further on
-        rows = table[(table["chrom"] == v.chrom) & table["pos"].between(v.pos, v.pos + 1)]
-        in_gene = rows[rows["gene_symbol"] == gene]
+        rows = table[(table[col.chrom] == v.chrom) & table[col.pos].between(v.pos, v.pos + 1)]
+        in_gene = rows[rows[col.gene_symbol] == gene]
         rows = in_gene if len(in_gene) else rows
         if len(rows):
-            found.append(str(rows["consequence"].iloc[0]))
+            found.append(str(rows[col.consequence].iloc[0]))
     return "+".join(sorted(set(found))) if found else None
 
 
@@ -243,7 +245,7 @@ def run_case(case: Case, background: Background, pipeline: Pipeline, spike_optio
     With `withhold`, the phenotype and rank stages see the release without the annotation rows
     that only the case's own publication supports (as a new patient would), and the full release
     is measured beside it on the same spiked VCF."""
-    from ..phenotype.withhold import cites, withhold_publications
+    from ...phenotype.withhold import cites, withhold_publications
 
     start = time.perf_counter()
     spiked = spike_case(case, background, workdir, spike_options)
@@ -295,34 +297,12 @@ def case_dir_name(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 
-# --- metrics -----------------------------------------------------------------------------------------
-
-
-def _breakdown(frame: pd.DataFrame, by: str, column: str) -> dict[str, dict[str, Any]]:
-    groups = frame.groupby(frame[by].fillna("unknown"), sort=True)[column]
-    return {str(name): rank_metrics(ranks) for name, ranks in groups}
-
-
-def summarise(results: pd.DataFrame, column: str) -> dict[str, Any]:
-    """Overall metrics and breakdowns by mode, genotype, variant class and consequence."""
-    summary = rank_metrics(results[column])
-    summary["by_mode"] = _breakdown(results, "mode", column)
-    summary["by_genotype"] = _breakdown(results, "genotype", column)
-    summary["by_variant_class"] = _breakdown(results, "variant_class", column)
-    summary["by_consequence"] = _breakdown(results, "consequence", column)
-    return summary
-
-
 # --- outputs -----------------------------------------------------------------------------------------
-
-_BINS = [(1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 5, "4-5"), (6, 10, "6-10"), (11, 20, "11-20"),
-         (21, 50, "21-50"), (51, 100, "51-100"), (101, np.inf, ">100")]
-
 
 def _covered(scored: pd.DataFrame, cases: list[Case], hpo_dir: Path | None) -> dict[str, Any]:
     """Metrics over the cases whose diagnosis the HPO release links to the gene: what the data
     allows at best (the others can only rank by variant evidence)."""
-    from ..phenotype import load_ontology
+    from ...phenotype import load_ontology
 
     annotations = load_ontology(hpo_dir).annotations
     disease = {c.case_id: c.disease_id for c in cases}
@@ -333,39 +313,9 @@ def _covered(scored: pd.DataFrame, cases: list[Case], hpo_dir: Path | None) -> d
 
 
 def _release_versions(hpo_dir: Path | None) -> dict[str, str]:
-    from ..phenotype import load_ontology
+    from ...phenotype import load_ontology
 
     return load_ontology(hpo_dir).data_sources
-
-
-def _binned(ranks: pd.Series) -> list[float]:
-    r = pd.to_numeric(ranks, errors="coerce").to_numpy(float)
-    counts = [float(np.mean((r >= lo - 0.5) & (r < hi + 0.5))) if r.size else 0.0 for lo, hi, _ in _BINS]
-    return counts + [float(np.mean(np.isnan(r))) if r.size else 0.0]
-
-
-def write_plot(results: pd.DataFrame, path: Path) -> Path:
-    """Bar chart of rank bins, full pipeline beside phenotype-only (PNG, Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = [b[2] for b in _BINS] + ["not ranked"]
-    x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.bar(x - 0.2, _binned(results["rank"]), 0.4, label="VCF + phenotype (full pipeline)")
-    ax.bar(x + 0.2, _binned(results["phenotype_rank"]), 0.4, label="phenotype only")
-    ax.set_xticks(x, labels)
-    ax.set_xlabel("rank of the causal gene (ties share the mean rank)")
-    ax.set_ylabel("fraction of cases")
-    ax.set_title(f"variantprio bench vcf: {len(results)} cases")
-    ax.legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
 
 
 def _write_cases(results: pd.DataFrame, path: Path) -> Path:

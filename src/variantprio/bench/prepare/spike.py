@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import pysam
 
-from ..core.genome import CONTIG_LENGTHS, in_par
-from ..errors import InputError
+from ...core.genome import CONTIG_LENGTHS, in_par
+from ...errors import InputError
 from .phenopackets import Case, CausalVariant
 
 log = logging.getLogger(__name__)
@@ -49,18 +49,6 @@ class SpikeOptions:
     phase_block_gap: int = 100_000  # a gap this wide between het calls starts a new phase block
     background_de_novo: float = 2.0  # mean spurious de novo calls in a synthetic trio's background
     seed: int = 1
-
-
-@dataclass(frozen=True)
-class SpikedCase:
-    """The files written for one case and what was spiked (for evaluation only)."""
-
-    vcf: Path
-    ped: Path
-    proband: str
-    samples: tuple[str, ...]
-    spiked: tuple[CausalVariant, ...]
-    removed_background: int
 
 
 class Background:
@@ -135,6 +123,18 @@ def _drop_info_tags(info: pd.Series) -> pd.Series:
 def case_rng(case_id: str, seed: int) -> np.random.Generator:
     """Per-case random stream: the same case spikes identically whichever worker runs it."""
     return np.random.default_rng([seed, zlib.crc32(case_id.encode())])
+
+
+@dataclass(frozen=True)
+class SpikedCase:
+    """The files written for one case and what was spiked (for evaluation only)."""
+
+    vcf: Path
+    ped: Path
+    proband: str
+    samples: tuple[str, ...]
+    spiked: tuple[CausalVariant, ...]
+    removed_background: int
 
 
 def spike_case(case: Case, background: Background, out_dir: Path | str,
