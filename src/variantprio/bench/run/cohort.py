@@ -101,8 +101,8 @@ def _variantprio(*args: str) -> float:
 def run_engine(engine: str, db: str, dirs: list[Path], keys: np.ndarray, out: Path, lookups: int = 200,
                seed: int = 2) -> EngineResult:
     """Add every directory (one `cohort add` each), export frequencies, then time lookups."""
-    from ..cohort.frequencies import lookup
-    from ..cohort.schema import open_cohort
+    from ...cohort.frequencies import lookup
+    from ...cohort.schema import open_cohort
 
     t0 = time.perf_counter()
     rss = max(_variantprio("cohort", "add", "--db", db, str(d)) for d in dirs)
