@@ -54,3 +54,10 @@ def test_export_carries_the_background_and_is_read_as_an_inhouse_source(tmp_path
     annotated, _ = join_sources(_filled("annotations", 2, {"variant_idx": np.arange(2), **keys}),
                                 load_sources(config), "GRCh38", ["proband"])
     assert annotated.column("inhouse_an").to_pylist() == [400, None]  # a spiked private variant stays unseen
+
+
+def test_bench_cohort_runs_end_to_end_on_a_tiny_cohort():
+    # regression: after the benchmarks moved to bench/run, the lookup timing imported a package that
+    # no longer existed there (found only by running the command)
+    result = run_cli("bench", "cohort", "--exomes", "3", "--variants", "200", "--batch", "3")
+    assert "AC/AN lookup median" in result.stdout and "duckdb: add" in result.stdout
