@@ -16,7 +16,7 @@ from .core.hpoterms import split_terms
 from .errors import InputError
 from .yamlfile import read_yaml
 
-SHEET_COLUMNS = ["sample_id", "family_id", "vcf", "ped", "hpo", "excluded_hpo", "phenopacket"]
+SHEET_COLUMNS = ["sample_id", "family_id", "vcf", "ped", "hpo", "excluded_hpo", "phenopacket", "build"]
 _TERM_ID = re.compile(r"^HP:[0-9]{7}$")
 _TERM_COLUMNS = ("hpo", "excluded_hpo")
 

@@ -40,17 +40,32 @@ from .options import hpo_dir_option
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads: 1-2 parse in one process (Parquet is always written on a second thread); "
                    "3+ read a bgzipped VCF in parallel chunks, one process per extra thread.")
+@click.option("--liftover-to", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
+              help="Lift the variants onto this build (needs --chain); --fasta is then the target build's and "
+                   "REF is checked after lifting. Records that cannot be lifted safely are listed, not kept.")
+@click.option("--chain", type=click.Path(dir_okay=False),
+              help="UCSC chain file for --liftover-to (e.g. hg19ToHg38.over.chain.gz, plain or gzipped).")
+@click.option("--liftover-rejects", type=click.Path(dir_okay=False),
+              help="TSV listing every record left out by the liftover and why "
+                   "(default: beside --out, <name>.liftover-rejected.tsv).")
 def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: str | None,
                build: str | None, pass_only: bool, min_gq: int, min_dp: int, min_ab: float,
-               threads: int) -> None:
+               threads: int, liftover_to: str | None, chain: str | None, liftover_rejects: str | None) -> None:
     """Read a VCF/BCF into the normalised variant table: multi-allelics split, alleles trimmed
-    (left-aligned with --fasta), genotypes as ALT counts, quality filters applied and counted."""
+    (left-aligned with --fasta), genotypes as ALT counts, quality filters applied and counted;
+    with --liftover-to and --chain, lifted onto another build."""
     from ..ingest import IngestOptions, ingest_vcf
 
     chosen = tuple(s.strip() for s in samples.split(",") if s.strip()) if samples else None
     options = IngestOptions(samples=chosen, ped=ped, fasta=fasta, build=build, pass_only=pass_only,
-                            min_gq=min_gq, min_dp=min_dp, min_ab=min_ab, threads=threads)
+                            min_gq=min_gq, min_dp=min_dp, min_ab=min_ab, threads=threads,
+                            liftover_to=liftover_to, chain=chain, liftover_rejects=liftover_rejects)
     summary = ingest_vcf(vcf, out, options)
+    lifted = summary.counts.get("liftover")
+    if lifted:
+        from ..ingest.liftover import liftover_counts_text
+
+        click.echo(f"liftover to {summary.genome_build}: {liftover_counts_text(lifted)}")
     click.echo(f"{summary.rows} variants from {summary.records} records -> {summary.out_path}")
 
 

@@ -33,6 +33,12 @@ PAR_X: dict[str, tuple[tuple[int, int], ...]] = {
     "GRCh37": ((60001, 2699520), (154931044, 155260560)),
 }
 
+# The mitochondrial sequence differs between the two GRCh37 flavours: b37/hs37d5 ("MT") and GRCh38
+# ("chrM") carry the revised Cambridge Reference Sequence, UCSC hg19's "chrM" is the older Yoruba
+# sequence (NC_001807), two bases longer, so chrM positions of hg19 and b37 do not correspond.
+MT_RCRS_LENGTH = 16569
+MT_HG19_LENGTH = 16571
+
 _BUILD_ALIASES = {
     "grch38": "GRCh38", "hg38": "GRCh38", "38": "GRCh38", "b38": "GRCh38",
     "grch37": "GRCh37", "hg19": "GRCh37", "37": "GRCh37", "b37": "GRCh37",
@@ -80,6 +86,38 @@ def guess_build(contig_lengths: dict[str, int]) -> str | None:
     if votes[best] == 0 or list(votes.values()).count(votes[best]) > 1:
         return None
     return best
+
+
+def naming_style(names: Iterable[str]) -> str | None:
+    """How the main chromosomes are named: "chr" (chr1, UCSC: hg19, hg38), "bare" (1, Ensembl/NCBI:
+    b37) or None when no main chromosome is among `names`."""
+    styles = {("chr" if n[:3].lower() == "chr" else "bare") for n in names
+              if canonical_chrom(n) in CONTIG_LENGTHS["GRCh38"] and canonical_chrom(n) != "chrM"}
+    return styles.pop() if len(styles) == 1 else None
+
+
+def mito_sequence(build: str | None, lengths: dict[str, int | None]) -> str | None:
+    """Which mitochondrial sequence a contig list names: "rCRS" or "hg19" (UCSC hg19's Yoruba chrM);
+    None without a mitochondrial contig. By length when given, else by name: on GRCh37 "chrM" is
+    hg19's, "MT"/"chrMT" are b37's rCRS; GRCh38 has only rCRS."""
+    for name, length in lengths.items():
+        if canonical_chrom(name) != "chrM":
+            continue
+        if length == MT_HG19_LENGTH:
+            return "hg19"
+        if length == MT_RCRS_LENGTH or build == "GRCh38":
+            return "rCRS"
+        return "hg19" if build == "GRCh37" and name == "chrM" else "rCRS"
+    return None
+
+
+def build_flavour(build: str, style: str | None) -> str:
+    """A build with its contig naming, as people say it: "GRCh37 (hg19 names: chr1)", "GRCh37 (b37
+    names: 1)"; `style` as `naming_style` returns it."""
+    if style is None:
+        return build
+    label = {"GRCh37": ("hg19", "b37"), "GRCh38": ("hg38", "GRCh38")}[build][0 if style == "chr" else 1]
+    return f"{build} ({label} names: {'chr1' if style == 'chr' else '1'})"
 
 
 def in_par(chrom: np.ndarray, pos: np.ndarray, build: str) -> np.ndarray:

@@ -8,7 +8,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -50,6 +50,8 @@ class IngestSummary:
 
 def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOptions) -> IngestSummary:
     """Normalise a VCF/BCF into a VARIANTS Parquet; InputError (and no output) on bad input."""
+    if options.liftover_to or options.chain:
+        return _ingest_lifted(str(vcf_path), Path(out_path), options)
     started = time.perf_counter()
     vcf_path = str(vcf_path)
     header = read_header(vcf_path)
@@ -83,6 +85,41 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
                             time.perf_counter() - started)
     _log_summary(summary)
     return summary
+
+
+def _ingest_lifted(vcf_path: str, out_path: Path, options: IngestOptions) -> IngestSummary:
+    """Ingest on the VCF's own build into a temporary table, then lift it onto `liftover_to`.
+    The chain and the builds are checked before any record is read; nothing is left on failure."""
+    from .liftover import Lifter, default_rejects_path, liftover_counts_text, liftover_table
+
+    if not (options.liftover_to and options.chain):
+        raise InputError("liftover needs both --liftover-to and --chain", path=vcf_path,
+                         hint="e.g. --liftover-to GRCh38 --chain hg19ToHg38.over.chain.gz")
+    started = time.perf_counter()
+    header = read_header(vcf_path)
+    build, how = resolve_build(header, options.build)
+    lifter = Lifter(options.chain)
+    if lifter.source_build and lifter.source_build != build:
+        raise InputError(f"the VCF is {build} ({how}) but the chain lifts from {lifter.source_build}",
+                         path=vcf_path, hint=f"use the chain from {build} to {options.liftover_to}")
+    if lifter.target_build and lifter.target_build != options.liftover_to:
+        raise InputError(f"the chain lifts onto {lifter.target_build}, not {options.liftover_to}",
+                         path=options.chain, hint=f"use the chain from {build} to {options.liftover_to}")
+    if build == options.liftover_to:
+        log.info("%s is already %s: nothing to lift", vcf_path, build)
+        return ingest_vcf(vcf_path, out_path, replace(options, liftover_to=None, chain=None))
+    unlifted = out_path.with_name(f".{out_path.name}.{build}.tmp.parquet")
+    rejects = options.liftover_rejects or default_rejects_path(out_path)
+    try:
+        summary = ingest_vcf(vcf_path, unlifted, replace(options, build=build, fasta=None, liftover_to=None,
+                                                         chain=None))
+        lifted = liftover_table(unlifted, out_path, lifter, options.liftover_to, options.fasta, rejects)
+    finally:
+        unlifted.unlink(missing_ok=True)
+    log.info("liftover %s -> %s with %s: %s; left-out records listed in %s", build, options.liftover_to,
+             Path(options.chain).name, liftover_counts_text(lifted.counts), lifted.rejects_path)
+    return IngestSummary(out_path, summary.samples, options.liftover_to, summary.records, lifted.counts["lifted"],
+                         {**summary.counts, "liftover": lifted.counts}, time.perf_counter() - started)
 
 
 def _write_serial(header: VcfHeader, samples: list[str], options: IngestOptions, reference: Reference | None,
