@@ -1,6 +1,7 @@
 rule validate:
     input:
         sheet=CONFIG.samples,
+        config=CONFIG_FILE,
     output:
         res("validation.tsv"),
     log:
@@ -11,7 +12,5 @@ rule validate:
     resources:
         mem_mb=500,
         slurm_partition=PARTITION,
-    params:
-        build=q(CONFIG.genome_build),
     shell:
-        "{VP} validate --samples {input.sheet:q} --build {params.build} --out {output:q} 2> {log:q}"
+        "{VP} validate --samples {input.sheet:q} --config {input.config:q} --out {output:q} 2> {log:q}"

@@ -111,7 +111,7 @@ def annotate_variants(variants_path, out_path, options: AnnotateOptions | None =
     options = options or AnnotateOptions()
     t0 = time.perf_counter()
     _, upstream = read_table(variants_path, "variants", columns=[])
-    specs = load_sources(options.sources) if options.sources else []
+    specs = load_sources(options.sources, upstream.genome_build) if options.sources else []
     model = None
     if options.gene_model:
         model = load_gene_model(options.gene_model, cache_dir=options.cache_dir)

@@ -63,7 +63,7 @@ def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: 
     summary = ingest_vcf(vcf, out, options)
     lifted = summary.counts.get("liftover")
     if lifted:
-        from ..ingest.liftover import liftover_counts_text
+        from ..core.genome import liftover_counts_text
 
         click.echo(f"liftover to {summary.genome_build}: {liftover_counts_text(lifted)}")
     click.echo(f"{summary.rows} variants from {summary.records} records -> {summary.out_path}")
@@ -80,7 +80,8 @@ def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: 
 @click.option("--fasta", type=click.Path(dir_okay=False),
               help="Indexed reference FASTA: protein consequences (missense, stop gained, ...).")
 @click.option("--sources", type=click.Path(dir_okay=False),
-              help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join.")
+              help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join "
+                   "(its `builds.<build>.sources` when it lists the variants' build).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads for the interval join.")
 def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | None, sources: str | None,

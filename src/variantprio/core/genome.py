@@ -129,3 +129,24 @@ def in_par(chrom: np.ndarray, pos: np.ndarray, build: str) -> np.ndarray:
     for start, end in PAR_X[build]:
         mask |= on_x & (pos >= start) & (pos <= end)
     return mask
+
+
+# Why liftover left a variant out (ingest.liftover), as written in its side table's `reason` column.
+LIFTOVER_REASONS = {
+    "contig_not_in_chain": "the chain file has no such contig",
+    "unmapped": "no chain block covers the position (deleted or unplaced in the target build)",
+    "ambiguous": "the position maps to more than one place",
+    "contig_changed": "lands on another chromosome or an alt/unplaced contig",
+    "span_changed": "a chain gap lies inside the variant's span (its length would change)",
+    "strand_flipped_indel": "lands on the minus strand as an indel or structural variant",
+    "ref_mismatch": "REF differs from the target FASTA after lifting (the reference base changed)",
+    "duplicate_after_lift": "another variant was already lifted onto the same site and alleles",
+}
+
+
+def liftover_counts_text(counts: dict[str, int]) -> str:
+    """'36,100 of 36,558 lifted; left out: unmapped 300, ...' for logs and reports."""
+    left = ", ".join(f"{reason} {counts[reason]:,}" for reason in LIFTOVER_REASONS if counts.get(reason))
+    return f"{counts.get('lifted', 0):,} of {counts.get('rows_in', 0):,} lifted" + (
+        f"; left out: {left}" if left else "; none left out")
+

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..core.genome import CONTIG_LENGTHS, canonical_chrom, guess_build
+from ..core.genome import CONTIG_LENGTHS, LIFTOVER_REASONS as REASONS, canonical_chrom, guess_build
 from ..errors import InputError
 from ..schemas import LIFTED_FROM
 from ..tables import Provenance, atomic_path, read_table, write_table
@@ -29,17 +29,6 @@ from .reference import Reference
 
 log = logging.getLogger(__name__)
 
-# Why a variant was left out, as written in the side table's `reason` column.
-REASONS = {
-    "contig_not_in_chain": "the chain file has no such contig",
-    "unmapped": "no chain block covers the position (deleted or unplaced in the target build)",
-    "ambiguous": "the position maps to more than one place",
-    "contig_changed": "lands on another chromosome or an alt/unplaced contig",
-    "span_changed": "a chain gap lies inside the variant's span (its length would change)",
-    "strand_flipped_indel": "lands on the minus strand as an indel or structural variant",
-    "ref_mismatch": "REF differs from the target FASTA after lifting (the reference base changed)",
-    "duplicate_after_lift": "another variant was already lifted onto the same site and alleles",
-}
 REJECT_COLUMNS = ["chrom", "pos", "ref", "alt", "reason", "lifted_to", "explanation"]
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
@@ -302,11 +291,3 @@ def _write_rejects(table: pa.Table, lifted: _Lifted, path: Path) -> None:
         "explanation": [REASONS[r] for r in lifted.reason[rows]]}, columns=REJECT_COLUMNS)
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, sep="\t", index=False)
-
-
-def liftover_counts_text(counts: dict[str, int]) -> str:
-    """'36,100 of 36,558 lifted; left out: unmapped 300, ...' for logs and reports."""
-    left = ", ".join(f"{reason} {counts[reason]:,}" for reason in REASONS if counts.get(reason))
-    return f"{counts.get('lifted', 0):,} of {counts.get('rows_in', 0):,} lifted" + (
-        f"; left out: {left}" if left else "; none left out")
-

@@ -90,7 +90,8 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
 def _ingest_lifted(vcf_path: str, out_path: Path, options: IngestOptions) -> IngestSummary:
     """Ingest on the VCF's own build into a temporary table, then lift it onto `liftover_to`.
     The chain and the builds are checked before any record is read; nothing is left on failure."""
-    from .liftover import Lifter, default_rejects_path, liftover_counts_text, liftover_table
+    from ..core.genome import liftover_counts_text
+    from .liftover import Lifter, default_rejects_path, liftover_table
 
     if not (options.liftover_to and options.chain):
         raise InputError("liftover needs both --liftover-to and --chain", path=vcf_path,

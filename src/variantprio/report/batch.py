@@ -24,10 +24,14 @@ from .html import environment, template_records
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = ["sample", "status", "error", "top_gene", "posterior", "combined_score", "phenotype_score",
-                   "variant_score", "mode", "best_variant", "disease_id", "disease_name", "candidate_genes",
-                   "variants_read", "candidate_variants", "genome_build", "versions", "tool_version", "report"]
-_TOP_COLUMNS = SUMMARY_COLUMNS[3:12]  # taken from the top row of genes.parquet
+# The build comes right after the status: in a batch mixing GRCh37 and GRCh38 archives it is what
+# a reader must see first (liftover: "from GRCh37 (<chain file>)" when the VCF was lifted on ingest).
+SUMMARY_COLUMNS = ["sample", "status", "genome_build", "liftover", "error", "top_gene", "posterior", "combined_score",
+                   "phenotype_score", "variant_score", "mode", "best_variant", "disease_id", "disease_name",
+                   "candidate_genes", "variants_read", "candidate_variants", "versions", "tool_version", "report"]
+# taken from the top row of genes.parquet
+_TOP_COLUMNS = ["top_gene", "posterior", "combined_score", "phenotype_score", "variant_score", "mode",
+                "best_variant", "disease_id", "disease_name"]
 STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN = "ok", "failed", "not run"
 # What can go wrong reading one sample's genes.parquet; any of these fails that sample only.
 _SAMPLE_ERRORS = (InputError, OSError, pa.ArrowException, ValueError, KeyError, IndexError)
@@ -47,6 +51,7 @@ def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> 
     row = {"sample": sample or genes_path.parent.name, "status": STATUS_OK, "error": None,
            "candidate_genes": len(genes), "variants_read": prov.extra.get("ingest_counts", {}).get("records"),
            "candidate_variants": prov.extra.get("variant_rows"), "genome_build": prov.genome_build,
+           "liftover": _liftover_text(prov.extra.get("liftover")),
            "versions": "; ".join(f"{k} {v}" for k, v in sorted(prov.sources.items()) if k != "rank_model"),
            "tool_version": prov.tool_version,
            "report": os.path.relpath(report, link_base) if report.exists() else None}
@@ -55,6 +60,10 @@ def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> 
         source = "gene_symbol" if col == "top_gene" else col
         row[col] = None if first is None else first[source]
     return row
+
+
+def _liftover_text(lift: dict | None) -> str | None:
+    return f"from {lift.get('from')} ({lift.get('chain_file')})" if lift else None
 
 
 def summary_row(results: Path, sample: str, link_base: Path, logs: Path | None,

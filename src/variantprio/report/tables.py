@@ -64,6 +64,14 @@ def settings_rows(data: ReportData) -> list[tuple[str, str]]:
     prov = data.provenance
     rows = [("tool", f"variantprio {prov.tool_version}"), ("genome build", prov.genome_build or "unknown"),
             ("proband", data.proband), ("samples", ", ".join(data.samples))]
+    lift = prov.extra.get("liftover")
+    if lift:
+        from ..core.genome import liftover_counts_text
+
+        rows += [("liftover", f"{lift.get('from')} -> {lift.get('to')} on ingest"),
+                 ("liftover chain", str(lift.get("chain"))),
+                 ("liftover records", liftover_counts_text(lift.get("counts") or {})),
+                 ("liftover left-out records listed in", str(lift.get("rejected_table")))]
     rows += [(f"source: {name}", str(version)) for name, version in sorted(prov.sources.items())]
     if data.hpo_release:
         rows.append(("HPO release of labels and diseases", data.hpo_release))
