@@ -294,7 +294,9 @@ def clinvar_vcf(out: Path, build: str, records: list[tuple[str, int, str, str]])
     names = sorted({r[0] for r in records})
     meta = ('##INFO=<ID=CLNSIG,Number=.,Type=String,Description="Clinical significance">\n'
             '##INFO=<ID=CLNREVSTAT,Number=.,Type=String,Description="Review status">\n')
-    contigs = {n: CONTIG_LENGTHS[build]["chr" + n if not n.startswith("chr") else n] for n in names}
+    from variantprio.core.genome import canonical_chrom
+
+    contigs = {n: CONTIG_LENGTHS[build][canonical_chrom(n)] for n in names}
     body = [(c, p, ".", r, a, ".", ".", "CLNSIG=Pathogenic;CLNREVSTAT=criteria_provided,_single_submitter")
             for c, p, r, a in sorted(records)]
     return write_vcf(out, body, samples=(), meta=meta, contigs=contigs, index=True)

@@ -24,6 +24,9 @@ from .units import size_text
 
 log = logging.getLogger(__name__)
 
+# How a VCF's build was told, as the messages say it.
+_HOW_TEXT = {"sample sheet": "says the sample sheet", "contig lengths": "by its contig lengths",
+             "##reference": "by its ##reference", "assumed": "assumed"}
 # Results of a sample take roughly this much more space than its share of the VCF.
 _OUTPUT_SIZE_FACTOR = 4
 _OUTPUT_BYTES_PER_SAMPLE = 20_000_000
@@ -90,7 +93,7 @@ class InputChecker:
         try:
             return WorkflowConfig.from_mapping({**self.config, "samples": self.config.get("samples") or "-"})
         except InputError as err:
-            self._problem("config", "config", err.one_line())
+            self._problem("config", "config", err.one_line().removeprefix("config: "))
             build = self.build if self.build in BUILDS else "GRCh38"
             return WorkflowConfig(samples="-", genome_build=build)
 
@@ -171,14 +174,8 @@ class InputChecker:
                 self._problem("config", "gene_model", f"{where}gene model not found: {data.gene_model}")
             if data.fasta and self._file_ok("config", "fasta", data.fasta) and not Path(data.fasta + ".fai").exists():
                 self._problem("config", "fasta", f"FASTA index missing: {data.fasta}.fai (run samtools faidx)")
-            for source in data.sources:
-                if not self._file_ok("config", f"source {source.name}", source.path):
-                    continue
-                if source.build != build:
-                    self._problem("config", f"source {source.name}",
-                                  f"source {source.name} is declared {source.build} but listed as {where or ''}"
-                                  f"data of {build} (fix: move it under builds.{source.build})")
-                else:
+            for source in data.sources:  # builds are checked against each VCF that uses them
+                if self._file_ok("config", f"source {source.name}", source.path):
                     self._ok("config", f"source {source.name}")
         self._check_chain()
 
@@ -218,7 +215,7 @@ class InputChecker:
         except InputError as err:
             self._problem(sample, "build", err.one_line())
             return
-        said = f"{vcf} is {build_flavour(plan.build, plan.naming)}"
+        said = f"{vcf} is {build_flavour(plan.build, plan.naming)} ({_HOW_TEXT.get(plan.how, plan.how)})"
         if plan.how == HOW_ASSUMED:
             warning = (f"{vcf} has no contig lengths and no ##reference, and the sheet states no build: assumed "
                        f"{plan.build} (genome_build); state it in the sheet's build column if that is wrong")
@@ -237,7 +234,7 @@ class InputChecker:
         build = plan.target
         data = self.settings.build_data(build)
         if data is None:
-            return [f"{said} ({plan.how}) but the config has no data for {build} (fix: add builds.{build} with "
+            return [f"{said} but the config has no data for {build} (fix: add builds.{build} with "
                     f"its gene_model and sources, or lift it over: liftover.to GRCh38 with a chain file)"]
         problems = []
         if plan.lifted:
@@ -246,7 +243,7 @@ class InputChecker:
             except InputError:
                 source = None  # reported once by _check_chain
             if source and source != plan.build:
-                problems.append(f"{said} ({plan.how}) but liftover.chain {self.settings.liftover.chain} lifts "
+                problems.append(f"{said} but liftover.chain {self.settings.liftover.chain} lifts "
                                 f"from {source} (fix: use the chain from {plan.build})")
         said_target = said + (f", lifted to {build}" if plan.lifted else "")
         if data.gene_model and Path(data.gene_model).exists():

@@ -112,12 +112,12 @@ def mito_sequence(build: str | None, lengths: dict[str, int | None]) -> str | No
 
 
 def build_flavour(build: str, style: str | None) -> str:
-    """A build with its contig naming, as people say it: "GRCh37 (hg19 names: chr1)", "GRCh37 (b37
-    names: 1)"; `style` as `naming_style` returns it."""
+    """A build with its contig naming, as people say it: "GRCh37 with hg19 names (chr1)", "GRCh37 with
+    b37 names (1)"; `style` as `naming_style` returns it."""
     if style is None:
         return build
     label = {"GRCh37": ("hg19", "b37"), "GRCh38": ("hg38", "GRCh38")}[build][0 if style == "chr" else 1]
-    return f"{build} ({label} names: {'chr1' if style == 'chr' else '1'})"
+    return f"{build} with {label} names ({'chr1' if style == 'chr' else '1'})"
 
 
 def in_par(chrom: np.ndarray, pos: np.ndarray, build: str) -> np.ndarray:
