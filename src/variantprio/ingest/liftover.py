@@ -178,6 +178,15 @@ def lift_rows(table: pa.Table, lifter: Lifter) -> _Lifted:
     return out
 
 
+def lift_alleles(chrom, pos, ref, alt, lifter: Lifter) -> _Lifted:
+    """`lift_rows` for plain allele arrays (UCSC-style names, VCF positions, no SVs)."""
+    n = len(pos)
+    table = pa.table({"chrom": pa.array(list(chrom), pa.string()), "pos": pa.array(np.asarray(pos, np.int64)),
+                      "ref": pa.array(list(ref), pa.string()), "alt": pa.array(list(alt), pa.string()),
+                      "is_sv": pa.array(np.zeros(n, bool)), "sv_end": pa.nulls(n, pa.int64())})
+    return lift_rows(table, lifter)
+
+
 def _lift_span(place: _Places, chrom: str, start0: int, span: int, first) -> tuple[str, int]:
     """Lift the last base of a span: it must land `span` bases from the first, same contig and
     strand (no chain gap inside). Returns (reason, lowest target 0-based position)."""
