@@ -162,6 +162,7 @@ def test_run_with_build_grch37_and_a_grch38_gene_model_stops_before_any_job(tmp_
 @pytest.mark.parametrize("bad", [{"builds": {"hg19": {"gene_model": "x"}}},
                                  {"builds": {"GRCh37": {"genes": "x"}}},
                                  {"liftover": {"to": "GRCh38"}},
+                                 {"liftover": {"chain": "hg19ToHg38.over.chain.gz"}},
                                  {"gene_model": "a.gtf", "builds": {"GRCh38": {"gene_model": "b.gtf"}}}])
 def test_malformed_build_config_is_one_line(tmp_path, bad):
     vcf = grch38_vcf(tmp_path / "p1.vcf")

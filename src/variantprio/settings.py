@@ -169,6 +169,9 @@ class WorkflowConfig:
         if self.liftover.to and not self.liftover.chain:
             raise InputError(f"{where}: liftover.to is {self.liftover.to} but liftover.chain is empty",
                              hint="give the UCSC chain file, e.g. hg19ToHg38.over.chain.gz")
+        if self.liftover.chain and not self.liftover.to:
+            raise InputError(f"{where}: liftover.chain is set but liftover.to is empty, so nothing would be lifted",
+                             hint="set liftover.to (e.g. GRCh38), or remove the chain")
 
     def build_data(self, build: str) -> BuildData | None:
         """Gene model, FASTA and sources of `build`; None when the config has none for it."""
