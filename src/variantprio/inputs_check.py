@@ -58,6 +58,7 @@ class InputChecker:
         self.report = InputCheck()
         self.settings = self._typed_config()
         self.stated: dict[str, list[str]] = {}
+        self.plans: dict[str, VcfBuild | InputError] = {}
         self.used_builds: set[str] = set()
 
     # --- helpers -------------------------------------------------------------------------
@@ -210,10 +211,14 @@ class InputChecker:
             self._problem(sample, "build", f"the samples of {vcf} state different builds in the sheet "
                           f"({', '.join(stated)}): one VCF is on one build")
             return
-        try:
-            plan = resolve_vcf_build(vcf, stated[0] if stated else None, self.settings)
-        except InputError as err:
-            self._problem(sample, "build", err.one_line())
+        if vcf not in self.plans:  # one header read per VCF however many samples share it
+            try:
+                self.plans[vcf] = resolve_vcf_build(vcf, stated[0] if stated else None, self.settings)
+            except InputError as err:
+                self.plans[vcf] = err
+        plan = self.plans[vcf]
+        if isinstance(plan, InputError):
+            self._problem(sample, "build", plan.one_line())
             return
         said = f"{vcf} is {build_flavour(plan.build, plan.naming)} ({_HOW_TEXT.get(plan.how, plan.how)})"
         if plan.how == HOW_ASSUMED:
