@@ -105,22 +105,43 @@ def test_batch_summary_and_report_show_each_samples_build(mixed):
 
 
 def test_same_case_via_liftover_and_native_grch37_ranks_the_same_gene_first(mixed, demo_inputs, tmp_path):
-    """FAM2's b37 VCF lifted onto GRCh38 on ingest (`run --liftover-to --chain`) and annotated with the
-    GRCh38 data gives the same first gene as the native GRCh37 run, and the report names the chain."""
+    """FAM2's b37 VCF lifted onto GRCh38 on ingest and annotated with the GRCh38 data gives the same first
+    gene as the native GRCh37 batch run; the report names the chain and both positions. The stages run
+    in-process here; that `run --liftover-to --chain` hands them to the ingest rule is the dry run below."""
+    from variantprio.annotate import AnnotateOptions, annotate_variants
+    from variantprio.ingest import IngestOptions, ingest_vcf
+    from variantprio.inheritance import segregate
+    from variantprio.phenotype import score_genes
+    from variantprio.rank import rank_proband
+    from variantprio.report import write_report
+
     root, planted_variants, data = mixed
     chain = shift_chain(tmp_path / "b37ToHg38.test.over.chain")
     vcf37, (chrom, pos, ref, alt) = planted_variants["FAM2"]
-    out = tmp_path / "lifted"
-    result = run_cli("run", "--vcf", str(vcf37), "--ped", str(demo_inputs.ped), "--sample", FAM2_CHILD,
-                     "--hpo", "HP:0006528,HP:0002110,HP:0001738", "--gene-model", str(data / "demo-genes.grch38.gtf"),
-                     "--liftover-to", "GRCh38", "--chain", str(chain), "--out", str(out), "--cores", "2")
-    assert f"{FAM2_CHILD}: first-ranked gene CFTR" in result.stdout
+    terms = "HP:0006528,HP:0002110,HP:0001738"
+    dry = run_cli("run", "--vcf", str(vcf37), "--ped", str(demo_inputs.ped), "--sample", FAM2_CHILD, "--hpo", terms,
+                  "--gene-model", str(data / "demo-genes.grch38.gtf"), "--liftover-to", "GRCh38", "--chain", str(chain),
+                  "--out", str(tmp_path / "dry"), "--dry-run")
+    assert f"--build GRCh37" in dry.stdout and f"--liftover-to GRCh38 --chain {chain}" in dry.stdout, dry.stdout
+
+    t = tmp_path
+    ingest_vcf(vcf37, t / "variants.parquet", IngestOptions(ped=str(demo_inputs.ped), liftover_to="GRCh38",
+                                                            chain=str(chain)))
+    annotate_variants(t / "variants.parquet", t / "annotations.parquet",
+                      AnnotateOptions(gene_model=str(data / "demo-genes.grch38.gtf"), cache_dir=str(t / "cache")))
+    segregate(t / "variants.parquet", t / "annotations.parquet", ped=demo_inputs.ped, proband=FAM2_CHILD,
+              out=t / "segregation.parquet")
+    score_genes(terms, t / "gene_phenotype.parquet", genome_build="GRCh38")
+    rank_proband(t / "variants.parquet", t / "annotations.parquet", t / "segregation.parquet",
+                 t / "gene_phenotype.parquet", FAM2_CHILD, t / "genes.parquet", t / "ranked.parquet")
     native = read_table(root / "results" / FAM2_CHILD / "genes.parquet", "genes")[0].sort_by("rank")
-    lifted, prov = read_table(out / FAM2_CHILD / "genes.parquet", "genes")
-    assert lifted.sort_by("rank").column("gene_symbol")[0] == native.column("gene_symbol")[0]
+    lifted, prov = read_table(t / "genes.parquet", "genes")
+    assert lifted.sort_by("rank").column("gene_symbol")[0].as_py() == native.column("gene_symbol")[0].as_py() == "CFTR"
     assert prov.genome_build == "GRCh38" and prov.extra["liftover"]["chain_file"] == chain.name
-    ranked = pq.read_table(out / FAM2_CHILD / "variants.parquet").to_pandas()
+    ranked = pq.read_table(t / "ranked.parquet").to_pandas()
     best = ranked[(ranked["gene_symbol"] == "CFTR") & ranked["is_best"]]
     assert (pos - B37_SHIFT) in best["pos"].tolist()
-    html = (out / FAM2_CHILD / "report.html").read_text()
-    assert chain.name in html and f"{chrom if chrom.startswith('chr') else 'chr' + chrom}:{pos}:{ref}&gt;{alt}" in html
+    paths = write_report(t / "genes.parquet", t / "ranked.parquet", FAM2_CHILD, t / "report",
+                         input_variants=t / "variants.parquet")
+    html = paths.html.read_text()
+    assert chain.name in html and f"chr{chrom}:{pos}:{ref}&gt;{alt}" in html
