@@ -76,6 +76,8 @@ def test_background_and_causal_variants_are_lifted_or_left_out(references, tmp_p
     assert counts == {"rows_in": 3, "lifted": 2, "unmapped": 1} and lifted.build == "GRCh37"
     assert list(zip(lifted.table["chrom"], lifted.table["pos"])) == [("chr1", 105_050), ("chr2", 49_050)]
     assert "##contig=<ID=chr1,length=249250621>" in lifted.meta_lines
+    matched = Background.load(vcf).liftable_only(Lifter(chain))  # the GRCh38 side of the comparison
+    assert matched.build == "GRCh38" and matched.table["pos"].tolist() == [100_050, 50_050]
 
     def case(*variants):
         return Case("c1", "x.json", "FEMALE", ("HP:0001250",), (), "G", "OMIM:1", "d",

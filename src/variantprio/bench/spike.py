@@ -118,6 +118,16 @@ class Background:
         build = lifter.target_build or "GRCh37"
         return Background(_clean_meta(self.meta_lines, build), kept, self.path, build), counts
 
+    def liftable_only(self, lifter) -> "Background":
+        """This exome on its own build, keeping only the calls `lifted` keeps: the GRCh38 side of a
+        GRCh37 comparison sees the same background calls, so the chain's coverage is no difference."""
+        from ..ingest.liftover import lift_alleles
+
+        t = self.table
+        keep = lift_alleles(t["chrom"].to_numpy(), t["pos"].to_numpy(), t["ref"].to_numpy(), t["alt"].to_numpy(),
+                            lifter).keep
+        return Background(self.meta_lines, t[keep].reset_index(drop=True), self.path, self.build)
+
 
 def _clean_meta(meta: list[str], build: str = BUILD) -> list[str]:
     """Header without the benchmark INFO markers and with `build`'s contig lines (lengths included)."""
