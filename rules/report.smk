@@ -22,10 +22,11 @@ rule report:
         terms=lambda wildcards: opt("--hpo-terms", vw.clean_terms(sample_row(wildcards)["hpo"])),
         hpo_dir=opt("--hpo-dir", CONFIG.phenotype.hpo_dir),
         cohort=opt("--cohort-db", CONFIG.cohort.db),
+        lang=CONFIG.report.lang,
     shell:
         "{VP} report --genes {input.genes:q} --variants {input.variants:q} "
         "--input-variants {input.input_variants:q} --proband {wildcards.sample:q} --out-dir {params.out_dir} "
-        "--top {params.top} {params.terms} {params.hpo_dir} {params.cohort} 2> {log:q}"
+        "--top {params.top} {params.terms} {params.hpo_dir} {params.cohort} --lang {params.lang:q} 2> {log:q}"
 
 
 rule summary:
@@ -45,11 +46,12 @@ rule summary:
         slurm_partition=PARTITION,
     params:
         results=lambda wildcards, output: q(os.path.dirname(output.html) or "."),
+        lang=CONFIG.report.lang,
     shell:
         "{VP} report-batch --results {params.results} --samples {input.sheet:q} --logs logs "
-        "--out {output.html:q} 2> {log:q}"
+        "--lang {params.lang:q} --out {output.html:q} 2> {log:q}"
 
 
 onerror:
     # A failed sample must not take the batch summary with it: list every sample with its status.
-    write_summary_after_failure(res("summary.html"), CONFIG.samples, "logs")
+    write_summary_after_failure(res("summary.html"), CONFIG.samples, "logs", CONFIG.report.lang)

@@ -3,12 +3,17 @@ VCF writer, the miniature HPO release and the one lookup of the read-only `../sh
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pysam
 import pytest
 
@@ -49,9 +54,10 @@ FAM1_TERMS = "HP:0002069,HP:0002123,HP:0001263"
 
 
 def fam1_run_args(demo: DemoData, out: Path, terms: str = FAM1_TERMS) -> list[str]:
-    """`variantprio run` of the demo's FAM1 trio (VCF, PED, gene model) into `out`, one core."""
+    """`variantprio run` of the demo's FAM1 trio (VCF, PED, gene model) into `out`, on two cores (the
+    phenotype job runs beside ingest and annotate: each real run of the suite is seconds shorter)."""
     return ["run", "--vcf", str(demo.vcfs["FAM1"]), "--ped", str(demo.ped), "--sample", FAM1_CHILD,
-            "--hpo", terms, "--gene-model", str(demo.gene_model), "--out", str(out), "--cores", "1"]
+            "--hpo", terms, "--gene-model", str(demo.gene_model), "--out", str(out), "--cores", "2"]
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +67,55 @@ def fam1_run(demo_inputs, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("fam1-run")
     run_cli(*fam1_run_args(demo_inputs, out))
     return out
+
+
+# --- the README's commands, run once as a new user runs them -----------------------------------------
+
+README = REPO / "README.md"
+
+
+def readme_bash_blocks(section: str) -> list[str]:
+    """The ```bash blocks of one `## section` of the README, stripped."""
+    text = README.read_text().split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return [b.strip() for b in re.findall(r"```bash\n(.*?)```", text, flags=re.S)]
+
+
+@dataclass
+class ReadmeRun:
+    """A fresh copy of the repository, a fresh virtualenv, and what each README command did there."""
+
+    copy: Path
+    venv: Path
+    env: dict[str, str]
+    commands: list[str]
+    results: list[subprocess.CompletedProcess]
+
+
+@pytest.fixture(scope="session")
+def readme_run(tmp_path_factory) -> ReadmeRun:
+    """The set-up command (install, then the demo) and every command of the Use section, run once in
+    order as written, in a copy of the tracked files with a new virtualenv; stops at the first
+    failure. Shared: the demo tests read the demo this wrote (one real demo run for the suite)."""
+    root = tmp_path_factory.mktemp("readme")
+    files = subprocess.run(["git", "-C", str(REPO), "ls-files", "-co", "--exclude-standard"], capture_output=True,
+                           text=True, check=True).stdout.split()
+    copy = root / "variantprio"
+    for name in files:
+        if (REPO / name).is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, copy / name)
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    env = dict(os.environ, PATH=os.pathsep.join([str(venv / "bin"), os.environ["PATH"]]), VIRTUAL_ENV=str(venv))
+    env.pop("PYTHONPATH", None)
+    commands = readme_bash_blocks("Set up")[:1] + readme_bash_blocks("Use")
+    results = []
+    for command in commands:
+        results.append(subprocess.run(["bash", "-euo", "pipefail", "-c", command], cwd=copy, env=env,
+                                      capture_output=True, text=True, timeout=900))
+        if results[-1].returncode != 0:
+            break
+    return ReadmeRun(copy, venv, env, commands, results)
 
 
 # --- the read-only data next to the repository -------------------------------------------------------
@@ -81,6 +136,42 @@ def mini_hpo() -> Path:
     """tests/data/phenotype_hpo: a hand-written HPO release (hp.obo, phenotype.hpoa, genes_to_phenotype)
     small enough to reason about by hand. Read-only: copy it before changing it."""
     return MINI_HPO
+
+
+# French labels of the miniature release, in the HPO project's Babelon layout (format quirks included:
+# duplicate rows, a CANDIDATE beside an OFFICIAL label, a lost '&' before 'quot;').
+MINI_FR_LABELS = {  # term -> [(status, label)]
+    "HP:0001250": [("OFFICIAL", "Crise épileptique"), ("OFFICIAL", "Crise épileptique"), ("CANDIDATE", "Convulsion")],
+    "HP:0000252": [("CANDIDATE", "quot;Microcéphaliequot;")],
+    "HP:0000256": [("OFFICIAL", "Macrocéphalie")],
+    "HP:0004322": [("OFFICIAL", "Petite taille")],
+    "HP:0007359": [("OFFICIAL", "Crise épileptique focale")],
+}  # HP:0001263 (Global developmental delay) has no French label: the English one is shown, marked
+MINI_FR_SYNONYMS = [("HP:0001250", "convulsions|crises convulsives", "OFFICIAL"),
+                    ("HP:0000252", "anomalie de la tête", "CANDIDATE"),
+                    ("HP:0000256", "Anomalie de la tête", "CANDIDATE"),
+                    ("HP:0000256", "grosse tête", "CANDIDATE")]
+
+
+@pytest.fixture(scope="session")
+def mini_hpo_fr(tmp_path_factory) -> Path:
+    """The miniature release in <dir>/2099-01-01 with French translations in <dir>/translations/, the
+    layout `resources fetch hpo --lang fr` writes and ../shared/hpo has."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("mini-hpo-fr")
+    release = Path(shutil.copytree(MINI_HPO, root / "2099-01-01"))
+    (root / "translations").mkdir()
+    header = ("subject_id\tsource_language\ttranslation_language\tpredicate_id\tcomment\tsource_value\t"
+              "translation_status\ttranslation_value\n")
+    rows = [f"{term}\ten\tfr\trdfs:label\tlabel of {term}\t-\t{status}\t{text}\n"
+            for term, labels in MINI_FR_LABELS.items() for status, text in labels]
+    rows.append("HP:0001250\ten\tfr\tIAO:0000115\tdefinition\t-\tOFFICIAL\tUne définition, pas un libellé\n")
+    (root / "translations" / "hp-fr-preprocessed.babelon.tsv").write_text(header + "".join(rows), encoding="utf-8")
+    synonyms = "subject_id\ttranslation_value\tcomment\tStatus\tLine number\nID\tAL oboInOwl:hasExactSynonym@fr\t\t\t\n"
+    synonyms += "".join(f"{term}\t{text}\tsynonyms of {term}\t{status}\t1\n" for term, text, status in MINI_FR_SYNONYMS)
+    (root / "translations" / "hp-fr.synonyms.tsv").write_text(synonyms, encoding="utf-8")
+    return release
 
 
 # --- the one VCF writer -------------------------------------------------------------------------------
@@ -163,6 +254,67 @@ def private_cache(tmp_path, monkeypatch) -> Path:
     return tmp_path / "cache"
 
 
+# --- result tables compared in content ------------------------------------------------------------
+
+# Provenance that differs between two runs of the same inputs without the results differing.
+_TIMING_KEYS = frozenset({"seconds"})
+
+
+def _without_timing(value):
+    if isinstance(value, dict):
+        return {k: _without_timing(v) for k, v in value.items() if k not in _TIMING_KEYS}
+    if isinstance(value, list):
+        return [_without_timing(v) for v in value]
+    return value
+
+
+def _provenance(path: Path, root: Path) -> dict[str, object]:
+    """A table's file metadata (what `tables.TableWriter.close` finally wrote) as two runs of the same
+    inputs into two directories share it: timings left out, the results directory spelled
+    `<results>` and the config hash `<config>` (the workflow config names the results directory, so
+    its hash differs; a real setting that differs shows in the command line and the options)."""
+    metadata = pq.read_metadata(path).metadata or {}
+    config = metadata.get(b"variantprio.config_sha256", b"").decode()
+    out: dict[str, object] = {}
+    for key, value in metadata.items():
+        if key == b"ARROW:schema":
+            continue  # compared as the schema itself
+        text = value.decode().replace(str(root.resolve()), "<results>").replace(str(root), "<results>")
+        text = text.replace(config, "<config>") if config else text
+        try:
+            out[key.decode()] = _without_timing(json.loads(text))
+        except ValueError:
+            out[key.decode()] = text
+    return out
+
+
+def parquet_differences(before: Path, after: Path, provenance: bool = True) -> list[str]:
+    """Every way the Parquet tables under `after` differ from those under `before` (same relative
+    paths): a table missing on either side, a schema (names, types, field docs), the rows (Arrow
+    `equals`), or (with `provenance`) the provenance metadata apart from timings. Empty: the same
+    results."""
+    def tables(root: Path) -> dict[str, Path]:
+        return {str(p.relative_to(root)): p for p in sorted(root.rglob("*.parquet")) if ".snakemake" not in p.parts}
+
+    old, new = tables(before), tables(after)
+    problems = [f"{name}: only in {before}" for name in old.keys() - new.keys()]
+    problems += [f"{name}: only in {after}" for name in new.keys() - old.keys()]
+    for name in sorted(old.keys() & new.keys()):
+        a, b = pq.read_table(old[name]), pq.read_table(new[name])
+        if [(f.name, f.type, f.nullable) for f in a.schema] != [(f.name, f.type, f.nullable) for f in b.schema]:
+            problems.append(f"{name}: columns differ")
+        elif not a.equals(b):
+            problems.append(f"{name}: rows differ")
+        docs = [f.name for f, g in zip(a.schema, b.schema) if f.name == g.name and f.metadata != g.metadata]
+        if docs:
+            problems.append(f"{name}: column docs differ ({', '.join(docs)})")
+        if provenance:
+            pa_, pb = _provenance(old[name], before), _provenance(new[name], after)
+            problems += [f"{name}: metadata {key} differs" for key in sorted(pa_.keys() | pb.keys())
+                         if pa_.get(key) != pb.get(key)]
+    return problems
+
+
 # --- a real PostgreSQL server on loopback for the cohort database tests -------------------------
 # Started once per session from Debian's `postgresql` package (as the `postgres` user when the tests
 # run as root, which PostgreSQL requires) and stopped at the end. When it cannot start, the tests
@@ -212,7 +364,8 @@ def postgres_server():
         _shutil.rmtree(root, ignore_errors=True)
         pytest.fail(f"PostgreSQL did not start: {getattr(err, 'stderr', err)} {log[-500:]}")
     yield ("127.0.0.1", port, bindir)
-    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+    # `immediate`: no shutdown checkpoint; the cluster is thrown away with its directory anyway.
+    subprocess.run([*as_postgres, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
                    capture_output=True)
     _shutil.rmtree(root, ignore_errors=True)
 

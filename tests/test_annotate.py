@@ -12,9 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import GT_HEADER, shared_data, write_vcf
-from variantprio.annotate import AnnotateOptions, annotate_variants, load_gene_model
+from variantprio.annotate import AnnotateInputs, AnnotateOptions, AnnotateOutputs, load_gene_model
+from variantprio.annotate import run as annotate_run
 from variantprio.cli import main
-from variantprio.ingest import IngestOptions, ingest_vcf
+from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
+from variantprio.ingest import run as ingest_run
 from variantprio.tables import read_table
 
 # GP (+): exons 1000-1100, 1200-1300, 1400-1500; CDS 1050..1447 + stop codon 1448-1450 (MANE),
@@ -74,14 +76,16 @@ def ingest(tmp_path: Path, records: list[str], extra_header: str = "", gt: str =
     vcf = write_vcf(tmp_path / "in.vcf", [r.split() + ["GT", gt] for r in records], samples=("S1",),
                     contigs=("chr1", "chr2"), meta=ANNOTATE_META, extra_header=extra_header)
     out = tmp_path / "variants.parquet"
-    ingest_vcf(str(vcf), str(out), IngestOptions(build="GRCh38"))
+    ingest_run(IngestInputs(str(vcf)), IngestOutputs(str(out)), IngestOptions(build="GRCh38"))
     return out
 
 
 def annotate_records(tmp_path: Path, gtf: Path, records: list[str], **kw):
     variants = ingest(tmp_path, records, kw.pop("extra_header", ""), kw.pop("gt", "0/1"))
     out = tmp_path / "annotations.parquet"
-    annotate_variants(variants, out, AnnotateOptions(gene_model=str(gtf) if gtf else None, **kw))
+    files = {name: kw.pop(name) for name in ("fasta", "sources") if name in kw}
+    annotate_run(AnnotateInputs(variants, gene_model=str(gtf) if gtf else None, **files), AnnotateOutputs(out),
+                 AnnotateOptions(**kw))
     table, prov = read_table(out, "annotations")
     return table.to_pandas(), prov
 
@@ -346,9 +350,9 @@ def test_background_exome_with_reference_dir(tmp_path):
     vcf = shared_data("bench/background/pfeiffer-exome.grch38.vcf.gz")
     refdir = shared_data("bench/reference")
     variants = tmp_path / "v.parquet"
-    ingest_vcf(str(vcf), str(variants), IngestOptions())
+    ingest_run(IngestInputs(str(vcf)), IngestOutputs(str(variants)))
     out = tmp_path / "a.parquet"
-    annotate_variants(variants, out, AnnotateOptions(gene_model=str(refdir)))
+    annotate_run(AnnotateInputs(variants, gene_model=str(refdir)), AnnotateOutputs(out))
     table, prov = read_table(out, "annotations")
     df = table.to_pandas()
     assert df.variant_idx.nunique() == pq.read_metadata(variants).num_rows

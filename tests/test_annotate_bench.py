@@ -5,8 +5,9 @@ from __future__ import annotations
 import pyarrow.parquet as pq
 
 from test_annotate import gtf  # noqa: F401  (fixture)
-from variantprio.annotate import AnnotateOptions, annotate_variants
-from variantprio.bench.annotate import run_annotate, synthetic_sources, synthetic_variants
+from variantprio.annotate import AnnotateInputs, AnnotateOptions, AnnotateOutputs
+from variantprio.annotate import run as annotate_run
+from variantprio.bench.run.annotate import run_annotate, synthetic_sources, synthetic_variants
 from variantprio.tables import read_table
 
 
@@ -14,8 +15,8 @@ def test_synthetic_genome_and_sources_join(tmp_path, gtf):  # noqa: F811
     variants = synthetic_variants(3000, tmp_path / "v.parquet")
     config = synthetic_sources(variants, tmp_path / "src")
     out = tmp_path / "a.parquet"
-    annotate_variants(variants, out, AnnotateOptions(gene_model=str(gtf), sources=str(config),
-                                                     cache_dir=str(tmp_path / "c")))
+    annotate_run(AnnotateInputs(variants, gene_model=str(gtf), sources=str(config)), AnnotateOutputs(out),
+                 AnnotateOptions(cache_dir=str(tmp_path / "c")))
     table, prov = read_table(out, "annotations")
     df = table.to_pandas()
     assert df.variant_idx.nunique() == 3000

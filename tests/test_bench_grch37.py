@@ -8,9 +8,9 @@ import gzip
 import pytest
 
 from conftest import write_vcf
-from variantprio.bench.chain import check_chain, derive_chain
-from variantprio.bench.phenopackets import Case, CausalVariant
-from variantprio.bench.spike import Background, lift_case
+from variantprio.bench.prepare.chain import check_chain, derive_chain
+from variantprio.bench.prepare.phenopackets import Case, CausalVariant
+from variantprio.bench.prepare.spike import Background, lift_case
 from variantprio.ingest.liftover import Lifter, chain_builds
 
 # GRCh38 exons -> GRCh37: two near exons at +5000 (merged into one block with the intron between),

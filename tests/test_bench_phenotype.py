@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from conftest import cli_env
-from variantprio.bench.phenotype import run_bench_phenotype
+from variantprio.bench.run.phenotype import run_bench_phenotype
 
 MINI = Path(__file__).parent / "data" / "phenotype_hpo"
 

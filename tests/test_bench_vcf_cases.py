@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from variantprio.bench.phenopackets import read_cases, sample_cases
+from variantprio.bench.prepare.phenopackets import read_cases, sample_cases
 from variantprio.errors import InputError
 
 

@@ -15,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import shared_data
-from variantprio.bench.metrics import rank_metrics, tie_aware_rank
-from variantprio.bench.vcf import missing_stages, resolve_data_path, summarise, write_plot
+from variantprio.bench.analyse.metrics import rank_metrics, summarise, tie_aware_rank
+from variantprio.bench.analyse.plots import write_plot
+from variantprio.bench.run.vcf import missing_stages, resolve_data_path
 from variantprio.cli import main
 from variantprio.errors import InputError
 
@@ -69,6 +70,11 @@ def test_resolve_data_path_falls_back_to_repo_root(tmp_path, monkeypatch):
     assert resolve_data_path("../shared/x.vcf.gz", tmp_path / "repo") == (tmp_path / "shared" / "x.vcf.gz")
     with pytest.raises(InputError, match="background VCF not found"):
         resolve_data_path("../shared/absent.vcf.gz", tmp_path / "repo", what="background VCF")
+
+
+def test_resolve_data_path_defaults_to_the_checkout_the_module_is_in(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert resolve_data_path("pyproject.toml") == Path(__file__).resolve().parents[1] / "pyproject.toml"
 
 
 def test_cli_missing_background_is_one_line_exit_2(tmp_path):
@@ -150,7 +156,7 @@ def test_end_to_end_three_cases(tmp_path):
     assert (per_case["rank"].fillna(1e9) >= 1).all()
     assert out.with_name("bench.png").read_bytes()[:4] == b"\x89PNG"
     assert "full pipeline top1" in result.output and "phenotype only" in result.output
-    from variantprio.bench.phenopackets import read_cases
+    from variantprio.bench.prepare.phenopackets import read_cases
     from variantprio.phenotype import load_ontology
 
     links = load_ontology().annotations.links

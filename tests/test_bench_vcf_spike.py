@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import write_vcf
-from variantprio.bench.phenopackets import Case, CausalVariant
-from variantprio.bench.spike import Background, SpikeOptions, spike_case
+from variantprio.bench.prepare.phenopackets import Case, CausalVariant
+from variantprio.bench.prepare.spike import Background, SpikeOptions, spike_case
 
 # The meta-information of a GATK exome like the shared background (contigs without lengths).
 _META = """##FILTER=<ID=PASS,Description="All filters passed">

@@ -12,11 +12,13 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import write_vcf
-from variantprio.annotate import AnnotateOptions, annotate_variants, load_gene_model
+from variantprio.annotate import AnnotateInputs, AnnotateOutputs, load_gene_model
+from variantprio.annotate import run as annotate_run
 from variantprio.annotate.genemodel import gene_model_build
 from variantprio.cli import main
 from variantprio.errors import InputError
-from variantprio.ingest import IngestOptions, ingest_vcf
+from variantprio.ingest import IngestInputs, IngestOutputs
+from variantprio.ingest import run as ingest_run
 
 SHIFT = 1_000_000  # where the gene sits on GRCh37 relative to GRCh38 in these files
 # FGFR2-like: minus strand, three coding exons, MANE Select (GRCh38 positions).
@@ -80,9 +82,9 @@ def _annotate(tmp_path, build: str, model, pos: int):
     vcf = write_vcf(tmp_path / f"{build}.vcf", [f"{chrom} {pos} . C T 50 PASS . GT 0/1"], samples=("P1",),
                     build=build, contigs=("chr10",) if build == "GRCh38" else {"10": 135534747})
     variants = tmp_path / f"{build}.variants.parquet"
-    ingest_vcf(vcf, variants, IngestOptions())
+    ingest_run(IngestInputs(vcf), IngestOutputs(variants))
     out = tmp_path / f"{build}.annotations.parquet"
-    annotate_variants(variants, out, AnnotateOptions(gene_model=str(model)))
+    annotate_run(AnnotateInputs(variants, gene_model=str(model)), AnnotateOutputs(out))
     return pq.read_table(out)
 
 
@@ -96,6 +98,6 @@ def test_same_consequence_on_both_builds_and_the_other_build_is_refused(tmp_path
     assert [h and h.replace("_4:", ":") for h in on37.column("hgvs_c").to_pylist()] == on38.column("hgvs_c").to_pylist()
     assert pc.all(pc.equal(on37.column("pos"), pos38 + SHIFT)).as_py()
     with pytest.raises(InputError, match="gene model is GRCh38 but the variants are GRCh37"):
-        annotate_variants(tmp_path / "GRCh37.variants.parquet", tmp_path / "x.parquet",
-                          AnnotateOptions(gene_model=str(models["GRCh38"])))
+        annotate_run(AnnotateInputs(tmp_path / "GRCh37.variants.parquet", gene_model=str(models["GRCh38"])),
+                     AnnotateOutputs(tmp_path / "x.parquet"))
     assert not (tmp_path / "x.parquet").exists()

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from variantprio.phenotype import load_ontology, score_genes, withhold_publications
+from variantprio import phenotype
 from variantprio.phenotype import knowledge
 from variantprio.phenotype.knowledge import annotation_mass, build_ontology, release_files
 from variantprio.phenotype.ontology import parse_json, parse_obo
@@ -74,7 +75,7 @@ def test_genes_to_disease_with_wrong_columns_is_an_input_error(tmp_path):
 
 def test_recorded_version_reaches_the_parquet_metadata(tmp_path, release):
     out = tmp_path / "gp.parquet"
-    score_genes("HP:0000252", out, ontology=release)
+    phenotype.run(phenotype.PhenotypeInputs("HP:0000252", release=release), phenotype.PhenotypeOutputs(out))
     _, provenance = read_table(out, "gene_phenotype")
     assert provenance.sources["HPO annotations"] == "2099-02-02"
 
@@ -187,7 +188,7 @@ def test_a_disease_whose_rows_are_all_withheld_is_unknown(release, tmp_path):
     assert "GENEA" not in score_genes("HP:0007359", ontology=both).column("gene_symbol").to_pylist()
     # The scored table records what was withheld.
     out = tmp_path / "gp.parquet"
-    score_genes("HP:0000256", out, ontology=view)
+    phenotype.run(phenotype.PhenotypeInputs("HP:0000256", release=view), phenotype.PhenotypeOutputs(out))
     assert read_table(out, "gene_phenotype")[1].extra["withheld_references"] == ["PMID:3"]
 
 
@@ -203,7 +204,7 @@ def test_report_labels_come_from_the_release_that_scored_the_case(tmp_path):
     import shutil
 
     from test_report import make_results
-    from variantprio.report import write_report
+    from variantprio import report
 
     release = tmp_path / "release"
     shutil.copytree(Path(__file__).parent / "data" / "hpo_release_mini", release)
@@ -214,8 +215,8 @@ def test_report_labels_come_from_the_release_that_scored_the_case(tmp_path):
     sample = make_results(tmp_path / "results", hpo_terms=("HP:0001250",))
     default_html = (sample / "report.html").read_text()
     assert "label of the chosen release" not in default_html
-    write_report(sample / "genes.parquet", sample / "variants.parquet", "P1", tmp_path / "chosen",
-                 hpo_terms=["HP:0001250"], hpo_dir=release)
+    report.run(report.ReportInputs(sample / "genes.parquet", sample / "variants.parquet", "P1", hpo_dir=release,
+                                   hpo_terms=("HP:0001250",)), report.ReportOutputs(tmp_path / "chosen"))
     html = (tmp_path / "chosen" / "report.html").read_text()
     assert "Seizure (label of the chosen release)" in html
     assert version in html

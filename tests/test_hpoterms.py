@@ -1,7 +1,7 @@
 """HPO term input has one home (core.hpoterms): the CLI, the sample sheet, phenopackets and the
 benchmark read terms the same way (issue 21: v1 `negated` meant different things in two parsers)."""
 
-from variantprio.bench.phenopackets import _terms
+from variantprio.bench.prepare.phenopackets import _terms
 from variantprio.core.hpoterms import feature_terms, split_terms
 from variantprio.sheet import clean_terms
 

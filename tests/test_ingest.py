@@ -12,7 +12,8 @@ import pysam
 import pytest
 
 from conftest import write_vcf
-from variantprio.ingest import IngestOptions, ingest_vcf, vcf_build, vcf_sample_names
+from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs, vcf_build, vcf_sample_names
+from variantprio.ingest import run as ingest_run
 from variantprio.errors import InputError
 from variantprio.core.genome import CONTIG_LENGTHS
 from variantprio.tables import Provenance, read_table
@@ -33,10 +34,14 @@ def opts(**kwargs) -> IngestOptions:
     return IngestOptions(reader=_reader["name"], **kwargs)
 
 
-def ingest(tmp_path: Path, records: list[str], **options):
+def _samples(variants: Path) -> list[str]:
+    return read_table(variants, "variants", columns=[])[1].samples
+
+
+def ingest(tmp_path: Path, records: list[str], fasta: str | None = None, **options):
     vcf = write_vcf(tmp_path / "in.vcf", records)
     out = tmp_path / "out.parquet"
-    summary = ingest_vcf(vcf, out, opts(**options))
+    summary = ingest_run(IngestInputs(vcf, fasta=fasta), IngestOutputs(out), opts(**options))
     table, _ = read_table(out, "variants")
     return table.to_pylist(), summary
 
@@ -176,16 +181,16 @@ def test_quality_filters_are_counted(tmp_path):
 def test_chromosome_names_are_harmonised(tmp_path):
     vcf = write_vcf(tmp_path / "in.vcf", ["1 100 . A G 50 PASS . GT 0/1", "MT 50 . C T 50 PASS . GT 1"],
                     samples=("S1",), contigs={"1": 249250621, "MT": 16569})
-    summary = ingest_vcf(vcf, tmp_path / "o.parquet", opts())
+    ingest_run(IngestInputs(vcf), IngestOutputs(tmp_path / "o.parquet"), opts())
     table, prov = read_table(tmp_path / "o.parquet", "variants")
     assert table.column("chrom").to_pylist() == ["chr1", "chrM"]
-    assert summary.genome_build == prov.genome_build == "GRCh37"
+    assert prov.genome_build == "GRCh37"
 
 
 def test_provenance_records_samples_build_formats_and_counts(tmp_path):
     vcf = write_vcf(tmp_path / "in.vcf", ["chr1 100 . A G 50 PASS . GT 0/1 0/1 1/1"], samples=("P", "M", "F"))
     out = tmp_path / "o.parquet"
-    ingest_vcf(vcf, out, opts(samples=("F", "P")))
+    ingest_run(IngestInputs(vcf), IngestOutputs(out), opts(samples=("F", "P")))
     table, prov = read_table(out, "variants")
     assert prov.samples == ["P", "F"] and table.column("gt").to_pylist() == [[1, 2]]
     assert prov.genome_build == "GRCh38"
@@ -200,15 +205,15 @@ def test_sample_checks_report_every_mismatch_with_suggestions(tmp_path):
     ped = tmp_path / "fam.ped"
     ped.write_text("F1 na12878 NA12891 NA12892_1 2 2\nF1 NA12891 0 0 1 1\nF1 NA12892_1 0 0 2 1\n")
     with pytest.raises(InputError) as err:
-        ingest_vcf(vcf, tmp_path / "o.parquet", opts(ped=str(ped)))
+        ingest_run(IngestInputs(vcf, ped=str(ped)), IngestOutputs(tmp_path / "o.parquet"), opts())
     message = err.value.one_line()
     assert "na12878 not in the VCF (did you mean NA12878?)" in message
     assert "NA12892_1 not in the VCF (did you mean NA12892?)" in message
     with pytest.raises(InputError, match="NA12879 not in the VCF .*NA12878"):
-        ingest_vcf(vcf, tmp_path / "o.parquet", opts(samples=("NA12879",)))
+        ingest_run(IngestInputs(vcf), IngestOutputs(tmp_path / "o.parquet"), opts(samples=("NA12879",)))
     ped.write_text("F1 NA12878 NA12891 GRANDMA 2 2\nF1 NA12891 0 0 1 1\n")
-    summary = ingest_vcf(vcf, tmp_path / "o.parquet", opts(ped=str(ped)))
-    assert summary.samples == ["NA12878", "NA12891"]  # PED restricts; ungenotyped GRANDMA is fine
+    ingest_run(IngestInputs(vcf, ped=str(ped)), IngestOutputs(tmp_path / "o.parquet"), opts())
+    assert _samples(tmp_path / "o.parquet") == ["NA12878", "NA12891"]  # PED restricts; ungenotyped GRANDMA is fine
 
 
 def test_multi_family_ped_selects_this_vcfs_family(tmp_path):
@@ -218,11 +223,11 @@ def test_multi_family_ped_selects_this_vcfs_family(tmp_path):
     ped.write_text("#family\tindividual\tfather\tmother\tsex\tphenotype\n"
                    "F1 F1-child F1-father F1-mother 1 2\nF1 F1-father 0 0 1 1\nF1 F1-mother 0 0 2 1\n"
                    "F2 F2-child F2-father F2-mother 2 2\nF2 F2-father 0 0 1 1\nF2 F2-mother 0 0 2 1\n")
-    summary = ingest_vcf(vcf, tmp_path / "o.parquet", opts(ped=str(ped)))
-    assert summary.samples == ["F1-mother", "F1-father", "F1-child"]
+    ingest_run(IngestInputs(vcf, ped=str(ped)), IngestOutputs(tmp_path / "o.parquet"), opts())
+    assert _samples(tmp_path / "o.parquet") == ["F1-mother", "F1-father", "F1-child"]
     ped.write_text("F1 f1-child F1-FATHER F1-MOTHER 1 2\nF1 F1-FATHER 0 0 1 1\nF1 F1-MOTHER 0 0 2 1\n")
     with pytest.raises(InputError) as err:
-        ingest_vcf(vcf, tmp_path / "o.parquet", opts(ped=str(ped)))
+        ingest_run(IngestInputs(vcf, ped=str(ped)), IngestOutputs(tmp_path / "o.parquet"), opts())
     assert all(f"{a} not in the VCF (did you mean {b}?)" in err.value.one_line() for a, b in
                [("f1-child", "F1-child"), ("F1-FATHER", "F1-father"), ("F1-MOTHER", "F1-mother")])
 
@@ -231,7 +236,7 @@ def test_build_checks_and_inference(tmp_path, caplog):
     grch37 = write_vcf(tmp_path / "b37.vcf", ["chr1 100 . A G 50 PASS . GT 0/1 0/1"], build="GRCh37")
     assert vcf_build(grch37) == "GRCh37"
     with pytest.raises(InputError, match="genome build mismatch: chr1 has length 249250621"):
-        ingest_vcf(grch37, tmp_path / "o.parquet", opts(build="GRCh38"))
+        ingest_run(IngestInputs(grch37), IngestOutputs(tmp_path / "o.parquet"), opts(build="GRCh38"))
     bare = write_vcf(tmp_path / "bare.vcf", ["1 100 . A G . . ."], samples=(), contigs=(),
                      meta="##reference=file:///refs/hg19.fasta")
     assert vcf_build(bare) == "GRCh37" and vcf_sample_names(bare) == []
@@ -239,19 +244,20 @@ def test_build_checks_and_inference(tmp_path, caplog):
                        meta="##reference=GRCh38 (lifted from GRCh37 by chain)")
     assert vcf_build(lifted) == "GRCh38"
     with pytest.raises(InputError, match="the header names GRCh37"):
-        ingest_vcf(bare, tmp_path / "o.parquet", opts(build="GRCh38"))
+        ingest_run(IngestInputs(bare), IngestOutputs(tmp_path / "o.parquet"), opts(build="GRCh38"))
     write_vcf(bare, ["1 100 . A G . . ."], samples=(), contigs=(), meta="")
     with caplog.at_level(logging.WARNING):
-        summary = ingest_vcf(bare, tmp_path / "o.parquet", opts())
-    assert summary.genome_build == "GRCh38" and "assuming GRCh38" in caplog.text
-    assert summary.rows == 1  # sites-only VCF: no samples, the variant is kept
+        summary = ingest_run(IngestInputs(bare), IngestOutputs(tmp_path / "o.parquet"), opts())
+    assert read_table(tmp_path / "o.parquet", "variants")[1].genome_build == "GRCh38"
+    assert "assuming GRCh38" in caplog.text
+    assert summary.counts["rows"] == 1  # sites-only VCF: no samples, the variant is kept
 
 
 def test_empty_vcf_gives_a_valid_empty_table(tmp_path):
     vcf = write_vcf(tmp_path / "in.vcf", [])
-    summary = ingest_vcf(vcf, tmp_path / "o.parquet", opts())
+    summary = ingest_run(IngestInputs(vcf), IngestOutputs(tmp_path / "o.parquet"), opts())
     table, prov = read_table(tmp_path / "o.parquet", "variants")
-    assert table.num_rows == 0 and summary.rows == 0 and prov.samples == ["S1", "S2"]
+    assert table.num_rows == 0 and summary.counts["rows"] == 0 and prov.samples == ["S1", "S2"]
 
 
 @pytest.mark.skipif(shutil.which("bcftools") is None, reason="needs bcftools")
@@ -267,8 +273,9 @@ def test_input_forms_give_identical_tables(tmp_path, form):
         subprocess.run(["bcftools", "view", f"-O{fmt}", "-o", str(path), str(plain)], check=True)
         subprocess.run(["bcftools", "index", "-f"] + ([] if form.endswith("csi") else ["--tbi"] * (form == "vcf.gz"))
                        + [str(path)], check=True)
-    ingest_vcf(plain, tmp_path / "a.parquet", opts())
-    ingest_vcf(path, tmp_path / "b.parquet", opts())  # BCF: through `bcftools view` or cyvcf2
+    ingest_run(IngestInputs(plain), IngestOutputs(tmp_path / "a.parquet"), opts())
+    # BCF: through `bcftools view` or cyvcf2
+    ingest_run(IngestInputs(path), IngestOutputs(tmp_path / "b.parquet"), opts())
     a, _ = read_table(tmp_path / "a.parquet", "variants")
     b, _ = read_table(tmp_path / "b.parquet", "variants")
     assert a.num_rows == 3 and a.equals(b)

@@ -8,9 +8,12 @@ from pathlib import Path
 import pytest
 
 from conftest import GT_HEADER, write_vcf
-from variantprio.annotate import AnnotateOptions, annotate_variants
-from variantprio.inheritance import segregate
-from variantprio.ingest import IngestOptions, ingest_vcf
+from variantprio.annotate import AnnotateInputs, AnnotateOptions, AnnotateOutputs
+from variantprio.annotate import run as annotate_run
+from variantprio.inheritance import InheritanceInputs, InheritanceOutputs
+from variantprio.inheritance import run as inheritance_run
+from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
+from variantprio.ingest import run as ingest_run
 from variantprio.tables import read_table
 
 META = GT_HEADER + '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">\n'
@@ -47,7 +50,7 @@ def bgzipped_vcf(directory: Path, records, samples: list[str]) -> Path:
 def test_alt_haplotype_of_each_row(tmp_path, reader):
     vcf = bgzipped_vcf(tmp_path, RECORDS, ["S1", "S2", "S3"])
     out = tmp_path / "variants.parquet"
-    ingest_vcf(vcf, out, IngestOptions(reader=reader))
+    ingest_run(IngestInputs(vcf), IngestOutputs(out), IngestOptions(reader=reader))
     table, _ = read_table(out, "variants")
     assert table.schema.field("alt_hap").type.value_type.bit_width == 8
     rows = {(r["pos"], r["alt"]): r for r in table.to_pylist()}
@@ -67,7 +70,7 @@ def test_polyploid_call_in_the_batch_keeps_diploid_haplotypes(tmp_path, reader):
     records = RECORDS + [("chrX", 6_000_000, "A", "G", ["0|1|1:100", "1|0:100", "0|0:100"])]
     vcf = bgzipped_vcf(tmp_path, records, ["S1", "S2", "S3"])
     out = tmp_path / "variants.parquet"
-    ingest_vcf(vcf, out, IngestOptions(reader=reader))
+    ingest_run(IngestInputs(vcf), IngestOutputs(out), IngestOptions(reader=reader))
     rows = {(r["pos"], r["alt"]): r["alt_hap"] for r in read_table(out, "variants")[0].to_pylist()}
     assert rows[(6_000_000, "G")] == [0, 1, 0]
     assert {key: rows[key] for key in EXPECTED} == EXPECTED
@@ -78,7 +81,7 @@ def test_both_readers_agree(tmp_path):
     tables = []
     for reader in ("arrow", "cyvcf2"):
         out = tmp_path / f"{reader}.parquet"
-        ingest_vcf(vcf, out, IngestOptions(reader=reader))
+        ingest_run(IngestInputs(vcf), IngestOutputs(out), IngestOptions(reader=reader))
         tables.append(read_table(out, "variants")[0].select(["pos", "alt", "phased", "ps", "alt_hap"]))
     assert tables[0].equals(tables[1])
 
@@ -103,9 +106,10 @@ def test_phase_set_decides_compound_het(tmp_path, second_call, fits, phase):
     gtf = tmp_path / "one_gene.gtf"
     gtf.write_text("\n".join(GTF) + "\n")
     variants, annotations, seg = (tmp_path / f"{n}.parquet" for n in ("variants", "annotations", "segregation"))
-    ingest_vcf(vcf, variants, IngestOptions())
-    annotate_variants(variants, annotations, AnnotateOptions(gene_model=str(gtf), cache_dir=str(tmp_path / "cache")))
-    segregate(variants, annotations, proband="P1", out=seg)
+    ingest_run(IngestInputs(vcf), IngestOutputs(variants))
+    annotate_run(AnnotateInputs(variants, gene_model=str(gtf)), AnnotateOutputs(annotations),
+                 AnnotateOptions(cache_dir=str(tmp_path / "cache")))
+    inheritance_run(InheritanceInputs(variants, annotations, "P1"), InheritanceOutputs(seg))
     rows = read_table(seg, "segregation")[0].to_pylist()
     assert [r["gene_symbol"] for r in rows] == ["PHASEG", "PHASEG"]
     assert [r["fits_ar_comphet"] for r in rows] == [fits, fits]

@@ -97,9 +97,10 @@ def test_unsorted_across_batches(tmp_path):
               ["chr1 5 . A G 50 PASS . GT 0/1 0/1"]
     vcf = write_vcf(tmp_path / "in.vcf", records)
     from variantprio.errors import InputError
-    from variantprio.ingest import IngestOptions, ingest_vcf
+    from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
+    from variantprio.ingest import run as ingest_run
     with pytest.raises(InputError, match="record 31: unsorted"):
-        ingest_vcf(vcf, tmp_path / "o.parquet", IngestOptions(batch_size=7))
+        ingest_run(IngestInputs(vcf), IngestOutputs(tmp_path / "o.parquet"), IngestOptions(batch_size=7))
     assert not (tmp_path / "o.parquet").exists()
 
 
@@ -158,9 +159,10 @@ def test_subprocess_stderr_is_one_line(tmp_path):
 ])
 def test_both_readers_name_the_bad_line(tmp_path, reader, record, fragment):
     from variantprio.errors import InputError
-    from variantprio.ingest import IngestOptions, ingest_vcf
+    from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
+    from variantprio.ingest import run as ingest_run
     vcf = write_vcf(tmp_path / "in.vcf", GOOD + [record])
     with pytest.raises(InputError) as err:
-        ingest_vcf(vcf, tmp_path / "o.parquet", IngestOptions(reader=reader))
+        ingest_run(IngestInputs(vcf), IngestOutputs(tmp_path / "o.parquet"), IngestOptions(reader=reader))
     assert fragment in err.value.one_line()
     assert not (tmp_path / "o.parquet").exists()

@@ -20,7 +20,8 @@ from test_ingest_cli import assert_clean_failure
 import variantprio.ingest as ingest_pkg
 from variantprio.cli import main
 from variantprio.errors import InputError
-from variantprio.ingest import IngestOptions, ingest_vcf, parallel
+from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs, parallel
+from variantprio.ingest import run as ingest_run
 from variantprio.tables import read_table
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -150,13 +151,13 @@ def test_duplicates_across_batch_and_chunk_boundaries(tmp_path, monkeypatch, how
         assert len(chunks) > 3 and any(straddling)  # the case under test does occur
     options = IngestOptions(reader="cyvcf2" if how == "cyvcf2" else "auto", batch_size=7,
                             threads=3 if how == "parallel" else 1)
-    summary = ingest_vcf(vcf, tmp_path / "o.parquet", options)
+    summary = ingest_run(IngestInputs(vcf), IngestOutputs(tmp_path / "o.parquet"), options)
     table, provenance = read_table(tmp_path / "o.parquet", "variants")
     assert table.column("pos").to_pylist() == [1000 + 3 * i for i in range(3000)]
     assert table.column("gt").to_pylist() == [[1, 0]] * 3000
     assert table.column("variant_idx").to_pylist() == list(range(3000))
     assert summary.counts["dropped_duplicate"] == provenance.extra["counts"]["dropped_duplicate"] == 3000
-    serial = ingest_vcf(vcf, tmp_path / "s.parquet", IngestOptions())
+    serial = ingest_run(IngestInputs(vcf), IngestOutputs(tmp_path / "s.parquet"))
     assert read_table(tmp_path / "s.parquet", "variants")[0].equals(table)
     assert {k: v for k, v in serial.counts.items() if v} == {k: v for k, v in summary.counts.items() if v}
 
@@ -168,7 +169,7 @@ def test_duplicates_left_aligned_onto_each_other(tmp_path):
     pysam.faidx(str(fasta))
     vcf = write_vcf(tmp_path / "in.vcf", ["chr1 100 . CA C 50 PASS . GT 0/1 0/1",
                                           "chr1 103 . AA A 50 PASS . GT 0/1 0/1"])
-    summary = ingest_vcf(vcf, tmp_path / "o.parquet", IngestOptions(fasta=str(fasta)))
+    summary = ingest_run(IngestInputs(vcf, fasta=str(fasta)), IngestOutputs(tmp_path / "o.parquet"))
     table, _ = read_table(tmp_path / "o.parquet", "variants")
     assert alleles(table) == [(100, "CA", "C")] and summary.counts["dropped_duplicate"] == 1
 
@@ -307,7 +308,7 @@ def test_corrupt_bgzip_other_readers(tmp_path, monkeypatch, how, path):
         monkeypatch.setattr(parallel, "CHUNK_BYTES", 1)
     options = IngestOptions(threads=3) if path == "parallel" else IngestOptions(reader="cyvcf2")
     with pytest.raises(InputError, match="truncated or corrupt compressed file"):
-        ingest_vcf(vcf, tmp_path / "o.parquet", options)
+        ingest_run(IngestInputs(vcf), IngestOutputs(tmp_path / "o.parquet"), options)
     assert not list(tmp_path.glob("o.parquet*")) and not list(tmp_path.glob(".o.parquet*"))
 
 

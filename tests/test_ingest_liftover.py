@@ -14,7 +14,7 @@ from conftest import write_vcf
 from variantprio.cli import main
 from variantprio.core.genome import CONTIG_LENGTHS
 from variantprio.errors import InputError
-from variantprio.ingest import IngestOptions, ingest_vcf
+from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs, run as ingest_run
 from variantprio.ingest.liftover import chain_builds
 from variantprio.tables import read_table
 
@@ -79,8 +79,8 @@ def lifted_ingest(tmp_path, chain, fasta=None, **extra):
     vcf = write_vcf(tmp_path / "b37.vcf", records(seq), samples=("P1",), build="GRCh37",
                     contigs=("chr1", "chrX"))
     out = tmp_path / "variants.parquet"
-    options = IngestOptions(liftover_to="GRCh38", chain=str(chain), fasta=fasta, **extra)
-    return seq, ingest_vcf(vcf, out, options), out
+    options = IngestOptions(liftover_to="GRCh38", chain=str(chain), **extra)
+    return seq, ingest_run(IngestInputs(vcf, fasta=fasta), IngestOutputs(out), options), out
 
 
 def test_chain_builds_are_told_by_the_chromosome_sizes(chain, tmp_path):
@@ -95,7 +95,8 @@ def test_liftover_keeps_what_maps_and_lists_every_record_left_out(tmp_path, chai
     seq, summary, out = lifted_ingest(tmp_path, chain)
     table, prov = read_table(out, "variants")
     rows = table.to_pandas()
-    assert prov.genome_build == "GRCh38" and summary.genome_build == "GRCh38"
+    assert prov.genome_build == "GRCh38" and "liftover to GRCh38" in summary.done
+    assert summary.skipped["not lifted: unmapped"] == 2
     kept = dict(zip(rows["lifted_from"], zip(rows["chrom"], rows["pos"], rows["ref"], rows["alt"])))
     plus = f"chr1:100:{seq[99]}>{'T' if seq[99] != 'T' else 'G'}"
     assert kept[plus] == ("chr1", 1100, seq[99], "T" if seq[99] != "T" else "G")

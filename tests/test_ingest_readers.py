@@ -7,7 +7,9 @@ import shutil
 
 import pytest
 
-from variantprio.ingest import IngestOptions, ingest_vcf
+from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
+
+from variantprio.ingest import run as ingest_run
 from variantprio.tables import read_table
 from conftest import shared_data, write_vcf
 
@@ -28,7 +30,7 @@ AWKWARD = [
 
 def _ingest(tmp_path, vcf, reader: str, **kw):
     out = tmp_path / f"{reader}.parquet"
-    ingest_vcf(vcf, out, IngestOptions(reader=reader, pass_only=False, **kw))
+    ingest_run(IngestInputs(vcf), IngestOutputs(out), IngestOptions(reader=reader, pass_only=False, **kw))
     return read_table(out, "variants")[0]
 
 
@@ -82,7 +84,7 @@ def test_sites_only_and_sample_subset(tmp_path):
 
 @pytest.mark.skipif(shutil.which("bcftools") is None, reason="needs bcftools")
 def test_gatk_like_synthetic_file_matches(tmp_path):
-    from variantprio.bench.ingest import write_synthetic_vcf
+    from variantprio.bench.run.ingest import write_synthetic_vcf
     vcf = write_synthetic_vcf(tmp_path / "syn.vcf.gz", 3000, 3, seed=5)
     a, r = _ingest(tmp_path, vcf, "arrow", batch_size=700), _ingest(tmp_path, vcf, "cyvcf2", batch_size=900)
     assert a.num_rows > 2900 and a.equals(r)

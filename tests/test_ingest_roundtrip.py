@@ -8,7 +8,9 @@ import tempfile
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from variantprio.ingest import IngestOptions, ingest_vcf
+from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
+
+from variantprio.ingest import run as ingest_run
 from variantprio.tables import read_table
 from conftest import write_vcf
 
@@ -81,7 +83,8 @@ def test_random_records_round_trip(reader, data):
         expected += expected_rows(chrom, pos, ref, alts, calls)
     with tempfile.TemporaryDirectory() as tmp:
         vcf = write_vcf(Path(tmp) / "in.vcf", lines, samples=tuple(f"S{i}" for i in range(n_samples)))
-        ingest_vcf(vcf, Path(tmp) / "o.parquet", IngestOptions(reader=reader, batch_size=data.draw(st.sampled_from([3, 1000]))))
+        ingest_run(IngestInputs(vcf), IngestOutputs(Path(tmp) / "o.parquet"),
+                   IngestOptions(reader=reader, batch_size=data.draw(st.sampled_from([3, 1000]))))
         table, _ = read_table(Path(tmp) / "o.parquet", "variants")
     got = table.select(["chrom", "pos", "ref", "alt", "gt", "zygosity", "ad_ref", "ad_alt"]).to_pylist()
     assert got == expected

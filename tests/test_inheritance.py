@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from variantprio.cli import main
 from variantprio.errors import InputError
-from variantprio.inheritance import InheritanceOptions, check_samples, read_ped, segregate
+from variantprio.inheritance import InheritanceInputs, InheritanceOptions, InheritanceOutputs, check_samples, read_ped
+from variantprio.inheritance import run as inheritance_run
 from variantprio.inheritance.synthetic import annotations_table, parse_genotypes, variants_table, write_tables
 from variantprio.tables import read_table
 
@@ -37,7 +38,7 @@ def run_family(tmp_path: Path, samples: list[str], rows: list[tuple], ped: str |
         ped_path = tmp_path / "family.ped"
         ped_path.write_text(ped)
     out = tmp_path / "segregation.parquet"
-    segregate(v, a, ped=ped_path, proband=proband, out=out, options=options)
+    inheritance_run(InheritanceInputs(v, a, proband, ped_path), InheritanceOutputs(out), options or InheritanceOptions())
     table, _ = read_table(out, "segregation")
     return table.to_pandas().set_index("variant_idx")
 
@@ -190,21 +191,21 @@ def test_input_errors_leave_no_output(tmp_path):
                         annotations_table(np.array([0, 1]), chrom, np.array([100, 999]), np.array(["G", "H"], dtype=object)))
     out = tmp_path / "seg.parquet"
     with pytest.raises(InputError, match=r"1 annotation rows do not match .*chr2:999 vs chr2:200"):
-        segregate(v, a, proband="kid", out=out)
+        inheritance_run(InheritanceInputs(v, a, "kid"), InheritanceOutputs(out))
     a2 = write_tables(tmp_path / "b", ["kid", "dad", "mum"], variants,
                       annotations_table(np.array([0, 1]), chrom, pos, np.array(["G", "H"], dtype=object)))[1]
     with pytest.raises(InputError, match="Kid not in the VCF samples .*did you mean kid"):
-        segregate(v, a2, proband="Kid", out=out)
+        inheritance_run(InheritanceInputs(v, a2, "Kid"), InheritanceOutputs(out))
     ped = tmp_path / "typo.ped"
     ped.write_text("FAM1 kid dad MUM 1 2\nFAM1 dad 0 0 1 1\nFAM1 MUM 0 0 2 1\n")
     with pytest.raises(InputError, match="MUM not in the VCF .*did you mean mum"):
-        segregate(v, a2, ped=ped, proband="kid", out=out)
+        inheritance_run(InheritanceInputs(v, a2, "kid", ped), InheritanceOutputs(out))
     with pytest.raises(InputError, match="max-af-ad 2.0 is not a frequency"):
-        segregate(v, a2, proband="kid", out=out, options=InheritanceOptions(max_af_ad=2.0))
+        inheritance_run(InheritanceInputs(v, a2, "kid"), InheritanceOutputs(out), InheritanceOptions(max_af_ad=2.0))
     assert not out.exists()
     # An ungenotyped grandparent is fine: missing genotypes never exclude.
     ped.write_text(TRIO_PED + "FAM1 granny 0 0 2 2\n")
-    segregate(v, a2, ped=ped, proband="kid", out=out)
+    inheritance_run(InheritanceInputs(v, a2, "kid", ped), InheritanceOutputs(out))
     assert read_table(out, "segregation")[0].column("de_novo").to_pylist() == [True, False]
 
 

@@ -8,9 +8,11 @@ import numpy as np
 
 from conftest import GT_HEADER, write_vcf
 from variantprio.core.genome import CONTIG_LENGTHS
-from variantprio.inheritance import segregate
+from variantprio.inheritance import InheritanceInputs, InheritanceOutputs
+from variantprio.inheritance import run as inheritance_run
 from variantprio.inheritance.synthetic import annotations_table
-from variantprio.ingest import IngestOptions, ingest_vcf
+from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
+from variantprio.ingest import run as ingest_run
 from variantprio.tables import Provenance, read_table, write_table
 
 SAMPLES = ("kid", "dad", "mum", "other_kid")
@@ -48,7 +50,7 @@ def test_ingested_trio_segregates(tmp_path):
     ped = tmp_path / "fam.ped"
     ped.write_text(PED)
     variants_path = tmp_path / "variants.parquet"
-    ingest_vcf(vcf, variants_path, IngestOptions())
+    ingest_run(IngestInputs(vcf), IngestOutputs(variants_path))
     variants, prov = read_table(variants_path, "variants", columns=["variant_idx", "chrom", "pos", "alt"])
     assert prov.samples == list(SAMPLES)
     chrom = variants.column("chrom").to_numpy(zero_copy_only=False)
@@ -59,7 +61,7 @@ def test_ingested_trio_segregates(tmp_path):
     ann = annotations_table(variants.column("variant_idx").to_numpy(), chrom, pos, genes)
     annotations_path = write_table(ann, tmp_path / "annotations.parquet", "annotations", Provenance(samples=prov.samples))
     out = tmp_path / "segregation.parquet"
-    segregate(variants_path, annotations_path, ped=ped, proband="kid", out=out)
+    inheritance_run(InheritanceInputs(variants_path, annotations_path, "kid", ped), InheritanceOutputs(out))
     seg = read_table(out, "segregation")[0].to_pandas()
     key = {(c, p, a): i for i, c, p, a in zip(*(variants.column(n).to_pylist()
                                                  for n in ("variant_idx", "chrom", "pos", "alt")))}
@@ -83,7 +85,8 @@ def test_rank_reads_the_segregation_contract(tmp_path):
     import pyarrow as pa
 
     from variantprio.inheritance.synthetic import parse_genotypes, variants_table, write_tables
-    from variantprio.rank import rank_proband
+    from variantprio.rank import RankInputs, RankOutputs
+    from variantprio.rank import run as rank_run
     from variantprio.schemas import GENE_PHENOTYPE
 
     rows = [("chr1", 100, "DN", ["0/1", "0/0", "0/0"]), ("chr2", 100, "CH", ["0/1", "0/1", "0/0"]),
@@ -96,14 +99,14 @@ def test_rank_reads_the_segregation_contract(tmp_path):
     v, a = write_tables(tmp_path, ["kid", "dad", "mum"], variants_table(chrom, pos, geno.zygosity), ann)
     ped = tmp_path / "trio.ped"
     ped.write_text("F kid dad mum 1 2\nF dad 0 0 1 1\nF mum 0 0 2 1\n")
-    segregate(v, a, ped=ped, proband="kid", out=tmp_path / "seg.parquet")
+    inheritance_run(InheritanceInputs(v, a, "kid", ped), InheritanceOutputs(tmp_path / "seg.parquet"))
     pheno = pa.Table.from_pylist([dict(gene_symbol=g, ncbi_gene_id=None, phenotype_score=0.5, phenotype_raw=0.5,
                                        disease_id=f"OMIM:{i}", disease_name=g, disease_modes=[m], matched_terms=[])
                                   for i, (g, m) in enumerate([("DN", "AD"), ("CH", "AR"), ("INH", "AD")])],
                                  schema=GENE_PHENOTYPE)
     write_table(pheno, tmp_path / "pheno.parquet", "gene_phenotype", Provenance())
-    rank_proband(v, a, tmp_path / "seg.parquet", tmp_path / "pheno.parquet", "kid", tmp_path / "genes.parquet",
-                 tmp_path / "ranked.parquet")
+    rank_run(RankInputs(v, a, tmp_path / "seg.parquet", tmp_path / "pheno.parquet", "kid"),
+             RankOutputs(tmp_path / "genes.parquet", tmp_path / "ranked.parquet"))
     genes = read_table(tmp_path / "genes.parquet", "genes")[0].to_pandas().set_index("gene_symbol")
     assert genes.loc["DN", "segregates"] and genes.loc["DN", "de_novo"]
     assert genes.loc["CH", "segregates"] and genes.loc["CH", "mode"] == "AR"

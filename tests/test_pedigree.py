@@ -11,7 +11,8 @@ import pytest
 from variantprio.core.pedigree import check_samples, ped_individuals, proband_status_warnings, read_ped
 from variantprio.core.samples import choose_samples, close_matches, edit_distance
 from variantprio.errors import InputError
-from variantprio.inheritance import segregate
+from variantprio.inheritance import InheritanceInputs, InheritanceOutputs
+from variantprio.inheritance import run as inheritance_run
 from variantprio.inheritance.modes import male_to_male_transmission
 from variantprio.inheritance.synthetic import (
     annotations_table,
@@ -46,7 +47,7 @@ def _segregate(tmp_path: Path, samples: list[str], calls: list[list[str]], ped: 
     genes = np.array([f"G{i}" for i in range(len(calls))], dtype=object)
     v, a = write_tables(tmp_path, samples, variants, annotations_table(np.arange(len(calls)), chrom, pos, genes))
     out = tmp_path / "segregation.parquet"
-    segregate(v, a, ped=ped, proband=proband, out=out)
+    inheritance_run(InheritanceInputs(v, a, proband, ped), InheritanceOutputs(out))
     return read_table(out, "segregation")[0].to_pandas().set_index("variant_idx")
 
 

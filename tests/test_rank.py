@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from variantprio.cli import main
-from variantprio.rank import load_model, rank_proband, score_variants
+from variantprio.rank import RankInputs, RankOptions, RankOutputs, load_model, score_variants
+from variantprio.rank import run as rank_run
 from variantprio.schemas import ANNOTATIONS, GENE_PHENOTYPE, SEGREGATION, VARIANTS
 from variantprio.tables import Provenance, read_table, write_table
 
@@ -123,8 +124,8 @@ def write_rank_case(directory: Path, variants: list[dict] | None = None,
 
 def run_rank_case(tmp_path: Path, model: Path | None = None, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
     paths = write_rank_case(tmp_path / "in", **kwargs)
-    rank_proband(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1",
-                 tmp_path / "genes.parquet", tmp_path / "ranked.parquet", model)
+    rank_run(RankInputs(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1"),
+             RankOutputs(tmp_path / "genes.parquet", tmp_path / "ranked.parquet"), RankOptions(model))
     genes, _ = read_table(tmp_path / "genes.parquet", "genes")
     ranked, _ = read_table(tmp_path / "ranked.parquet", "ranked_variants")
     return genes.to_pandas(), ranked.to_pandas()
@@ -463,7 +464,7 @@ def test_acmg_tags_combine_into_a_points_based_pre_classification():
 
 
 def test_fit_rank_cross_validates_every_case_once_and_chooses_a_prior(tmp_path):
-    from variantprio.bench.fit_rank import Candidates, cross_validated, fit_rank_model
+    from variantprio.bench.analyse.fit_rank import Candidates, cross_validated, fit_rank_model
     from variantprio.rank import load_model
 
     # 60 cases of 8 genes: the causal gene has the best phenotype and a good variant score.

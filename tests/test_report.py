@@ -16,8 +16,10 @@ from click.testing import CliRunner
 
 from test_rank import _PHENOTYPE, _VARIANTS, write_rank_case
 from variantprio.cli import main
-from variantprio.rank import rank_proband
-from variantprio.report import write_batch_summary, write_report
+from variantprio.rank import RankInputs, RankOutputs
+from variantprio.rank import run as rank_run
+from variantprio.report import ReportInputs, ReportOptions, ReportOutputs, write_batch_summary
+from variantprio.report import run as report_run
 from variantprio.report.tables import SETTINGS_SHEET, SHEETS
 from variantprio.tables import read_table
 
@@ -26,15 +28,20 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 def make_results(directory: Path, proband_dir: str = "P1", hpo_terms: tuple[str, ...] = ("HP:0002069", "HP:0001250"),
-                 with_input_variants: bool = False, **case) -> Path:
+                 with_input_variants: bool = False, report: dict | None = None, **case) -> Path:
     """results/<sample>/ with genes.parquet + variants.parquet from the rank stage, and the report
-    (`with_input_variants`: the report also reads ingest's table for the VCF IDs)."""
+    (`with_input_variants`: the report also reads ingest's table for the VCF IDs; `report`: more
+    of the report's inputs or options, e.g. hpo_dir and lang)."""
     sample_dir = directory / proband_dir
     paths = write_rank_case(directory / f"inputs-{proband_dir}", **case)
-    rank_proband(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1",
-                 sample_dir / "genes.parquet", sample_dir / "variants.parquet")
-    write_report(sample_dir / "genes.parquet", sample_dir / "variants.parquet", "P1", sample_dir, top=50,
-                 hpo_terms=list(hpo_terms), input_variants=paths["variants"] if with_input_variants else None)
+    rank_run(RankInputs(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"], "P1"),
+             RankOutputs(sample_dir / "genes.parquet", sample_dir / "variants.parquet"))
+    inputs = dict(report or {})
+    options = {name: inputs.pop(name) for name in ("top", "title", "lang") if name in inputs}
+    report_run(ReportInputs(sample_dir / "genes.parquet", sample_dir / "variants.parquet", "P1",
+                            input_variants=paths["variants"] if with_input_variants else None, hpo_terms=hpo_terms,
+                            **inputs),
+               ReportOutputs(sample_dir), ReportOptions(**{"top": 50, **options}))
     return sample_dir
 
 

@@ -24,6 +24,7 @@ from variantprio.resources import hpo_checks
 RELEASE = "2026-06-23"
 FILES = ("phenotype.hpoa", "hp.obo", "genes_to_disease.txt")
 FR = "hp-fr-preprocessed.babelon.tsv"
+FR_SYNONYMS = "hp-fr.synonyms.tsv"
 HTML_PAGE = b"<!DOCTYPE html>\n<html><head><title>Page not found</title></head><body>404</body></html>\n"
 
 
@@ -42,8 +43,10 @@ def mini_release(date: str) -> dict[str, bytes]:
     fr = ("subject_id\tsource_language\ttranslation_language\tpredicate_id\tcomment\tsource_value\t"
           "translation_status\ttranslation_value\n"
           "HP:0001250\ten\tfr\trdfs:label\t\tSeizure\tOFFICIAL\tCrise épileptique\n")
+    synonyms = ("subject_id\ttranslation_value\tcomment\tStatus\tLine number\n"
+                "ID\tAL oboInOwl:hasExactSynonym@fr\t\t\t\nHP:0001250\tconvulsions\t\tOFFICIAL\t1\n")
     return {"phenotype.hpoa": hpoa.encode(), "hp.obo": obo.encode(), "genes_to_disease.txt": g2d.encode(),
-            FR: fr.encode()}
+            FR: fr.encode(), FR_SYNONYMS: synonyms.encode()}
 
 
 class _Server(http.server.ThreadingHTTPServer):
@@ -64,7 +67,7 @@ class _Server(http.server.ThreadingHTTPServer):
 
     def publish(self, date: str, files: dict[str, bytes]) -> None:
         for name, data in files.items():
-            path = (f"/raw/v{date}/src/translations/{name}" if name.endswith(".babelon.tsv")
+            path = (f"/raw/v{date}/src/translations/{name}" if name.startswith("hp-")
                     else f"/releases/download/v{date}/{name}")
             self.files[path] = data
 
@@ -168,15 +171,17 @@ def test_fetch_installs_release_and_records_it(tmp_path, server):
     assert result.exit_code == 0, result.output
     folder = tmp_path / "hpo" / RELEASE
     served = mini_release(RELEASE)
-    for name in (*FILES, FR):
+    for name in (*FILES, FR, FR_SYNONYMS):
         assert (folder / name).read_bytes() == served[name]
         assert f"{name}: downloaded" in result.stdout
-    assert sorted(p.name for p in folder.iterdir()) == sorted([*FILES, FR, "release.json"])  # no temp files
+    assert sorted(p.name for p in folder.iterdir()) == sorted([*FILES, FR, FR_SYNONYMS, "release.json"])  # no temp
     record = json.loads((folder / "release.json").read_text())
     assert (record["release"], record["tag"], record["requested"]) == (RELEASE, f"v{RELEASE}", RELEASE)
     assert record["annotations_version"] == RELEASE and record["ontology_version"] == "2026-06-06"
     assert record["complete"] is True and record["translations"] == {"fr": FR}
-    for name in (*FILES, FR):
+    assert record["synonyms"] == {"fr": FR_SYNONYMS}
+    assert record["files"][FR_SYNONYMS]["url"] == f"{server.base}/raw/v{RELEASE}/src/translations/{FR_SYNONYMS}"
+    for name in (*FILES, FR, FR_SYNONYMS):
         entry = record["files"][name]
         assert entry["sha256"] == hashlib.sha256(served[name]).hexdigest()
         assert entry["size"] == len(served[name])
@@ -346,3 +351,13 @@ def test_content_checks_read_versions():
     assert hpo_checks.obo_version("format-version: 1.2\ndata-version: hp/releases/2026-06-06\n", "u") == "2026-06-06"
     assert hpo_checks.obo_version("format-version: 1.2\n\n[Term]\ndata-version: x\n", "u") is None
     hpo_checks.genes_to_disease_ok("NCBIGene:1\tA1BG\tMENDELIAN\tOMIM:1\tsrc\n", "u")
+
+
+def test_a_release_fetched_with_lang_fr_is_where_reports_and_term_input_find_french(tmp_path, server):
+    from variantprio.core.hpolabels import (babelon_name, read_labels, read_synonyms, synonyms_name,
+                                            translation_file)
+
+    assert fetch(server, tmp_path / "hpo", "--release", RELEASE, "--lang", "fr").exit_code == 0
+    folder = tmp_path / "hpo" / RELEASE
+    assert read_labels(translation_file(folder, babelon_name("fr")))["HP:0001250"].text == "Crise épileptique"
+    assert read_synonyms(translation_file(folder, synonyms_name("fr"))) == {"HP:0001250": ("convulsions",)}

@@ -1,5 +1,5 @@
 """One run per output directory (issue 15): a second run is refused before it writes anything, and
-a killed run (wrapper alone, or its whole process group) resumes to identical results."""
+a run killed (wrapper alone, then its whole process group) resumes to identical results."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import FAM1_CHILD, FAM1_TERMS, cli_env, fam1_run_args, run_cli
+from conftest import FAM1_CHILD, FAM1_TERMS, cli_env, fam1_run_args, parquet_differences, run_cli
 
 pytestmark = pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools missing (.ci/run installs it)")
 
@@ -34,10 +34,6 @@ def _wait_for(condition, seconds: float = 120) -> None:
     while not condition():
         assert time.time() < deadline, "timed out"
         time.sleep(0.1)
-
-
-def _content(path: Path):
-    return pq.read_table(path).replace_schema_metadata(None)
 
 
 def _snakemake_children(pid: int) -> list[int]:
@@ -61,10 +57,9 @@ def reference(fam1_run):
     return fam1_run
 
 
-def test_second_run_with_other_terms_is_refused_before_it_writes(demo_inputs, reference, tmp_path):
-    out = tmp_path / "out"
-    first = _start(_args(demo_inputs, out, TERMS_A))
-    _wait_for(lambda: (out / ".snakemake").is_dir())
+def _second_run_is_refused_before_it_writes(demo_inputs, out: Path) -> None:
+    """A run into `out` with other terms, while the first works: exit 2 in one line, and the first
+    run's sample sheet and config untouched."""
     sheet = (out / ".variantprio" / "samples.tsv").read_text()
     config = (out / ".variantprio" / "config.yaml").read_text()
     second = run_cli(*_args(demo_inputs, out, TERMS_B), check=False, timeout=120)
@@ -72,31 +67,38 @@ def test_second_run_with_other_terms_is_refused_before_it_writes(demo_inputs, re
     assert "another variantprio run" in second.stderr and "Traceback" not in second.stderr
     assert (out / ".variantprio" / "samples.tsv").read_text() == sheet, "the refused run rewrote the sheet"
     assert (out / ".variantprio" / "config.yaml").read_text() == config
-    stdout, stderr = first.communicate(timeout=300)
-    assert first.returncode == 0, stderr[-3000:]
-    command = pq.read_schema(out / CHILD / "gene_phenotype.parquet").metadata[b"variantprio.command"].decode()
-    assert TERMS_A in command and TERMS_B not in command
-    assert _content(out / CHILD / "genes.parquet").equals(_content(reference / CHILD / "genes.parquet"))
 
 
-@pytest.mark.parametrize("kill_group", [False, True], ids=["wrapper-alone", "process-group"])
-def test_killed_run_resumes_to_identical_results(demo_inputs, reference, tmp_path, kill_group):
-    out = tmp_path / "out"
-    args = _args(demo_inputs, out, TERMS_A)
-    proc = _start(args)
-    _wait_for(lambda: list(out.glob("_vcf/*/variants.parquet")))
+def _kill_once(proc: subprocess.Popen, out: Path, written: str, group: bool) -> None:
+    """`kill -9` of the run (its wrapper alone, or its whole process group) once `written` exists:
+    the workflow must not live on unsupervised, and the run must not have finished."""
+    _wait_for(lambda: list(out.glob(written)))
     children = _snakemake_children(proc.pid)
     assert children, "the workflow child was not found"
-    if kill_group:
+    if group:
         os.killpg(proc.pid, signal.SIGKILL)
     else:
         os.kill(proc.pid, signal.SIGKILL)  # the wrapper only: its workflow must not live on unsupervised
     proc.communicate()
     assert not (out / CHILD / "report.html").exists(), "the run finished before the kill"
     _wait_for(lambda: not any(_alive(pid) for pid in children), seconds=60)
+
+
+def test_second_run_is_refused_and_a_run_killed_twice_resumes_to_identical_results(demo_inputs, reference,
+                                                                                   tmp_path):
+    """While a run works, a second run into its --out is refused before it writes. Then `kill -9` of
+    the wrapper alone once the variants are written, and of the next run's whole process group (an
+    interrupted demo) once the segregation is: the run after that resumes to the undisturbed
+    results, scored with the first run's terms."""
+    out = tmp_path / "out"
+    args = _args(demo_inputs, out, TERMS_A)
+    proc = _start(args)
+    _wait_for(lambda: (out / ".snakemake").is_dir())
+    _second_run_is_refused_before_it_writes(demo_inputs, out)
+    _kill_once(proc, out, "_vcf/*/variants.parquet", group=False)
+    _kill_once(_start(args), out, f"{CHILD}/segregation.parquet", group=True)
     rerun = run_cli(*args)
     assert "Traceback" not in rerun.stderr
-    for path in reference.glob("**/*.parquet"):
-        if ".snakemake" in path.parts:
-            continue
-        assert _content(out / path.relative_to(reference)).equals(_content(path)), path
+    assert parquet_differences(reference, out) == []
+    command = pq.read_schema(out / CHILD / "gene_phenotype.parquet").metadata[b"variantprio.command"].decode()
+    assert TERMS_A in command and TERMS_B not in command

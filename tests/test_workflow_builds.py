@@ -108,13 +108,7 @@ def test_same_case_via_liftover_and_native_grch37_ranks_the_same_gene_first(mixe
     """FAM2's b37 VCF lifted onto GRCh38 on ingest and annotated with the GRCh38 data gives the same first
     gene as the native GRCh37 batch run; the report names the chain and both positions. The stages run
     in-process here; that `run --liftover-to --chain` hands them to the ingest rule is the dry run below."""
-    from variantprio.annotate import AnnotateOptions, annotate_variants
-    from variantprio.ingest import IngestOptions, ingest_vcf
-    from variantprio.inheritance import segregate
-    from variantprio.phenotype import score_genes
-    from variantprio.rank import rank_proband
-    from variantprio.report import write_report
-
+    from variantprio import annotate, ingest, inheritance, phenotype, rank, report
     root, planted_variants, data = mixed
     chain = shift_chain(tmp_path / "b37ToHg38.test.over.chain")
     vcf37, (chrom, pos, ref, alt) = planted_variants["FAM2"]
@@ -125,15 +119,16 @@ def test_same_case_via_liftover_and_native_grch37_ranks_the_same_gene_first(mixe
     assert f"--build GRCh37" in dry.stdout and f"--liftover-to GRCh38 --chain {chain}" in dry.stdout, dry.stdout
 
     t = tmp_path
-    ingest_vcf(vcf37, t / "variants.parquet", IngestOptions(ped=str(demo_inputs.ped), liftover_to="GRCh38",
-                                                            chain=str(chain)))
-    annotate_variants(t / "variants.parquet", t / "annotations.parquet",
-                      AnnotateOptions(gene_model=str(data / "demo-genes.grch38.gtf"), cache_dir=str(t / "cache")))
-    segregate(t / "variants.parquet", t / "annotations.parquet", ped=demo_inputs.ped, proband=FAM2_CHILD,
-              out=t / "segregation.parquet")
-    score_genes(terms, t / "gene_phenotype.parquet", genome_build="GRCh38")
-    rank_proband(t / "variants.parquet", t / "annotations.parquet", t / "segregation.parquet",
-                 t / "gene_phenotype.parquet", FAM2_CHILD, t / "genes.parquet", t / "ranked.parquet")
+    ingest.run(ingest.IngestInputs(vcf37, demo_inputs.ped), ingest.IngestOutputs(t / "variants.parquet"),
+               ingest.IngestOptions(liftover_to="GRCh38", chain=str(chain)))
+    annotate.run(annotate.AnnotateInputs(t / "variants.parquet", gene_model=data / "demo-genes.grch38.gtf"),
+                 annotate.AnnotateOutputs(t / "annotations.parquet"), annotate.AnnotateOptions(cache_dir=str(t / "cache")))
+    inheritance.run(inheritance.InheritanceInputs(t / "variants.parquet", t / "annotations.parquet", FAM2_CHILD,
+                                                  demo_inputs.ped), inheritance.InheritanceOutputs(t / "segregation.parquet"))
+    phenotype.run(phenotype.PhenotypeInputs(observed=terms), phenotype.PhenotypeOutputs(t / "gene_phenotype.parquet"),
+                  phenotype.PhenotypeOptions(genome_build="GRCh38"))
+    rank.run(rank.RankInputs(t / "variants.parquet", t / "annotations.parquet", t / "segregation.parquet",
+                             t / "gene_phenotype.parquet", FAM2_CHILD), rank.RankOutputs(t / "genes.parquet", t / "ranked.parquet"))
     native = read_table(root / "results" / FAM2_CHILD / "genes.parquet", "genes")[0].sort_by("rank")
     lifted, prov = read_table(t / "genes.parquet", "genes")
     assert lifted.sort_by("rank").column("gene_symbol")[0].as_py() == native.column("gene_symbol")[0].as_py() == "CFTR"
@@ -141,7 +136,7 @@ def test_same_case_via_liftover_and_native_grch37_ranks_the_same_gene_first(mixe
     ranked = pq.read_table(t / "ranked.parquet").to_pandas()
     best = ranked[(ranked["gene_symbol"] == "CFTR") & ranked["is_best"]]
     assert (pos - B37_SHIFT) in best["pos"].tolist()
-    paths = write_report(t / "genes.parquet", t / "ranked.parquet", FAM2_CHILD, t / "report",
-                         input_variants=t / "variants.parquet")
-    html = paths.html.read_text()
+    report.run(report.ReportInputs(t / "genes.parquet", t / "ranked.parquet", FAM2_CHILD,
+                                   input_variants=t / "variants.parquet"), report.ReportOutputs(t / "report"))
+    html = (t / "report" / "report.html").read_text()
     assert chain.name in html and f"chr{chrom}:{pos}:{ref}&gt;{alt}" in html

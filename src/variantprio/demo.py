@@ -256,13 +256,18 @@ def write_demo_data(directory: Path | str, seed: int = 7) -> DemoData:
     return _write_dataset(Path(directory), DEMO_CASES, {c.family: [c] for c in DEMO_CASES}, set(), seed)
 
 
-def write_batch_data(directory: Path | str, n_families: int = 20, seed: int = 11) -> DemoData:
-    """A batch like a lab's: trios and singletons, the first four families in one shared VCF."""
+def write_batch_data(directory: Path | str, n_families: int = 20, seed: int = 11, shared: int = 4,
+                     singletons: set[int] | None = None) -> DemoData:
+    """A batch like a lab's: trios and singletons, the first `shared` families in one shared VCF, the
+    others in a VCF each. `singletons`: the (0-based) families whose child alone was sequenced;
+    default every third family after the shared VCF's."""
     cases = tuple(DemoCase(f"B{i + 1:02d}", base.gene, base.mode, base.hpo)
                   for i, base in enumerate(DEMO_CASES[i % len(DEMO_CASES)] for i in range(n_families)))
-    singletons = {c.family for i, c in enumerate(cases) if i >= 4 and i % 3 == 0}
-    groups: dict[str, list[DemoCase]] = {"multi-family": list(cases[:4])}
-    groups.update({c.family: [c] for c in cases[4:]})
+    if singletons is None:
+        singletons = {i for i in range(shared, n_families) if i % 3 == 0}
+    singletons = {cases[i].family for i in singletons}
+    groups: dict[str, list[DemoCase]] = {"multi-family": list(cases[:shared])}
+    groups.update({c.family: [c] for c in cases[shared:]})
     return _write_dataset(Path(directory), cases, groups, singletons, seed)
 
 

@@ -10,6 +10,8 @@ the order given by the file's `variantprio.samples` metadata (a JSON list of sam
 
 from __future__ import annotations
 
+from typing import Iterable
+
 import pyarrow as pa
 
 from .core.modes import MODES as MODE_RECORDS
@@ -31,18 +33,49 @@ def _f(name: str, type_: pa.DataType, doc: str, nullable: bool = True) -> pa.Fie
     return pa.field(name, type_, nullable=nullable, metadata={b"doc": doc.encode()})
 
 
-_VARIANT_KEY = [
-    _f("variant_idx", pa.int64(), "row number in variants.parquet: the join key between stages", False),
+def _as(field: pa.Field, doc: str | None = None, nullable: bool | None = None) -> pa.Field:
+    """The same column (name and type) in another table, where it means something narrower or may
+    not be null there: the name and type stay declared once."""
+    out = field if nullable is None else field.with_nullable(nullable)
+    return out if doc is None else out.with_metadata({b"doc": doc.encode()})
+
+
+# --- columns that several tables carry: each declared once -------------------------------------------
+
+_VARIANT_IDX = _f("variant_idx", pa.int64(), "row number in variants.parquet: the join key between stages",
+                  False)
+_LOCUS = [
     _f("chrom", pa.string(), "contig, UCSC-style (chr1..chr22, chrX, chrY, chrM)", False),
     _f("pos", pa.int64(), "1-based position after splitting, trimming and (with FASTA) left-alignment", False),
     _f("ref", pa.string(), "reference allele", False),
     _f("alt", pa.string(), "alternate allele (one per row; symbolic SVs keep e.g. <DEL>)", False),
 ]
+_VARIANT_KEY = [_VARIANT_IDX, *_LOCUS]
+_QUAL = _f("qual", pa.float32(), "QUAL of the input record (null for '.')")
+_FILTER = _f("filter", pa.string(), "FILTER of the input record: PASS, or ';'-joined filter names, null for '.'")
 
+_GENE_SYMBOL = _f("gene_symbol", pa.string(), "HGNC symbol (null for intergenic)")
+_TRANSCRIPT_ID = _f("transcript_id", pa.string(), "transcript that carries the most severe consequence")
+_IS_MANE = _f("is_mane", pa.bool_(), "transcript is MANE Select / canonical")
+_CONSEQUENCE = _f("consequence", pa.string(), "most severe Sequence Ontology term for this gene")
+_IMPACT = _f("impact", pa.string(), "HIGH, MODERATE, LOW or MODIFIER (VEP convention)")
+_PROTEIN_CHANGE = [
+    _f("hgvs_c", pa.string(), "HGVS coding notation when known"),
+    _f("hgvs_p", pa.string(), "HGVS protein notation when known"),
+    _f("p_synonymous", pa.float32(),
+       "coding SNV annotated without a reference FASTA: probability it is synonymous, from its codon "
+       "position and bases under the standard genetic code (null when the protein change is known)"),
+    _f("p_stop_gained", pa.float32(), "as p_synonymous: probability the SNV creates a stop codon"),
+]
+_EXON_INTRON = [
+    _f("exon", pa.string(), "exon number/total when known"),
+    _f("intron", pa.string(), "intron number/total when known"),
+]
 # In-house frequencies (annotate source kind `inhouse`): the hub's own cohort database, counted
 # over unrelated individuals with the proband's family left out (variantprio.cohort).
 _INHOUSE = [
-    _f("inhouse_ac", pa.int32(), "in-house allele count (cohort database, unrelated individuals, the proband's family left out)"),
+    _f("inhouse_ac", pa.int32(),
+       "in-house allele count (cohort database, unrelated individuals, the proband's family left out)"),
     _f("inhouse_an", pa.int32(), "in-house allele number (alleles counted at the site)"),
     _f("inhouse_af", pa.float64(),
        "in-house allele frequency inhouse_ac/inhouse_an; null when fewer than cohort.min_ac alleles (too few "
@@ -50,17 +83,49 @@ _INHOUSE = [
     _f("inhouse_hom", pa.int32(), "in-house homozygote count"),
     _f("inhouse_hemi", pa.int32(), "in-house hemizygote count (chrX/chrY outside the PARs)"),
 ]
+# What the configured sources (annotate.sources) fill in; null when a source lacks the variant or gene.
+_SOURCE_COLUMNS = [
+    _f("gnomad_af", pa.float64(), "population allele frequency (null: not in the source)"),
+    _f("gnomad_popmax_af", pa.float64(), "highest population (grpmax/popmax) allele frequency"),
+    _f("gnomad_hom", pa.int32(), "homozygote count in the population source"),
+    _f("gnomad_hemi", pa.int32(), "hemizygote count in the population source"),
+    *_INHOUSE,
+    _f("clinvar_significance", pa.string(), "ClinVar CLNSIG"),
+    _f("clinvar_stars", pa.int8(), "ClinVar review status as 0-4 gold stars"),
+    _f("cadd_phred", pa.float32(), "CADD PHRED score"),
+    _f("revel", pa.float32(), "REVEL score"),
+    _f("alphamissense", pa.float32(), "AlphaMissense pathogenicity"),
+    _f("spliceai_max", pa.float32(), "largest SpliceAI delta score"),
+    _f("pli", pa.float32(), "gene constraint: pLI"),
+    _f("loeuf", pa.float32(), "gene constraint: LOEUF (o/e LoF upper bound)"),
+    _f("mis_z", pa.float32(), "gene constraint: missense Z"),
+]
+# Follow the compound-het fit column: which variant pairs with this one, and how.
+_COMPHET_PAIR = [
+    _f("comphet_partner_idx", pa.int64(), "variant_idx of the best compound-het partner"),
+    _f("comphet_phase", pa.string(), "'trans' (phase set or parents) or 'possible' (unphased)"),
+]
 
 _MATCHED_TERM = pa.struct([
     ("patient_term", pa.string()),
     ("disease_term", pa.string()),
     ("score", pa.float32()),
 ])
+_PHENOTYPE_SCORE = _f("phenotype_score", pa.float64(),
+                      "calibrated phenotype match in [0,1], comparable across patients (higher is better)")
+_DISEASE_ID = _f("disease_id", pa.string(), "best-matching disease for the gene (OMIM/ORPHA/DECIPHER)")
+_DISEASE_NAME = _f("disease_name", pa.string(), "name of that disease")
+_MATCHED_TERMS = _f("matched_terms", pa.list_(_MATCHED_TERM), "patient term, best disease term, contribution")
+_VARIANT_SCORE = _f("variant_score", pa.float64(), "combined variant score in [0,1]")
+_DE_NOVO = _f("de_novo", pa.bool_(), "de novo in the proband")
+_ACMG_TAGS = _f("acmg_tags", pa.list_(pa.string()), "ACMG/AMP-style evidence tags (explanation only)")
+
+# --- the tables ----------------------------------------------------------------------------------------
 
 VARIANTS = pa.schema(_VARIANT_KEY + [
     _f("id", pa.string(), "ID column of the input record (null for '.')"),
-    _f("qual", pa.float32(), "QUAL (null for '.')"),
-    _f("filter", pa.string(), "FILTER: PASS, or ';'-joined filter names, null for '.'"),
+    _QUAL,
+    _FILTER,
     _f("is_sv", pa.bool_(), "symbolic or breakend ALT (structural variant)", False),
     _f("sv_end", pa.int64(), "END of a structural variant, else null"),
     _f("gt", pa.list_(pa.int8()), "per sample: copies of this ALT in the genotype (0,1,2); -1 missing"),
@@ -85,40 +150,16 @@ LIFTED_FROM = _f("lifted_from", pa.string(),
                  "the variant as called, before liftover: chrom:pos:ref>alt on the VCF's own build")
 
 ANNOTATIONS = pa.schema(_VARIANT_KEY + [
-    _f("gene_symbol", pa.string(), "HGNC symbol (null for intergenic)"),
+    _GENE_SYMBOL,
     _f("gene_id", pa.string(), "gene identifier of the gene model (e.g. Ensembl ENSG)"),
-    _f("transcript_id", pa.string(), "transcript that carries the most severe consequence"),
-    _f("is_mane", pa.bool_(), "transcript is MANE Select / canonical"),
-    _f("consequence", pa.string(), "most severe Sequence Ontology term for this gene"),
-    _f("impact", pa.string(), "HIGH, MODERATE, LOW or MODIFIER (VEP convention)"),
-    _f("hgvs_c", pa.string(), "HGVS coding notation when known"),
-    _f("hgvs_p", pa.string(), "HGVS protein notation when known"),
-    _f("p_synonymous", pa.float32(),
-       "coding SNV annotated without a reference FASTA: probability it is synonymous, from its codon "
-       "position and bases under the standard genetic code (null when the protein change is known)"),
-    _f("p_stop_gained", pa.float32(), "as p_synonymous: probability the SNV creates a stop codon"),
-    _f("exon", pa.string(), "exon number/total when known"),
-    _f("intron", pa.string(), "intron number/total when known"),
-    _f("gnomad_af", pa.float64(), "population allele frequency (null: not in the source)"),
-    _f("gnomad_popmax_af", pa.float64(), "highest population (grpmax/popmax) allele frequency"),
-    _f("gnomad_hom", pa.int32(), "homozygote count in the population source"),
-    _f("gnomad_hemi", pa.int32(), "hemizygote count in the population source"),
-    *_INHOUSE,
-    _f("clinvar_significance", pa.string(), "ClinVar CLNSIG"),
-    _f("clinvar_stars", pa.int8(), "ClinVar review status as 0-4 gold stars"),
-    _f("cadd_phred", pa.float32(), "CADD PHRED score"),
-    _f("revel", pa.float32(), "REVEL score"),
-    _f("alphamissense", pa.float32(), "AlphaMissense pathogenicity"),
-    _f("spliceai_max", pa.float32(), "largest SpliceAI delta score"),
-    _f("pli", pa.float32(), "gene constraint: pLI"),
-    _f("loeuf", pa.float32(), "gene constraint: LOEUF (o/e LoF upper bound)"),
-    _f("mis_z", pa.float32(), "gene constraint: missense Z"),
+    _TRANSCRIPT_ID,
+    _IS_MANE,
+    _CONSEQUENCE,
+    _IMPACT,
+    *_PROTEIN_CHANGE,
+    *_EXON_INTRON,
+    *_SOURCE_COLUMNS,
 ])
-
-_COMPHET_PAIR = [  # follow the compound-het fit column: which variant pairs with this one, and how
-    _f("comphet_partner_idx", pa.int64(), "variant_idx of the best partner in the pair"),
-    _f("comphet_phase", pa.string(), "'trans' (phase set or parents) or 'possible' (unphased)"),
-]
 
 
 def _fit_fields() -> list[pa.Field]:
@@ -131,44 +172,43 @@ def _fit_fields() -> list[pa.Field]:
 
 
 SEGREGATION = pa.schema([
-    _f("variant_idx", pa.int64(), "row in variants.parquet", False),
-    _f("gene_symbol", pa.string(), "gene the mode was evaluated in (compound hets pair within it)"),
+    _VARIANT_IDX,
+    _as(_GENE_SYMBOL, "gene the mode was evaluated in (compound hets pair within it)"),
     *_fit_fields(),
 ])
 
 GENE_PHENOTYPE = pa.schema([
-    _f("gene_symbol", pa.string(), "HGNC symbol", False),
+    _as(_GENE_SYMBOL, "HGNC symbol", nullable=False),
     _f("ncbi_gene_id", pa.int64(), "NCBI Gene ID"),
-    _f("phenotype_score", pa.float64(),
-       "calibrated phenotype match in [0,1], comparable across patients (higher is better)", False),
+    _as(_PHENOTYPE_SCORE, nullable=False),
     _f("phenotype_raw", pa.float64(), "uncalibrated score of the chosen method (e.g. log10 LR)"),
-    _f("disease_id", pa.string(), "best-matching disease for the gene (OMIM/ORPHA/DECIPHER)"),
-    _f("disease_name", pa.string(), "name of that disease"),
+    _DISEASE_ID,
+    _DISEASE_NAME,
     _f("disease_modes", pa.list_(pa.string()),
        "modes of inheritance (AD, AR, XR, XD, MT) of that disease and of the gene's other diseases "
        "that match nearly as well (empty: unknown, any mode)"),
-    _f("matched_terms", pa.list_(_MATCHED_TERM), "patient term, best disease term, contribution"),
+    _MATCHED_TERMS,
 ])
 
 GENES = pa.schema([
     _f("rank", pa.float64(), "1 = best; tied genes share the mean rank", False),
-    _f("gene_symbol", pa.string(), "HGNC symbol", False),
+    _as(_GENE_SYMBOL, "HGNC symbol", nullable=False),
     _f("combined_score", pa.float64(), "probability-like combined score in [0,1]", False),
     _f("posterior", pa.float64(),
        "probability that this gene explains the case if one of the ranked genes does: combined-score "
        "odds normalised over all candidate genes (sums to 1; calibrated on development cases)", False),
-    _f("phenotype_score", pa.float64(), "calibrated phenotype score (GENE_PHENOTYPE)"),
-    _f("variant_score", pa.float64(), "score of the best variant or compound-het pair in [0,1]"),
+    _as(_PHENOTYPE_SCORE, "calibrated phenotype score (GENE_PHENOTYPE)"),
+    _as(_VARIANT_SCORE, "score of the best variant or compound-het pair in [0,1]"),
     _f("mode", pa.string(), "mode of inheritance the best variant(s) fit (AD, AR, XR, XD, MT)"),
     _f("best_variant", pa.string(), "chrom:pos:ref>alt of the best variant (pair joined by ' + ')"),
     _f("best_variant_idx", pa.int64(), "variant_idx of the best variant"),
     _f("n_variants", pa.int32(), "candidate variants in the gene"),
-    _f("disease_id", pa.string(), "best-matching disease"),
-    _f("disease_name", pa.string(), "its name"),
-    _f("matched_terms", pa.list_(_MATCHED_TERM), "patient term, best disease term, contribution"),
+    _DISEASE_ID,
+    _DISEASE_NAME,
+    _MATCHED_TERMS,
     _f("segregates", pa.bool_(), "the best variant(s) fit a mode allowed by the disease (else penalised)"),
-    _f("de_novo", pa.bool_(), "the best variant is de novo"),
-    _f("acmg_tags", pa.list_(pa.string()), "ACMG/AMP-style evidence tags of the best variant(s), as explanation"),
+    _as(_DE_NOVO, "the best variant is de novo"),
+    _as(_ACMG_TAGS, "ACMG/AMP-style evidence tags of the best variant(s), as explanation"),
 ])
 
 _GENOTYPE = pa.struct([
@@ -182,14 +222,11 @@ _GENOTYPE = pa.struct([
 
 RANKED_VARIANTS = pa.schema([
     _f("gene_rank", pa.float64(), "rank of the gene in genes.parquet", False),
-    _f("gene_symbol", pa.string(), "gene the variant was scored in", False),
-    _f("variant_idx", pa.int64(), "row in the input variants.parquet (join key)", False),
+    _as(_GENE_SYMBOL, "gene the variant was scored in", nullable=False),
+    _VARIANT_IDX,
     _f("variant", pa.string(), "chrom:pos:ref>alt", False),
-    _f("chrom", pa.string(), "contig, UCSC-style", False),
-    _f("pos", pa.int64(), "1-based position", False),
-    _f("ref", pa.string(), "reference allele", False),
-    _f("alt", pa.string(), "alternate allele", False),
-    _f("variant_score", pa.float64(), "combined variant score in [0,1]", False),
+    *_LOCUS,
+    _as(_VARIANT_SCORE, nullable=False),
     _f("score_consequence", pa.float64(), "consequence severity in [0,1]"),
     _f("score_rarity", pa.float64(), "rarity in [0,1] (1 = absent/ultra-rare; null: no frequency data)"),
     _f("score_clinvar", pa.float64(), "ClinVar evidence in [0,1] (0 benign .. 1 pathogenic; null: not in ClinVar)"),
@@ -199,38 +236,20 @@ RANKED_VARIANTS = pa.schema([
     _f("is_best", pa.bool_(), "the variant (or pair) that gives the gene its variant score", False),
     _f("fitting_modes", pa.list_(pa.string()), "modes of inheritance the variant fits in this family"),
     _f("fits_allowed_mode", pa.bool_(), "fits a mode allowed by the gene's disease (any mode if unknown)", False),
-    _f("de_novo", pa.bool_(), "de novo in the proband"),
-    _f("comphet_partner_idx", pa.int64(), "variant_idx of the compound-het partner"),
-    _f("comphet_phase", pa.string(), "'trans' or 'possible'"),
-    _f("consequence", pa.string(), "most severe Sequence Ontology term"),
-    _f("impact", pa.string(), "HIGH, MODERATE, LOW or MODIFIER"),
-    _f("transcript_id", pa.string(), "transcript of the consequence"),
-    _f("is_mane", pa.bool_(), "MANE Select / canonical transcript"),
-    _f("hgvs_c", pa.string(), "HGVS coding notation"),
-    _f("hgvs_p", pa.string(), "HGVS protein notation"),
-    _f("p_synonymous", pa.float32(), "no-FASTA estimate: probability the coding SNV is synonymous"),
-    _f("p_stop_gained", pa.float32(), "no-FASTA estimate: probability the coding SNV gains a stop"),
+    _DE_NOVO,
+    *_COMPHET_PAIR,
+    _CONSEQUENCE,
+    _IMPACT,
+    _TRANSCRIPT_ID,
+    _IS_MANE,
+    *_PROTEIN_CHANGE,
     _f("frame_restored_by", pa.string(),
        "frameshift whose frame nearby indel(s) of the proband restore (listed; scored as in-frame)"),
-    _f("exon", pa.string(), "exon number/total"),
-    _f("intron", pa.string(), "intron number/total"),
-    _f("gnomad_af", pa.float64(), "population allele frequency"),
-    _f("gnomad_popmax_af", pa.float64(), "highest population allele frequency"),
-    _f("gnomad_hom", pa.int32(), "population homozygote count"),
-    _f("gnomad_hemi", pa.int32(), "population hemizygote count"),
-    *_INHOUSE,
-    _f("clinvar_significance", pa.string(), "ClinVar CLNSIG"),
-    _f("clinvar_stars", pa.int8(), "ClinVar review stars"),
-    _f("cadd_phred", pa.float32(), "CADD PHRED"),
-    _f("revel", pa.float32(), "REVEL"),
-    _f("alphamissense", pa.float32(), "AlphaMissense"),
-    _f("spliceai_max", pa.float32(), "largest SpliceAI delta"),
-    _f("pli", pa.float32(), "pLI"),
-    _f("loeuf", pa.float32(), "LOEUF"),
-    _f("mis_z", pa.float32(), "missense Z"),
-    _f("acmg_tags", pa.list_(pa.string()), "ACMG/AMP-style evidence tags (explanation only)"),
-    _f("filter", pa.string(), "FILTER of the input record"),
-    _f("qual", pa.float32(), "QUAL of the input record"),
+    *_EXON_INTRON,
+    *_SOURCE_COLUMNS,
+    _ACMG_TAGS,
+    _FILTER,
+    _QUAL,
     _f("genotypes", pa.list_(_GENOTYPE), "every family member: sample, GT (0/1, 1/1, 1 = hemizygous), DP, GQ, AD"),
 ])
 
@@ -242,6 +261,29 @@ SCHEMAS: dict[str, pa.Schema] = {
     "genes": GENES,
     "ranked_variants": RANKED_VARIANTS,
 }
+
+
+class ColumnNames:
+    """Every column of the contract by attribute, `col.gene_symbol == "gene_symbol"`: code names a
+    column through the schemas above, so each name is spelled once (in its field) and a misspelt one
+    is an AttributeError where it is used instead of a silently empty lookup."""
+
+    def __init__(self, schemas: Iterable[pa.Schema]) -> None:
+        object.__setattr__(self, "_names", frozenset(n for schema in schemas for n in schema.names))
+
+    def __getattr__(self, name: str) -> str:
+        if name.startswith("_") or name not in self._names:
+            raise AttributeError(f"no table of the contract has a column {name!r}")
+        return name
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("the contract's column names are read-only")
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._names)
+
+
+col = ColumnNames(SCHEMAS.values())
 
 
 # Where each table lives in a results directory (documentation only).

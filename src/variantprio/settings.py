@@ -52,6 +52,7 @@ class PhenotypeSettings:
 @dataclass(frozen=True)
 class ReportSettings:
     top: int = 50
+    lang: str = "en"  # one of i18n.LANGUAGE_CODES: the language of the report, tables and batch summary
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from .bundle import workflow_dir
-from .core.hpoterms import split_terms
+from .core.hpoterms import has_labels, split_terms
 from .errors import InputError
 from .yamlfile import read_yaml
 
 SHEET_COLUMNS = ["sample_id", "family_id", "vcf", "ped", "hpo", "excluded_hpo", "phenopacket", "build"]
-_TERM_ID = re.compile(r"^HP:[0-9]{7}$")
 _TERM_COLUMNS = ("hpo", "excluded_hpo")
 
 
@@ -56,8 +55,10 @@ def load_sample_sheet(path: Path | str) -> pd.DataFrame:
 
 
 def clean_terms(text: str) -> str:
-    """Comma-joined HPO IDs from a sheet cell that may use commas, semicolons or spaces."""
-    return ",".join(split_terms(text))
+    """A sheet cell's terms in one spelling: IDs comma-joined (the cell may use commas, semicolons or
+    spaces); with labels or synonyms, every entry '; '-joined (labels hold spaces and commas)."""
+    entries = split_terms(text)
+    return "; ".join(entries) if has_labels(entries) else ",".join(entries)
 
 
 @cache
@@ -82,9 +83,8 @@ def _describe(error, instance: dict) -> str:
     if error.validator == "anyOf" and not where:  # the sheet's "hpo or phenopacket" rule
         return "no phenotype: fill the hpo column or the phenopacket column"
     if error.validator == "pattern" and where in _TERM_COLUMNS:
-        bad = [t for t in split_terms(str(error.instance)) if not _TERM_ID.match(t)]
-        return (f"{where}: malformed HPO id(s) {', '.join(bad) or repr(error.instance)} "
-                "(write HPO ids as HP:0001250, seven digits, separated by commas)")
+        return (f"{where}: {error.instance!r}: tabs and line breaks are not allowed (write HPO ids as "
+                "HP:0001250 separated by commas, or labels separated by ';')")
     if error.validator == "pattern":
         return f"{where}: {error.instance!r} is not allowed (expected to match {error.validator_value})"
     if error.validator == "enum":

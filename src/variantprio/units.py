@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import math
 
+from .i18n import percent_number
 
-def percent_text(value: float | None) -> str:
-    """A probability as a percentage that never rounds a near-certainty to 100% or a long shot to 0%."""
+
+def percent_text(value: float | None, lang: str | None = None) -> str:
+    """A probability as a percentage that never rounds a near-certainty to 100% or a long shot to 0%;
+    in the locale's format (`lang`): 12.5% in English, 12,5 % in French."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return ">99.9%" if value > 0.999 else "<0.1%" if value < 0.001 else f"{100 * value:.1f}%"
+    if value > 0.999:
+        return ">" + percent_number(0.999, lang)
+    return "<" + percent_number(0.001, lang) if value < 0.001 else percent_number(value, lang)
 
 
 def size_text(n_bytes: float) -> str:

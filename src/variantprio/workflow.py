@@ -23,6 +23,7 @@ from .errors import InputError
 from .inputs_check import InputCheck, check_inputs
 from .rulelogs import failed_rules
 from .runlock import RunLock, run_child
+from .schemas import col
 from .sheet import SHEET_COLUMNS, clean_terms, load_sample_sheet, schema_problems, vcf_ids
 from .tables import atomic_path
 from .units import percent_text
@@ -71,6 +72,7 @@ class RunSettings:
     sources_file: str | None = None
     hpo_dir: str | None = None
     top: int | None = None
+    lang: str | None = None
     liftover_to: str | None = None
     chain: str | None = None
 
@@ -92,6 +94,8 @@ class RunSettings:
             config.setdefault("phenotype", {})["hpo_dir"] = _absolute(self.hpo_dir)
         if self.top:
             config.setdefault("report", {})["top"] = self.top
+        if self.lang:
+            config.setdefault("report", {})["lang"] = self.lang
         return config
 
 
@@ -205,12 +209,12 @@ def top_genes(out_dir: Path, samples: list[str]) -> dict[str, tuple[str, float] 
     tops: dict[str, tuple[str, float] | None] = {}
     for sample in samples:
         genes, _ = read_table(out_dir / sample / "genes.parquet", "genes",
-                              columns=["rank", "gene_symbol", "posterior"])
+                              columns=[col.rank, col.gene_symbol, col.posterior])
         if genes.num_rows == 0:
             tops[sample] = None
             continue
-        best = genes.sort_by([("rank", "ascending")]).slice(0, 1).to_pylist()[0]
-        tops[sample] = (best["gene_symbol"], best["posterior"])
+        best = genes.sort_by([(col.rank, "ascending")]).slice(0, 1).to_pylist()[0]
+        tops[sample] = (best[col.gene_symbol], best[col.posterior])
     return tops
 
 

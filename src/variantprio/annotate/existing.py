@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..schemas import col
 from .consequences import UNKNOWN_RANK, impact_of_ranks, term_of_ranks, worst_ranks
 
 DEFAULT_LAYOUTS = {
@@ -28,16 +29,16 @@ DEFAULT_LAYOUTS = {
 
 # Our column <- candidate sub-field names per tool (first present wins).
 _FIELDS = {
-    "CSQ": {"consequence": ["Consequence"], "impact": ["IMPACT"], "gene_symbol": ["SYMBOL"], "gene_id": ["Gene"],
-            "transcript_id": ["Feature"], "exon": ["EXON"], "intron": ["INTRON"], "hgvs_c": ["HGVSc"],
-            "hgvs_p": ["HGVSp"], "mane": ["MANE_SELECT", "MANE"], "canonical": ["CANONICAL"]},
-    "ANN": {"consequence": ["Annotation"], "impact": ["Annotation_Impact"], "gene_symbol": ["Gene_Name"],
-            "gene_id": ["Gene_ID"], "transcript_id": ["Feature_ID"], "rank": ["Rank"], "hgvs_c": ["HGVS.c"],
-            "hgvs_p": ["HGVS.p"]},
-    "BCSQ": {"consequence": ["Consequence"], "gene_symbol": ["gene"], "transcript_id": ["transcript"],
-             "hgvs_p": ["amino_acid_change"], "hgvs_c": ["dna_change"]},
+    "CSQ": {col.consequence: ["Consequence"], col.impact: ["IMPACT"], col.gene_symbol: ["SYMBOL"],
+            col.gene_id: ["Gene"], col.transcript_id: ["Feature"], col.exon: ["EXON"], col.intron: ["INTRON"],
+            col.hgvs_c: ["HGVSc"], col.hgvs_p: ["HGVSp"], "mane": ["MANE_SELECT", "MANE"], "canonical": ["CANONICAL"]},
+    "ANN": {col.consequence: ["Annotation"], col.impact: ["Annotation_Impact"], col.gene_symbol: ["Gene_Name"],
+            col.gene_id: ["Gene_ID"], col.transcript_id: ["Feature_ID"], "rank": ["Rank"],
+            col.hgvs_c: ["HGVS.c"], col.hgvs_p: ["HGVS.p"]},
+    "BCSQ": {col.consequence: ["Consequence"], col.gene_symbol: ["gene"], col.transcript_id: ["transcript"],
+             col.hgvs_p: ["amino_acid_change"], col.hgvs_c: ["dna_change"]},
 }
-_COLUMNS = {"CSQ": "info_csq", "ANN": "info_ann", "BCSQ": "info_bcsq"}
+_COLUMNS = {"CSQ": col.info_csq, "ANN": col.info_ann, "BCSQ": col.info_bcsq}
 _ESCAPES = {"%3B": ";", "%3D": "=", "%2C": ",", "%7C": "|", "%3A": ":", "%20": " ", "%25": "%"}
 
 
@@ -73,7 +74,7 @@ def parse_entries(raw: pa.Array, kind: str, layout: str | None) -> tuple[np.ndar
     n = len(parent)
     cols = {ours: _pick(fields, theirs, n) for ours, theirs in _FIELDS[kind].items()}
     if kind == "BCSQ":  # '@123' entries only point at the record holding a compound consequence
-        cols["consequence"] = pc.if_else(pc.starts_with(cols["consequence"], "@"), "", cols["consequence"])
+        cols[col.consequence] = pc.if_else(pc.starts_with(cols[col.consequence], "@"), "", cols[col.consequence])
     return parent, cols
 
 
@@ -95,9 +96,9 @@ def rows_for_kind(raw: pa.Array, rows: np.ndarray, kind: str, layout: str | None
     without any gene entry."""
     parent, cols = parse_entries(raw, kind, layout)
     n = len(parent)
-    ranks = worst_ranks(cols["consequence"])
-    symbol = pc.if_else(pc.equal(cols["gene_symbol"], ""), cols.get("gene_id", cols["gene_symbol"]),
-                        cols["gene_symbol"])
+    ranks = worst_ranks(cols[col.consequence])
+    symbol = pc.if_else(pc.equal(cols[col.gene_symbol], ""), cols.get(col.gene_id, cols[col.gene_symbol]),
+                        cols[col.gene_symbol])
     gene_key = pc.fill_null(symbol, "").to_numpy(zero_copy_only=False).astype(object)
     has_gene = gene_key != ""
     row_has_gene = np.zeros(len(raw), bool)
@@ -113,30 +114,30 @@ def rows_for_kind(raw: pa.Array, rows: np.ndarray, kind: str, layout: str | None
     idx = idx[first]
     take = pa.array(idx)
     known = ranks[idx] < UNKNOWN_RANK
-    raw_term = pc.take(cols["consequence"], take).to_numpy(zero_copy_only=False).astype(object)
-    tool_impact = pc.take(cols["impact"], take).to_numpy(zero_copy_only=False) if "impact" in cols else None
+    raw_term = pc.take(cols[col.consequence], take).to_numpy(zero_copy_only=False).astype(object)
+    tool_impact = pc.take(cols[col.impact], take).to_numpy(zero_copy_only=False) if col.impact in cols else None
     impact = impact_of_ranks(ranks[idx]).astype(object)
     if tool_impact is not None:
         impact = np.where(known | (tool_impact == ""), impact, tool_impact)
     out = {
         "row": rows[parent[idx]],
-        "gene_symbol": _empty_null(pc.take(symbol, take)),
-        "gene_id": _empty_null(pc.take(cols.get("gene_id", pa.array([""] * n)), take)),
-        "transcript_id": _empty_null(pc.take(cols["transcript_id"], take)),
-        "is_mane": pa.array(mane[idx]),
-        "consequence": pa.array(np.where(known, term_of_ranks(ranks[idx]), raw_term), pa.string()),
-        "impact": pa.array(impact, pa.string()),
-        "hgvs_c": _empty_null(unescape(pc.take(cols["hgvs_c"], take))),
-        "hgvs_p": _empty_null(unescape(pc.take(cols["hgvs_p"], take))),
+        col.gene_symbol: _empty_null(pc.take(symbol, take)),
+        col.gene_id: _empty_null(pc.take(cols.get(col.gene_id, pa.array([""] * n)), take)),
+        col.transcript_id: _empty_null(pc.take(cols[col.transcript_id], take)),
+        col.is_mane: pa.array(mane[idx]),
+        col.consequence: pa.array(np.where(known, term_of_ranks(ranks[idx]), raw_term), pa.string()),
+        col.impact: pa.array(impact, pa.string()),
+        col.hgvs_c: _empty_null(unescape(pc.take(cols[col.hgvs_c], take))),
+        col.hgvs_p: _empty_null(unescape(pc.take(cols[col.hgvs_p], take))),
     }
-    if "exon" in cols:
-        out["exon"] = _empty_null(pc.take(cols["exon"], take))
-        out["intron"] = _empty_null(pc.take(cols["intron"], take))
+    if col.exon in cols:
+        out[col.exon] = _empty_null(pc.take(cols[col.exon], take))
+        out[col.intron] = _empty_null(pc.take(cols[col.intron], take))
     elif "rank" in cols:  # SnpEff Rank is the exon or the intron number, by the consequence
         rank = _empty_null(pc.take(cols["rank"], take))
-        intronic = pa.array(np.asarray(out["consequence"].to_numpy(zero_copy_only=False) == "intron_variant"))
-        out["exon"] = pc.if_else(intronic, pa.scalar(None, pa.string()), rank)
-        out["intron"] = pc.if_else(intronic, rank, pa.scalar(None, pa.string()))
+        intronic = pa.array(np.asarray(out[col.consequence].to_numpy(zero_copy_only=False) == "intron_variant"))
+        out[col.exon] = pc.if_else(intronic, pa.scalar(None, pa.string()), rank)
+        out[col.intron] = pc.if_else(intronic, rank, pa.scalar(None, pa.string()))
     return pa.table(out)
 
 

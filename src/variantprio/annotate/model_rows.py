@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..core.genemodel import ModelArrays
+from ..schemas import col
 from .consequences import RANK, impact_of_ranks, term_of_ranks
 from .predict import PairConsequences, VariantSpans, overlapping_pairs, pair_consequences
 from .protein import ProteinEffects, ReferenceBases, protein_effects
@@ -62,9 +63,9 @@ def add_protein_effects(pc: PairConsequences, vi: np.ndarray, ti: np.ndarray, va
     if not len(idx):
         return out
     v = vi[idx]
-    col = lambda name: variants.column(name).to_numpy(zero_copy_only=False)[v]  # noqa: E731
-    eff = protein_effects(ti[idx], col("pos"), pc.exon_index[idx], col("ref"), col("alt"), col("chrom"),
-                          model, model.coding, fasta)
+    picked = lambda name: variants.column(name).to_numpy(zero_copy_only=False)[v]  # noqa: E731
+    eff = protein_effects(ti[idx], picked(col.pos), pc.exon_index[idx], picked(col.ref), picked(col.alt),
+                          picked(col.chrom), model, model.coding, fasta)
     cds_rank = RANK["coding_sequence_variant"]
     pc.rank[idx] = np.where(pc.rank[idx] == cds_rank, eff.rank, np.minimum(pc.rank[idx], eff.rank))
     out.hgvs_c[idx], out.hgvs_p[idx] = eff.hgvs_c, eff.hgvs_p
@@ -75,7 +76,7 @@ def add_protein_effects(pc: PairConsequences, vi: np.ndarray, ti: np.ndarray, va
 def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, threads: int = 1,
                fasta: ReferenceBases | None = None) -> pa.Table:
     """Annotation columns (variant_idx .. intron) for every row of `variants` from the gene model."""
-    codes = chrom_codes(variants.column("chrom").combine_chunks(), model)
+    codes = chrom_codes(variants.column(col.chrom).combine_chunks(), model)
     vi, ti = overlapping_pairs(codes, spans, model, threads)
     pc = pair_consequences(vi, ti, spans, model)
     protein = add_protein_effects(pc, vi, ti, variants, model, fasta)
@@ -95,18 +96,18 @@ def model_rows(variants: pa.Table, model: ModelArrays, spans: VariantSpans, thre
 
     table = pa.table({
         "row": rows_v,
-        "gene_symbol": strings(model.gene_symbols[gene]),
-        "gene_id": strings(model.gene_ids[gene]),
-        "transcript_id": strings(model.transcript_id[ti_k]),
-        "is_mane": np.concatenate([model.is_mane[ti_k], np.zeros(len(inter), bool)]),
-        "consequence": pa.array(term_of_ranks(ranks), pa.string()),
-        "impact": pa.array(impact_of_ranks(ranks), pa.string()),
-        "hgvs_c": strings(protein.hgvs_c[keep]),
-        "hgvs_p": strings(protein.hgvs_p[keep]),
-        "p_synonymous": _floats(protein.p_synonymous[keep], len(inter)),
-        "p_stop_gained": _floats(protein.p_stop_gained[keep], len(inter)),
-        "exon": pa.concat_arrays([_n_of(pc.exon[keep], pc.n_exons[keep]), pa.nulls(len(inter), pa.string())]),
-        "intron": pa.concat_arrays([_n_of(pc.intron[keep], pc.n_exons[keep] - 1),
-                                    pa.nulls(len(inter), pa.string())]),
+        col.gene_symbol: strings(model.gene_symbols[gene]),
+        col.gene_id: strings(model.gene_ids[gene]),
+        col.transcript_id: strings(model.transcript_id[ti_k]),
+        col.is_mane: np.concatenate([model.is_mane[ti_k], np.zeros(len(inter), bool)]),
+        col.consequence: pa.array(term_of_ranks(ranks), pa.string()),
+        col.impact: pa.array(impact_of_ranks(ranks), pa.string()),
+        col.hgvs_c: strings(protein.hgvs_c[keep]),
+        col.hgvs_p: strings(protein.hgvs_p[keep]),
+        col.p_synonymous: _floats(protein.p_synonymous[keep], len(inter)),
+        col.p_stop_gained: _floats(protein.p_stop_gained[keep], len(inter)),
+        col.exon: pa.concat_arrays([_n_of(pc.exon[keep], pc.n_exons[keep]), pa.nulls(len(inter), pa.string())]),
+        col.intron: pa.concat_arrays([_n_of(pc.intron[keep], pc.n_exons[keep] - 1),
+                                      pa.nulls(len(inter), pa.string())]),
     })
     return table.sort_by("row")

@@ -20,7 +20,8 @@ import pyarrow.parquet as pq
 from ..core.genemodel import GeneModel
 from ..core.genome import CONTIG_LENGTHS
 from ..errors import InputError
-from ..schemas import ANNOTATIONS
+from ..schemas import ANNOTATIONS, col
+from ..summary import Summary
 from ..tables import Provenance, TableWriter, read_table
 from .existing import existing_rows
 from .genemodel import load_gene_model
@@ -32,19 +33,32 @@ from .sources import join_sources
 
 log = logging.getLogger(__name__)
 
-_KEY = ["variant_idx", "chrom", "pos", "ref", "alt"]
-_READ = _KEY + ["is_sv", "sv_end", "info_csq", "info_ann", "info_bcsq"]
+_KEY = [col.variant_idx, col.chrom, col.pos, col.ref, col.alt]
+_READ = _KEY + [col.is_sv, col.sv_end, col.info_csq, col.info_ann, col.info_bcsq]
 
 
-@dataclass
+@dataclass(frozen=True)
+class AnnotateInputs:
+    """variants.parquet; what to annotate it with: gene model (GTF/GFF3, Parquet or reference
+    directory), indexed FASTA (protein effects), config YAML whose `sources:` are joined."""
+
+    variants: str | Path
+    gene_model: str | Path | None = None
+    fasta: str | Path | None = None
+    sources: str | Path | None = None
+
+
+@dataclass(frozen=True)
+class AnnotateOutputs:
+    annotations: str | Path  # annotations.parquet (schema `annotations`), written atomically
+
+
+@dataclass(frozen=True)
 class AnnotateOptions:
-    """What to annotate with: gene model path, reference FASTA, sources config YAML, threads."""
+    """How to annotate: threads of the interval join, and where text gene models are cached."""
 
-    gene_model: str | None = None
-    fasta: str | None = None
-    sources: str | None = None
     threads: int = 1
-    cache_dir: str | None = None  # gene-model cache (default $XDG_CACHE_HOME/variantprio/gene-models)
+    cache_dir: str | None = None  # gene-model cache (default: the one cache location, `cache.py`)
 
 
 def check_build(model: GeneModel, build: str | None, path: str) -> None:
@@ -71,8 +85,8 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
                    ) -> tuple[pa.Table, dict]:
     """Annotation rows (variant key + consequence columns) and counts for a variants table."""
     has_existing = np.zeros(variants.num_rows, bool)
-    for col in ("info_csq", "info_ann", "info_bcsq"):
-        has_existing |= pc.is_valid(variants.column(col)).to_numpy(zero_copy_only=False)
+    for name in (col.info_csq, col.info_ann, col.info_bcsq):
+        has_existing |= pc.is_valid(variants.column(name)).to_numpy(zero_copy_only=False)
     parts = []
     if has_existing.any():
         parts.append(existing_rows(variants.filter(pa.array(has_existing)), np.flatnonzero(has_existing),
@@ -80,10 +94,10 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
     rest = np.flatnonzero(~has_existing)
     if len(rest) and model is not None:
         sub = variants.take(pa.array(rest))
-        spans = variant_spans(sub.column("pos").to_numpy(), sub.column("ref").combine_chunks(),
-                              sub.column("alt").combine_chunks(),
-                              sub.column("is_sv").to_numpy(zero_copy_only=False),
-                              sub.column("sv_end").to_numpy(zero_copy_only=False).astype(float))
+        spans = variant_spans(sub.column(col.pos).to_numpy(), sub.column(col.ref).combine_chunks(),
+                              sub.column(col.alt).combine_chunks(),
+                              sub.column(col.is_sv).to_numpy(zero_copy_only=False),
+                              sub.column(col.sv_end).to_numpy(zero_copy_only=False).astype(float))
         rows = model_rows(sub, model.arrays, spans, threads, fasta)
         parts.append(rows.set_column(0, "row", pa.array(rest[rows.column("row").to_numpy()])))
     elif len(rest):
@@ -97,25 +111,26 @@ def annotate_table(variants: pa.Table, model: GeneModel | None, threads: int = 1
     for f in ANNOTATIONS:
         if f.name in _KEY:
             continue
-        col = merged.column(f.name).cast(f.type) if f.name in merged.column_names else pa.nulls(len(key), f.type)
-        out = out.append_column(f, col)
+        values = merged.column(f.name).cast(f.type) if f.name in merged.column_names else pa.nulls(len(key), f.type)
+        out = out.append_column(f, values)
     return out, counts
 
 
 CHUNK_ROWS = 400_000  # variants per chunk: bounds memory for genomes (~0.3 GB per chunk)
 
 
-def annotate_variants(variants_path, out_path, options: AnnotateOptions | None = None) -> None:
+def run(inputs: AnnotateInputs, outputs: AnnotateOutputs, options: AnnotateOptions = AnnotateOptions()) -> Summary:
     """Annotate variants.parquet into annotations.parquet (schema `annotations`), atomically,
     streaming the variants in chunks so genomes fit in bounded memory."""
-    options = options or AnnotateOptions()
     t0 = time.perf_counter()
+    variants_path, out_path = inputs.variants, outputs.annotations
+    gene_model = None if inputs.gene_model is None else str(inputs.gene_model)
     _, upstream = read_table(variants_path, "variants", columns=[])
-    specs = load_sources(options.sources, upstream.genome_build) if options.sources else []
+    specs = load_sources(inputs.sources, upstream.genome_build) if inputs.sources else []
     model = None
-    if options.gene_model:
-        model = load_gene_model(options.gene_model, cache_dir=options.cache_dir)
-        check_build(model, upstream.genome_build, options.gene_model)
+    if gene_model:
+        model = load_gene_model(gene_model, cache_dir=options.cache_dir)
+        check_build(model, upstream.genome_build, gene_model)
     if model is None and not _any_vcf_annotations(variants_path):
         raise InputError("variants carry no CSQ/ANN/BCSQ annotations and no gene model was given",
                          path=str(variants_path), hint="pass --gene-model (GTF, gene-model Parquet or "
@@ -123,9 +138,9 @@ def annotate_variants(variants_path, out_path, options: AnnotateOptions | None =
     layouts = upstream.extra.get("info_formats") or {}
     sources = {"gene_model": model.label} if model else {}
     sources.update({spec.name: spec.version for spec in specs})
-    if options.fasta:
-        sources["reference_fasta"] = Path(options.fasta).name
-    fasta = ReferenceBases(options.fasta) if options.fasta else None
+    if inputs.fasta:
+        sources["reference_fasta"] = Path(inputs.fasta).name
+    fasta = ReferenceBases(inputs.fasta) if inputs.fasta else None
     prov = Provenance(genome_build=upstream.genome_build, sources=sources).merged(upstream)
     counts: dict[str, int] = {}
     source_counts: dict[str, int] = {}
@@ -152,6 +167,10 @@ def annotate_variants(variants_path, out_path, options: AnnotateOptions | None =
     log.info("annotated %d variants into %d rows (%d from VCF annotations, %d from the gene model) in %.2fs",
              counts.get("variants", 0), writer.rows, counts.get("from_vcf_annotations", 0),
              counts.get("from_gene_model", 0), time.perf_counter() - t0)
+    unannotated = "variants without CSQ/ANN/BCSQ annotations, and no gene model to annotate them with"
+    return Summary("annotate", f"annotations -> {out_path}", (Path(out_path),),
+                   {"rows": writer.rows, **counts, **{f"matched_{k}": v for k, v in source_counts.items()}},
+                   {unannotated: counts.get("unannotated", 0)})
 
 
 def _add(total: dict[str, int], more: dict[str, int]) -> None:
@@ -164,7 +183,7 @@ def _any_vcf_annotations(variants_path) -> bool:
     pf = pq.ParquetFile(variants_path)
     md = pf.metadata
     names = [md.schema.column(j).name for j in range(md.num_columns)]
-    wanted = [names.index(c) for c in ("info_csq", "info_ann", "info_bcsq") if c in names]
+    wanted = [names.index(c) for c in (col.info_csq, col.info_ann, col.info_bcsq) if c in names]
     for i in range(md.num_row_groups):
         rg = md.row_group(i)
         for j in wanted:

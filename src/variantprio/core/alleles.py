@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..schemas import col
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -109,5 +111,5 @@ def _left_align_one(chrom: str, pos: int, ref: str, alt: str, fetch, window: int
 
 def variant_key(df: pd.DataFrame) -> pd.Series:
     """chrom:pos:ref>alt, the variant label used in every output."""
-    return df["chrom"].astype(str) + ":" + df["pos"].astype(str) + ":" + df["ref"].astype(str) + ">" \
-        + df["alt"].astype(str)
+    return df[col.chrom].astype(str) + ":" + df[col.pos].astype(str) + ":" + df[col.ref].astype(str) + ">" \
+        + df[col.alt].astype(str)

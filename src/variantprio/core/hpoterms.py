@@ -1,21 +1,42 @@
-"""HPO term input as people and files give it: ID lists typed on a command line or in a sheet
-cell, and phenotypic features of GA4GH phenopackets. Syntax only: whether a term exists in a
-release is the phenotype stage's question."""
+"""HPO term input as people and files give it: ID lists or labels typed on a command line or in a
+sheet cell, and phenotypic features of GA4GH phenopackets. Syntax only: whether a term exists in a
+release, and which term a label names (`hpolabels`), is the phenotype stage's question."""
 
 from __future__ import annotations
 
 import re
 from typing import Any, Iterable
 
-_SEPARATORS = re.compile(r"[,;\s]+")
+# An entry written as an ID (HP:0001250, or a malformed HP:123 the phenotype stage reports as such).
+_ID = re.compile(r"^[A-Za-z]+:\S+$")
+_ENTRY_SEPARATORS = re.compile(r"[;\n\r]+")
+_ID_SEPARATORS = re.compile(r"[,\s]+")
+
+
+def is_term_id(entry: str) -> bool:
+    """Written as an ID (HP:0001250), not as a label; whether it exists is the phenotype stage's question."""
+    return bool(_ID.match(entry.strip()))
 
 
 def split_terms(text: str | Iterable[str] | None) -> list[str]:
-    """'HP:1,HP:2', 'HP:1; HP:2', 'HP:1 HP:2' or a list -> stripped, non-empty ids."""
+    """Entries as typed: ';' or line breaks separate labels; a part holding only IDs may also
+    separate them with commas or spaces ('HP:1,HP:2'), as before labels were accepted."""
     if text is None:
         return []
-    parts = _SEPARATORS.split(text) if isinstance(text, str) else list(text)
-    return [p.strip() for p in parts if p and p.strip()]
+    parts = _ENTRY_SEPARATORS.split(text) if isinstance(text, str) else list(text)
+    out: list[str] = []
+    for part in (" ".join(p.split()) for p in parts):
+        tokens = [t for t in _ID_SEPARATORS.split(part) if t]
+        if tokens and all(is_term_id(t) for t in tokens):
+            out += tokens
+        elif part:
+            out.append(part.strip(" ,"))
+    return [e for e in out if e]
+
+
+def has_labels(text: str | Iterable[str] | None) -> bool:
+    """Whether any entry is a label or synonym rather than an ID."""
+    return any(not is_term_id(e) for e in split_terms(text))
 
 
 def feature_terms(features: list[Any]) -> tuple[list[str], list[str], list[int]]:

@@ -1,7 +1,8 @@
 """VCF/BCF ingestion: every real VCF in, the normalised VARIANTS table (schemas.VARIANTS) out.
 
-Public API for other stages: `ingest_vcf(vcf, out, IngestOptions(...)) -> IngestSummary`, and the
-cheap header-only `vcf_sample_names(path)` and `vcf_build(path)` used by `validate`.
+Entry point: `run(IngestInputs(vcf, ped, fasta), IngestOutputs(variants), IngestOptions(...)) -> Summary`
+(the shape of every stage, see `variantprio.summary`), and the cheap header-only
+`vcf_sample_names(path)` and `vcf_build(path)` used by `validate`.
 
 Layout: `header` (header facts, build, file checks) -> a reader yielding `RawBatch`es, one row per
 record (`textreader`: Arrow's CSV parser plus vectorised FORMAT decoding, the fast default;
@@ -16,6 +17,6 @@ from __future__ import annotations
 
 from .header import read_header, vcf_build, vcf_sample_names
 from .options import IngestOptions
-from .pipeline import IngestSummary, ingest_vcf
+from .pipeline import IngestInputs, IngestOutputs, run
 
-__all__ = ["IngestOptions", "IngestSummary", "ingest_vcf", "read_header", "vcf_build", "vcf_sample_names"]
+__all__ = ["IngestInputs", "IngestOptions", "IngestOutputs", "read_header", "run", "vcf_build", "vcf_sample_names"]

@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 from ..core.alleles import is_symbolic, left_align, trim_alleles
 from ..core.genome import canonical_chroms
 from ..errors import InputError
+from ..schemas import col
 from .annotations import select_allele_entries
 from .diagnose import damaged_instead
 from .duplicates import LEFT_ALIGN_WINDOW, DuplicateFilter
@@ -23,7 +24,7 @@ from .reader import RawBatch
 from .reference import Reference
 from .split import check_allele_bases, drop_ref_equal_alt, remap_genotypes, split_multiallelic, uppercase_alleles
 
-_INFO_COLUMNS = {"CSQ": "info_csq", "ANN": "info_ann", "BCSQ": "info_bcsq"}
+_INFO_COLUMNS = {"CSQ": col.info_csq, "ANN": col.info_ann, "BCSQ": col.info_bcsq}
 
 
 class SortCheck:
@@ -112,9 +113,9 @@ class BatchNormaliser:
         filters = raw.filters.take(take)
         keep = self._quality_mask(filters, geno)
         columns: dict[str, pa.Array | np.ndarray] = {
-            "chrom": _canonical_chroms(raw.chrom.take(take)), "pos": pos, "ref": ref, "alt": alt,
-            "id": raw.ident.take(take), "qual": raw.qual[rec], "filter": filters, "is_sv": sv,
-            "sv_end": np.where(sv, raw.end[rec], -1),
+            col.chrom: _canonical_chroms(raw.chrom.take(take)), col.pos: pos, col.ref: ref, col.alt: alt,
+            col.id: raw.ident.take(take), col.qual: raw.qual[rec], col.filter: filters, col.is_sv: sv,
+            col.sv_end: np.where(sv, raw.end[rec], -1),
         }
         keep = self._drop_duplicates(raw, columns, keep)
         c["sv_rows"] += int((sv & keep).sum())
@@ -145,9 +146,9 @@ class BatchNormaliser:
         failing first copy does not hide a passing second one)."""
         mask = pa.array(keep)
         last = (_canonical_chroms(raw.chrom.slice(len(raw) - 1)).to_pylist()[0], int(raw.pos[-1])) if len(raw) else None
-        dup = self.duplicates.duplicates(columns["chrom"].filter(mask), columns["pos"][keep],
-                                         columns["ref"].filter(mask), columns["alt"].filter(mask),
-                                         columns["sv_end"][keep], last)
+        dup = self.duplicates.duplicates(columns[col.chrom].filter(mask), columns[col.pos][keep],
+                                         columns[col.ref].filter(mask), columns[col.alt].filter(mask),
+                                         columns[col.sv_end][keep], last)
         self.counts["dropped_duplicate"] += int(dup.sum())
         out = keep.copy()
         out[np.flatnonzero(keep)[dup]] = False
@@ -183,21 +184,21 @@ class BatchNormaliser:
     def _to_arrow(self, columns: dict, geno, keep: np.ndarray) -> pa.RecordBatch:
         n = int(keep.sum())
         mask = pa.array(keep)
-        arrays: dict[str, pa.Array] = {"variant_idx": pa.array(np.arange(self.next_idx, self.next_idx + n))}
+        arrays: dict[str, pa.Array] = {col.variant_idx: pa.array(np.arange(self.next_idx, self.next_idx + n))}
         self.next_idx += n
-        for name in ("chrom", "ref", "alt", "id", "filter"):
+        for name in (col.chrom, col.ref, col.alt, col.id, col.filter):
             arrays[name] = columns[name].filter(mask)
-        arrays["pos"] = pa.array(columns["pos"][keep].astype(np.int64))
-        qual = columns["qual"][keep]
-        arrays["qual"] = pa.array(qual, pa.float32(), mask=np.isnan(qual))
-        arrays["is_sv"] = pa.array(columns["is_sv"][keep])
-        sv_end = columns["sv_end"][keep]
-        arrays["sv_end"] = pa.array(sv_end, pa.int64(), mask=sv_end < 0)
-        per_sample = {"gt": (geno.gt, pa.int8(), False), "zygosity": (geno.zygosity, pa.int8(), False),
-                      "phased": (geno.phased, pa.bool_(), False), "ps": (geno.ps, pa.int64(), True),
-                      "alt_hap": (geno.alt_hap, pa.int8(), False),
-                      "dp": (geno.dp, pa.int32(), True), "gq": (geno.gq, pa.int32(), True),
-                      "ad_ref": (geno.ad_ref, pa.int32(), True), "ad_alt": (geno.ad_alt, pa.int32(), True)}
+        arrays[col.pos] = pa.array(columns[col.pos][keep].astype(np.int64))
+        qual = columns[col.qual][keep]
+        arrays[col.qual] = pa.array(qual, pa.float32(), mask=np.isnan(qual))
+        arrays[col.is_sv] = pa.array(columns[col.is_sv][keep])
+        sv_end = columns[col.sv_end][keep]
+        arrays[col.sv_end] = pa.array(sv_end, pa.int64(), mask=sv_end < 0)
+        per_sample = {col.gt: (geno.gt, pa.int8(), False), col.zygosity: (geno.zygosity, pa.int8(), False),
+                      col.phased: (geno.phased, pa.bool_(), False), col.ps: (geno.ps, pa.int64(), True),
+                      col.alt_hap: (geno.alt_hap, pa.int8(), False),
+                      col.dp: (geno.dp, pa.int32(), True), col.gq: (geno.gq, pa.int32(), True),
+                      col.ad_ref: (geno.ad_ref, pa.int32(), True), col.ad_alt: (geno.ad_alt, pa.int32(), True)}
         for name, (values, type_, nullable) in per_sample.items():
             arrays[name] = _list_column(values[keep], type_, nullable)
         for name in _INFO_COLUMNS.values():

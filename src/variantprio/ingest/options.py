@@ -1,4 +1,5 @@
-"""`IngestOptions`: what ingest reads and which calls it keeps; shared by the serial and parallel paths."""
+"""`IngestOptions`: which samples and calls ingest keeps and how it reads; shared by the serial and
+parallel paths."""
 
 from __future__ import annotations
 
@@ -9,11 +10,9 @@ from ..settings import IngestSettings
 
 @dataclass(frozen=True)
 class IngestOptions:
-    """What to read and which calls to keep (config `ingest:` plus CLI options)."""
+    """Which samples and calls to keep (config `ingest:` plus CLI options), and how to read."""
 
     samples: tuple[str, ...] | None = None
-    ped: str | None = None
-    fasta: str | None = None
     build: str | None = None
     pass_only: bool = IngestSettings.pass_only
     min_gq: int = IngestSettings.min_gq

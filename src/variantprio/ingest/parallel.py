@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 
 from ..core.genome import canonical_chrom
 from ..errors import InputError
+from ..schemas import col
 from .duplicates import LEFT_ALIGN_WINDOW, DuplicateFilter
 from .header import VcfHeader
 from .normalise import BatchNormaliser
@@ -137,9 +138,9 @@ def _run_chunk(chunk: Chunk) -> ChunkResult:
 
     pa.set_cpu_count(1)  # one process per core already: Arrow's own thread pool would oversubscribe
     pa.set_io_thread_count(1)
-    header, subset, layout, options = (_JOB[k] for k in ("header", "subset", "layout", "options"))
+    header, subset, layout, options, fasta = (_JOB[k] for k in ("header", "subset", "layout", "options", "fasta"))
     # each worker opens the FASTA itself: a handle inherited through fork shares its file offset
-    reference = Reference(options.fasta) if options.fasta else None
+    reference = Reference(fasta) if fasta else None
     reader = ArrowTextReader(header, subset, layout, threads=1)
     n_samples = len(subset if subset is not None else header.samples)
     normaliser = BatchNormaliser(header, options, reference, n_samples)
@@ -204,14 +205,15 @@ class _ContigOrder:
 
 
 def parallel_tables(header: VcfHeader, subset: list[str] | None, layout, options,
-                    offsets: list[int], processes: int) -> Iterator[tuple[pa.Table, Counter]]:
+                    offsets: list[int], processes: int, fasta: str | None = None
+                    ) -> Iterator[tuple[pa.Table, Counter]]:
     """Normalised tables chunk by chunk, in file order, with variant_idx already global and the
     duplicates that straddle chunk boundaries dropped (each worker drops those inside its chunk)."""
     chunks = plan_chunks(offsets)
-    _JOB.update(header=header, subset=subset, layout=layout, options=options)
+    _JOB.update(header=header, subset=subset, layout=layout, options=options, fasta=fasta)
     context = multiprocessing.get_context("fork")
     order = _ContigOrder()
-    duplicates = DuplicateFilter(window=LEFT_ALIGN_WINDOW if options.fasta else 0)
+    duplicates = DuplicateFilter(window=LEFT_ALIGN_WINDOW if fasta else 0)
     next_idx = 0
     try:
         with context.Pool(max(1, processes - 1)) as pool:  # the parent is the writer
@@ -225,7 +227,7 @@ def parallel_tables(header: VcfHeader, subset: list[str] | None, layout, options
                     yield None, result.counts
                     continue
                 table = _drop_boundary_duplicates(table, duplicates, last, result.counts)
-                table = table.set_column(0, "variant_idx", pa.array(np.arange(next_idx, next_idx + table.num_rows)))
+                table = table.set_column(0, col.variant_idx, pa.array(np.arange(next_idx, next_idx + table.num_rows)))
                 next_idx += table.num_rows
                 yield table, result.counts
     except InputError as err:
@@ -238,15 +240,15 @@ def _drop_boundary_duplicates(table: pa.Table, duplicates: DuplicateFilter, last
                               counts: Counter) -> pa.Table:
     """The chunk's rows without copies of rows of earlier chunks, with the counts the serial read
     would have kept (dropped before sv_rows / hemizygous_calls were counted)."""
-    chrom, ref, alt = (pc.cast(table.column(c), pa.string()).combine_chunks() for c in ("chrom", "ref", "alt"))
-    dup = duplicates.duplicates(chrom, table.column("pos").to_numpy(), ref, alt,
-                                table.column("sv_end").fill_null(-1).to_numpy(), last)
+    chrom, ref, alt = (pc.cast(table.column(c), pa.string()).combine_chunks() for c in (col.chrom, col.ref, col.alt))
+    dup = duplicates.duplicates(chrom, table.column(col.pos).to_numpy(), ref, alt,
+                                table.column(col.sv_end).fill_null(-1).to_numpy(), last)
     if not dup.any():
         return table
     gone = table.filter(pa.array(dup))
     counts["dropped_duplicate"] += int(dup.sum())
-    counts["sv_rows"] -= int(pc.sum(gone.column("is_sv").cast(pa.int64())).as_py() or 0)
-    counts["hemizygous_calls"] -= int(pc.sum(pc.equal(pc.list_flatten(gone.column("zygosity")), 3)
+    counts["sv_rows"] -= int(pc.sum(gone.column(col.is_sv).cast(pa.int64())).as_py() or 0)
+    counts["hemizygous_calls"] -= int(pc.sum(pc.equal(pc.list_flatten(gone.column(col.zygosity)), 3)
                                              .cast(pa.int64())).as_py() or 0)
     return table.filter(pa.array(~dup))
 

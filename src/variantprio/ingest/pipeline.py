@@ -1,4 +1,4 @@
-"""`ingest_vcf`: VCF/BCF in, the VARIANTS table out (streamed in batches, written atomically)."""
+"""The ingest stage's `run`: VCF/BCF in, the VARIANTS table out (streamed in batches, written atomically)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import pyarrow as pa
 from ..core.pedigree import ped_individuals
 from ..core.samples import choose_samples
 from ..errors import InputError
+from ..summary import Summary
 from ..tables import Provenance, TableWriter
 from .header import VcfHeader, first_record_formats, read_header, resolve_build
 from .normalise import BatchNormaliser
@@ -33,31 +34,45 @@ _WARNED_DROPS = {
     "dropped_ref_equals_alt": "ALT rows equal to their REF (not variants)",
     "dropped_duplicate": "later copies of a CHROM/POS/REF/ALT already kept (exact duplicates)",
 }
+# Every count of rows ingest leaves out, and why (the stage summary's `skipped`).
+_DROPS = {
+    **_WARNED_DROPS,
+    "dropped_spanning_deletion": "'*' ALT rows (an overlapping deletion, recorded at its own position)",
+    "dropped_gvcf_ref_block": "gVCF reference blocks (<NON_REF>/<*> only)",
+    "dropped_filter": "rows whose FILTER is not PASS (--pass-only)",
+    "dropped_no_alt_call": "ALT rows no chosen sample carries",
+    "dropped_low_gq": "ALT rows no carrier has with GQ >= --min-gq",
+    "dropped_low_dp": "ALT rows no carrier has with DP >= --min-dp",
+    "dropped_low_allele_balance": "ALT rows whose heterozygous carriers all fall below --min-ab",
+}
 
 
-@dataclass
-class IngestSummary:
-    """What an ingestion wrote, with the counts that also go into the file's provenance."""
+@dataclass(frozen=True)
+class IngestInputs:
+    """The VCF/BCF; a PED restricts and checks the samples; an indexed FASTA checks REF and left-aligns.
+    Paths as given: the provenance records them so."""
 
-    out_path: Path
-    samples: list[str]
-    genome_build: str
-    records: int
-    rows: int
-    counts: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
+    vcf: str | Path
+    ped: str | Path | None = None
+    fasta: str | Path | None = None
 
 
-def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOptions) -> IngestSummary:
+@dataclass(frozen=True)
+class IngestOutputs:
+    variants: str | Path  # variants.parquet (schema `variants`), written atomically
+
+
+def run(inputs: IngestInputs, outputs: IngestOutputs, options: IngestOptions = IngestOptions()) -> Summary:
     """Normalise a VCF/BCF into a VARIANTS Parquet; InputError (and no output) on bad input."""
     if options.liftover_to or options.chain:
-        return _ingest_lifted(str(vcf_path), Path(out_path), options)
+        return _ingest_lifted(inputs, outputs, options)
     started = time.perf_counter()
-    vcf_path = str(vcf_path)
+    vcf_path, out_path = str(inputs.vcf), outputs.variants
+    ped, fasta = _text(inputs.ped), _text(inputs.fasta)
     header = read_header(vcf_path)
-    ped_ids = ped_individuals(options.ped) if options.ped else None
+    ped_ids = ped_individuals(ped) if ped else None
     samples = choose_samples(header.samples, list(options.samples) if options.samples else None,
-                             ped_ids, vcf_path, options.ped)
+                             ped_ids, vcf_path, ped)
     require_gt_field(header, samples)
     build, how = resolve_build(header, options.build)
     if how == "default":
@@ -65,38 +80,46 @@ def ingest_vcf(vcf_path: str | Path, out_path: str | Path, options: IngestOption
     else:
         log.info("%s: genome build %s (%s); %d of %d samples", vcf_path, build, how, len(samples),
                  len(header.samples))
-    reference = Reference(options.fasta) if options.fasta else None
+    reference = Reference(fasta) if fasta else None
     provenance = Provenance(genome_build=build, samples=samples,
                             extra={"source_vcf": vcf_path, "info_formats": header.info_formats,
-                                   "build_from": how})
+                                   "build_from": how, "options": _options_record(options, fasta)})
     subset = samples if samples != header.samples else None
     written = None
     offsets = parallel_offsets(vcf_path, options)
     layout = text_layout(vcf_path) if offsets else None
     if offsets and layout:
         try:
-            written = _write_parallel(header, subset, layout, options, offsets, out_path, provenance)
+            written = _write_parallel(header, subset, layout, options, fasta, offsets, out_path, provenance)
         except SerialFallback as why:
             log.info("parallel read stopped (%s): reading serially for an exact diagnosis", why)
     if written is None:
         written = _write_serial(header, samples, options, reference, out_path, provenance)
     rows, counts = written
-    summary = IngestSummary(Path(out_path), samples, build, counts["records"], rows, counts,
-                            time.perf_counter() - started)
-    _log_summary(summary)
-    return summary
+    for key, what in _WARNED_DROPS.items():
+        if counts.get(key):
+            log.warning("dropped %d %s", counts[key], what)
+    log.info("read %d records: wrote %d variant rows in %.1fs", counts["records"], rows,
+             time.perf_counter() - started)
+    return Summary("ingest", f"{rows} variants from {counts['records']} records -> {Path(out_path)}",
+                   (Path(out_path),), {"rows": rows, **counts}, _skipped(counts))
 
 
-def _ingest_lifted(vcf_path: str, out_path: Path, options: IngestOptions) -> IngestSummary:
-    """Ingest on the VCF's own build into a temporary table, then lift it onto `liftover_to`.
-    The chain and the builds are checked before any record is read; nothing is left on failure."""
+def _text(path: str | Path | None) -> str | None:
+    return None if path is None else str(path)
+
+
+def _ingest_lifted(inputs: IngestInputs, outputs: IngestOutputs, options: IngestOptions) -> Summary:
+    """Ingest on the VCF's own build into a temporary table, then lift it onto `liftover_to` (the
+    FASTA, if any, is the target build's: REF is checked after lifting). The chain and the builds
+    are checked before any record is read; nothing is left on failure."""
     from ..core.genome import liftover_counts_text
     from .liftover import Lifter, default_rejects_path, liftover_table
 
+    vcf_path, out_path = str(inputs.vcf), Path(outputs.variants)
     if not (options.liftover_to and options.chain):
         raise InputError("liftover needs both --liftover-to and --chain", path=vcf_path,
                          hint="e.g. --liftover-to GRCh38 --chain hg19ToHg38.over.chain.gz")
-    started = time.perf_counter()
     header = read_header(vcf_path)
     build, how = resolve_build(header, options.build)
     lifter = Lifter(options.chain)
@@ -108,19 +131,24 @@ def _ingest_lifted(vcf_path: str, out_path: Path, options: IngestOptions) -> Ing
                          path=options.chain, hint=f"use the chain from {build} to {options.liftover_to}")
     if build == options.liftover_to:
         log.info("%s is already %s: nothing to lift", vcf_path, build)
-        return ingest_vcf(vcf_path, out_path, replace(options, liftover_to=None, chain=None))
+        return run(inputs, outputs, replace(options, liftover_to=None, chain=None))
     unlifted = out_path.with_name(f".{out_path.name}.{build}.tmp.parquet")
     rejects = options.liftover_rejects or default_rejects_path(out_path)
     try:
-        summary = ingest_vcf(vcf_path, unlifted, replace(options, build=build, fasta=None, liftover_to=None,
-                                                         chain=None))
-        lifted = liftover_table(unlifted, out_path, lifter, options.liftover_to, options.fasta, rejects)
+        summary = run(replace(inputs, fasta=None), IngestOutputs(unlifted),
+                      replace(options, build=build, liftover_to=None, chain=None))
+        lifted = liftover_table(unlifted, out_path, lifter, options.liftover_to, _text(inputs.fasta), rejects)
     finally:
         unlifted.unlink(missing_ok=True)
+    text = liftover_counts_text(lifted.counts)
     log.info("liftover %s -> %s with %s: %s; left-out records listed in %s", build, options.liftover_to,
-             Path(options.chain).name, liftover_counts_text(lifted.counts), lifted.rejects_path)
-    return IngestSummary(out_path, summary.samples, options.liftover_to, summary.records, lifted.counts["lifted"],
-                         {**summary.counts, "liftover": lifted.counts}, time.perf_counter() - started)
+             Path(options.chain).name, text, lifted.rejects_path)
+    rows = lifted.counts["lifted"]
+    return Summary("ingest", f"liftover to {options.liftover_to}: {text}\n{rows} variants from "
+                             f"{summary.counts.get('records', 0)} records -> {out_path}",
+                   (out_path, lifted.rejects_path), {**summary.counts, "rows": rows},
+                   {**summary.skipped, **{f"not lifted: {k}": v for k, v in lifted.counts.items()
+                                          if k not in ("rows_in", "lifted", "strand_flipped_kept")}})
 
 
 def _write_serial(header: VcfHeader, samples: list[str], options: IngestOptions, reference: Reference | None,
@@ -132,30 +160,29 @@ def _write_serial(header: VcfHeader, samples: list[str], options: IngestOptions,
     except BaseException:
         writer.abort()
         raise
-    return _close(writer, provenance, dict(normaliser.counts), options)
+    return _close(writer, provenance, dict(normaliser.counts))
 
 
 def _write_parallel(header: VcfHeader, subset: list[str] | None, layout, options: IngestOptions,
-                    offsets: list[int], out_path: str | Path,
+                    fasta: str | None, offsets: list[int], out_path: str | Path,
                     provenance: Provenance) -> tuple[int, dict[str, int]]:
     counts: Counter[str] = Counter()
     writer = TableWriter(out_path, "variants", provenance)
     try:
         for table, chunk_counts in parallel_tables(header, subset, layout, options, offsets,
-                                                   processes=options.threads):
+                                                   processes=options.threads, fasta=fasta):
             counts.update(chunk_counts)
             if table is not None:
                 writer.write(table)
     except BaseException:
         writer.abort()
         raise
-    return _close(writer, provenance, dict(counts), options)
+    return _close(writer, provenance, dict(counts))
 
 
-def _close(writer: TableWriter, provenance: Provenance, counts: dict[str, int], options: IngestOptions
-           ) -> tuple[int, dict[str, int]]:
+def _close(writer: TableWriter, provenance: Provenance, counts: dict[str, int]) -> tuple[int, dict[str, int]]:
     counts.setdefault("records", 0)
-    provenance.extra.update({"counts": counts, "options": _options_record(options)})
+    provenance.extra["counts"] = counts
     writer.close(provenance)
     return writer.rows, counts
 
@@ -223,9 +250,15 @@ def open_reader(header: VcfHeader, samples: list[str], options: IngestOptions) -
     return CyvcfReader(header, subset, batch_size=options.batch_size, threads=options.threads)
 
 
-def _options_record(options: IngestOptions) -> dict:
+def _options_record(options: IngestOptions, fasta: str | None) -> dict:
     return {"pass_only": options.pass_only, "min_gq": options.min_gq, "min_dp": options.min_dp,
-            "min_ab": options.min_ab, "fasta": options.fasta}
+            "min_ab": options.min_ab, "fasta": fasta}
+
+
+def _skipped(counts: dict[str, int]) -> dict[str, int]:
+    """Rows left out, by what and why; a count key this table does not know keeps its own name."""
+    return {_DROPS.get(key, key[len("dropped_"):]): n for key, n in counts.items()
+            if key.startswith("dropped_") and n}
 
 
 def require_gt_field(header: VcfHeader, samples: list[str]) -> None:
@@ -245,17 +278,3 @@ def require_gt_field(header: VcfHeader, samples: list[str]) -> None:
                                                        else "the header declares no FORMAT/GT"),
                          path=header.path, hint="use the caller's genotyped VCF (FORMAT starting with GT); "
                                                 "a sites-only VCF has no sample columns")
-
-
-def _log_summary(summary: IngestSummary) -> None:
-    c = summary.counts
-    log.info("read %d records: wrote %d variant rows in %.1fs", summary.records, summary.rows, summary.seconds)
-    for key, what in _WARNED_DROPS.items():
-        if c.get(key):
-            log.warning("dropped %d %s", c[key], what)
-    dropped = {k: v for k, v in c.items() if k.startswith("dropped_") and v and k not in _WARNED_DROPS}
-    if dropped:
-        log.info("dropped ALT rows: %s", ", ".join(f"{k[8:]}={v}" for k, v in dropped.items()))
-    for key in ("uppercased_alleles", "split_records", "trimmed", "left_aligned", "sv_rows", "hemizygous_calls"):
-        if c.get(key):
-            log.info("%s: %d", key, c[key])

@@ -1,6 +1,7 @@
 """Pedigrees and modes of inheritance: which of the proband's variants segregate in the family.
 
-`segregate` is the stage (VARIANTS + ANNOTATIONS -> SEGREGATION). PED files are parsed and
+`run(InheritanceInputs, InheritanceOutputs, InheritanceOptions)` is the stage (VARIANTS +
+ANNOTATIONS -> SEGREGATION). PED files are parsed and
 checked in `core.pedigree` (`read_ped`/`check_samples`, re-exported here).
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from ..core.pedigree import Family, Member, Pedigree, check_samples, proband_status_warnings, read_ped
 from .modes import InheritanceOptions
-from .segregate import segregate
+from .segregate import InheritanceInputs, InheritanceOutputs, run
 
-__all__ = ["Family", "InheritanceOptions", "Member", "Pedigree", "check_samples", "proband_status_warnings",
-           "read_ped", "segregate"]
+__all__ = ["Family", "InheritanceInputs", "InheritanceOptions", "InheritanceOutputs", "Member", "Pedigree",
+           "check_samples", "proband_status_warnings", "read_ped", "run"]

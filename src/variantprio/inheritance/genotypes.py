@@ -15,11 +15,12 @@ import pyarrow.compute as pc
 
 from ..core.pedigree import FEMALE, MALE, Family
 from ..errors import InputError
+from ..schemas import col
 
 # Optional VARIANTS column (list<int8> per sample): which haplotype of a phased call carries
 # this ALT (1 = first, 2 = second, 0 unknown). Read when present; without it a phase set cannot
 # tell cis from trans, and compound hets fall back on the parents.
-ALT_HAPLOTYPE = "alt_hap"
+ALT_HAPLOTYPE = col.alt_hap
 
 
 @dataclass
@@ -91,17 +92,17 @@ def family_variants(batches: Iterable[pa.RecordBatch], n_rows: int, samples: lis
         if rows.stop > n_rows:
             raise InputError("the variant table has more rows than its metadata says", path=path,
                              hint="re-run `variantprio ingest`")
-        encoded = pc.dictionary_encode(batch.column("chrom"))
+        encoded = pc.dictionary_encode(batch.column(col.chrom))
         codes = np.array([names.setdefault(c, len(names)) for c in encoded.dictionary.to_pylist()] + [-1],
                          dtype=np.int32)
         out.chrom[rows] = codes[encoded.indices.to_numpy(zero_copy_only=False)]
-        out.variant_idx[rows] = batch.column("variant_idx").to_numpy(zero_copy_only=False)
-        out.pos[rows] = batch.column("pos").to_numpy(zero_copy_only=False)
+        out.variant_idx[rows] = batch.column(col.variant_idx).to_numpy(zero_copy_only=False)
+        out.pos[rows] = batch.column(col.pos).to_numpy(zero_copy_only=False)
         geno = out.geno
-        geno.zygosity[rows] = sample_matrix(batch.column("zygosity"), n, take, -1, np.int8, "zygosity", path)
-        geno.gq[rows] = sample_matrix(batch.column("gq"), n, take, -1, np.int32, "gq", path)
-        phased = sample_matrix(batch.column("phased"), n, take, 0, np.bool_, "phased", path)
-        ps = sample_matrix(batch.column("ps"), n, take, -1, np.int64, "ps", path)
+        geno.zygosity[rows] = sample_matrix(batch.column(col.zygosity), n, take, -1, np.int8, col.zygosity, path)
+        geno.gq[rows] = sample_matrix(batch.column(col.gq), n, take, -1, np.int32, col.gq, path)
+        phased = sample_matrix(batch.column(col.phased), n, take, 0, np.bool_, col.phased, path)
+        ps = sample_matrix(batch.column(col.ps), n, take, -1, np.int64, col.ps, path)
         # A phased call without PS belongs to one phase set spanning the contig (VCF spec): PS 0.
         geno.ps[rows] = np.where(phased, np.maximum(ps, 0), -1)
         if ALT_HAPLOTYPE in batch.schema.names:

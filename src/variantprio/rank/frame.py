@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.alleles import variant_key
+from ..schemas import col
 
 WINDOW = 20  # bp between neighbouring indels of one cluster
 
@@ -28,13 +29,14 @@ def frame_restoring_partners(cand: pd.DataFrame, zygosity: np.ndarray) -> pd.Ser
     out = pd.Series([None] * len(cand), index=cand.index, dtype=object)
     if not len(cand):
         return out
-    delta = cand["alt"].str.len().to_numpy() - cand["ref"].str.len().to_numpy()
-    indel = (delta != 0) & cand["gene_symbol"].notna().to_numpy() & ~cand["alt"].str.startswith("<").to_numpy()
+    delta = cand[col.alt].str.len().to_numpy() - cand[col.ref].str.len().to_numpy()
+    indel = (delta != 0) & cand[col.gene_symbol].notna().to_numpy() & ~cand[col.alt].str.startswith("<").to_numpy()
     if indel.sum() < 2:
         return out
+    key = [col.gene_symbol, col.variant_idx]
     rows = cand[indel].assign(_delta=delta[indel], _zyg=np.asarray(zygosity)[indel])
-    rows = rows.drop_duplicates(["gene_symbol", "variant_idx"]).sort_values(["gene_symbol", "_zyg", "pos"])
-    pos, gene, zyg = rows["pos"].to_numpy(), rows["gene_symbol"].to_numpy(), rows["_zyg"].to_numpy()
+    rows = rows.drop_duplicates(key).sort_values([col.gene_symbol, "_zyg", col.pos])
+    pos, gene, zyg = rows[col.pos].to_numpy(), rows[col.gene_symbol].to_numpy(), rows["_zyg"].to_numpy()
     new_cluster = np.r_[True, (gene[1:] != gene[:-1]) | (zyg[1:] != zyg[:-1]) | (pos[1:] - pos[:-1] > WINDOW)]
     rows["_cluster"] = np.cumsum(new_cluster)
     size = rows.groupby("_cluster")["_delta"].transform("size")
@@ -43,9 +45,9 @@ def frame_restoring_partners(cand: pd.DataFrame, zygosity: np.ndarray) -> pd.Ser
     label = variant_key(restored)
     members = label.groupby(restored["_cluster"]).agg(list)
     partners = pd.DataFrame({
-        "gene_symbol": restored["gene_symbol"].to_numpy(), "variant_idx": restored["variant_idx"].to_numpy(),
+        **{name: restored[name].to_numpy() for name in key},
         "_partners": [",".join(m for m in members[c] if m != own) for c, own in zip(restored["_cluster"], label)]})
-    frameshift = cand["consequence"].fillna("").str.contains("frameshift_variant", regex=False).to_numpy()
-    looked_up = cand[["gene_symbol", "variant_idx"]].merge(partners, on=["gene_symbol", "variant_idx"], how="left")
+    frameshift = cand[col.consequence].fillna("").str.contains("frameshift_variant", regex=False).to_numpy()
+    looked_up = cand[key].merge(partners, on=key, how="left")
     return pd.Series(np.where(frameshift & looked_up["_partners"].notna().to_numpy(),
                               looked_up["_partners"].to_numpy(object), None), index=cand.index, dtype=object)

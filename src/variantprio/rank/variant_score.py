@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..schemas import col
+
 # Sequence Ontology consequence -> severity in [0,1]. Loss-of-function classes at the top,
 # protein-altering next, then splice-region and UTR/non-coding context.
 SO_SEVERITY: dict[str, float] = {
@@ -43,8 +45,8 @@ _CLINVAR_TERMS = (
 # ClinVar review stars (0 none/no criteria .. 4 practice guideline) -> trust in the classification.
 _STAR_CONFIDENCE = np.array([0.75, 0.85, 0.93, 0.97, 0.99])
 
-COMPONENTS = ("score_consequence", "score_rarity", "score_clinvar", "score_insilico",
-              "score_splice", "score_constraint")
+COMPONENTS = (col.score_consequence, col.score_rarity, col.score_clinvar, col.score_insilico,
+              col.score_splice, col.score_constraint)
 
 
 def consequence_severity(consequence: pd.Series, impact: pd.Series, p_synonymous: pd.Series | None = None,
@@ -132,20 +134,20 @@ def score_components(ann: pd.DataFrame) -> pd.DataFrame:
     """The six evidence components (COMPONENTS) of each annotation row. A frameshift whose frame a
     nearby indel restores (`frame_restored_by`, see rank.frame) is scored as the in-frame change it
     is together with its partners."""
-    consequence = ann["consequence"]
-    if "frame_restored_by" in ann:
-        restored = ann["frame_restored_by"].notna()
+    consequence = ann[col.consequence]
+    if col.frame_restored_by in ann:
+        restored = ann[col.frame_restored_by].notna()
         consequence = consequence.where(~restored, consequence.str.replace(
             "frameshift_variant", "protein_altering_variant", regex=False))
     return pd.DataFrame({
-        "score_consequence": consequence_severity(consequence, ann["impact"], ann.get("p_synonymous"),
-                                                  ann.get("p_stop_gained")),
-        "score_rarity": rarity(ann["gnomad_af"], ann["gnomad_popmax_af"], ann["gnomad_hom"],
-                               ann["gnomad_hemi"], ann.get("inhouse_af"), ann.get("inhouse_hom")),
-        "score_clinvar": clinvar_evidence(ann["clinvar_significance"]),
-        "score_insilico": insilico(ann["cadd_phred"], ann["revel"], ann["alphamissense"]),
-        "score_splice": np.clip(ann["spliceai_max"].to_numpy(dtype=float, na_value=np.nan), 0, 1),
-        "score_constraint": constraint(ann["pli"], ann["loeuf"], ann["mis_z"]),
+        col.score_consequence: consequence_severity(consequence, ann[col.impact], ann.get(col.p_synonymous),
+                                                    ann.get(col.p_stop_gained)),
+        col.score_rarity: rarity(ann[col.gnomad_af], ann[col.gnomad_popmax_af], ann[col.gnomad_hom],
+                                 ann[col.gnomad_hemi], ann.get(col.inhouse_af), ann.get(col.inhouse_hom)),
+        col.score_clinvar: clinvar_evidence(ann[col.clinvar_significance]),
+        col.score_insilico: insilico(ann[col.cadd_phred], ann[col.revel], ann[col.alphamissense]),
+        col.score_splice: np.clip(ann[col.spliceai_max].to_numpy(dtype=float, na_value=np.nan), 0, 1),
+        col.score_constraint: constraint(ann[col.pli], ann[col.loeuf], ann[col.mis_z]),
     }, index=ann.index)
 
 
@@ -157,16 +159,16 @@ def combine_components(comp: pd.DataFrame, stars: pd.Series) -> np.ndarray:
     (unknown frequency: 0.95) and lightly by constraint (unknown: the midpoint). ClinVar
     pathogenic calls lift the score, weighted by review stars; reviewed benign calls cap it.
     """
-    cons = comp["score_consequence"].to_numpy(float)
-    ins = comp["score_insilico"].to_numpy(float)
+    cons = comp[col.score_consequence].to_numpy(float)
+    ins = comp[col.score_insilico].to_numpy(float)
     refinable = (cons >= 0.3) & (cons < LOF_SEVERITY) & ~np.isnan(ins)
     effect = np.where(refinable, 0.4 * cons + 0.6 * ins, cons)
-    splice = np.nan_to_num(comp["score_splice"].to_numpy(float), nan=0.0)
+    splice = np.nan_to_num(comp[col.score_splice].to_numpy(float), nan=0.0)
     effect = np.maximum(effect, np.where(splice >= 0.2, 0.5 + 0.45 * splice, 0.0))
-    rare = np.nan_to_num(comp["score_rarity"].to_numpy(float), nan=0.95)
-    constrained = np.nan_to_num(comp["score_constraint"].to_numpy(float), nan=0.5)
+    rare = np.nan_to_num(comp[col.score_rarity].to_numpy(float), nan=0.95)
+    constrained = np.nan_to_num(comp[col.score_constraint].to_numpy(float), nan=0.5)
     score = effect * (0.05 + 0.95 * rare) * (0.9 + 0.1 * constrained)
-    clin = comp["score_clinvar"].to_numpy(float)
+    clin = comp[col.score_clinvar].to_numpy(float)
     star = np.nan_to_num(stars.to_numpy(dtype=float, na_value=np.nan), nan=0.0)
     confidence = _STAR_CONFIDENCE[np.clip(star, 0, 4).astype(int)]
     pathogenic = ~np.isnan(clin) & (clin >= 0.85)
@@ -180,5 +182,5 @@ def score_variants(ann: pd.DataFrame) -> pd.DataFrame:
     """Annotation rows with the component columns and `variant_score` appended."""
     comp = score_components(ann)
     out = pd.concat([ann, comp], axis=1)
-    out["variant_score"] = combine_components(comp, ann["clinvar_stars"])
+    out[col.variant_score] = combine_components(comp, ann[col.clinvar_stars])
     return out

@@ -16,7 +16,9 @@ import pandas as pd
 import pyarrow as pa
 
 from ..errors import InputError
+from ..i18n import N_, datetime_text, gettext_for
 from ..rulelogs import newest_error
+from ..schemas import col
 from ..sheet import load_sample_sheet, vcf_ids
 from ..tables import atomic_path, read_table
 from .cells import neutralise_frame
@@ -26,13 +28,24 @@ log = logging.getLogger(__name__)
 
 # The build comes right after the status: in a batch mixing GRCh37 and GRCh38 archives it is what
 # a reader must see first (liftover: "from GRCh37 (<chain file>)" when the VCF was lifted on ingest).
-SUMMARY_COLUMNS = ["sample", "status", "genome_build", "liftover", "error", "top_gene", "posterior", "combined_score",
-                   "phenotype_score", "variant_score", "mode", "best_variant", "disease_id", "disease_name",
-                   "candidate_genes", "variants_read", "candidate_variants", "versions", "tool_version", "report"]
+SUMMARY_COLUMNS = ["sample", "status", "genome_build", "liftover", "error", "top_gene", col.posterior,
+                   col.combined_score, col.phenotype_score, col.variant_score, col.mode, col.best_variant,
+                   col.disease_id, col.disease_name, "candidate_genes", "variants_read", "candidate_variants",
+                   "versions", "tool_version", "report"]
 # taken from the top row of genes.parquet
-_TOP_COLUMNS = ["top_gene", "posterior", "combined_score", "phenotype_score", "variant_score", "mode",
-                "best_variant", "disease_id", "disease_name"]
-STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN = "ok", "failed", "not run"
+_TOP_COLUMNS = ["top_gene", col.posterior, col.combined_score, col.phenotype_score, col.variant_score, col.mode,
+                col.best_variant, col.disease_id, col.disease_name]
+STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN = N_("ok"), N_("failed"), N_("not run")
+# summary.tsv headers people read (English: the column names), like the candidates table's.
+SUMMARY_TITLES = {
+    "sample": N_("sample"), "status": N_("status"), "error": N_("error"), "top_gene": N_("top_gene"),
+    col.posterior: N_("posterior"), col.combined_score: N_("combined_score"), col.phenotype_score: N_("phenotype_score"),
+    col.variant_score: N_("variant_score"), col.mode: N_("mode"), col.best_variant: N_("best_variant"),
+    col.disease_id: N_("disease_id"), col.disease_name: N_("disease_name"), "candidate_genes": N_("candidate_genes"),
+    "variants_read": N_("variants_read"), "candidate_variants": N_("candidate_variants"),
+    "genome_build": N_("genome_build"), "liftover": N_("liftover"), "versions": N_("versions"), "tool_version": N_("tool_version"),
+    "report": N_("report"),
+}
 # What can go wrong reading one sample's genes.parquet; any of these fails that sample only.
 _SAMPLE_ERRORS = (InputError, OSError, pa.ArrowException, ValueError, KeyError, IndexError)
 
@@ -46,7 +59,7 @@ def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> 
     """Summary of one sample's genes.parquet (sample = its directory name, as in results/<sample>/).
     Raises what reading a broken table raises; `summary_row` turns that into a failed row."""
     table, prov = read_table(genes_path, "genes")
-    genes = table.to_pandas().sort_values(["rank", "gene_symbol"], kind="stable")
+    genes = table.to_pandas().sort_values([col.rank, col.gene_symbol], kind="stable")
     report = genes_path.parent / "report.html"
     row = {"sample": sample or genes_path.parent.name, "status": STATUS_OK, "error": None,
            "candidate_genes": len(genes), "variants_read": prov.extra.get("ingest_counts", {}).get("records"),
@@ -56,9 +69,9 @@ def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> 
            "tool_version": prov.tool_version,
            "report": os.path.relpath(report, link_base) if report.exists() else None}
     first = genes.iloc[0] if len(genes) else None
-    for col in _TOP_COLUMNS:
-        source = "gene_symbol" if col == "top_gene" else col
-        row[col] = None if first is None else first[source]
+    for name in _TOP_COLUMNS:
+        source = col.gene_symbol if name == "top_gene" else name
+        row[name] = None if first is None else first[source]
     return row
 
 
@@ -105,17 +118,21 @@ def batch_samples(results: Path, samples: Path | None) -> dict[str, list[str]]:
     return listed | {s: [s] for s in found if s not in listed}
 
 
-def write_summary_tsv(rows: pd.DataFrame, path: Path) -> Path:
-    """summary.tsv: text cells neutralised so no sample ID or disease name becomes a formula."""
+def write_summary_tsv(rows: pd.DataFrame, path: Path, lang: str | None = None) -> Path:
+    """summary.tsv: text cells neutralised so no sample ID or disease name becomes a formula; headers
+    and statuses in `lang`."""
+    _ = gettext_for(lang)
+    shown = rows.assign(status=rows["status"].map(_)).rename(columns={c: _(t) for c, t in SUMMARY_TITLES.items()})
     with atomic_path(path) as tmp:
-        neutralise_frame(rows).to_csv(tmp, sep="\t", index=False, float_format="%.4g", na_rep="")
+        neutralise_frame(shown).to_csv(tmp, sep="\t", index=False, float_format="%.4g", na_rep="")
     return path
 
 
-def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Path | None = None
-                ) -> tuple[Path, Path]:
+def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Path | None = None,
+                lang: str | None = None) -> tuple[Path, Path]:
     """summary.html (sortable, filterable) and summary.tsv beside it. With `samples` (the sample sheet)
-    every sample gets a row; `logs` (the run's logs/ directory) supplies the errors of failed ones."""
+    every sample gets a row; `logs` (the run's logs/ directory) supplies the errors of failed ones;
+    `lang` is the language of both."""
     if not results.is_dir() and samples is None:
         raise InputError("results directory not found", path=str(results), hint="pass --results of a run")
     link_base = out.parent.resolve()
@@ -124,22 +141,23 @@ def write_batch(results: Path, out: Path, samples: Path | None = None, logs: Pat
     counts = rows["status"].value_counts()
     log.info("batch summary: %d samples (%d ok, %d failed, %d not run)", len(rows), counts.get(STATUS_OK, 0),
              counts.get(STATUS_FAILED, 0), counts.get(STATUS_NOT_RUN, 0))
-    tsv = write_summary_tsv(rows, out.with_suffix(".tsv"))
-    html = environment().get_template("summary.html.j2").render(
-        rows=template_records(rows), generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        modes=sorted(rows["mode"].dropna().unique()), results=str(results),
+    tsv = write_summary_tsv(rows, out.with_suffix(".tsv"), lang)
+    html = environment(lang).get_template("summary.html.j2").render(
+        rows=template_records(rows), generated=datetime_text(datetime.now(timezone.utc), lang),
+        modes=sorted(rows[col.mode].dropna().unique()), results=str(results),
         counts={s: int(counts.get(s, 0)) for s in (STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN)})
     with atomic_path(out) as tmp:
         tmp.write_text(html, encoding="utf-8")
     return out, tsv
 
 
-def write_summary_after_failure(out: Path | str, samples: Path | str, logs: Path | str) -> None:
+def write_summary_after_failure(out: Path | str, samples: Path | str, logs: Path | str,
+                                lang: str | None = None) -> None:
     """The workflow's `onerror`: the summary with every sample's status. Never raises: the run has
     already failed, and its own error must stay the one the user sees."""
     out = Path(out)
     try:
-        write_batch(out.parent, out, Path(samples), Path(logs))
+        write_batch(out.parent, out, Path(samples), Path(logs), lang)
         print(f"batch summary with every sample's status: {out}", file=sys.stderr)
     except Exception as err:  # noqa: BLE001 - report, never mask the workflow's failure
         print(f"could not write the batch summary ({err})", file=sys.stderr)

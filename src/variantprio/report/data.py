@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 
 from .. import schemas
 from ..errors import InputError
+from ..schemas import col
 from ..tables import Provenance, read_table
 from .evidence import EvidenceStatus, column_counts, evidence_status
 
@@ -38,6 +39,9 @@ class ReportData:
     gene_diseases: dict[str, list[dict]] = field(default_factory=dict)  # symbol -> [{id, name, modes}]
     candidate_variants: int = 0  # distinct ranked variants over all genes, not only the top ones
     hpo_release: str | None = None  # release the labels and disease lists were read from
+    lang: str = "en"  # language of every text the outputs show (i18n.LANGUAGES)
+    hpo_label_notes: dict[str, str] = field(default_factory=dict)  # term -> 'candidate'/'english' (marked)
+    typed_terms: list[tuple[str, str]] = field(default_factory=list)  # (as typed, resolved ID) of labels
     # earlier interpretation decisions from the cohort database: (chrom, pos, ref, alt) -> rows
     decisions: dict[tuple, list[dict]] = field(default_factory=dict)
 
@@ -53,7 +57,7 @@ class ReportData:
 
     def best_rows(self) -> pd.DataFrame:
         """Per gene, the best variant row(s) (two for a compound-het pair)."""
-        return self.variants[self.variants["is_best"]]
+        return self.variants[self.variants[col.is_best]]
 
 
 def _label_lookup(ontology) -> Callable[[str], object]:
@@ -101,6 +105,25 @@ def hpo_labels(terms: list[str], ontology=None) -> dict[str, str]:
     return labels
 
 
+def localised_labels(ontology, terms: list[str], lang: str):
+    """Term -> `Label` (text and status) in `lang`, from the translation found with the release."""
+    from ..phenotype.labels import report_labels
+
+    return report_labels(ontology, terms, lang)
+
+
+def typed_terms(given: list[str], ontology) -> tuple[list[str], list[tuple[str, str]]]:
+    """The given terms as IDs, and (as typed, ID) of those typed as labels or synonyms."""
+    from ..core.hpoterms import has_labels, split_terms
+
+    if not has_labels(given) or ontology is None or not hasattr(ontology, "terms"):
+        return split_terms(given), []
+    from ..phenotype.labels import resolved_terms
+
+    pairs = resolved_terms(ontology, given, "--hpo-terms")
+    return [term for _, term in pairs], [(typed, term) for typed, term in pairs if typed != term]
+
+
 def scored_terms(matched_terms: pd.Series) -> list[str] | None:
     """Patient terms the phenotype stage scored: it writes one matched_terms entry per scored term for
     every gene, so skipped terms never appear. None when no gene has a phenotype row (unknown)."""
@@ -132,9 +155,9 @@ def gene_diseases(ontology, symbols: list[str], best: dict[str, str | None]) -> 
 def input_vcf_ids(path: Path | str, variant_idx: list[int]) -> dict[int, str]:
     """variant_idx -> ID column of the input VCF (rsIDs), from ingest's variants.parquet."""
     read_table(path, "variants", columns=[])  # contract check
-    table = pq.read_table(path, columns=["variant_idx", "id"],
-                          filters=pc.field("variant_idx").isin(pa.array(variant_idx, pa.int64())))
-    return {int(i): v for i, v in zip(table.column("variant_idx").to_pylist(), table.column("id").to_pylist())
+    table = pq.read_table(path, columns=[col.variant_idx, col.id],
+                          filters=pc.field(col.variant_idx).isin(pa.array(variant_idx, pa.int64())))
+    return {int(i): v for i, v in zip(table.column(col.variant_idx).to_pylist(), table.column(col.id).to_pylist())
             if v}
 
 
@@ -150,41 +173,49 @@ def input_lifted_from(path: Path | str, variant_idx: list[int]) -> dict[int, str
 
 def load_report_data(genes_path: Path | str, variants_path: Path | str, proband: str, top: int = 50,
                      hpo_terms: list[str] | None = None, title: str | None = None,
-                     hpo_dir: Path | str | None = None, input_variants: Path | str | None = None) -> ReportData:
+                     hpo_dir: Path | str | None = None, input_variants: Path | str | None = None,
+                     lang: str = "en") -> ReportData:
     """Read the rank outputs; keep the top N genes (by rank) and their variants.
 
     `hpo_dir` is the HPO release that scored the case (labels, diseases and modes come from it);
-    `input_variants` is ingest's variants.parquet, for the VCF ID column (rsIDs)."""
+    `input_variants` is ingest's variants.parquet, for the VCF ID column (rsIDs); `hpo_terms` the
+    terms as given (IDs, or labels and synonyms the release resolves); `lang` the outputs' language."""
     genes_tbl, prov = read_table(genes_path, "genes")
     variants_tbl, _ = read_table(variants_path, "ranked_variants")
     stored = prov.extra.get("proband")
     if stored and stored != proband:
         raise InputError(f"genes table is for proband {stored!r}, not {proband!r}", path=str(genes_path),
                          hint="pass the matching --proband or genes.parquet")
-    genes = genes_tbl.to_pandas().sort_values(["rank", "gene_symbol"], kind="stable")
+    genes = genes_tbl.to_pandas().sort_values([col.rank, col.gene_symbol], kind="stable")
     top_genes = genes.head(top).reset_index(drop=True)
-    keep = pc.is_in(variants_tbl.column("gene_symbol"), pa.array(top_genes["gene_symbol"].tolist(), pa.string()))
+    keep = pc.is_in(variants_tbl.column(col.gene_symbol), pa.array(top_genes[col.gene_symbol].tolist(), pa.string()))
     variants = variants_tbl.filter(keep).to_pandas()  # only the top genes' rows leave Arrow
-    ids = input_vcf_ids(input_variants, variants["variant_idx"].unique().tolist()) \
+    ids = input_vcf_ids(input_variants, variants[col.variant_idx].unique().tolist()) \
         if input_variants is not None and len(variants) else {}
-    variants["vcf_id"] = variants["variant_idx"].map(ids).astype(object) if len(variants) else pd.Series(dtype=object)
+    variants["vcf_id"] = variants[col.variant_idx].map(ids).astype(object) if len(variants) else pd.Series(dtype=object)
     variants["vcf_id"] = variants["vcf_id"].where(variants["vcf_id"].notna(), None)
-    lifted = input_lifted_from(input_variants, variants["variant_idx"].unique().tolist()) \
+    lifted = input_lifted_from(input_variants, variants[col.variant_idx].unique().tolist()) \
         if input_variants is not None and len(variants) else {}
-    variants["lifted_from"] = [lifted.get(int(i)) for i in variants["variant_idx"]] if len(variants) else []
-    given = list(hpo_terms or [])
-    scored = scored_terms(genes["matched_terms"])
-    terms = scored if scored is not None else given
-    disease_terms = [m["disease_term"] for ms in top_genes["matched_terms"] if ms is not None for m in ms]
+    variants["lifted_from"] = [lifted.get(int(i)) for i in variants[col.variant_idx]] if len(variants) else []
     ontology = load_hpo(hpo_dir)
-    labels = hpo_labels(list(dict.fromkeys(terms + given + [t for t in disease_terms if t])), ontology)
+    given, typed = typed_terms(list(hpo_terms or []), ontology)
+    scored = scored_terms(genes[col.matched_terms])
+    terms = scored if scored is not None else given
+    disease_terms = [m["disease_term"] for ms in top_genes[col.matched_terms] if ms is not None for m in ms]
+    shown = list(dict.fromkeys(terms + given + [t for t in disease_terms if t]))
+    if lang != "en" and ontology is not None and hasattr(ontology, "terms"):
+        localised = localised_labels(ontology, shown, lang)
+        labels = {t: label.text for t, label in localised.items()}
+        notes = {t: label.status for t, label in localised.items() if label.status != "official"}
+    else:
+        labels, notes = hpo_labels(shown, ontology), {}
     release = getattr(ontology, "version", None)
     if release and prov.sources.get("HPO") and release != prov.sources["HPO"]:
         log.warning("HPO labels from release %s, but the case was scored with %s: pass the scoring release",
                     release, prov.sources["HPO"])
-    diseases = gene_diseases(ontology, top_genes["gene_symbol"].tolist(),
-                             dict(zip(top_genes["gene_symbol"], top_genes["disease_id"])))
-    n_variants = pc.count_distinct(variants_tbl.column("variant_idx")).as_py() if variants_tbl.num_rows else 0
+    diseases = gene_diseases(ontology, top_genes[col.gene_symbol].tolist(),
+                             dict(zip(top_genes[col.gene_symbol], top_genes[col.disease_id])))
+    n_variants = pc.count_distinct(variants_tbl.column(col.variant_idx)).as_py() if variants_tbl.num_rows else 0
     return ReportData(proband, top_genes, variants, prov, len(genes), terms, labels, title, given,
                       evidence_status(prov.sources, column_counts(variants_tbl)), diseases, n_variants,
-                      release if isinstance(release, str) else None)
+                      release if isinstance(release, str) else None, lang, notes, typed)

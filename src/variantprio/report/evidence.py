@@ -11,33 +11,39 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from ..i18n import N_
+from ..schemas import col
+
 
 @dataclass(frozen=True)
 class EvidenceKind:
     """One line of evidence: the ranked-variant columns it fills and words naming its sources."""
 
     key: str
-    label: str
+    label: str  # N_-marked: the report translates it
     columns: tuple[str, ...]
     source_words: tuple[str, ...]
-    without: str  # what a reader must know when it is missing
+    without: str  # what a reader must know when it is missing (N_-marked too)
 
 
 EVIDENCE_KINDS: tuple[EvidenceKind, ...] = (
-    EvidenceKind("frequency", "Population frequency (gnomAD)", ("gnomad_af", "gnomad_popmax_af"),
+    EvidenceKind("frequency", N_("Population frequency (gnomAD)"), (col.gnomad_af, col.gnomad_popmax_af),
                  ("gnomad", "exac", "topmed", "1000g", "frequency", "popmax"),
-                 "no allele frequencies: a missing frequency says nothing about rarity, and common "
-                 "variants were not filtered out"),
-    EvidenceKind("clinvar", "ClinVar", ("clinvar_significance",), ("clinvar",),
-                 "known pathogenic or benign variants are not recognised"),
-    EvidenceKind("insilico", "In-silico scores (CADD, REVEL, AlphaMissense)", ("cadd_phred", "revel", "alphamissense"),
-                 ("cadd", "revel", "alphamissense", "dbnsfp"), "missense variants are scored by consequence only"),
-    EvidenceKind("splice", "Splice prediction (SpliceAI)", ("spliceai_max",), ("spliceai", "splice"),
-                 "splice-altering variants outside the canonical sites are missed"),
-    EvidenceKind("constraint", "Gene constraint (pLI, LOEUF)", ("pli", "loeuf", "mis_z"),
-                 ("constraint", "pli", "loeuf"), "loss-of-function intolerance of genes is unknown"),
-    EvidenceKind("protein", "Protein effects (reference FASTA)", ("hgvs_p",), ("fasta", "reference"),
-                 "coding SNVs are not told apart as missense, synonymous or stop gained"),
+                 N_("no allele frequencies: a missing frequency says nothing about rarity, and common "
+                    "variants were not filtered out")),
+    EvidenceKind("clinvar", "ClinVar", (col.clinvar_significance,), ("clinvar",),
+                 N_("known pathogenic or benign variants are not recognised")),
+    EvidenceKind("insilico", N_("In-silico scores (CADD, REVEL, AlphaMissense)"),
+                 (col.cadd_phred, col.revel, col.alphamissense),
+                 ("cadd", "revel", "alphamissense", "dbnsfp"),
+                 N_("missense variants are scored by consequence only")),
+    EvidenceKind("splice", N_("Splice prediction (SpliceAI)"), (col.spliceai_max,), ("spliceai", "splice"),
+                 N_("splice-altering variants outside the canonical sites are missed")),
+    EvidenceKind("constraint", N_("Gene constraint (pLI, LOEUF)"), (col.pli, col.loeuf, col.mis_z),
+                 ("constraint", "pli", "loeuf"),
+                 N_("loss-of-function intolerance of genes is unknown")),
+    EvidenceKind("protein", N_("Protein effects (reference FASTA)"), (col.hgvs_p,), ("fasta", "reference"),
+                 N_("coding SNVs are not told apart as missense, synonymous or stop gained")),
 )
 
 

@@ -9,7 +9,9 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from ..i18n import N_, datetime_text, decimal_text, gettext_for, percent_number, scientific_text
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
+from ..schemas import col
 from ..tables import atomic_path
 from ..units import percent_text
 from .data import ReportData
@@ -21,23 +23,36 @@ VISIBLE_DISEASES = 4  # diseases of a gene shown before the rest collapse
 
 # Bars of the per-gene chart: (label, column, from genes or best variant).
 CHART_BARS = (
-    ("Posterior", "posterior", "gene"), ("Phenotype", "phenotype_score", "gene"),
-    ("Variant", "variant_score", "gene"), ("Consequence", "score_consequence", "variant"),
-    ("Rarity", "score_rarity", "variant"), ("ClinVar", "score_clinvar", "variant"),
-    ("In silico", "score_insilico", "variant"), ("Splice", "score_splice", "variant"),
-    ("Constraint", "score_constraint", "variant"),
+    (N_("Posterior"), col.posterior, "gene"), (N_("Phenotype"), col.phenotype_score, "gene"),
+    (N_("Variant"), col.variant_score, "gene"), (N_("Consequence"), col.score_consequence, "variant"),
+    (N_("Rarity"), col.score_rarity, "variant"), ("ClinVar", col.score_clinvar, "variant"),
+    (N_("In silico"), col.score_insilico, "variant"), (N_("Splice"), col.score_splice, "variant"),
+    (N_("Constraint"), col.score_constraint, "variant"),
 )
+# Phases of a compound-heterozygous pair as the segregation table writes them.
+COMPHET_PHASES = (N_("trans"), N_("possible"))
 
 
-def environment() -> jinja2.Environment:
+def environment(lang: str | None = None) -> jinja2.Environment:
+    """The report templates in language `lang`: literal text through `_()`/`ngettext()` (gettext
+    catalogs), text computed in Python through the `tr` filter (a plain string, so it is escaped)."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("variantprio.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters["score"] = lambda v: "–" if _missing(v) else "<0.001" if 0 < v < 5e-4 else f"{v:.3f}"
-    env.filters["freq"] = _freq
-    env.filters["pct"] = _percent
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                             extensions=["jinja2.ext.i18n"])
+    translations = gettext_for(lang).__self__
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    tr = translations.gettext
+    env.filters["score"] = lambda v: "–" if _missing(v) else "<" + decimal_text(0.001, 3, lang) if 0 < v < 5e-4 \
+        else decimal_text(v, 3, lang)
+    env.filters["freq"] = lambda v: _freq(v, lang)
+    env.filters["pct"] = lambda v: "–" if _missing(v) else percent_text(v, lang)
+    env.filters["whole_pct"] = lambda v: percent_number(v, lang, digits=0)
+    env.filters["decimal"] = lambda v, digits: decimal_text(v, digits, lang)
     env.filters["code"] = lambda tag: tag.split(":")[0]
-    env.globals.update(disease_url=disease_url, hpo_url=hpo_url, automatic_label=AUTOMATIC_LABEL)
+    env.filters["tr"] = lambda text: tr(text) if text else text
+    env.filters["explanation"] = lambda tag: acmg_explanation(tag, tr)
+    env.globals.update(disease_url=disease_url, hpo_url=hpo_url, automatic_label=AUTOMATIC_LABEL, lang=lang or "en")
     return env
 
 
@@ -45,56 +60,70 @@ def _missing(value) -> bool:
     return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
-def _percent(value) -> str:
-    return "–" if _missing(value) else percent_text(value)
-
-
-def _freq(value) -> str:
+def _freq(value, lang: str | None = None) -> str:
     """A known allele frequency; missing ones are worded by `frequency_text`, which knows the sources."""
     if _missing(value):
-        return "no data"
-    return "0" if value == 0 else f"{value:.2e}" if value < 1e-3 else f"{value:.4f}"
+        _ = gettext_for(lang)
+        return _("no data")
+    return "0" if value == 0 else scientific_text(value, lang) if value < 1e-3 else decimal_text(value, 4, lang)
 
 
-def frequency_text(value, frequency_source: str | None) -> str:
+def frequency_text(value, frequency_source: str | None, lang: str | None = None) -> str:
     """'absent from gnomAD' only when a frequency source was used; without one a missing
     frequency is 'no data' (silence is not rarity)."""
+    _ = gettext_for(lang)
     if not _missing(value):
-        return _freq(value)
-    return f"absent from {frequency_source}" if frequency_source else "no data"
+        return _freq(value, lang)
+    return _("absent from %(source)s") % {"source": frequency_source} if frequency_source else _("no data")
 
 
-def clinvar_text(significance, clinvar_used: bool) -> str:
+def clinvar_text(significance, clinvar_used: bool, lang: str | None = None) -> str:
+    """ClinVar's significance in words; its ACMG terms (Pathogenic, Likely benign, ...) in the reader's
+    language, any other term as ClinVar writes it."""
+    _ = gettext_for(lang)
     if significance:
-        return str(significance).replace("_", " ")
-    return "not in ClinVar" if clinvar_used else "no data"
+        return "/".join(_(part) for part in str(significance).replace("_", " ").split("/"))
+    return _("not in ClinVar") if clinvar_used else _("no data")
 
 
-def protein_text(variant: dict) -> str:
+def protein_text(variant: dict, lang: str | None = None) -> str:
     """p. notation when known; a FASTA-less coding SNV says plainly that its effect is unknown."""
-    if variant.get("hgvs_p"):
-        return variant["hgvs_p"]
-    if variant.get("consequence") == "coding_sequence_variant":
-        return "missense or synonymous: not determined (no reference FASTA)"
+    if variant.get(col.hgvs_p):
+        return variant[col.hgvs_p]
+    if variant.get(col.consequence) == "coding_sequence_variant":
+        _ = gettext_for(lang)
+        return _("missense or synonymous: not determined (no reference FASTA)")
     return ""
 
 
-def consequence_text(variant: dict) -> str:
+def is_coding_change(variant: dict) -> bool:
+    """The FASTA-less placeholder 'coding_sequence_variant MODIFIER': a coding change of unknown effect."""
+    return variant.get(col.consequence) == "coding_sequence_variant" and not variant.get(col.hgvs_p)
+
+
+def consequence_text(variant: dict, lang: str | None = None) -> str:
     """The SO term in words; the FASTA-less placeholder 'coding_sequence_variant MODIFIER' is
     shown as what it is: a change in the coding sequence of unknown effect."""
-    consequence = (variant.get("consequence") or "").replace("&", ", ")
-    if consequence == "coding_sequence_variant" and not variant.get("hgvs_p"):
-        return "coding change"
-    return consequence.replace("_", " ")
+    if is_coding_change(variant):
+        _ = gettext_for(lang)
+        return _("coding change")
+    return (variant.get(col.consequence) or "").replace("&", ", ").replace("_", " ")
+
+
+def acmg_explanation(tag: str, gettext) -> str:
+    """The explanation of an ACMG tag ('PVS1: predicted loss of function') in the report's language:
+    the whole tag is the catalog entry (rank/acmg.py marks them), so a code keeps its meaning."""
+    text = gettext(tag)
+    return text.split(":", 1)[1].strip() if ":" in text else ""
 
 
 def inhouse_text(variant: dict) -> str:
     """In-house 'AC/AN' (and homozygotes) beside gnomAD; empty without an in-house source."""
-    an = variant.get("inhouse_an")
+    an = variant.get(col.inhouse_an)
     if an is None:
         return ""
     text = f"{int(variant.get('inhouse_ac') or 0)}/{int(an)}"
-    hom = variant.get("inhouse_hom")
+    hom = variant.get(col.inhouse_hom)
     return text + (f", {int(hom)} hom" if hom else "")
 
 
@@ -129,7 +158,7 @@ def chart_bars(gene: dict, best: dict | None) -> list[dict]:
     bars = []
     for label, column, source in CHART_BARS:
         value = gene.get(column) if source == "gene" else (best or {}).get(column)
-        bars.append({"label": label, "value": value, "kind": source})
+        bars.append({"label": label, "value": value, "kind": source, "column": column})
     return bars
 
 
@@ -141,21 +170,25 @@ def acmg_call(tags) -> dict:
 
 def variant_view(row: dict, data: ReportData, frequency_source: str | None, clinvar_used: bool) -> dict:
     """One ranked-variant row plus what the page shows for it: links, protein effect, evidence words."""
-    return dict(row, links=variant_links(row["chrom"], row["pos"], row["ref"], row["alt"],
+    lang = data.lang
+    return dict(row, links=variant_links(row[col.chrom], row[col.pos], row[col.ref], row[col.alt],
                                          data.provenance.genome_build, row.get("vcf_id")),
-                protein=protein_text(row), consequence_text=consequence_text(row),
-                frequency=frequency_text(row.get("gnomad_popmax_af"), frequency_source),
+                protein=protein_text(row, lang), consequence_text=consequence_text(row, lang),
+                coding_change=is_coding_change(row),
+                frequency=frequency_text(row.get(col.gnomad_popmax_af), frequency_source, lang),
+                frequency_missing=_missing(row.get(col.gnomad_popmax_af)) and not frequency_source,
+                clinvar=clinvar_text(row.get(col.clinvar_significance), clinvar_used, lang),
+                clinvar_missing=not row.get(col.clinvar_significance) and not clinvar_used,
                 inhouse=inhouse_text(row),
-                decisions=data.decisions.get((row["chrom"], row["pos"], row["ref"], row["alt"]), []),
-                clinvar=clinvar_text(row.get("clinvar_significance"), clinvar_used),
-                acmg=acmg_call(row.get("acmg_tags")))
+                decisions=data.decisions.get((row[col.chrom], row[col.pos], row[col.ref], row[col.alt]), []),
+                acmg=acmg_call(row.get(col.acmg_tags)))
 
 
 def gene_disease_list(data: ReportData, gene: dict) -> list[dict]:
     """Every disease of the gene with its modes (from the HPO release), the best-matching one of the
     phenotype stage first under the name it was scored with; without the release its modes are unknown."""
-    linked = data.gene_diseases.get(gene["gene_symbol"], [])
-    best_id, best_name = gene.get("disease_id"), gene.get("disease_name")
+    linked = data.gene_diseases.get(gene[col.gene_symbol], [])
+    best_id, best_name = gene.get(col.disease_id), gene.get(col.disease_name)
     in_release = next((d for d in linked if d["id"] == best_id), {})
     head = [{"id": best_id, "name": best_name or in_release.get("name"), "modes": in_release.get("modes", [])}] \
         if best_id or best_name else []
@@ -167,16 +200,16 @@ def gene_panels(data: ReportData) -> list[dict]:
     frequency_source = frequency_source_name(data.evidence)
     clinvar_used = has_evidence(data.evidence, "clinvar")
     variants_by_gene = {g: [variant_view(r, data, frequency_source, clinvar_used) for r in template_records(rows)]
-                        for g, rows in data.variants.groupby("gene_symbol", sort=False)}
+                        for g, rows in data.variants.groupby(col.gene_symbol, sort=False)}
     panels = []
     for gene in template_records(data.genes):
-        rows = variants_by_gene.get(gene["gene_symbol"], [])
-        best = next((r for r in rows if r["is_best"]), rows[0] if rows else None)
-        matched = [m for m in (gene.get("matched_terms") or []) if m.get("disease_term")]
+        rows = variants_by_gene.get(gene[col.gene_symbol], [])
+        best = next((r for r in rows if r[col.is_best]), rows[0] if rows else None)
+        matched = [m for m in (gene.get(col.matched_terms) or []) if m.get("disease_term")]
         panels.append({"gene": gene, "variants": rows, "best": best, "bars": chart_bars(gene, best),
-                       "best_rows": [r for r in rows if r["is_best"]], "diseases": gene_disease_list(data, gene),
+                       "best_rows": [r for r in rows if r[col.is_best]], "diseases": gene_disease_list(data, gene),
                        "matched": matched,
-                       "anchor": "gene-" + "".join(c if c.isalnum() else "-" for c in gene["gene_symbol"])})
+                       "anchor": "gene-" + "".join(c if c.isalnum() else "-" for c in gene[col.gene_symbol])})
     return panels
 
 
@@ -196,21 +229,22 @@ def render_html(data: ReportData) -> str:
 
     prov = data.provenance
     panels = gene_panels(data)
-    modes = sorted({m for m in data.genes["mode"].dropna()})
-    return environment().get_template("report.html.j2").render(
-        title=data.title or f"variantprio report: {data.proband}",
-        proband=data.proband, samples=data.samples, build=prov.genome_build or "unknown",
+    modes = sorted({m for m in data.genes[col.mode].dropna()})
+    _ = gettext_for(data.lang)
+    return environment(data.lang).get_template("report.html.j2").render(
+        title=data.title or _("variantprio report: %(proband)s") % {"proband": data.proband},
+        proband=data.proband, samples=data.samples, build=prov.genome_build or _("unknown"),
         liftover=liftover_view(prov.extra.get("liftover")),
-        tool_version=prov.tool_version, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        tool_version=prov.tool_version, generated=datetime_text(datetime.now(timezone.utc), data.lang),
         settings=settings_rows(data), model=prov.extra.get("model", ""),
         hpo_terms=[{"id": t, "label": data.hpo_labels.get(t)} for t in data.hpo_terms],
         skipped_terms=[{"id": t, "label": data.hpo_labels.get(t)} for t in data.skipped_terms],
-        labels=data.hpo_labels, panels=panels, total_genes=data.total_genes,
+        labels=data.hpo_labels, label_notes=data.hpo_label_notes, typed_terms=data.typed_terms, panels=panels, total_genes=data.total_genes,
         top=panels[0] if panels else None, modes=modes, evidence=data.evidence,
         missing=[s for s in data.evidence if not s.present],
         no_frequency=not has_evidence(data.evidence, "frequency"),
         visible_variants=VISIBLE_VARIANTS, visible_diseases=VISIBLE_DISEASES,
-        n_variants=int(data.variants["variant_idx"].nunique()) if len(data.variants) else 0,
+        n_variants=int(data.variants[col.variant_idx].nunique()) if len(data.variants) else 0,
         candidate_variants=data.candidate_variants,
     )
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pysam
 
 from ..core.genome import CONTIG_LENGTHS
+from ..schemas import col
 from ..tables import atomic_path
 from .data import ReportData
 
@@ -32,9 +33,9 @@ _INFO_HEADER = [
     ("VP_ACMG", ".", "String", "ACMG/AMP-style evidence codes, '|'-joined per gene (explanation only)"),
     ("VP_BEST", "0", "Flag", "The variant is (part of) the best explanation of a top gene"),
 ]
-_FLOAT_INFO = {"VP_RANK": "gene_rank", "VP_VSCORE": "variant_score", "VP_CONSEQUENCE": "score_consequence",
-               "VP_RARITY": "score_rarity", "VP_CLINVAR": "score_clinvar", "VP_INSILICO": "score_insilico",
-               "VP_SPLICE": "score_splice", "VP_CONSTRAINT": "score_constraint"}
+_FLOAT_INFO = {"VP_RANK": col.gene_rank, "VP_VSCORE": col.variant_score, "VP_CONSEQUENCE": col.score_consequence,
+               "VP_RARITY": col.score_rarity, "VP_CLINVAR": col.score_clinvar, "VP_INSILICO": col.score_insilico,
+               "VP_SPLICE": col.score_splice, "VP_CONSTRAINT": col.score_constraint}
 # Characters with a meaning in INFO values, percent-encoded as VCF 4.3 specifies.
 _ESCAPES = str.maketrans({"%": "%25", ";": "%3B", "=": "%3D", ",": "%2C", " ": "%20", "\t": "%09",
                           ":": "%3A"})
@@ -89,29 +90,29 @@ def header_lines(data: ReportData, chroms: list[str], symbolic: list[str]) -> li
 def _record(rows: list[dict], genes: dict[str, dict], samples: list[str]) -> str:
     """One VCF line for one variant; `rows` are its variant x gene rows in gene-rank order."""
     first = rows[0]
-    gene_rows = [genes[r["gene_symbol"]] for r in rows]
-    info = [f"VP_GENE={','.join(_text(r['gene_symbol']) for r in rows)}",
-            "VP_COMBINED=" + ",".join(_number(g["combined_score"]) for g in gene_rows),
-            "VP_PHENO=" + ",".join(_number(g["phenotype_score"]) for g in gene_rows)]
-    for key, col in _FLOAT_INFO.items():
-        info.append(f"{key}=" + ",".join(_number(r[col]) for r in rows))
-    info.append("VP_MODE=" + ",".join("|".join(r["fitting_modes"]) if _has(r["fitting_modes"]) else "."
+    gene_rows = [genes[r[col.gene_symbol]] for r in rows]
+    info = ["VP_GENE=" + ",".join(_text(r[col.gene_symbol]) for r in rows),
+            "VP_COMBINED=" + ",".join(_number(g[col.combined_score]) for g in gene_rows),
+            "VP_PHENO=" + ",".join(_number(g[col.phenotype_score]) for g in gene_rows)]
+    for key, name in _FLOAT_INFO.items():
+        info.append(f"{key}=" + ",".join(_number(r[name]) for r in rows))
+    info.append("VP_MODE=" + ",".join("|".join(r[col.fitting_modes]) if _has(r[col.fitting_modes]) else "."
                                       for r in rows))
-    info.append("VP_CSQ=" + ",".join(_text(r["consequence"]) for r in rows))
-    info.append("VP_HGVSP=" + ",".join(_text(r["hgvs_p"]) for r in rows))
-    info.append("VP_ACMG=" + ",".join("|".join(t.split(":")[0] for t in r["acmg_tags"]) if _has(r["acmg_tags"])
+    info.append("VP_CSQ=" + ",".join(_text(r[col.consequence]) for r in rows))
+    info.append("VP_HGVSP=" + ",".join(_text(r[col.hgvs_p]) for r in rows))
+    info.append("VP_ACMG=" + ",".join("|".join(t.split(":")[0] for t in r[col.acmg_tags]) if _has(r[col.acmg_tags])
                                       else "." for r in rows))
-    if any(r["is_best"] for r in rows):
+    if any(r[col.is_best] for r in rows):
         info.append("VP_BEST")
-    by_sample = {g["sample"]: g for g in (first["genotypes"] if _has(first["genotypes"]) else [])}
+    by_sample = {g["sample"]: g for g in (first[col.genotypes] if _has(first[col.genotypes]) else [])}
     calls = []
     for sample in samples:
         g = by_sample.get(sample, {})
         calls.append(":".join([g.get("gt") or "./.", _number_int(g.get("dp")), _number_int(g.get("gq")),
                                _allele_depths(g)]))
-    filt = first["filter"] if isinstance(first["filter"], str) and first["filter"] else "."
-    return "\t".join([first["chrom"], str(int(first["pos"])), _vcf_id(first.get("vcf_id")), first["ref"],
-                      first["alt"], _number(first["qual"]), filt, ";".join(info), "GT:DP:GQ:AD"] + calls)
+    filt = first[col.filter] if isinstance(first[col.filter], str) and first[col.filter] else "."
+    return "\t".join([first[col.chrom], str(int(first[col.pos])), _vcf_id(first.get("vcf_id")), first[col.ref],
+                      first[col.alt], _number(first[col.qual]), filt, ";".join(info), "GT:DP:GQ:AD"] + calls)
 
 
 def _vcf_id(value) -> str:
@@ -141,17 +142,17 @@ def _number_int(value) -> str:
 def write_vcf(data: ReportData, path: Path) -> tuple[Path, Path]:
     """Sorted, bgzipped, tabix-indexed VCF of the top genes' variants (one record per variant)."""
     variants = data.variants
-    chroms = sorted(set(variants["chrom"])) if len(variants) else []
+    chroms = sorted(set(variants[col.chrom])) if len(variants) else []
     order = {c: i for i, c in enumerate(_contig_order(chroms, data.provenance.genome_build))}
-    genes = {g["gene_symbol"]: g for g in data.genes.to_dict("records")}
-    symbolic = sorted({a[1:-1] for a in variants["alt"] if a.startswith("<") and a.endswith(">")}) \
+    genes = {g[col.gene_symbol]: g for g in data.genes.to_dict("records")}
+    symbolic = sorted({a[1:-1] for a in variants[col.alt] if a.startswith("<") and a.endswith(">")}) \
         if len(variants) else []
     lines = header_lines(data, chroms, symbolic)
     if len(variants):
-        ordered = variants.assign(_c=variants["chrom"].map(order)).sort_values(
-            ["_c", "pos", "ref", "alt", "gene_rank"], kind="stable")
+        ordered = variants.assign(_c=variants[col.chrom].map(order)).sort_values(
+            ["_c", col.pos, col.ref, col.alt, col.gene_rank], kind="stable")
         records = ordered.to_dict("records")  # the top genes' variants only
-        for _, rows in itertools.groupby(records, key=lambda r: r["variant_idx"]):
+        for _, rows in itertools.groupby(records, key=lambda r: r[col.variant_idx]):
             lines.append(_record(list(rows), genes, data.samples))
     index = Path(str(path) + ".tbi")
     text_path = Path(str(path) + ".txt.tmp")

@@ -1,7 +1,7 @@
 """`variantprio resources fetch hpo`: one official HPO release, verified, into OUT/<release>/.
 
-Layout: OUT/<release>/{phenotype.hpoa, hp.obo, genes_to_disease.txt[, hp-<lang>-preprocessed.babelon.tsv],
-release.json}; point the phenotype engine (`--hpo-dir`) at OUT/<release>. Releases live side by side so
+Layout: OUT/<release>/{phenotype.hpoa, hp.obo, genes_to_disease.txt[, hp-<lang>-preprocessed.babelon.tsv,
+hp-<lang>.synonyms.tsv], release.json}; point the phenotype engine (`--hpo-dir`) at OUT/<release>. Releases live side by side so
 a case can be re-scored with the release that scored it. release.json records, per file, the URL, size,
 SHA-256, download time and header version, plus the release date: later runs verify against it, and a
 run that finds every file present with its recorded checksum downloads nothing.
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
+from ..core.hpolabels import babelon_name, synonyms_name
 from ..download import download_to_part, file_checksum, install_verified, open_url
 from ..errors import InputError
 from ..tables import atomic_path
@@ -30,9 +31,10 @@ HPO_REPOSITORY = "https://github.com/obophenotype/human-phenotype-ontology"
 RELEASE_URL = "{base}/releases/download/{tag}/{file}"
 # GitHub redirects this to the newest release's asset (.../releases/download/v<DATE>/<file>).
 LATEST_URL = "{base}/releases/latest/download/{file}"
-# Translations are not release assets: the preprocessed Babelon table of the repository's
-# src/translations/ at the release tag (github.com/<repo>/raw/<ref>/... redirects to raw.githubusercontent.com).
-TRANSLATION_URL = "{base}/raw/{tag}/src/translations/hp-{lang}-preprocessed.babelon.tsv"
+# Translations are not release assets: the preprocessed Babelon table (labels) and the exact-synonym
+# table of the repository's src/translations/ at the release tag (github.com/<repo>/raw/<ref>/...
+# redirects to raw.githubusercontent.com); the report and term input read both (core/hpolabels.py).
+TRANSLATION_URL = "{base}/raw/{tag}/src/translations/{file}"
 RELEASE_FILES = ("phenotype.hpoa", "hp.obo", "genes_to_disease.txt")
 RECORD = "release.json"
 LICENCE = ("HPO licence: free use with attribution; cite this release in every output that used it; "
@@ -117,20 +119,21 @@ def normalise_languages(languages: Iterable[str]) -> tuple[str, ...]:
     return out
 
 
-def translation_name(lang: str) -> str:
-    return TRANSLATION_URL.rsplit("/", 1)[1].format(lang=lang)
+def translation_names(lang: str) -> tuple[str, str]:
+    """The labels and the exact synonyms of one language."""
+    return babelon_name(lang), synonyms_name(lang)
 
 
 def file_names(languages: Iterable[str]) -> list[str]:
-    return [*RELEASE_FILES, *(translation_name(lang) for lang in languages)]
+    return [*RELEASE_FILES, *(name for lang in languages for name in translation_names(lang))]
 
 
 def release_files(tag: str, base: str, languages: Iterable[str]) -> list[ReleaseFile]:
     """The files of one release, phenotype.hpoa first (its header names the release)."""
     files = [ReleaseFile(name, RELEASE_URL.format(base=base, tag=tag, file=name), name) for name in RELEASE_FILES]
-    for lang in languages:
-        files.append(ReleaseFile(translation_name(lang), TRANSLATION_URL.format(base=base, tag=tag, lang=lang),
-                                 "babelon"))
+    for lang in languages:  # both are tables with subject_id and translation_value columns
+        files += [ReleaseFile(name, TRANSLATION_URL.format(base=base, tag=tag, file=name), "babelon")
+                  for name in translation_names(lang)]
     return files
 
 
@@ -245,6 +248,7 @@ def _write_record(path: Path, release: str, requested: str, base: str, entries: 
     present = {name: entry for name, entry in entries.items() if (path.parent / name).exists()}
     translations = {m.group(1): name for name in present
                     if (m := re.match(r"^hp-([a-z]+)-preprocessed\.babelon\.tsv$", name))}
+    synonyms = {m.group(1): name for name in present if (m := re.match(r"^hp-([a-z]+)\.synonyms\.tsv$", name))}
     record = {
         "source": "Human Phenotype Ontology",
         "repository": base,
@@ -256,6 +260,7 @@ def _write_record(path: Path, release: str, requested: str, base: str, entries: 
         "complete": all(name in present for name in RELEASE_FILES),
         "files": present,
         "translations": translations,
+        "synonyms": synonyms,
         "licence": LICENCE,
         "written_by": f"variantprio {__version__}",
     }

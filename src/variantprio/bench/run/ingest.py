@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.genome import CONTIG_LENGTHS
-from ..errors import InputError
+from ...core.genome import CONTIG_LENGTHS
+from ...errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..errors import InputError
-from ..core.genome import canonical_chrom
-from ..core.hpoterms import feature_terms
+from ...errors import InputError
+from ...core.genome import canonical_chrom
+from ...core.hpoterms import feature_terms
 
 log = logging.getLogger(__name__)
 

@@ -16,15 +16,16 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from ..errors import InputError
-from ..rank import RankModel, fit_conditional, load_model, model_features, save_model
+from ...errors import InputError
+from ...rank import RankModel, fit_conditional, load_model, model_features, save_model
+from ...schemas import col
 from .metrics import rank_metrics, tie_aware_rank_of
-from .vcf import case_dir_name
+from ..run.vcf import case_dir_name
 
 log = logging.getLogger(__name__)
 
 MISSING_PHENOTYPE_GRID = (1e-7, 1e-6, 1e-5, 1e-4, 1e-3)
-_COLUMNS = ["gene_symbol", "phenotype_score", "variant_score", "de_novo", "segregates"]
+_COLUMNS = [col.gene_symbol, col.phenotype_score, col.variant_score, col.de_novo, col.segregates]
 
 
 @dataclass
@@ -48,7 +49,7 @@ def collect_candidates(keep_dir: Path, cases_table: Path) -> Candidates:
             continue
         genes = pq.read_table(path, columns=_COLUMNS).to_pandas()
         genes["case"] = case_id
-        genes["causal"] = genes["gene_symbol"] == gene
+        genes["causal"] = genes[col.gene_symbol] == gene
         parts.append(genes)
     if not parts:
         raise InputError("no kept case directories with genes.parquet", path=str(keep_dir),
@@ -57,11 +58,11 @@ def collect_candidates(keep_dir: Path, cases_table: Path) -> Candidates:
 
 
 def _features(frame: pd.DataFrame, missing: float, epsilon: float) -> np.ndarray:
-    pheno = frame["phenotype_score"].to_numpy(float, na_value=np.nan)
+    pheno = frame[col.phenotype_score].to_numpy(float, na_value=np.nan)
     pheno = np.where(np.isnan(pheno), missing, pheno)
-    variant = frame["variant_score"].to_numpy(float, na_value=0.0)
-    return model_features(pheno, variant, frame["de_novo"].fillna(False).to_numpy(bool),
-                          frame["segregates"].fillna(False).to_numpy(bool), epsilon)
+    variant = frame[col.variant_score].to_numpy(float, na_value=0.0)
+    return model_features(pheno, variant, frame[col.de_novo].fillna(False).to_numpy(bool),
+                          frame[col.segregates].fillna(False).to_numpy(bool), epsilon)
 
 
 def _logit_of(frame: pd.DataFrame, model: RankModel) -> np.ndarray:

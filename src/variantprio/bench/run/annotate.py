@@ -20,13 +20,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..core.genome import CONTIG_LENGTHS
-from ..schemas import VARIANTS
-from ..tables import Provenance, write_table
+from ...core.genome import CONTIG_LENGTHS
+from ...schemas import VARIANTS, col
+from ...tables import Provenance, write_table
 
-_RUN = ("import json,sys,time,resource;from variantprio.annotate import AnnotateOptions,annotate_variants;"
+_RUN = ("import json,sys,time,resource;from variantprio import annotate as A;"
         "a=json.loads(sys.argv[1]);t=time.perf_counter();"
-        "annotate_variants(a['variants'],a['out'],AnnotateOptions(**a['options']));"
+        "A.run(A.AnnotateInputs(a['variants'],**a['inputs']),A.AnnotateOutputs(a['out']),"
+        "A.AnnotateOptions(**a['options']));"
         "print(json.dumps({'seconds':time.perf_counter()-t,"
         "'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))")
 
@@ -45,9 +46,12 @@ class BenchAnnotateResult:
         return out
 
 
-def run_annotate(variants: Path, out: Path, **options) -> tuple[float, float]:
-    """(seconds inside annotate_variants, peak RSS MB) of one run in a child process."""
-    args = json.dumps({"variants": str(variants), "out": str(out), "options": options})
+def run_annotate(variants: Path, out: Path, gene_model: str | None = None, sources: str | None = None,
+                 **options) -> tuple[float, float]:
+    """(seconds inside the annotate stage's `run`, peak RSS MB) of one run in a child process;
+    `options` are AnnotateOptions."""
+    args = json.dumps({"variants": str(variants), "out": str(out), "options": options,
+                       "inputs": {"gene_model": gene_model, "sources": sources}})
     done = subprocess.run([sys.executable, "-c", _RUN, args], check=True, capture_output=True, text=True)
     got = json.loads(done.stdout.strip().splitlines()[-1])
     return got["seconds"], got["rss_mb"]
@@ -67,8 +71,8 @@ def synthetic_variants(n: int, out: Path, seed: int = 1) -> Path:
     alt = np.where(alt == ref, bases[(np.searchsorted(list("ACGT"), ref.astype(str)) + 1) % 4], alt)
     ins = rng.random(n) < 0.1
     alt[ins] = ref[ins] + "T"
-    cols = {"variant_idx": np.arange(n), "chrom": chrom, "pos": pos, "ref": ref, "alt": alt,
-            "is_sv": np.zeros(n, bool)}
+    cols = {col.variant_idx: np.arange(n), col.chrom: chrom, col.pos: pos, col.ref: ref, col.alt: alt,
+            col.is_sv: np.zeros(n, bool)}
     table = pa.table({f.name: pa.array(cols[f.name], f.type) if f.name in cols else pa.nulls(n, f.type)
                       for f in VARIANTS})
     return write_table(table, out, "variants", Provenance(genome_build="GRCh38"))
@@ -78,16 +82,19 @@ def synthetic_sources(variants: Path, directory: Path, seed: int = 2) -> Path:
     """gnomAD- and ClinVar-style VCFs and CADD/REVEL-style TSVs at the variants' sites (plus as
     many decoy sites), bgzipped and tabix-indexed; returns the sources config YAML."""
     rng = np.random.default_rng(seed)
-    t = pq.read_table(variants, columns=["chrom", "pos", "ref", "alt"]).to_pandas()
-    decoy = t.assign(pos=t["pos"] + 1)
-    sites = pd.concat([t, decoy]).sort_values(["chrom", "pos"], kind="stable")
-    sites = sites.drop_duplicates(["chrom", "pos", "ref", "alt"])
+    t = pq.read_table(variants, columns=[col.chrom, col.pos, col.ref, col.alt]).to_pandas()
+    decoy = t.assign(pos=t[col.pos] + 1)
+    sites = pd.concat([t, decoy]).sort_values([col.chrom, col.pos], kind="stable")
+    sites = sites.drop_duplicates([col.chrom, col.pos, col.ref, col.alt])
     directory.mkdir(parents=True, exist_ok=True)
     header = "##fileformat=VCFv4.2\n" + "".join(f"##contig=<ID={c},length={n}>\n"
                                                  for c, n in CONTIG_LENGTHS["GRCh38"].items())
     n = len(sites)
     af = rng.random(n) / 100
-    body = (sites["chrom"] + "\t" + sites["pos"].astype(str) + "\t.\t" + sites["ref"] + "\t" + sites["alt"])
+    chrom_pos = sites[col.chrom] + "\t" + sites[col.pos].astype(str)
+    alleles = sites[col.ref] + "\t" + sites[col.alt]
+    body = chrom_pos + "\t.\t" + alleles  # VCF: an empty ID column between POS and REF
+    tsv = chrom_pos + "\t" + alleles
     files = {}
     files["gnomad"] = _write_indexed(directory / "gnomad.vcf", header + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
                                      body + "\t.\tPASS\tAF=" + np.char.mod("%.5g", af).astype(object)
@@ -97,7 +104,6 @@ def synthetic_sources(variants: Path, directory: Path, seed: int = 2) -> Path:
     files["clinvar"] = _write_indexed(directory / "clinvar.vcf", header + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
                                       body[few] + "\t.\t.\tCLNSIG=Uncertain_significance;"
                                       "CLNREVSTAT=criteria_provided,_single_submitter", "vcf")
-    tsv = sites["chrom"] + "\t" + sites["pos"].astype(str) + "\t" + sites["ref"] + "\t" + sites["alt"]
     files["cadd"] = _write_indexed(directory / "cadd.tsv", "## CADD GRCh38-v1.7\n#Chrom\tPos\tRef\tAlt\tRawScore\tPHRED\n",
                                    tsv + "\t0.5\t" + np.char.mod("%.3f", rng.random(n) * 40).astype(object), "tsv")
     files["revel"] = _write_indexed(directory / "revel.tsv", "#chr\tgrch38_pos\tref\talt\tREVEL\n",
@@ -120,7 +126,7 @@ def _write_indexed(path: Path, header: str, lines, kind: str) -> Path:
 def bench_annotate(vcf: Path, gene_model: Path, genome_variants: int, keep: Path | None = None,
                    threads: int = 2) -> BenchAnnotateResult:
     """Exome: cold cache, warm cache, warm + four sources; then a synthetic genome (gene model only)."""
-    from ..ingest import IngestOptions, ingest_vcf
+    from ... import ingest
 
     result = BenchAnnotateResult()
     with tempfile.TemporaryDirectory(prefix="vp-bench-annotate-") as tmp:
@@ -130,7 +136,7 @@ def bench_annotate(vcf: Path, gene_model: Path, genome_variants: int, keep: Path
         subprocess.run(["bcftools", "view", "-Ou", "-o", "/dev/null", str(vcf)], check=True)
         result.baseline_s = time.perf_counter() - t0
         variants = work / "exome.variants.parquet"
-        ingest_vcf(str(vcf), str(variants), IngestOptions())
+        ingest.run(ingest.IngestInputs(vcf), ingest.IngestOutputs(variants))
         n = pq.read_metadata(variants).num_rows
         cache = work / "cache"
         common = {"gene_model": str(gene_model), "threads": threads, "cache_dir": str(cache)}

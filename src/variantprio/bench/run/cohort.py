@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cohort.synthetic import SyntheticFamily, write_results_dir
+from ...cohort.synthetic import SyntheticFamily, write_results_dir
 from .ingest import _timed
 
 _CHROMS = [f"chr{i}" for i in range(1, 23)] + ["chrX"]

