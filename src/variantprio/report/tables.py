@@ -96,7 +96,7 @@ def settings_rows(data: ReportData) -> list[tuple[str, str]]:
     if lift:
         from ..core.genome import liftover_counts_text
 
-        rows += [(_("liftover"), f"{lift.get('from')} -> {lift.get('to')}"),
+        rows += [(_("liftover on ingest"), f"{lift.get('from')} -> {lift.get('to')}"),
                  (_("liftover chain"), str(lift.get("chain"))),
                  (_("liftover records"), liftover_counts_text(lift.get("counts") or {})),
                  (_("liftover: records left out, listed in"), str(lift.get("rejected_table")))]
