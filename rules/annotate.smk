@@ -1,7 +1,7 @@
 rule annotate:
     input:
         variants=res("_vcf", "{vcf_id}", "variants.parquet"),
-        gene_model=CONFIG.gene_model or [],
+        gene_model=lambda wildcards: vcf_data(wildcards).gene_model or [],
     output:
         res("_vcf", "{vcf_id}", "annotations.parquet"),
     log:
@@ -14,9 +14,10 @@ rule annotate:
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["annotations"],
-        gene_model=opt("--gene-model", CONFIG.gene_model),
-        fasta=opt("--fasta", CONFIG.fasta),
-        sources=lambda wildcards: opt("--sources", CONFIG_FILE) if CONFIG.sources else "",
+        # Each VCF with its own build's data (the sources list is picked by the variants' build).
+        gene_model=lambda wildcards: opt("--gene-model", vcf_data(wildcards).gene_model),
+        fasta=lambda wildcards: opt("--fasta", vcf_data(wildcards).fasta),
+        sources=lambda wildcards: opt("--sources", CONFIG_FILE) if vcf_data(wildcards).sources else "",
     shell:
         "{VP} annotate --variants {input.variants:q} --out {output:q} {params.gene_model} "
         "{params.fasta} {params.sources} --threads {threads} 2> {log:q}"

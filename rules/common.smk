@@ -10,10 +10,11 @@ from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
 from variantprio import workflow as vw
+from variantprio.builds import plan_vcf_builds
 from variantprio.errors import InputError
 from variantprio.report.batch import write_summary_after_failure
 from variantprio.schemas import SCHEMAS, schema_fingerprint
-from variantprio.settings import WorkflowConfig
+from variantprio.settings import BuildData, WorkflowConfig
 
 
 try:
@@ -42,6 +43,11 @@ if workflow.is_main_process:
         raise WorkflowError(f"{len(_problems)} input problem(s):\n" + "\n".join(_problems))
 
 
+# Per VCF: the build it was called on and the build its tables are on (the liftover target when
+# `liftover.to` is set), from the sheet's build column, else its header, else genome_build.
+BUILD_PLAN = {VCF_IDS[path]: plan for path, plan in plan_vcf_builds(SAMPLES, CONFIG).items()}
+
+
 wildcard_constraints:
     sample="|".join(map(re.escape, SAMPLES.index)),
     vcf_id="|".join(map(re.escape, VCF_BY_ID)),
@@ -68,6 +74,21 @@ def sample_row(wildcards):
 
 def sample_vcf_id(wildcards):
     return VCF_IDS[SAMPLES.loc[wildcards.sample, "vcf"]]
+
+
+def vcf_plan(wildcards):
+    """The build plan (builds.VcfBuild) of a VCF wildcard."""
+    return BUILD_PLAN[wildcards.vcf_id]
+
+
+def vcf_data(wildcards) -> BuildData:
+    """Gene model, FASTA and sources of the build a VCF's tables are on (validated to exist)."""
+    return CONFIG.build_data(vcf_plan(wildcards).target) or BuildData()
+
+
+def sample_build(wildcards) -> str:
+    """The build of a proband's tables (its VCF's, after liftover)."""
+    return BUILD_PLAN[sample_vcf_id(wildcards)].target
 
 
 def vcf_table(name):

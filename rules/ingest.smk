@@ -1,6 +1,7 @@
 rule ingest:
     input:
         vcf=lambda wildcards: VCF_BY_ID[wildcards.vcf_id],
+        chain=lambda wildcards: CONFIG.liftover.chain if vcf_plan(wildcards).lifted else [],
     output:
         res("_vcf", "{vcf_id}", "variants.parquet"),
     log:
@@ -13,9 +14,12 @@ rule ingest:
         slurm_partition=PARTITION,
     params:
         contract=CONTRACT["variants"],
-        build=q(CONFIG.genome_build),
-        fasta=opt("--fasta", CONFIG.fasta),
+        build=lambda wildcards: q(vcf_plan(wildcards).build),
+        # With liftover, the FASTA of the target build: REF is checked after lifting.
+        fasta=lambda wildcards: opt("--fasta", vcf_data(wildcards).fasta),
+        liftover=lambda wildcards, input: (f"--liftover-to {q(vcf_plan(wildcards).target)} --chain {q(input.chain)}"
+                                           if vcf_plan(wildcards).lifted else ""),
         filters=ingest_filter_options(),
     shell:
         "{VP} ingest --vcf {input.vcf:q} --out {output:q} --build {params.build} {params.fasta} "
-        "{params.filters} --threads {threads} 2> {log:q}"
+        "{params.liftover} {params.filters} --threads {threads} 2> {log:q}"

@@ -14,7 +14,7 @@ rule phenotype:
     params:
         contract=CONTRACT["gene_phenotype"],
         terms=phenotype_terms,
-        build=q(CONFIG.genome_build),
+        build=lambda wildcards: q(sample_build(wildcards)),
         method=q(CONFIG.phenotype.method),
         hpo_dir=opt("--hpo-dir", CONFIG.phenotype.hpo_dir),
     shell:

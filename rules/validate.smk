@@ -1,6 +1,7 @@
 rule validate:
     input:
         sheet=CONFIG.samples,
+        config=CONFIG_FILE,
     output:
         res("validation.tsv"),
     log:
@@ -11,8 +12,5 @@ rule validate:
     resources:
         mem_mb=500,
         slurm_partition=PARTITION,
-    params:
-        build=q(CONFIG.genome_build),
-        hpo_dir=opt("--hpo-dir", CONFIG.phenotype.hpo_dir),  # terms and labels are checked against it
     shell:
-        "{VP} validate --samples {input.sheet:q} --build {params.build} {params.hpo_dir} --out {output:q} 2> {log:q}"
+        "{VP} validate --samples {input.sheet:q} --config {input.config:q} --out {output:q} 2> {log:q}"

@@ -380,3 +380,76 @@ def cohort_db(request, tmp_path) -> str:
     subprocess.run([str(bindir / "createdb"), "-h", host, "-p", str(port), "-U", "postgres", name],
                    check=True, capture_output=True)
     return f"postgresql://postgres@{host}:{port}/{name}"
+
+
+# --- the demo data as if called on GRCh37 (b37 names), and a chain back to GRCh38 -------------------
+
+B37_SHIFT = 500  # a demo position on "GRCh37" is its GRCh38 position + B37_SHIFT
+
+
+def demo_vcf_on_grch37(vcf: Path, out: Path, shift: int = B37_SHIFT) -> Path:
+    """A demo VCF rewritten as a b37 call set: contigs 1..22, X, Y, MT with GRCh37 lengths and
+    assembly=b37, ##reference=GRCh37, every position moved by `shift`; bgzipped and indexed."""
+    import gzip
+
+    lines = []
+    with gzip.open(vcf, "rt") as handle:
+        for line in handle:
+            if line.startswith("##contig=") or line.startswith("##reference="):
+                continue
+            if line.startswith("#CHROM"):
+                lines.append("##reference=GRCh37\n")
+                lines += [f"##contig=<ID={c[3:] if c != 'chrM' else 'MT'},length={n},assembly=b37>\n"
+                          for c, n in CONTIG_LENGTHS["GRCh37"].items()]
+            if line.startswith("#"):
+                lines.append(line)
+                continue
+            fields = line.split("\t")
+            fields[0] = fields[0][3:]
+            fields[1] = str(int(fields[1]) + shift)
+            lines.append("\t".join(fields))
+    plain = out.with_name(out.name[:-3])
+    plain.write_text("".join(lines))
+    pysam.tabix_compress(str(plain), str(out), force=True)
+    pysam.tabix_index(str(out), preset="vcf", force=True)
+    plain.unlink()
+    return out
+
+
+def gene_model_on(gtf: Path, out: Path, build: str, shift: int = 0) -> Path:
+    """The demo GTF stating `build` in a GENCODE-style header, its positions moved by `shift`."""
+    rows = []
+    for line in gtf.read_text().splitlines():
+        if line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        fields[3], fields[4] = str(int(fields[3]) + shift), str(int(fields[4]) + shift)
+        rows.append("\t".join(fields))
+    out.write_text(f"#description: demo gene model ({build})\n#!genome-build {build}\n" + "\n".join(rows) + "\n")
+    return out
+
+
+def shift_chain(out: Path, shift: int = B37_SHIFT) -> Path:
+    """A UCSC chain GRCh37 (b37 names) -> GRCh38 undoing `demo_vcf_on_grch37`'s shift on chr1..chr22."""
+    chains = []
+    for i in range(1, 23):
+        c = f"chr{i}"
+        size37, size38 = CONTIG_LENGTHS["GRCh37"][c], CONTIG_LENGTHS["GRCh38"][c]
+        block = min(size37 - shift, size38) - 1000
+        chains.append(f"chain 1000 {i} {size37} + {shift} {shift + block} {c} {size38} + 0 {block} {i}\n{block}\n")
+    out.write_text("\n".join(chains) + "\n")
+    return out
+
+
+def clinvar_vcf(out: Path, build: str, records: list[tuple[str, int, str, str]]) -> Path:
+    """A tiny ClinVar-format VCF (bgzipped, tabix-indexed) calling each (chrom, pos, ref, alt)
+    Pathogenic; contig names as given, lengths of `build`."""
+    names = sorted({r[0] for r in records})
+    meta = ('##INFO=<ID=CLNSIG,Number=.,Type=String,Description="Clinical significance">\n'
+            '##INFO=<ID=CLNREVSTAT,Number=.,Type=String,Description="Review status">\n')
+    from variantprio.core.genome import canonical_chrom
+
+    contigs = {n: CONTIG_LENGTHS[build][canonical_chrom(n)] for n in names}
+    body = [(c, p, ".", r, a, ".", ".", "CLNSIG=Pathogenic;CLNREVSTAT=criteria_provided,_single_submitter")
+            for c, p, r, a in sorted(records)]
+    return write_vcf(out, body, samples=(), meta=meta, contigs=contigs, index=True)

@@ -188,7 +188,7 @@ def test_french_batch_summary(french, tmp_path):
     results = french.parent
     html, tsv = write_batch_summary(results, tmp_path / "summary.html", lang="fr")
     table = pd.read_csv(tsv, sep="\t", dtype=str, keep_default_na=False)
-    assert list(table.columns[:4]) == ["échantillon", "statut", "erreur", "meilleur_gène"]
+    assert list(table.columns[:5]) == ["échantillon", "statut", "assemblage_génome", "conversion_assemblage", "erreur"]
     assert table["statut"].tolist() == ["réussi"]
     text = html.read_text(encoding="utf-8")
     assert '<html lang="fr">' in text and "Meilleur candidat par échantillon" in text and ">réussi<" in text

@@ -18,7 +18,7 @@ import pytest
 import yaml
 from pysam.libcbgzf import BGZFile
 
-from conftest import FAM1_CHILD, FAM1_TERMS, cli_env, fam1_run_args, run_cli
+from conftest import FAM1_CHILD, FAM1_TERMS, cli_env, fam1_run_args, run_cli, write_vcf
 from variantprio.bundle import workflow_dir
 
 pytestmark = pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools missing (.ci/run installs it)")
@@ -107,7 +107,9 @@ def test_every_path_option_reaches_each_rule_as_one_shell_word(hostile_inputs, m
     hpo_dir = odd / "hpo `touch CANARY_hpo`"
     shutil.copytree(mini_hpo, hpo_dir)
     source = odd / "gnomad;touch CANARY_src.vcf.gz"
-    source.write_bytes(b"")
+    # A real, indexed (sites-only) gnomAD file: validate reads the header of every source.
+    write_vcf(source, ["chr1 1 . A G . . AF=0.1"], samples=(), index=True,
+              meta='##INFO=<ID=AF,Number=A,Type=Float,Description="AF">\n')
     sources = odd / "sources $(id).yaml"
     sources.write_text(f"sources:\n  - {{name: gnomAD, kind: gnomad, path: {json.dumps(str(source))}, "
                        "version: '4.1', build: GRCh38}\n")

@@ -15,12 +15,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from .builds import HOW_ASSUMED, VcfBuild, resolve_vcf_build, stated_builds
+from .core.genome import BUILDS, build_flavour, mito_sequence
 from .errors import InputError
+from .settings import BuildData, WorkflowConfig
 from .sheet import clean_terms, sheet_problems
 from .units import size_text
 
 log = logging.getLogger(__name__)
 
+# How a VCF's build was told, as the messages say it.
+_HOW_TEXT = {"sample sheet": "says the sample sheet", "contig lengths": "by its contig lengths",
+             "##reference": "by its ##reference", "assumed": "assumed"}
 # Results of a sample take roughly this much more space than its share of the VCF.
 _OUTPUT_SIZE_FACTOR = 4
 _OUTPUT_BYTES_PER_SAMPLE = 20_000_000
@@ -50,6 +56,10 @@ class InputChecker:
         # Inputs the workflow's demo_data rule will generate are not expected to exist yet.
         self.pending_prefix = str(Path(demo_dir)) + "/" if demo_dir else None
         self.report = InputCheck()
+        self.settings = self._typed_config()
+        self.stated: dict[str, list[str]] = {}
+        self.plans: dict[str, VcfBuild | InputError] = {}
+        self.used_builds: set[str] = set()
 
     # --- helpers -------------------------------------------------------------------------
     def _problem(self, sample: str, check: str, message: str) -> None:
@@ -78,6 +88,16 @@ class InputChecker:
             return False
         return True
 
+    def _typed_config(self) -> WorkflowConfig:
+        """The config as `WorkflowConfig` (per-build data, liftover); a config the schema refuses
+        is one problem, and the checks go on with the defaults plus its genome_build."""
+        try:
+            return WorkflowConfig.from_mapping({**self.config, "samples": self.config.get("samples") or "-"})
+        except InputError as err:
+            self._problem("config", "config", err.one_line().removeprefix("config: "))
+            build = self.build if self.build in BUILDS else "GRCh38"
+            return WorkflowConfig(samples="-", genome_build=build)
+
     # --- cached readers --------------------------------------------------------------------
     @staticmethod
     @cache
@@ -89,6 +109,27 @@ class InputChecker:
         header = read_header(path)
         require_gt_field(header, header.samples)
         return tuple(header.samples), header_build(header)
+
+    @staticmethod
+    @cache
+    def _gene_model_build(path: str) -> str | None:
+        from .annotate.genemodel import gene_model_build
+
+        return gene_model_build(path)
+
+    @staticmethod
+    @cache
+    def _source_facts(path: str, kind: str) -> tuple[str | None, dict[str, int | None]]:
+        from .annotate.sources import source_header_facts
+
+        return source_header_facts(path, kind)
+
+    @staticmethod
+    @cache
+    def _chain_builds(path: str) -> tuple[str | None, str | None]:
+        from .ingest.liftover import chain_builds
+
+        return chain_builds(path)
 
     @staticmethod
     @cache
@@ -112,32 +153,139 @@ class InputChecker:
             self._problem(sample, "sheet", message)
             if message.startswith(("hpo", "excluded_hpo", "no phenotype")):
                 self.bad_terms.add(sample)
+        self.stated = stated_builds(samples)
         self._check_config()
         for sample, row in samples.iterrows():
             self._check_sample(str(sample), row)
+        self._warn_missing_frequencies()
         self._check_disk_space(samples)
         return self.report
 
+    def _data_sets(self) -> dict[str, BuildData]:
+        """Every build's data the config names (the top-level data is genome_build's)."""
+        config = self.settings
+        return {build: data for build in BUILDS if (data := config.build_data(build)) is not None
+                and (build == config.genome_build or build in config.builds)}
+
     def _check_config(self) -> None:
-        gene_model = self.config.get("gene_model") or ""
-        if gene_model and not self._pending(gene_model) and not Path(gene_model).exists():
-            self._problem("config", "gene_model", f"gene model not found: {gene_model}")
-        fasta = self.config.get("fasta") or ""
-        if fasta and self._file_ok("config", "fasta", fasta) and not Path(fasta + ".fai").exists():
-            self._problem("config", "fasta", f"FASTA index missing: {fasta}.fai (run samtools faidx)")
-        if not any(s.get("kind") == "gnomad" for s in self.config.get("sources") or []):
-            warning = ("no population frequency source (gnomAD) configured: rarity is unknown, so common "
-                       "variants are not filtered out and 'no data' in the report does not mean rare")
-            log.warning("%s", warning)
-            self.report.checked.append(("config", "sources", "WARN: " + warning))
-        for source in self.config.get("sources") or []:
-            name = source.get("name", "?")
-            if self._file_ok("config", f"source {name}", source.get("path", "")):
-                if source.get("build") and source["build"] != self.build:
-                    self._problem("config", f"source {name}",
-                                  f"source {name} is {source['build']} but the run is {self.build}")
-                else:
-                    self._ok("config", f"source {name}")
+        for build, data in self._data_sets().items():
+            where = "" if build == self.settings.genome_build and build not in self.settings.builds \
+                else f"builds.{build}."
+            if data.gene_model and not self._pending(data.gene_model) and not Path(data.gene_model).exists():
+                self._problem("config", "gene_model", f"{where}gene model not found: {data.gene_model}")
+            if data.fasta and self._file_ok("config", "fasta", data.fasta) and not Path(data.fasta + ".fai").exists():
+                self._problem("config", "fasta", f"FASTA index missing: {data.fasta}.fai (run samtools faidx)")
+            for source in data.sources:  # builds are checked against each VCF that uses them
+                if self._file_ok("config", f"source {source.name}", source.path):
+                    self._ok("config", f"source {source.name}")
+        self._check_chain()
+
+    def _check_chain(self) -> None:
+        lift = self.settings.liftover
+        if not lift.to or not self._file_ok("config", "liftover", lift.chain):
+            return
+        try:
+            source, target = self._chain_builds(lift.chain)
+        except InputError as err:
+            self._problem("config", "liftover", err.one_line())
+            return
+        if target and target != lift.to:
+            self._problem("config", "liftover", f"liftover.chain {lift.chain} lifts onto {target}, not "
+                          f"liftover.to {lift.to} (fix: use the chain to {lift.to}, e.g. hg19ToHg38.over.chain.gz)")
+        else:
+            self._ok("config", "liftover", f"chain {source or '?'} -> {target or '?'}")
+
+    def _warn_missing_frequencies(self) -> None:
+        for build in sorted(self.used_builds):
+            data = self.settings.build_data(build)
+            if data is not None and not any(s.kind == "gnomad" for s in data.sources):
+                warning = (f"no population frequency source (gnomAD) configured for {build}: rarity is unknown, "
+                           "so common variants are not filtered out and 'no data' in the report does not mean rare")
+                log.warning("%s", warning)
+                self.report.checked.append(("config", "sources", "WARN: " + warning))
+
+    # --- the build of each VCF against the data that will annotate it -----------------------
+    def _check_vcf_build(self, sample: str, vcf: str) -> None:
+        stated = self.stated.get(vcf, [])
+        if len(stated) > 1:
+            self._problem(sample, "build", f"the samples of {vcf} state different builds in the sheet "
+                          f"({', '.join(stated)}): one VCF is on one build")
+            return
+        if vcf not in self.plans:  # one header read per VCF however many samples share it
+            try:
+                self.plans[vcf] = resolve_vcf_build(vcf, stated[0] if stated else None, self.settings)
+            except InputError as err:
+                self.plans[vcf] = err
+        plan = self.plans[vcf]
+        if isinstance(plan, InputError):
+            self._problem(sample, "build", plan.one_line())
+            return
+        said = f"{vcf} is {build_flavour(plan.build, plan.naming)} ({_HOW_TEXT.get(plan.how, plan.how)})"
+        if plan.how == HOW_ASSUMED:
+            warning = (f"{vcf} has no contig lengths and no ##reference, and the sheet states no build: assumed "
+                       f"{plan.build} (genome_build); state it in the sheet's build column if that is wrong")
+            log.warning("%s: %s", sample, warning)
+            self.report.checked.append((sample, "build", "WARN: " + warning))
+        problems = self._build_problems(plan, said)
+        for problem in problems:
+            self._problem(sample, "build", problem)
+        if not problems:
+            self.used_builds.add(plan.target)
+            lifted = f", lifted to {plan.target}" if plan.lifted else ""
+            self._ok(sample, "build", f"{plan.build} ({plan.how}){lifted}")
+
+    def _build_problems(self, plan: VcfBuild, said: str) -> list[str]:
+        """The VCF's build against the liftover chain, the gene model and every source of its data."""
+        build = plan.target
+        data = self.settings.build_data(build)
+        if data is None:
+            return [f"{said} but the config has no data for {build} (fix: add builds.{build} with "
+                    f"its gene_model and sources, or lift it over: liftover.to GRCh38 with a chain file)"]
+        problems = []
+        if plan.lifted:
+            try:
+                source, _ = self._chain_builds(self.settings.liftover.chain)
+            except InputError:
+                source = None  # reported once by _check_chain
+            if source and source != plan.build:
+                problems.append(f"{said} but liftover.chain {self.settings.liftover.chain} lifts "
+                                f"from {source} (fix: use the chain from {plan.build})")
+        said_target = said + (f", lifted to {build}" if plan.lifted else "")
+        if data.gene_model and Path(data.gene_model).exists():
+            try:
+                model_build = self._gene_model_build(data.gene_model)
+            except InputError as err:
+                problems.append(err.one_line())
+            else:
+                if model_build and model_build != build:
+                    problems.append(f"{said_target} but gene model {data.gene_model} is {model_build} (fix: give "
+                                    f"builds.{build}.gene_model a {build} gene model)")
+        for source in data.sources:
+            problems += self._source_problems(plan, source, said_target)
+        return problems
+
+    def _source_problems(self, plan: VcfBuild, source, said: str) -> list[str]:
+        if source.build != plan.target:
+            return [f"{said} but source {source.name} is declared {source.build} (fix: list a {plan.target} "
+                    f"release under builds.{plan.target}.sources)"]
+        if not Path(source.path).is_file():
+            return []
+        try:
+            found, contigs = self._source_facts(source.path, source.kind)
+        except InputError as err:
+            return [err.one_line()]
+        if found and found != plan.target:
+            return [f"{said} but source {source.name} ({source.path}) is {found} by its header, though declared "
+                    f"{source.build} (fix: use the {plan.target} release of the source)"]
+        if plan.lifted or plan.mito is None:
+            return []
+        theirs = mito_sequence(found or source.build, contigs)
+        if theirs is not None and theirs != plan.mito:
+            name = {"hg19": "hg19's chrM (the Yoruba sequence, 16571 bp)", "rCRS": "the rCRS mitochondrion (MT/chrM, 16569 bp)"}
+            return [f"{plan.vcf} uses {name[plan.mito]} but source {source.name} uses {name[theirs]}: "
+                    f"mitochondrial positions differ between hg19 and b37 (fix: use a source of the VCF's flavour, "
+                    f"or drop the mitochondrial calls, e.g. bcftools view -t ^chrM,MT)"]
+        return []
 
     def _check_sample(self, sample: str, row: pd.Series) -> None:
         vcf_samples: tuple[str, ...] | None = None
@@ -150,11 +298,9 @@ class InputChecker:
                 if sample not in vcf_samples:
                     self._problem(sample, "vcf", f"sample {sample} not in {row['vcf']} "
                                   f"(it has: {', '.join(vcf_samples[:10])})")
-                elif vcf_build and vcf_build != self.build:
-                    self._problem(sample, "vcf", f"{row['vcf']} is {vcf_build} but genome_build is "
-                                  f"{self.build}")
                 else:
-                    self._ok(sample, "vcf", f"{len(vcf_samples)} sample(s), build {vcf_build or 'unknown'}")
+                    self._ok(sample, "vcf", f"{len(vcf_samples)} sample(s), header build {vcf_build or 'unknown'}")
+                self._check_vcf_build(sample, row["vcf"])
         if row["ped"]:
             self._check_ped(sample, row, vcf_samples)
         if sample not in self.bad_terms:

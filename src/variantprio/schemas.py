@@ -145,6 +145,10 @@ VARIANTS = pa.schema(_VARIANT_KEY + [
     _f("info_bcsq", pa.string(), "raw bcftools BCSQ entries"),
 ])
 
+# Written by ingest only when it lifted the VCF onto another build: an extra column after VARIANTS's.
+LIFTED_FROM = _f("lifted_from", pa.string(),
+                 "the variant as called, before liftover: chrom:pos:ref>alt on the VCF's own build")
+
 ANNOTATIONS = pa.schema(_VARIANT_KEY + [
     _GENE_SYMBOL,
     _f("gene_id", pa.string(), "gene identifier of the gene model (e.g. Ensembl ENSG)"),

@@ -92,13 +92,36 @@ class SourceSettings:
 
 
 @dataclass(frozen=True)
+class BuildData:
+    """The data of one genome build: gene model, indexed reference FASTA and annotation sources.
+    Every VCF is annotated with the data of its own build (after liftover, if any)."""
+
+    gene_model: str = ""
+    fasta: str = ""
+    sources: tuple[SourceSettings, ...] = ()
+
+
+@dataclass(frozen=True)
+class LiftoverSettings:
+    """Lift every VCF that is not on build `to` onto it with the UCSC chain file `chain` (e.g.
+    hg19ToHg38.over.chain.gz), so that `to`-only sources apply. `to` empty: no liftover."""
+
+    to: str = ""
+    chain: str = ""
+
+
+@dataclass(frozen=True)
 class WorkflowConfig:
     samples: str
     results: str = "results"
+    # The build assumed for a VCF whose header tells none, and the build of the top-level
+    # gene_model/fasta/sources (kept for configs written before `builds:` existed).
     genome_build: str = "GRCh38"
     gene_model: str = ""
     fasta: str = ""
     sources: tuple[SourceSettings, ...] = ()
+    builds: dict[str, BuildData] = field(default_factory=dict)
+    liftover: LiftoverSettings = field(default_factory=LiftoverSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
     inheritance: InheritanceSettings = field(default_factory=InheritanceSettings)
     phenotype: PhenotypeSettings = field(default_factory=PhenotypeSettings)
@@ -118,19 +141,56 @@ class WorkflowConfig:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in raw.items() if k in known}
         sections = {"ingest": IngestSettings, "inheritance": InheritanceSettings, "phenotype": PhenotypeSettings,
-                    "report": ReportSettings, "cohort": CohortSettings, "resources": ClusterSettings}
+                    "report": ReportSettings, "cohort": CohortSettings, "resources": ClusterSettings,
+                    "liftover": LiftoverSettings}
         for name, section in sections.items():
             if name in values:
                 values[name] = section(**(values[name] or {}))
         values["sources"] = tuple(SourceSettings(**s) for s in values.get("sources") or ())
+        values["builds"] = {build: BuildData(gene_model=data.get("gene_model") or "", fasta=data.get("fasta") or "",
+                                             sources=tuple(SourceSettings(**s) for s in data.get("sources") or ()))
+                            for build, data in (values.get("builds") or {}).items()}
         for key in ("gene_model", "fasta", "demo_data"):
             if values.get(key) is None:
                 values[key] = ""
-        return cls(**values)
+        config = cls(**values)
+        config.check_builds(where)
+        return config
+
+    def check_builds(self, where: str = "config") -> None:
+        """The top-level data belongs to `genome_build`: stating it twice (there and under
+        `builds.<genome_build>`) could silently pick the wrong one, so it is refused."""
+        listed = self.builds.get(self.genome_build)
+        top = {"gene_model": self.gene_model, "fasta": self.fasta, "sources": self.sources}
+        both = [key for key, value in top.items() if value and listed is not None and getattr(listed, key)]
+        if both:
+            raise InputError(f"{where}: {', '.join(both)} set both at the top level and under "
+                             f"builds.{self.genome_build}", hint="keep one: the top-level keys are the data of "
+                                                                  "genome_build")
+        if self.liftover.to and not self.liftover.chain:
+            raise InputError(f"{where}: liftover.to is {self.liftover.to} but liftover.chain is empty",
+                             hint="give the UCSC chain file, e.g. hg19ToHg38.over.chain.gz")
+        if self.liftover.chain and not self.liftover.to:
+            raise InputError(f"{where}: liftover.chain is set but liftover.to is empty, so nothing would be lifted",
+                             hint="set liftover.to (e.g. GRCh38), or remove the chain")
+
+    def build_data(self, build: str) -> BuildData | None:
+        """Gene model, FASTA and sources of `build`; None when the config has none for it."""
+        listed = self.builds.get(build)
+        if build != self.genome_build:
+            return listed
+        top = BuildData(self.gene_model, self.fasta, self.sources)
+        if listed is None:
+            return top
+        return BuildData(listed.gene_model or top.gene_model, listed.fasta or top.fasta,
+                         listed.sources or top.sources)
 
     def to_mapping(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
         out["sources"] = [dataclasses.asdict(s) for s in self.sources]
+        out["builds"] = {build: {"gene_model": data.gene_model, "fasta": data.fasta,
+                                 "sources": [dataclasses.asdict(s) for s in data.sources]}
+                         for build, data in self.builds.items()}
         return out
 
     @property

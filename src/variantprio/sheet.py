@@ -16,7 +16,7 @@ from .core.hpoterms import has_labels, split_terms
 from .errors import InputError
 from .yamlfile import read_yaml
 
-SHEET_COLUMNS = ["sample_id", "family_id", "vcf", "ped", "hpo", "excluded_hpo", "phenopacket"]
+SHEET_COLUMNS = ["sample_id", "family_id", "vcf", "ped", "hpo", "excluded_hpo", "phenopacket", "build"]
 _TERM_COLUMNS = ("hpo", "excluded_hpo")
 
 

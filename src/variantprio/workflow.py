@@ -40,8 +40,8 @@ __all__ = ["clean_terms", "load_sample_sheet", "schema_problems", "vcf_ids",
 FINAL_OUTPUTS = ("genes.parquet", "variants.parquet", "report.html", "candidates.tsv", "candidates.xlsx",
                  "candidates.vcf.gz", "candidates.vcf.gz.tbi")
 # Settings of a user's workflow config that `run --config` applies (paths made absolute).
-RUN_CONFIG_KEYS = ("genome_build", "gene_model", "fasta", "sources", "ingest", "inheritance", "phenotype",
-                   "report", "resources")
+RUN_CONFIG_KEYS = ("genome_build", "gene_model", "fasta", "sources", "builds", "liftover", "ingest", "inheritance",
+                   "phenotype", "report", "resources")
 
 
 def input_problems(samples: pd.DataFrame, config: dict) -> list[str]:
@@ -73,15 +73,21 @@ class RunSettings:
     hpo_dir: str | None = None
     top: int | None = None
     lang: str | None = None
+    liftover_to: str | None = None
+    chain: str | None = None
 
     def config(self, samples_tsv: Path) -> dict:
         """The workflow config of this run: the user's config file (paths made absolute), then the
-        explicit options on top. Results land directly in OUT/<sample>/."""
+        explicit options on top. Results land directly in OUT/<sample>/. The gene model, FASTA and
+        sources options are the data of the build the analysis runs on: the liftover target when
+        lifting, else the VCF's."""
         config = user_run_config(self.config_file) if self.config_file else {}
         if self.sources_file:
             config["sources"] = _absolute_sources(_sources_of(self.sources_file), self.sources_file)
         config.update({"samples": str(samples_tsv), "results": "."})
-        config["genome_build"] = self.build or config.get("genome_build") or "GRCh38"
+        if self.liftover_to or self.chain:
+            config["liftover"] = {"to": self.liftover_to or "", "chain": _absolute(self.chain)}
+        config["genome_build"] = (self.liftover_to or self.build or config.get("genome_build") or "GRCh38")
         config["gene_model"] = _absolute(self.gene_model) or config.get("gene_model", "")
         config["fasta"] = _absolute(self.fasta) or config.get("fasta", "")
         if self.hpo_dir:
@@ -102,9 +108,23 @@ def user_run_config(config_file: str) -> dict:
             config[key] = _absolute(config[key])
     if config.get("sources"):
         config["sources"] = _absolute_sources(config["sources"], config_file)
+    if isinstance(config.get("builds"), dict):
+        config["builds"] = {build: _absolute_data(data, config_file) for build, data in config["builds"].items()}
+    if isinstance(config.get("liftover"), dict) and config["liftover"].get("chain"):
+        config["liftover"] = {**config["liftover"], "chain": _absolute(config["liftover"]["chain"])}
     if (config.get("phenotype") or {}).get("hpo_dir"):
         config["phenotype"] = {**config["phenotype"], "hpo_dir": _absolute(config["phenotype"]["hpo_dir"])}
     return config
+
+
+def _absolute_data(data, where: str):
+    """One `builds.<build>` entry with absolute paths (left as is when malformed: the schema says why)."""
+    if not isinstance(data, dict):
+        return data
+    out = {**data, **{key: _absolute(data[key]) for key in ("gene_model", "fasta") if data.get(key)}}
+    if isinstance(data.get("sources"), list):
+        out["sources"] = _absolute_sources(data["sources"], where)
+    return out
 
 
 def _sources_of(sources_file: str) -> list:
@@ -161,14 +181,15 @@ def run_snakemake(config_file: Path, workdir: Path, lock: RunLock, cores: int = 
 
 
 def single_sample_sheet(sample: str, vcf: str, ped: str | None, hpo: str | None, exclude: str | None,
-                        phenopacket: str | None, family: str | None = None) -> pd.DataFrame:
+                        phenopacket: str | None, family: str | None = None, build: str | None = None
+                        ) -> pd.DataFrame:
     """The one-proband sheet of `run`, absolute paths (so the run does not depend on the cwd)."""
     if not (hpo or phenopacket):
         raise InputError("no phenotype given", where=f"sample {sample}",
                          hint="pass --hpo HP:...,HP:... or --phenopacket FILE")
     row = {"sample_id": sample, "family_id": family or sample, "vcf": _absolute(vcf),
            "ped": _absolute(ped), "hpo": clean_terms(hpo or ""), "excluded_hpo": clean_terms(exclude or ""),
-           "phenopacket": _absolute(phenopacket)}
+           "phenopacket": _absolute(phenopacket), "build": build or ""}
     bad = [f"{key} {value!r}" for key, value in row.items() if any(c in value for c in "\t\n\r")]
     if bad:
         raise InputError(f"tabs and line breaks are not allowed in {', '.join(bad)}", where=f"sample {sample}")
@@ -258,7 +279,7 @@ def run_case(*, vcf: str, ped: str | None, hpo: str | None, exclude: str | None,
     checked, and the directory locked, before anything is written."""
     out_dir = out_dir.resolve()
     family = family or (_family_from_ped(ped, sample) if ped and Path(ped).is_file() else None)
-    sheet = single_sample_sheet(sample, vcf, ped, hpo, exclude, phenopacket, family)
+    sheet = single_sample_sheet(sample, vcf, ped, hpo, exclude, phenopacket, family, settings.build)
     sheet_path = out_dir / ".variantprio" / "samples.tsv"
     config = settings.config(sheet_path)
     fail_on_problems(schema_problems(config, "config.schema.yaml", "config")

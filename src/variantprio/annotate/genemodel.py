@@ -72,6 +72,29 @@ def _is_parquet(path: Path) -> bool:
         return fh.read(4) == b"PAR1"
 
 
+def gene_model_build(path: str | os.PathLike) -> str | None:
+    """The build a gene model states, read cheaply (for `validate`): a gene-model Parquet's metadata,
+    a reference directory's table names, a GTF/GFF3's name and '#' header (GENCODE writes
+    "(GRCh37)" in lift37 headers). None when it states none; InputError when unreadable."""
+    from ..core.genemodel import guess_release
+    from .gtf import _header_text
+
+    path = Path(path)
+    if path.is_dir():
+        return guess_release(find_reference_tables(path)[0].name)[1]
+    if _is_parquet(path):
+        try:
+            raw = (pq.read_schema(path).metadata or {}).get(_META_KEY)
+        except (pa.ArrowInvalid, OSError) as err:
+            raise InputError(f"not a readable gene-model Parquet ({err})", path=str(path)) from None
+        return json.loads(raw).get("build") if raw else None
+    try:
+        header = _header_text(path)
+    except (OSError, EOFError, UnicodeDecodeError) as err:
+        raise InputError(f"unreadable gene-model file ({err})", path=str(path)) from None
+    return guess_release(path.name + "\n" + header)[1]
+
+
 def reference_files(directory: Path) -> list[Path]:
     """The three GENCODE reference tables of a reference directory (genes, MANE exons, CDS)."""
     return list(find_reference_tables(directory))

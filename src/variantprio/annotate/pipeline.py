@@ -126,7 +126,7 @@ def run(inputs: AnnotateInputs, outputs: AnnotateOutputs, options: AnnotateOptio
     variants_path, out_path = inputs.variants, outputs.annotations
     gene_model = None if inputs.gene_model is None else str(inputs.gene_model)
     _, upstream = read_table(variants_path, "variants", columns=[])
-    specs = load_sources(inputs.sources) if inputs.sources else []
+    specs = load_sources(inputs.sources, upstream.genome_build) if inputs.sources else []
     model = None
     if gene_model:
         model = load_gene_model(gene_model, cache_dir=options.cache_dir)

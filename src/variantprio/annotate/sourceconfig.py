@@ -27,12 +27,18 @@ class SourceSpec:
     cohort: CohortSettings = CohortSettings()  # kind inhouse: how the cohort's counts are read
 
 
-def load_sources(config_path: str | Path) -> list[SourceSpec]:
-    """The `sources:` entries of a config YAML, checked; relative paths resolve from the working
+def load_sources(config_path: str | Path, build: str | None = None) -> list[SourceSpec]:
+    """The `sources:` entries of a config YAML for variants on `build`, checked: those listed under
+    `builds.<build>` when the config has them, else the top-level list (the data of genome_build;
+    a source of another build is then refused by the join). Relative paths resolve from the working
     directory first, then from the config's directory."""
     config_path = Path(config_path)
     config = read_yaml(config_path, "sources config")
     entries = config.get("sources") if isinstance(config, dict) else None
+    builds = config.get("builds") if isinstance(config, dict) and isinstance(config.get("builds"), dict) else {}
+    listed = builds.get(build) if build else None
+    if isinstance(listed, dict) and (listed.get("sources") or build != config.get("genome_build", "GRCh38")):
+        entries = listed.get("sources") or []
     if entries is None:
         return []
     if not isinstance(entries, list):

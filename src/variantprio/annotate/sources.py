@@ -114,6 +114,27 @@ def _text_build(header: list[str]) -> str | None:
     return normalise_build(m.group(1)) if m else None
 
 
+VCF_KINDS = ("gnomad", "clinvar", "spliceai")  # the other tabix sources are TSVs
+
+
+def source_header_facts(path: str, kind: str) -> tuple[str | None, dict[str, int | None]]:
+    """(build the file's header states, its contigs with header lengths when given), read from the
+    tabix header only (for `validate`); (None, {}) for sources that are not tabix files."""
+    if kind not in VCF_KINDS + tuple(_SCORE_COLUMN):
+        return None, {}
+    tbx = open_tabix(path)
+    try:
+        header, contigs = list(tbx.header), list(tbx.contigs)
+    finally:
+        tbx.close()
+    lengths: dict[str, int | None] = {name: None for name in contigs}
+    for line in header:
+        m = re.match(r"##contig=<ID=([^,>]+),.*length=(\d+)", line)
+        if m and m.group(1) in lengths:
+            lengths[m.group(1)] = int(m.group(2))
+    return (_vcf_build(header) if kind in VCF_KINDS else _text_build(header)), lengths
+
+
 def check_source_build(spec: SourceSpec, found: str | None, variants_build: str | None) -> None:
     """Declared, file and variant builds must agree."""
     if variants_build and spec.build != variants_build:

@@ -108,8 +108,17 @@ def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, meth
 @click.option("--background", default="../shared/bench/background/pfeiffer-exome.grch38.vcf.gz",
               show_default=True,
               help="Background exome VCF the causal variants are spiked into.")
-@click.option("--gene-model", default="../shared/bench/reference", show_default=True,
-              help="Gene model for annotation (GENCODE reference-table directory or gene-model file).")
+@click.option("--gene-model", default=None,
+              help="Gene model for annotation (GENCODE reference-table directory or gene-model file) of --build "
+                   "[default: ../shared/bench/reference, for GRCh37 ../shared/bench/reference-grch37].")
+@click.option("--build", type=click.Choice(["GRCh38", "GRCh37"]), default="GRCh38", show_default=True,
+              help="GRCh37: lift the background exome and the cases' GRCh38 causal variants with --chain, run "
+                   "on GRCh37, and run the same cases on GRCh38 in the same process for the comparison.")
+@click.option("--chain", type=click.Path(exists=True, dir_okay=False),
+              help="GRCh38 -> GRCh37 UCSC chain for --build GRCh37 (hg38ToHg19.over.chain.gz, or one made by "
+                   "`variantprio bench chain`).")
+@click.option("--reference-gene-model", default="../shared/bench/reference", show_default=True,
+              help="GRCh38 gene model of the comparison run of --build GRCh37.")
 @click.option("--with-parents/--no-parents", default=False, show_default=True,
               help="Add synthetic parents (de novo for dominant cases, carriers for recessive ones) "
                    "instead of a singleton.")
@@ -125,22 +134,51 @@ def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, meth
               help="Score each case without the annotation rows that only its own publication supports "
                    "(as a new patient would meet the tool); the full release is measured beside it.")
 def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int, background: str,
-                  gene_model: str, with_parents: bool, keep: str | None, hpo_dir: str | None,
+                  gene_model: str | None, build: str, chain: str | None, reference_gene_model: str,
+                  with_parents: bool, keep: str | None, hpo_dir: str | None,
                   constraint: str | None, inhouse: str | None, withhold: bool) -> None:
     """Spike solved cases into a real exome, run the full pipeline on each and report where the
     causal gene ranks (top-1/3/5/10, MRR), beside phenotype-only ranking on the same cases."""
-    from ..bench.run.vcf import BenchVcfOptions, resolve_data_path, run_bench_vcf
+    from ..bench.run.vcf import (DEFAULT_GENE_MODEL, DEFAULT_GENE_MODEL_GRCH37, BenchVcfOptions,
+                                 resolve_data_path, run_bench_vcf)
 
+    gene_model = gene_model or str(DEFAULT_GENE_MODEL_GRCH37 if build == "GRCh37" else DEFAULT_GENE_MODEL)
     options = BenchVcfOptions(
         cases=Path(cases), out=Path(out), limit=limit, seed=seed, jobs=jobs,
         background=resolve_data_path(background, what="background VCF"),
-        gene_model=resolve_data_path(gene_model, what="gene model"),
+        gene_model=resolve_data_path(gene_model, what="gene model"), build=build,
+        chain=Path(chain).resolve() if chain else None,
+        reference_gene_model=resolve_data_path(reference_gene_model, what="GRCh38 gene model")
+        if build != "GRCh38" else None,
         with_parents=with_parents, keep=Path(keep) if keep else None,
         hpo_dir=Path(hpo_dir).resolve() if hpo_dir else None,
         constraint=Path(constraint).resolve() if constraint else None,
         inhouse=Path(inhouse).resolve() if inhouse else None, withhold=withhold)
     result = run_bench_vcf(options)
     click.echo(result.summary_line())
+
+
+@bench.command("chain")
+@click.option("--reference", "ref38", default="../shared/bench/reference", show_default=True,
+              help="GENCODE reference-table directory on GRCh38.")
+@click.option("--reference-grch37", "ref37", default="../shared/bench/reference-grch37", show_default=True,
+              help="The same tables lifted to GRCh37 (with UCSC's chain, each exon/CDS kept only when it kept its length).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="Chain file to write (GRCh38 -> GRCh37; gzipped when it ends in .gz).")
+def bench_chain_cmd(ref38: str, ref37: str, out: str) -> None:
+    """Derive a GRCh38 -> GRCh37 chain from the paired reference tables, for `bench vcf --build GRCh37`
+    where UCSC's hg38ToHg19 chain cannot be downloaded: exact on coding exons, an approximation in
+    between (measured on gene ends, which it is not built from)."""
+    from ..bench.prepare.chain import check_chain, derive_chain
+    from ..bench.run.vcf import resolve_data_path
+
+    r38 = resolve_data_path(ref38, what="GRCh38 reference tables")
+    r37 = resolve_data_path(ref37, what="GRCh37 reference tables")
+    stats = derive_chain(r38, r37, Path(out))
+    check = check_chain(Path(out), r38, r37)
+    click.echo(f"chain {out}: {stats.blocks} blocks in {stats.chains} chains ({stats.bases:,} GRCh38 bases) from "
+               f"{stats.exon_pairs} exon/CDS pairs; gene ends lifted: {check['mapped']:,} of {check['gene_ends']:,} "
+               f"mapped, {check['exact_of_mapped']:.2%} of those exactly where the UCSC lift put them")
 
 
 @bench.command("synthetic-cohort")

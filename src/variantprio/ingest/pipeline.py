@@ -8,7 +8,7 @@ import shutil
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
@@ -64,6 +64,8 @@ class IngestOutputs:
 
 def run(inputs: IngestInputs, outputs: IngestOutputs, options: IngestOptions = IngestOptions()) -> Summary:
     """Normalise a VCF/BCF into a VARIANTS Parquet; InputError (and no output) on bad input."""
+    if options.liftover_to or options.chain:
+        return _ingest_lifted(inputs, outputs, options)
     started = time.perf_counter()
     vcf_path, out_path = str(inputs.vcf), outputs.variants
     ped, fasta = _text(inputs.ped), _text(inputs.fasta)
@@ -105,6 +107,48 @@ def run(inputs: IngestInputs, outputs: IngestOutputs, options: IngestOptions = I
 
 def _text(path: str | Path | None) -> str | None:
     return None if path is None else str(path)
+
+
+def _ingest_lifted(inputs: IngestInputs, outputs: IngestOutputs, options: IngestOptions) -> Summary:
+    """Ingest on the VCF's own build into a temporary table, then lift it onto `liftover_to` (the
+    FASTA, if any, is the target build's: REF is checked after lifting). The chain and the builds
+    are checked before any record is read; nothing is left on failure."""
+    from ..core.genome import liftover_counts_text
+    from .liftover import Lifter, default_rejects_path, liftover_table
+
+    vcf_path, out_path = str(inputs.vcf), Path(outputs.variants)
+    if not (options.liftover_to and options.chain):
+        raise InputError("liftover needs both --liftover-to and --chain", path=vcf_path,
+                         hint="e.g. --liftover-to GRCh38 --chain hg19ToHg38.over.chain.gz")
+    header = read_header(vcf_path)
+    build, how = resolve_build(header, options.build)
+    lifter = Lifter(options.chain)
+    if lifter.source_build and lifter.source_build != build:
+        raise InputError(f"the VCF is {build} ({how}) but the chain lifts from {lifter.source_build}",
+                         path=vcf_path, hint=f"use the chain from {build} to {options.liftover_to}")
+    if lifter.target_build and lifter.target_build != options.liftover_to:
+        raise InputError(f"the chain lifts onto {lifter.target_build}, not {options.liftover_to}",
+                         path=options.chain, hint=f"use the chain from {build} to {options.liftover_to}")
+    if build == options.liftover_to:
+        log.info("%s is already %s: nothing to lift", vcf_path, build)
+        return run(inputs, outputs, replace(options, liftover_to=None, chain=None))
+    unlifted = out_path.with_name(f".{out_path.name}.{build}.tmp.parquet")
+    rejects = options.liftover_rejects or default_rejects_path(out_path)
+    try:
+        summary = run(replace(inputs, fasta=None), IngestOutputs(unlifted),
+                      replace(options, build=build, liftover_to=None, chain=None))
+        lifted = liftover_table(unlifted, out_path, lifter, options.liftover_to, _text(inputs.fasta), rejects)
+    finally:
+        unlifted.unlink(missing_ok=True)
+    text = liftover_counts_text(lifted.counts)
+    log.info("liftover %s -> %s with %s: %s; left-out records listed in %s", build, options.liftover_to,
+             Path(options.chain).name, text, lifted.rejects_path)
+    rows = lifted.counts["lifted"]
+    return Summary("ingest", f"liftover to {options.liftover_to}: {text}\n{rows} variants from "
+                             f"{summary.counts.get('records', 0)} records -> {out_path}",
+                   (out_path, lifted.rejects_path), {**summary.counts, "rows": rows},
+                   {**summary.skipped, **{f"not lifted: {k}": v for k, v in lifted.counts.items()
+                                          if k not in ("rows_in", "lifted", "strand_flipped_kept")}})
 
 
 def _write_serial(header: VcfHeader, samples: list[str], options: IngestOptions, reference: Reference | None,

@@ -160,6 +160,7 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
     prov = Provenance(samples=samples).merged(var_prov, ann_prov, seg_prov, pheno_prov)
     # Facts of the upstream stages travel on, so the report can state what was read, filtered and scored.
     prov.extra = {"ingest_counts": var_prov.extra.get("counts", {}),
+                  **{k: var_prov.extra[k] for k in ("liftover", "build_from") if k in var_prov.extra},
                   "annotate_counts": ann_prov.extra.get("counts", {}),
                   **{k: pheno_prov.extra[k] for k in ("phenotype_method", "observed_terms", "excluded_terms")
                      if k in pheno_prov.extra}}

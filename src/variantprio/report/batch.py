@@ -26,10 +26,15 @@ from .html import environment, template_records
 
 log = logging.getLogger(__name__)
 
-SUMMARY_COLUMNS = ["sample", "status", "error", "top_gene", col.posterior, col.combined_score, col.phenotype_score,
-                   col.variant_score, col.mode, col.best_variant, col.disease_id, col.disease_name, "candidate_genes",
-                   "variants_read", "candidate_variants", "genome_build", "versions", "tool_version", "report"]
-_TOP_COLUMNS = SUMMARY_COLUMNS[3:12]  # taken from the top row of genes.parquet
+# The build comes right after the status: in a batch mixing GRCh37 and GRCh38 archives it is what
+# a reader must see first (liftover: "from GRCh37 (<chain file>)" when the VCF was lifted on ingest).
+SUMMARY_COLUMNS = ["sample", "status", "genome_build", "liftover", "error", "top_gene", col.posterior,
+                   col.combined_score, col.phenotype_score, col.variant_score, col.mode, col.best_variant,
+                   col.disease_id, col.disease_name, "candidate_genes", "variants_read", "candidate_variants",
+                   "versions", "tool_version", "report"]
+# taken from the top row of genes.parquet
+_TOP_COLUMNS = ["top_gene", col.posterior, col.combined_score, col.phenotype_score, col.variant_score, col.mode,
+                col.best_variant, col.disease_id, col.disease_name]
 STATUS_OK, STATUS_FAILED, STATUS_NOT_RUN = N_("ok"), N_("failed"), N_("not run")
 # summary.tsv headers people read (English: the column names), like the candidates table's.
 SUMMARY_TITLES = {
@@ -38,7 +43,7 @@ SUMMARY_TITLES = {
     col.variant_score: N_("variant_score"), col.mode: N_("mode"), col.best_variant: N_("best_variant"),
     col.disease_id: N_("disease_id"), col.disease_name: N_("disease_name"), "candidate_genes": N_("candidate_genes"),
     "variants_read": N_("variants_read"), "candidate_variants": N_("candidate_variants"),
-    "genome_build": N_("genome_build"), "versions": N_("versions"), "tool_version": N_("tool_version"),
+    "genome_build": N_("genome_build"), "liftover": N_("liftover"), "versions": N_("versions"), "tool_version": N_("tool_version"),
     "report": N_("report"),
 }
 # What can go wrong reading one sample's genes.parquet; any of these fails that sample only.
@@ -59,6 +64,7 @@ def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> 
     row = {"sample": sample or genes_path.parent.name, "status": STATUS_OK, "error": None,
            "candidate_genes": len(genes), "variants_read": prov.extra.get("ingest_counts", {}).get("records"),
            "candidate_variants": prov.extra.get("variant_rows"), "genome_build": prov.genome_build,
+           "liftover": _liftover_text(prov.extra.get("liftover")),
            "versions": "; ".join(f"{k} {v}" for k, v in sorted(prov.sources.items()) if k != "rank_model"),
            "tool_version": prov.tool_version,
            "report": os.path.relpath(report, link_base) if report.exists() else None}
@@ -67,6 +73,10 @@ def sample_row(genes_path: Path, link_base: Path, sample: str | None = None) -> 
         source = col.gene_symbol if name == "top_gene" else name
         row[name] = None if first is None else first[source]
     return row
+
+
+def _liftover_text(lift: dict | None) -> str | None:
+    return f"from {lift.get('from')} ({lift.get('chain_file')})" if lift else None
 
 
 def summary_row(results: Path, sample: str, link_base: Path, logs: Path | None,

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from .. import schemas
 from ..errors import InputError
 from ..schemas import col
 from ..tables import Provenance, read_table
@@ -160,6 +161,16 @@ def input_vcf_ids(path: Path | str, variant_idx: list[int]) -> dict[int, str]:
             if v}
 
 
+def input_lifted_from(path: Path | str, variant_idx: list[int]) -> dict[int, str]:
+    """variant_idx -> the variant as called before liftover (ingest's `lifted_from`); {} when the
+    VCF was not lifted."""
+    if schemas.LIFTED_FROM.name not in pq.read_schema(path).names:
+        return {}
+    table = pq.read_table(path, columns=["variant_idx", schemas.LIFTED_FROM.name],
+                          filters=pc.field("variant_idx").isin(pa.array(variant_idx, pa.int64())))
+    return {int(i): v for i, v in zip(table.column(0).to_pylist(), table.column(1).to_pylist()) if v}
+
+
 def load_report_data(genes_path: Path | str, variants_path: Path | str, proband: str, top: int = 50,
                      hpo_terms: list[str] | None = None, title: str | None = None,
                      hpo_dir: Path | str | None = None, input_variants: Path | str | None = None,
@@ -183,6 +194,9 @@ def load_report_data(genes_path: Path | str, variants_path: Path | str, proband:
         if input_variants is not None and len(variants) else {}
     variants["vcf_id"] = variants[col.variant_idx].map(ids).astype(object) if len(variants) else pd.Series(dtype=object)
     variants["vcf_id"] = variants["vcf_id"].where(variants["vcf_id"].notna(), None)
+    lifted = input_lifted_from(input_variants, variants[col.variant_idx].unique().tolist()) \
+        if input_variants is not None and len(variants) else {}
+    variants["lifted_from"] = [lifted.get(int(i)) for i in variants[col.variant_idx]] if len(variants) else []
     ontology = load_hpo(hpo_dir)
     given, typed = typed_terms(list(hpo_terms or []), ontology)
     scored = scored_terms(genes[col.matched_terms])

@@ -213,6 +213,17 @@ def gene_panels(data: ReportData) -> list[dict]:
     return panels
 
 
+def liftover_view(lift: dict | None) -> dict | None:
+    """What the page says about a liftover on ingest: builds, chain file and counts."""
+    if not lift:
+        return None
+    from ..core.genome import liftover_counts_text
+
+    return {"from": lift.get("from"), "to": lift.get("to"), "chain": lift.get("chain"),
+            "chain_file": lift.get("chain_file"), "counts": liftover_counts_text(lift.get("counts") or {}),
+            "rejected_table": lift.get("rejected_table")}
+
+
 def render_html(data: ReportData) -> str:
     from .tables import settings_rows
 
@@ -223,6 +234,7 @@ def render_html(data: ReportData) -> str:
     return environment(data.lang).get_template("report.html.j2").render(
         title=data.title or _("variantprio report: %(proband)s") % {"proband": data.proband},
         proband=data.proband, samples=data.samples, build=prov.genome_build or _("unknown"),
+        liftover=liftover_view(prov.extra.get("liftover")),
         tool_version=prov.tool_version, generated=datetime_text(datetime.now(timezone.utc), data.lang),
         settings=settings_rows(data), model=prov.extra.get("model", ""),
         hpo_terms=[{"id": t, "label": data.hpo_labels.get(t)} for t in data.hpo_terms],

@@ -92,6 +92,14 @@ def settings_rows(data: ReportData) -> list[tuple[str, str]]:
     _ = gettext_for(data.lang)
     rows = [(_("tool"), f"variantprio {prov.tool_version}"), (_("genome build"), prov.genome_build or _("unknown")),
             (_("proband"), data.proband), (_("samples"), ", ".join(data.samples))]
+    lift = prov.extra.get("liftover")
+    if lift:
+        from ..core.genome import liftover_counts_text
+
+        rows += [(_("liftover on ingest"), f"{lift.get('from')} -> {lift.get('to')}"),
+                 (_("liftover chain"), str(lift.get("chain"))),
+                 (_("liftover records"), liftover_counts_text(lift.get("counts") or {})),
+                 (_("liftover: records left out, listed in"), str(lift.get("rejected_table")))]
     rows += [(_("source: %(name)s") % {"name": name}, str(version)) for name, version in sorted(prov.sources.items())]
     if data.hpo_release:
         rows.append((_("HPO release of labels and diseases"), data.hpo_release))

@@ -54,10 +54,11 @@ class SpikeOptions:
 class Background:
     """A single-sample background exome held as columns, IDs blanked and markers removed."""
 
-    def __init__(self, meta_lines: list[str], table: pd.DataFrame, path: Path) -> None:
+    def __init__(self, meta_lines: list[str], table: pd.DataFrame, path: Path, build: str = BUILD) -> None:
         self.meta_lines = meta_lines
         self.table = table
         self.path = path
+        self.build = build
         fmt = table["sample"]
         self.het_rows = np.flatnonzero(table["gt"].to_numpy() == 1)
         self.hom_rows = np.flatnonzero(table["gt"].to_numpy() == 2)
@@ -85,13 +86,43 @@ class Background:
     def subset(self, rows: np.ndarray) -> pd.DataFrame:
         return self.table.iloc[rows].reset_index(drop=True)
 
+    def lifted(self, lifter) -> tuple["Background", dict[str, int]]:
+        """The same exome on the chain's target build (ingest.liftover rules: calls that do not
+        lift safely are left out), with that build's contig lines; and the counts per reason."""
+        from ...ingest.liftover import lift_alleles
 
-def _clean_meta(meta: list[str]) -> list[str]:
-    """Header without the benchmark INFO markers and with GRCh38 contig lines (lengths included)."""
+        t = self.table
+        result = lift_alleles(t["chrom"].to_numpy(), t["pos"].to_numpy(), t["ref"].to_numpy(), t["alt"].to_numpy(),
+                              lifter)
+        kept = t[result.keep].copy()
+        for column in ("chrom", "pos", "ref", "alt"):
+            kept[column] = getattr(result, column)[result.keep]
+        kept["pos"] = kept["pos"].astype(np.int64)
+        rank = kept["chrom"].map(_CHROM_RANK).fillna(len(_CHROM_RANK)).astype(int)
+        kept = kept.iloc[np.lexsort((kept["pos"].to_numpy(), rank.to_numpy()))].reset_index(drop=True)
+        kept["is_snv"] = (kept["ref"].str.len() == 1) & (kept["alt"].str.len() == 1)
+        counts = {"rows_in": len(t), "lifted": len(kept)}
+        counts.update(pd.Series(result.reason[~result.keep]).value_counts().to_dict())
+        build = lifter.target_build or "GRCh37"
+        return Background(_clean_meta(self.meta_lines, build), kept, self.path, build), counts
+
+    def liftable_only(self, lifter) -> "Background":
+        """This exome on its own build, keeping only the calls `lifted` keeps: the GRCh38 side of a
+        GRCh37 comparison sees the same background calls, so the chain's coverage is no difference."""
+        from ...ingest.liftover import lift_alleles
+
+        t = self.table
+        keep = lift_alleles(t["chrom"].to_numpy(), t["pos"].to_numpy(), t["ref"].to_numpy(), t["alt"].to_numpy(),
+                            lifter).keep
+        return Background(self.meta_lines, t[keep].reset_index(drop=True), self.path, self.build)
+
+
+def _clean_meta(meta: list[str], build: str = BUILD) -> list[str]:
+    """Header without the benchmark INFO markers and with `build`'s contig lines (lengths included)."""
     keep = [line for line in meta
-            if not line.startswith("##contig=")
+            if not line.startswith("##contig=") and not line.startswith(("##reference=", "##assembly="))
             and not any(line.startswith(f"##INFO=<ID={tag},") for tag in _DROPPED_INFO)]
-    keep += [f"##contig=<ID={c},length={n}>" for c, n in CONTIG_LENGTHS[BUILD].items()]
+    keep += [f"##contig=<ID={c},length={n}>" for c, n in CONTIG_LENGTHS[build].items()]
     return keep
 
 
@@ -118,6 +149,22 @@ def _drop_info_tags(info: pd.Series) -> pd.Series:
     pattern = r"(?:^|;)(?:" + "|".join(_DROPPED_INFO) + r")(?:=[^;]*)?(?=;|$)"
     cleaned = info.str.replace(pattern, "", regex=True).str.lstrip(";")
     return cleaned.mask(cleaned == "", ".")
+
+
+def lift_case(case: Case, lifter) -> Case | str:
+    """The case with its causal variants on the chain's target build, or why it cannot be: a case
+    whose variant does not lift safely is not spiked (it stays in the benchmark as a miss)."""
+    from dataclasses import replace
+
+    from ...ingest.liftover import lift_alleles
+
+    v = case.variants
+    result = lift_alleles([x.chrom for x in v], [x.pos for x in v], [x.ref for x in v], [x.alt for x in v], lifter)
+    if not result.keep.all():
+        return "; ".join(f"{x.key}: {r}" for x, r in zip(v, result.reason) if r)
+    lifted = tuple(replace(x, chrom=str(c), pos=int(p), ref=str(r), alt=str(a))
+                   for x, c, p, r, a in zip(v, result.chrom, result.pos, result.ref, result.alt))
+    return replace(case, variants=lifted)
 
 
 def case_rng(case_id: str, seed: int) -> np.random.Generator:
@@ -257,7 +304,7 @@ def _hom_ref_calls(background: Background, n: int, rng: np.random.Generator) -> 
 
 
 def _parent_alt_counts(body: pd.DataFrame, sex: str, rng: np.random.Generator,
-                       de_novo_rate: float) -> tuple[np.ndarray, np.ndarray]:
+                       de_novo_rate: float, build: str = BUILD) -> tuple[np.ndarray, np.ndarray]:
     """ALT copies (0/1/2) for father and mother at background calls, Mendelian-consistent.
 
     A proband het call comes from one random parent (the other is usually hom-ref); a hom call
@@ -267,7 +314,7 @@ def _parent_alt_counts(body: pd.DataFrame, sex: str, rng: np.random.Generator,
     n = len(body)
     g = body["gt"].to_numpy()
     chrom = body["chrom"].to_numpy()
-    male_x = (chrom == "chrX") & ~in_par(chrom, body["pos"].to_numpy(), BUILD) & (sex != "FEMALE")
+    male_x = (chrom == "chrX") & ~in_par(chrom, body["pos"].to_numpy(), build) & (sex != "FEMALE")
     from_father = rng.random(n) < 0.5
     carrier = np.where(rng.random(n) < 0.9, 1, 2)
     other = np.where(rng.random(n) < 0.75, 0, 1)
@@ -307,7 +354,7 @@ def _spike_parent_counts(case: Case, spike: int, sex: str) -> tuple[int, int]:
 def _trio_columns(body: pd.DataFrame, case: Case, background: Background, sex: str,
                   rng: np.random.Generator, de_novo_rate: float) -> tuple[list[pd.Series], np.ndarray]:
     """Sample columns proband, father, mother and the ALT copies (-1: no call) per sample."""
-    father, mother = _parent_alt_counts(body, sex, rng, de_novo_rate)
+    father, mother = _parent_alt_counts(body, sex, rng, de_novo_rate, background.build)
     for row in np.flatnonzero(body["spike"].to_numpy() >= 0):
         father[row], mother[row] = _spike_parent_counts(case, int(body["spike"].iat[row]), sex)
     columns = [body["sample"], _parent_column(father, background, rng, body.index),

