@@ -7,6 +7,8 @@ insert from it with one statement; results come back as Arrow tables.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,7 +38,7 @@ def describe_db(db: str) -> str:
     return f"{scheme}://{rest}"
 
 
-class Store:
+class Store(ABC):
     """One open connection; `dialect` is 'duckdb' or 'postgres'."""
 
     dialect = ""
@@ -45,31 +47,38 @@ class Store:
         self.db = db
         self.read_only = read_only
 
-    # --- to be provided by each engine -------------------------------------------------------
+    # --- what each engine provides ---------------------------------------------------------------
+    @abstractmethod
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        raise NotImplementedError
+        """Run one parameterised statement ($1, $2, ... bound, never pasted into the SQL)."""
 
+    @abstractmethod
     def arrow(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
-        raise NotImplementedError
+        """Run one parameterised query and return its rows as Arrow (bulk reads stay columnar)."""
 
+    @abstractmethod
     def stage(self, name: str, table: pa.Table) -> None:
         """Make `table` queryable as `name` until `unstage(name)` (or the end of the connection)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def unstage(self, name: str) -> None:
-        raise NotImplementedError
+        """Forget a table made queryable by `stage`."""
 
+    @abstractmethod
     def begin(self) -> None:
-        raise NotImplementedError
+        """Open a transaction: an add is checked, then loaded all or nothing."""
 
+    @abstractmethod
     def commit(self) -> None:
-        raise NotImplementedError
+        """Make the transaction's changes visible."""
 
+    @abstractmethod
     def rollback(self) -> None:
-        raise NotImplementedError
+        """Undo the transaction: a failed add leaves the database as it was."""
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the connection (and, for DuckDB, the file lock)."""
 
     def serialise_writers(self) -> None:
         """Inside a transaction: wait for other writers (PostgreSQL; DuckDB has one writer anyway)."""
