@@ -49,6 +49,18 @@ def synthetic_counts(af: np.ndarray, n_people: int, rng: np.random.Generator) ->
     return {"ac": ac, "an": np.full(len(af), 2 * n_people), "n_hom": hom}
 
 
+def first_sample_zygosity(column: pa.ChunkedArray) -> np.ndarray:
+    """The first sample's zygosity code per row, read from the list column's buffers (0 where a row
+    has no sample)."""
+    lists = column.combine_chunks() if column.num_chunks else pa.array([], column.type)
+    values = lists.values.to_numpy(zero_copy_only=False)
+    offsets = lists.offsets.to_numpy()
+    has_sample = np.diff(offsets) > 0
+    first = np.zeros(len(lists), np.int8)
+    first[has_sample] = values[offsets[:-1][has_sample]]
+    return first
+
+
 def background_cohort(vcf: Path, out: Path, n_people: int = 300, seed: int = 1, build: str = "GRCh38") -> Path:
     """Write the export of a synthetic cohort carrying `vcf`'s variants (sites with AC 0 are left out,
     as the real export does)."""
@@ -57,7 +69,7 @@ def background_cohort(vcf: Path, out: Path, n_people: int = 300, seed: int = 1, 
         variants = Path(tmp) / "variants.parquet"
         ingest(IngestInputs(vcf), IngestOutputs(variants), IngestOptions(build=build))
         table = pq.read_table(variants, columns=[col.chrom, col.pos, col.ref, col.alt, col.zygosity])
-    zygosity = np.array([z[0] if z else 0 for z in table.column(col.zygosity).to_pylist()], np.int8)
+    zygosity = first_sample_zygosity(table.column(col.zygosity))
     carried = np.isin(zygosity, (HET, HOM, 3))
     table = table.filter(pa.array(carried))
     af = draw_population_af(zygosity[carried], rng)

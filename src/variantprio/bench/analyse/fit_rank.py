@@ -103,7 +103,8 @@ def _fit(frame: pd.DataFrame, missing: float, base: RankModel, data_version: str
 
 def _folds(cases: pd.Series, k: int) -> pd.Series:
     """A fixed fold per case id (its SHA-256), so a refit sees the same split."""
-    return cases.map(lambda c: int(hashlib.sha256(str(c).encode()).hexdigest(), 16) % k)
+    fold = {c: int(hashlib.sha256(str(c).encode()).hexdigest(), 16) % k for c in cases.unique()}
+    return cases.map(fold)
 
 
 def cross_validated(candidates: Candidates, missing: float, base: RankModel, k: int) -> pd.Series:
