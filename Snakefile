@@ -21,6 +21,12 @@ include: "rules/report.smk"
 include: "rules/cohort.smk"
 
 
+# Bookkeeping of seconds: on a cluster these run on the submit host instead of waiting in the queue.
+localrules:
+    validate,
+    summary,
+
+
 rule all:
     input:
         all_outputs(),

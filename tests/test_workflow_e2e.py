@@ -180,10 +180,14 @@ def test_slurm_profile_dry_run_submits_every_rule_with_partition_and_memory(tmp_
                                       str(REPO / "pipeline" / "profiles" / "slurm"), "--dry-run"],
                          capture_output=True, text=True, env=cli_env())
     assert run.returncode == 0, run.stdout + run.stderr
-    jobs = re.findall(r"^(?:local)?rule (\w+):\n(.*?)(?=^\S)", run.stdout + "\n.", flags=re.M | re.S)
+    # a job's block: its `rule X:` line (indented inside a group job) down to the next timestamp
+    jobs = re.findall(r"^\s*(?:local)?rule (\w+):\n(.*?)(?=^\s*\[|\Z)", run.stdout, flags=re.M | re.S)
     resources = {rule: body for rule, body in jobs}
     assert {"ingest", "annotate", "inheritance", "phenotype", "rank", "report"} <= set(resources)
     for rule in ("ingest", "annotate", "inheritance", "phenotype", "rank", "report"):
         assert "slurm_partition=genomics" in resources[rule], resources[rule]
     assert "mem_mb=6000" in resources["annotate"]
+    # one cluster job per VCF and one per proband (the shipped config: two trios, a VCF each)
+    groups = re.findall(r"Group job (\w+) ", run.stdout)
+    assert sorted(groups) == ["proband", "proband", "vcf", "vcf"], groups
     assert "executor: slurm" in (REPO / "pipeline" / "profiles" / "slurm" / "config.yaml").read_text()

@@ -147,6 +147,22 @@ def write_run_config(out_dir: Path, config: dict) -> Path:
     return _write_if_changed(out_dir / ".variantprio" / "config.yaml", yaml.safe_dump(config, sort_keys=False))
 
 
+# Snakemake profiles shipped in pipeline/profiles/: this machine, or a SLURM cluster.
+SHIPPED_PROFILES = ("local", "slurm")
+
+
+def profile_dir(profile: str) -> Path:
+    """A shipped profile by name, or the directory of a user's own Snakemake profile (e.g. a copy
+    of the slurm one with an account set)."""
+    if profile in SHIPPED_PROFILES:
+        return workflow_dir() / "pipeline" / "profiles" / profile
+    path = Path(profile)
+    if not (path / "config.yaml").is_file():
+        raise InputError(f"no Snakemake profile {profile!r}", where="--profile",
+                         hint=f"use {' or '.join(SHIPPED_PROFILES)}, or a directory holding a profile's config.yaml")
+    return path.resolve()
+
+
 def run_snakemake(config_file: Path, workdir: Path, lock: RunLock, cores: int = 2, dry_run: bool = False,
                   profile: str | None = None, extra_args: list[str] | None = None) -> None:
     """Run the packaged workflow under `lock`; resumes an interrupted run (incomplete jobs are redone)."""
@@ -156,7 +172,7 @@ def run_snakemake(config_file: Path, workdir: Path, lock: RunLock, cores: int = 
            "--directory", str(workdir), "--configfile", str(config_file), "--cores", str(cores),
            "--rerun-incomplete", "--printshellcmds", "--keep-going"]
     if profile:
-        cmd += ["--profile", str(wf / "pipeline" / "profiles" / profile)]
+        cmd += ["--profile", str(profile_dir(profile))]
     if dry_run:
         cmd.append("--dry-run")
     cmd += extra_args or []
@@ -178,6 +194,20 @@ def run_snakemake(config_file: Path, workdir: Path, lock: RunLock, cores: int = 
             print(f"variantprio: {line}", file=sys.stderr)
         raise InputError(f"the workflow failed (exit code {returncode})", path=str(workdir),
                          hint=f"see the messages above and the rule logs in {workdir / 'logs'}")
+
+
+def run_batch(config_file: Path, workdir: Path, *, profile: str, cores: int, dry_run: bool = False,
+              snakemake_args: list[str] | None = None) -> None:
+    """`variantprio batch`: the packaged workflow over a config's sample sheet, on this machine or a
+    cluster (`profile`), from `workdir` (relative paths in the config resolve there, as with
+    `snakemake --directory`); one batch per directory at a time."""
+    config_file = Path(config_file)
+    if not config_file.is_file():
+        raise InputError("config file not found", path=str(config_file), hint="pass --config config/config.yaml")
+    profile_dir(profile)  # an unknown profile is an error before the directory is locked
+    with RunLock(workdir.resolve()) as lock:
+        run_snakemake(config_file, workdir, lock, cores=cores, dry_run=dry_run, profile=profile,
+                      extra_args=snakemake_args)
 
 
 def single_sample_sheet(sample: str, vcf: str, ped: str | None, hpo: str | None, exclude: str | None,

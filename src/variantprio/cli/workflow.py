@@ -1,4 +1,4 @@
-"""Commands that drive the whole workflow: validate, run and demo."""
+"""Commands that drive the whole workflow: validate, run, batch and demo."""
 
 from __future__ import annotations
 
@@ -89,6 +89,31 @@ def run_cmd(vcf, ped, hpo, exclude, phenopacket, sample, family, config_file, so
                            chain=chain)
     run_case(vcf=vcf, ped=ped, hpo=hpo, exclude=exclude, phenopacket=phenopacket, sample=sample,
              family=family, settings=settings, out_dir=Path(out_dir), cores=cores, dry_run=dry_run)
+
+
+@main.command("batch")
+@click.option("--config", "config_file", required=True, type=click.Path(dir_okay=False),
+              help="Workflow config (config/config.yaml format): sample sheet, results directory, gene model, "
+                   "sources, cluster resources.")
+@click.option("--directory", "workdir", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="Working directory: relative paths of the config and sample sheet are read from here, and "
+                   "logs/ and benchmarks/ written here.")
+@click.option("--profile", default="local", show_default=True,
+              help="Where the jobs run: local (this machine), slurm (a SLURM cluster, through "
+                   "snakemake-executor-plugin-slurm), or the directory of your own Snakemake profile.")
+@click.option("--cores", type=click.IntRange(min=1), default=2, show_default=True,
+              help="CPU cores Snakemake may use on this machine.")
+@click.option("--dry-run", is_flag=True, help="Only show which jobs would run.")
+@click.argument("snakemake_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- SNAKEMAKE_ARGS]...")
+def batch_cmd(config_file: str, workdir: str, profile: str, cores: int, dry_run: bool,
+              snakemake_args: tuple[str, ...]) -> None:
+    """Run every proband of a sample sheet through the workflow, here or on a cluster. Inputs are
+    checked before any job; an interrupted batch resumes where it stopped. Arguments after `--` go
+    to snakemake unchanged (e.g. -- --slurm-status-command squeue)."""
+    from ..workflow import run_batch
+
+    run_batch(Path(config_file), Path(workdir), profile=profile, cores=cores, dry_run=dry_run,
+              snakemake_args=list(snakemake_args))
 
 
 @main.command("demo")

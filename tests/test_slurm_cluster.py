@@ -1,0 +1,284 @@
+"""The cluster path on a real scheduler: a one-node SLURM started on this machine runs a 3-proband
+batch through `variantprio batch --profile slurm` (pipeline/profiles/slurm, the Snakemake SLURM
+executor plugin), and every Parquet table equals that of the same batch run locally.
+
+How the throwaway cluster is set up (Debian's `slurm-wlm` and `munge`; `.ci/run` installs them):
+- munged on the default socket (/run/munge/munge.socket.2) with a key of its own, or the machine's
+  munged when one already answers there;
+- slurmctld and slurmd in the foreground, their config, state, spool and logs in a temp dir; one
+  partition named as the shipped config's `slurm_partition`, select/cons_tres by CPU,
+  proctrack/linuxproc, task/none: no cgroups;
+- slurmd runs "configless" (`--conf-server`): the executor's job step strips every SLURM_* variable,
+  SLURM_CONF included, before its `srun`, so the step finds the config where configless slurmd puts
+  it, /run/slurm/conf. That link is machine-wide: a file lock serialises test sessions, and a machine
+  whose /etc/slurm/slurm.conf would shadow it is refused;
+- no slurmdbd: `sacct` only says "accounting storage is disabled", so the batch passes
+  `--slurm-status-command squeue` (the plugin's own alternative; MinJobAge=300 keeps finished jobs
+  visible to squeue) and a 1 s first status check. The profile keeps the plugin's default, sacct,
+  which real clusters with accounting answer;
+- stopped again after the test, on failure too: jobs cancelled, daemons terminated, the link and the
+  temp dir removed.
+
+When SLURM cannot run here (packages missing, no root and no passwordless sudo, a SLURM already
+configured), the test FAILS and says why; it never skips.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import cli_env, parquet_differences
+from variantprio.demo import write_batch_data
+from variantprio.settings import ClusterSettings
+
+BINARIES = ("munged", "munge", "slurmctld", "slurmd", "sbatch", "srun", "squeue", "sinfo", "scontrol", "scancel")
+MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
+CONFIGLESS_LINK = Path("/run/slurm/conf")  # where configless slurmd links the config it fetched
+SYSTEM_CONF = Path("/etc/slurm/slurm.conf")  # read before the configless link by srun in a job step
+SESSION_LOCK = Path(tempfile.gettempdir()) / "variantprio-slurm-test.lock"
+PARTITION = ClusterSettings().slurm_partition  # the shipped config's partition
+
+
+def _as_root(cmd: list[str]) -> list[str]:
+    return cmd if os.geteuid() == 0 else ["sudo", "-n", *cmd]
+
+
+def _why_slurm_cannot_run() -> str | None:
+    """The reason this machine cannot host the throwaway cluster, or None."""
+    missing = [b for b in BINARIES if shutil.which(b) is None and not Path("/usr/sbin", b).exists()]
+    if missing:
+        return (f"{', '.join(missing)} not installed (apt-get install slurm-wlm munge; .ci/run installs them)")
+    if os.geteuid() != 0 and subprocess.run(["sudo", "-n", "true"], capture_output=True).returncode != 0:
+        return "slurmd must start as root: run the tests as root or with passwordless sudo"
+    if SYSTEM_CONF.exists():
+        return (f"{SYSTEM_CONF} exists: this machine has a SLURM of its own, which the test's job steps would "
+                "talk to; run this test where SLURM is installed but not configured (CI)")
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _daemon(name: str) -> str:
+    return shutil.which(name) or str(Path("/usr/sbin", name))
+
+
+def _node_hardware() -> dict[str, str]:
+    """CPUs and RealMemory as slurmd detects them (`slurmd -C`), so the node never drains as 'low'."""
+    found = dict(re.findall(r"(\w+)=(\S+)", subprocess.run([_daemon("slurmd"), "-C"], capture_output=True,
+                                                           text=True).stdout))
+    return {"CPUs": found.get("CPUs", str(os.cpu_count() or 1)), "RealMemory": found.get("RealMemory", "1000")}
+
+
+class Cluster:
+    """A one-node SLURM in `root`: start(), env (SLURM_CONF for clients), logs(), stop()."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.host = socket.gethostname().split(".")[0]
+        self.conf = root / "slurm.conf"
+        self.env = {**cli_env(), "SLURM_CONF": str(self.conf)}
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def _write_conf(self) -> int:
+        hardware = _node_hardware()
+        port = _free_port()
+        r = self.root
+        self.conf.write_text(f"""\
+ClusterName=variantprio
+SlurmctldHost={self.host}(127.0.0.1)
+SlurmctldPort={port}
+SlurmdPort={_free_port()}
+SlurmctldParameters=enable_configless
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+CredType=cred/munge
+StateSaveLocation={r}/state
+SlurmdSpoolDir={r}/spool
+SlurmctldPidFile={r}/slurmctld.pid
+SlurmdPidFile={r}/slurmd.pid
+SlurmctldLogFile={r}/log/slurmctld.log
+SlurmdLogFile={r}/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+JobCompType=jobcomp/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_CPU
+SchedulerType=sched/builtin
+MpiDefault=none
+ReturnToService=2
+MinJobAge=300
+NodeName={self.host} NodeAddr=127.0.0.1 CPUs={hardware['CPUs']} RealMemory={hardware['RealMemory']} State=UNKNOWN
+PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
+""")
+        return port
+
+    def _spawn(self, name: str, cmd: list[str]) -> None:
+        out = open(self.root / "log" / f"{name}.out", "w")
+        self.procs[name] = subprocess.Popen(_as_root(cmd), stdout=out, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, env=self.env)
+        out.close()
+
+    def _wait(self, what: str, ready, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not ready():
+            dead = [name for name, proc in self.procs.items() if proc.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                why = f"{', '.join(dead)} exited" if dead else f"not within {seconds:.0f} s"
+                pytest.fail(f"SLURM test cluster: {what}: {why}\n{self.logs()}", pytrace=False)
+            time.sleep(0.3)
+
+    def _munge_answers(self) -> bool:
+        munge = subprocess.run(["munge", "-n", "-S", str(MUNGE_SOCKET)], capture_output=True)
+        return munge.returncode == 0
+
+    def start(self) -> None:
+        for sub in ("state", "spool", "log"):
+            (self.root / sub).mkdir(parents=True)
+        if CONFIGLESS_LINK.is_symlink() and not CONFIGLESS_LINK.exists():
+            subprocess.run(_as_root(["rm", "-f", str(CONFIGLESS_LINK)]), check=True)  # left by a killed run
+        if CONFIGLESS_LINK.exists():
+            pytest.fail(f"SLURM test cluster: {CONFIGLESS_LINK} -> {os.path.realpath(CONFIGLESS_LINK)} exists: a "
+                        "configless slurmd of another SLURM runs on this machine", pytrace=False)
+        if not self._munge_answers():
+            key = self.root / "munge.key.tmp"
+            key.write_bytes(os.urandom(1024))
+            subprocess.run(_as_root(["install", "-D", "-m", "0400", "-o", "root", str(key),
+                                     str(self.root / "munge" / "munge.key")]), check=True)
+            key.unlink()
+            subprocess.run(_as_root(["mkdir", "-p", str(MUNGE_SOCKET.parent)]), check=True)
+            self._spawn("munged", [_daemon("munged"), "--foreground", "--force", f"--socket={MUNGE_SOCKET}",
+                                   f"--key-file={self.root}/munge/munge.key", f"--pid-file={self.root}/munged.pid",
+                                   f"--seed-file={self.root}/munge/seed", f"--log-file={self.root}/log/munged.log"])
+            self._wait("munged answering", self._munge_answers, 15)
+        port = self._write_conf()
+        self._spawn("slurmctld", [_daemon("slurmctld"), "-D", "-i", "-f", str(self.conf)])
+        self._wait("slurmctld answering", lambda: self._run("scontrol", "ping").returncode == 0
+                   and "UP" in self._run("scontrol", "ping").stdout, 30)
+        self._spawn("slurmd", [_daemon("slurmd"), "-D", "--conf-server", f"127.0.0.1:{port}", "-N", self.host])
+        self._wait(f"node {self.host} idle in partition {PARTITION}",
+                   lambda: self._run("sinfo", "-h", "-n", self.host, "-p", PARTITION, "-o", "%T").stdout.strip()
+                   == "idle", 60)
+
+    def _run(self, *cmd: str) -> subprocess.CompletedProcess:
+        return subprocess.run(list(cmd), capture_output=True, text=True, env=self.env, timeout=30)
+
+    def job_states(self) -> list[str]:
+        """The state of every job the cluster ran (finished ones stay listed for MinJobAge)."""
+        return self._run("squeue", "-h", "--states=all", "-o", "%T").stdout.split()
+
+    def logs(self) -> str:
+        """The last lines of every daemon log, for a failure message."""
+        parts = []
+        for path in sorted((self.root / "log").glob("*")):
+            lines = path.read_text(errors="replace").splitlines()[-40:] if path.is_file() else []
+            parts.append(f"--- {path.name} (last {len(lines)} lines)\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        if "slurmctld" in self.procs and self.procs["slurmctld"].poll() is None:
+            subprocess.run(["scancel", "--user", getpass.getuser()], env=self.env, capture_output=True, timeout=30)
+        for name in ("slurmd", "slurmctld", "munged"):
+            proc = self.procs.get(name)
+            if proc is None or proc.poll() is not None:
+                continue
+            proc.terminate()  # sudo relays SIGTERM to the daemon
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                pid_file = self.root / f"{name}.pid"
+                if pid_file.exists():
+                    subprocess.run(_as_root(["kill", "-KILL", pid_file.read_text().strip()]), capture_output=True)
+                proc.kill()
+                proc.wait(timeout=15)
+        if CONFIGLESS_LINK.is_symlink() and os.readlink(CONFIGLESS_LINK).startswith(str(self.root)):
+            subprocess.run(_as_root(["rm", "-f", str(CONFIGLESS_LINK)]), capture_output=True)
+        subprocess.run(_as_root(["rm", "-rf", str(self.root)]), capture_output=True)
+
+
+def _session_lock(seconds: float = 900) -> int:
+    """One throwaway cluster per machine at a time (the configless link and munge socket are shared)."""
+    fd = os.open(SESSION_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fd
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                os.close(fd)
+                pytest.fail(f"SLURM test cluster: another test session held {SESSION_LOCK} for {seconds:.0f} s",
+                            pytrace=False)
+            time.sleep(1)
+
+
+@pytest.fixture(scope="module")
+def slurm_cluster() -> Iterator[Cluster]:
+    """A running one-node SLURM; stopped and removed afterwards, also when starting it failed."""
+    reason = _why_slurm_cannot_run()
+    if reason:
+        pytest.fail(f"the SLURM cluster test cannot run here: {reason}", pytrace=False)
+    fd = _session_lock()
+    cluster = Cluster(Path(tempfile.mkdtemp(prefix="variantprio-slurm-")))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+        os.close(fd)
+
+
+def _batch(config: Path, workdir: Path, profile: str, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "variantprio", "batch", "--config", str(config), "--directory", str(workdir),
+            "--profile", profile, *(["--", *extra] if extra else [])]
+
+
+def test_a_batch_on_slurm_gives_the_tables_of_a_local_run(slurm_cluster, tmp_path):
+    """Three probands (two trios and a singleton in one VCF) through the slurm profile: one cluster job
+    for the VCF, one per proband, all completed on the node; the same batch run locally (at the same
+    time: the cluster run mostly waits for status checks) writes the same tables."""
+    data = write_batch_data(tmp_path / "data", n_families=3, shared=3, singletons={2})
+    config = tmp_path / "config.yaml"
+    config.write_text(f"samples: {data.samples_tsv}\nresults: results\ngenome_build: GRCh38\n"
+                      f"gene_model: {data.gene_model}\n")
+    local_log = tmp_path / "local.log"
+    with local_log.open("w") as out:
+        local = subprocess.Popen(_batch(config, tmp_path / "local", "local"), stdout=out, stderr=subprocess.STDOUT,
+                                 env=cli_env())
+    try:
+        cluster = subprocess.run(_batch(config, tmp_path / "slurm", "slurm", "--slurm-status-command", "squeue",
+                                        "--slurm-init-seconds-before-status-checks", "1"),
+                                 capture_output=True, text=True, env=slurm_cluster.env, timeout=600)
+    finally:
+        local.wait(timeout=600)
+    assert cluster.returncode == 0, f"{cluster.stdout[-3000:]}\n{cluster.stderr[-6000:]}\n{slurm_cluster.logs()}"
+    assert local.returncode == 0, local_log.read_text()[-4000:]
+    states = slurm_cluster.job_states()
+    assert states == ["COMPLETED"] * 4, f"{states}\n{cluster.stderr[-4000:]}"  # the VCF's job and 3 probands'
+    assert "Group job proband" in cluster.stderr and "localrule summary" in cluster.stderr
+    samples = [line.split("\t")[0] for line in data.samples_tsv.read_text().splitlines()[1:]]
+    assert len(samples) == 3
+    for sample in samples:
+        assert (tmp_path / "slurm" / "results" / sample / "report.html").is_file()
+    tables = list((tmp_path / "slurm" / "results").rglob("*.parquet"))
+    assert len(tables) >= 4 * len(samples) + 2, tables
+    assert parquet_differences(tmp_path / "local" / "results", tmp_path / "slurm" / "results") == []
