@@ -12,7 +12,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import cli_env
+from conftest import cli_env, run_cli
 from variantprio.demo import DEMO_CASES, write_batch_data
 from variantprio.workflow import workflow_dir
 
@@ -176,10 +176,9 @@ def test_slurm_profile_dry_run_submits_every_rule_with_partition_and_memory(tmp_
     config = tmp_path / "config" / "config.yaml"
     config.write_text(config.read_text().replace("slurm_partition: normal", "slurm_partition: genomics")
                       .replace("mem_mb_annotate: 4000", "mem_mb_annotate: 6000"))
-    run = subprocess.run(SNAKEMAKE + ["--directory", str(tmp_path), "--profile",
-                                      str(REPO / "pipeline" / "profiles" / "slurm"), "--dry-run"],
-                         capture_output=True, text=True, env=cli_env())
-    assert run.returncode == 0, run.stdout + run.stderr
+    # as a user starts it: the shipped profile found by name (tests/test_slurm_cluster.py runs it for real)
+    run = run_cli("batch", "--config", str(config), "--directory", str(tmp_path), "--profile", "slurm", "--dry-run")
+    assert f"Using profile {REPO / 'pipeline' / 'profiles' / 'slurm'}" in run.stderr
     # a job's block: its `rule X:` line (indented inside a group job) down to the next timestamp
     jobs = re.findall(r"^\s*(?:local)?rule (\w+):\n(.*?)(?=^\s*\[|\Z)", run.stdout, flags=re.M | re.S)
     resources = {rule: body for rule, body in jobs}
