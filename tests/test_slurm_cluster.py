@@ -42,6 +42,7 @@ import pytest
 
 from conftest import cli_env, parquet_differences
 from variantprio.demo import write_batch_data
+from variantprio.runlock import _die_with_parent  # the daemons stop with the test, even when it is killed
 from variantprio.settings import ClusterSettings
 
 BINARIES = ("munged", "munge", "slurmctld", "slurmd", "sbatch", "srun", "squeue", "sinfo", "scontrol", "scancel")
@@ -135,7 +136,7 @@ PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=U
     def _spawn(self, name: str, cmd: list[str]) -> None:
         out = open(self.root / "log" / f"{name}.out", "w")
         self.procs[name] = subprocess.Popen(_as_root(cmd), stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, env=self.env)
+                                            stdin=subprocess.DEVNULL, env=self.env, preexec_fn=_die_with_parent)
         out.close()
 
     def _wait(self, what: str, ready, seconds: float) -> None:
@@ -158,7 +159,9 @@ PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=U
             subprocess.run(_as_root(["rm", "-f", str(CONFIGLESS_LINK)]), check=True)  # left by a killed run
         if CONFIGLESS_LINK.exists():
             pytest.fail(f"SLURM test cluster: {CONFIGLESS_LINK} -> {os.path.realpath(CONFIGLESS_LINK)} exists: a "
-                        "configless slurmd of another SLURM runs on this machine", pytrace=False)
+                        "configless slurmd of another SLURM runs on this machine (if it is a test cluster left by "
+                        "a killed session, stop the daemons whose pid files are beside that directory and remove "
+                        "the link)", pytrace=False)
         if not self._munge_answers():
             key = self.root / "munge.key.tmp"
             key.write_bytes(os.urandom(1024))
@@ -186,12 +189,12 @@ PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=U
         """The state of every job the cluster ran (finished ones stay listed for MinJobAge)."""
         return self._run("squeue", "-h", "--states=all", "-o", "%T").stdout.split()
 
-    def logs(self) -> str:
-        """The last lines of every daemon log, for a failure message."""
+    def logs(self, lines: int = 40) -> str:
+        """The last lines of every daemon log, for a failure message (read as root: the daemons wrote them)."""
         parts = []
         for path in sorted((self.root / "log").glob("*")):
-            lines = path.read_text(errors="replace").splitlines()[-40:] if path.is_file() else []
-            parts.append(f"--- {path.name} (last {len(lines)} lines)\n" + "\n".join(lines))
+            tail = subprocess.run(_as_root(["tail", "-n", str(lines), str(path)]), capture_output=True, text=True)
+            parts.append(f"--- {path.name} (last {lines} lines)\n{tail.stdout}{tail.stderr}")
         return "\n".join(parts)
 
     def stop(self) -> None:
@@ -217,7 +220,7 @@ PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=U
 
 def _session_lock(seconds: float = 900) -> int:
     """One throwaway cluster per machine at a time (the configless link and munge socket are shared)."""
-    fd = os.open(SESSION_LOCK, os.O_RDWR | os.O_CREAT, 0o666)
+    fd = os.open(SESSION_LOCK, os.O_RDONLY | os.O_CREAT, 0o644)
     deadline = time.monotonic() + seconds
     while True:
         try:
@@ -252,6 +255,12 @@ def _batch(config: Path, workdir: Path, profile: str, *extra: str) -> list[str]:
             "--profile", profile, *(["--", *extra] if extra else [])]
 
 
+def _job_logs(workdir: Path) -> str:
+    """The SLURM logs the executor keeps of failed jobs."""
+    logs = sorted((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))
+    return "\n".join(f"--- {path}\n{path.read_text(errors='replace')[-3000:]}" for path in logs)
+
+
 def test_a_batch_on_slurm_gives_the_tables_of_a_local_run(slurm_cluster, tmp_path):
     """Three probands (two trios and a singleton in one VCF) through the slurm profile: one cluster job
     for the VCF, one per proband, all completed on the node; the same batch run locally (at the same
@@ -268,9 +277,12 @@ def test_a_batch_on_slurm_gives_the_tables_of_a_local_run(slurm_cluster, tmp_pat
         cluster = subprocess.run(_batch(config, tmp_path / "slurm", "slurm", "--slurm-status-command", "squeue",
                                         "--slurm-init-seconds-before-status-checks", "1"),
                                  capture_output=True, text=True, env=slurm_cluster.env, timeout=600)
+    except subprocess.TimeoutExpired as err:
+        pytest.fail(f"the batch on SLURM did not finish in {err.timeout} s\n{err.stderr}\n{slurm_cluster.logs()}")
     finally:
         local.wait(timeout=600)
-    assert cluster.returncode == 0, f"{cluster.stdout[-3000:]}\n{cluster.stderr[-6000:]}\n{slurm_cluster.logs()}"
+    assert cluster.returncode == 0, (f"{cluster.stdout[-3000:]}\n{cluster.stderr[-6000:]}\n"
+                                     f"{_job_logs(tmp_path / 'slurm')}\n{slurm_cluster.logs()}")
     assert local.returncode == 0, local_log.read_text()[-4000:]
     states = slurm_cluster.job_states()
     assert states == ["COMPLETED"] * 4, f"{states}\n{cluster.stderr[-4000:]}"  # the VCF's job and 3 probands'
@@ -282,3 +294,10 @@ def test_a_batch_on_slurm_gives_the_tables_of_a_local_run(slurm_cluster, tmp_pat
     tables = list((tmp_path / "slurm" / "results").rglob("*.parquet"))
     assert len(tables) >= 4 * len(samples) + 2, tables
     assert parquet_differences(tmp_path / "local" / "results", tmp_path / "slurm" / "results") == []
+
+
+def test_a_machine_without_slurm_gets_a_reason_to_fail_with(monkeypatch):
+    """What the fixture fails with (never a skip) when a package is missing."""
+    monkeypatch.setattr(sys.modules[__name__], "BINARIES", (*BINARIES, "slurmctld-absent"))
+    assert _why_slurm_cannot_run() == ("slurmctld-absent not installed (apt-get install slurm-wlm munge; "
+                                       ".ci/run installs them)")
