@@ -4,13 +4,14 @@ executor plugin), and every Parquet table equals that of the same batch run loca
 
 How the throwaway cluster is set up (Debian's `slurm-wlm` and `munge`; `.ci/run` installs them):
 - munged on the default socket (/run/munge/munge.socket.2) with a key of its own, or the machine's
-  munged when one already answers there;
+  munged when one already answers there (configless slurmd authenticates its config request before
+  it has a config naming another socket);
 - slurmctld and slurmd in the foreground, their config, state, spool and logs in a temp dir; one
   partition named as the shipped config's `slurm_partition`, select/cons_tres by CPU,
   proctrack/linuxproc, task/none: no cgroups;
 - slurmd runs "configless" (`--conf-server`): the executor's job step strips every SLURM_* variable,
-  SLURM_CONF included, before its `srun`, so the step finds the config where configless slurmd puts
-  it, /run/slurm/conf. That link is machine-wide: a file lock serialises test sessions, and a machine
+  SLURM_CONF included, before its `srun` (snakemake-executor-plugin-slurm issue #164), so the step
+  finds the config where configless slurmd puts it, /run/slurm/conf. That link is machine-wide: a file lock serialises test sessions, and a machine
   whose /etc/slurm/slurm.conf would shadow it is refused;
 - no slurmdbd: `sacct` only says "accounting storage is disabled", so the batch passes
   `--slurm-status-command squeue` (the plugin's own alternative; MinJobAge=300 keeps finished jobs
