@@ -31,6 +31,8 @@ from .tables import set_config_sha256
 
 log = logging.getLogger(__name__)
 
+# Per stage call: wall seconds and peak RSS, under OUT/benchmarks/ as Snakemake writes its own.
+STAGE_TIMES = "stages.tsv"
 # Threads of the ingest and annotate rules (rules/ingest.smk, rules/annotate.smk).
 PER_VCF_THREADS = 2
 
@@ -75,6 +77,7 @@ class InProcessRun:
             for sample, row in self.sheet.iterrows():
                 self._per_sample(str(sample), row, ids[row["vcf"]], plans[row["vcf"]])
             self._timed("summary", "all", self._summary)
+            self._write_times()
         return self.times
 
     # --- per VCF ---------------------------------------------------------------------------
@@ -154,6 +157,13 @@ class InProcessRun:
 
         with atomic_path("validation.tsv") as tmp:
             checked.to_csv(tmp, sep="\t", index=False)
+
+    def _write_times(self) -> None:
+        """benchmarks/stages.tsv: what the Snakemake path's benchmarks/<rule>/ files tell, in one table."""
+        from .tables import atomic_path
+
+        with atomic_path(Path("benchmarks", STAGE_TIMES)) as tmp:
+            pd.DataFrame([dataclasses.asdict(t) for t in self.times]).to_csv(tmp, sep="\t", index=False)
 
     def _timed(self, stage: str, target: str, call: Callable[[], Summary], reuse: bool = False) -> None:
         if reuse:
