@@ -91,6 +91,14 @@ class ReadmeRun:
     results: list[subprocess.CompletedProcess]
 
 
+def pytest_collection_modifyitems(items) -> None:
+    """Under pytest-xdist (`.ci/run` uses two workers), every test that reads the README's run goes to
+    one worker (`--dist loadgroup`), so the one fresh-venv demo run is not repeated per worker."""
+    for item in items:
+        if "readme_run" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("readme"))
+
+
 @pytest.fixture(scope="session")
 def readme_run(tmp_path_factory) -> ReadmeRun:
     """The set-up command (install, then the demo) and every command of the Use section, run once in
