@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from conftest import run_cli
-from variantprio.phenotype import PhenotypeInputs, PhenotypeOptions, PhenotypeOutputs, load_ontology, run
+from variantprio.phenotype import PhenotypeInputs, PhenotypeOptions, PhenotypeOutputs, run
 from variantprio.phenotype.mouse import build_mouse, mouse_files
 from variantprio.phenotype.network import build_walks, network_file, network_scores
 from variantprio.rank import load_model
