@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .app import bench
-from .options import file_option, hpo_dir_option
+from .options import file_option, hpo_dir_option, xspecies_option
 
 
 @bench.command("ingest")
@@ -166,10 +166,11 @@ def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, meth
 @click.option("--withhold-publication/--no-withhold-publication", "withhold", default=True, show_default=True,
               help="Score each case without the annotation rows that only its own publication supports "
                    "(as a new patient would meet the tool); the full release is measured beside it.")
+@xspecies_option("Mouse phenotypes and interaction network the phenotype stage scores (both components)")
 def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int, background: str,
                   gene_model: str | None, build: str, chain: str | None, reference_gene_model: str,
                   with_parents: bool, keep: str | None, hpo_dir: str | None,
-                  constraint: str | None, inhouse: str | None, withhold: bool) -> None:
+                  constraint: str | None, inhouse: str | None, withhold: bool, xspecies: str | None) -> None:
     """Spike solved cases into a real exome, run the full pipeline on each and report where the
     causal gene ranks (top-1/3/5/10, MRR), beside phenotype-only ranking on the same cases."""
     from ..bench.run.vcf import (DEFAULT_GENE_MODEL, DEFAULT_GENE_MODEL_GRCH37, BenchVcfOptions,
@@ -186,7 +187,8 @@ def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int,
         with_parents=with_parents, keep=Path(keep) if keep else None,
         hpo_dir=Path(hpo_dir).resolve() if hpo_dir else None,
         constraint=Path(constraint).resolve() if constraint else None,
-        inhouse=Path(inhouse).resolve() if inhouse else None, withhold=withhold)
+        inhouse=Path(inhouse).resolve() if inhouse else None, withhold=withhold,
+        xspecies=Path(xspecies).resolve() if xspecies else None)
     result = run_bench_vcf(options)
     click.echo(result.summary_line())
 
