@@ -122,9 +122,11 @@ class InProcessRun:
         observed, excluded = clean_terms(row["hpo"]), clean_terms(row["excluded_hpo"])
         terms = ({"phenopacket": row["phenopacket"]} if row["phenopacket"]
                  else {"observed": observed or None, "excluded": excluded or None})
+        pheno = self.config.phenotype
         self._timed("phenotype", sample, lambda: phenotype.run(
-            phenotype.PhenotypeInputs(**terms, release=hpo_dir), phenotype.PhenotypeOutputs(scores),
-            phenotype.PhenotypeOptions(self.config.phenotype.method, plan.target)))
+            phenotype.PhenotypeInputs(**terms, release=hpo_dir, xspecies=pheno.xspecies_dir or None),
+            phenotype.PhenotypeOutputs(scores),
+            phenotype.PhenotypeOptions(pheno.method, plan.target, mouse=pheno.mouse, network=pheno.network)))
         self._timed("rank", sample, lambda: rank.run(
             rank.RankInputs(variants, annotations, segregation, scores, sample), rank.RankOutputs(genes, ranked),
             rank.RankOptions(None)))
