@@ -184,3 +184,15 @@ def test_cli_scores_with_xspecies(mini_hpo, xspecies, tmp_path):
             "--no-network", "--out", str(out))
     genes = pq.read_table(out, columns=[col.gene_symbol, col.mouse_score]).to_pydict()
     assert "NOVEL1" in genes[col.gene_symbol]
+
+
+def test_network_weight_shifts_no_score_when_the_component_was_off():
+    """Regression: with the network component off (every network_score missing) the shipped model's
+    network weight added w * ln(floor) to every gene, changing combined scores (not ranks) of runs
+    that never asked for cross-species evidence."""
+    model = load_model()
+    assert model.w_network, "the shipped model has a network weight, which this test is about"
+    off = model.xspecies_logit(np.full(3, np.nan), np.full(3, np.nan), 3)
+    assert off.tolist() == [0.0, 0.0, 0.0]
+    partly = model.xspecies_logit(None, np.array([0.5, np.nan, np.nan]), 3)
+    assert partly[0] > partly[1] == partly[2]  # missing evidence where others have some: the floor

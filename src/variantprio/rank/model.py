@@ -50,7 +50,9 @@ class RankModel:
         out = np.zeros(n)
         if mouse is not None and self.w_mouse:
             out += self.w_mouse * np.nan_to_num(np.asarray(mouse, float), nan=0.0)
-        if network is not None and self.w_network:
+        # All missing: the component was off for this patient, so it shifts no score (the same
+        # combined scores as a model without it); some missing: those genes get the floor.
+        if network is not None and self.w_network and not np.isnan(np.asarray(network, float)).all():
             out += self.w_network * network_feature(network)
         return out
 
