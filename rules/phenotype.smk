@@ -17,7 +17,10 @@ rule phenotype:
         build=lambda wildcards: q(sample_build(wildcards)),
         method=q(CONFIG.phenotype.method),
         hpo_dir=opt("--hpo-dir", CONFIG.phenotype.hpo_dir),
+        xspecies=opt("--xspecies", CONFIG.phenotype.xspecies_dir),
+        components=("--mouse" if CONFIG.phenotype.mouse else "--no-mouse") + " "
+        + ("--network" if CONFIG.phenotype.network else "--no-network"),
     shell:
-        "{VP} phenotype {params.terms} --method {params.method} {params.hpo_dir} "
+        "{VP} phenotype {params.terms} --method {params.method} {params.hpo_dir} {params.xspecies} {params.components} "
         "--build {params.build} "
         "--out {output:q} 2> {log:q}"

@@ -308,8 +308,10 @@ def test_cli_unknown_term_is_one_line_exit_2_and_no_output(tmp_path):
 
 def test_shipped_release_loads_from_cache_and_ranks_dravet_genes(monkeypatch, caplog):
     import variantprio.phenotype.knowledge as knowledge
+    from variantprio.cache import forget_loaded
 
     load_ontology()  # build the cache
+    forget_loaded()  # as a new process would: from the disk cache, not this process's memory
     monkeypatch.setattr(knowledge, "build_ontology", lambda *a, **k: pytest.fail("rebuilt instead of cached"))
     with caplog.at_level(logging.INFO, logger="variantprio"):
         ontology = load_ontology()

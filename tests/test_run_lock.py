@@ -1,5 +1,6 @@
 """One run per output directory (issue 15): a second run is refused before it writes anything, and
-a run killed (wrapper alone, then its whole process group) resumes to identical results."""
+a run killed (in-process; with --snakemake its wrapper alone, then its whole process group) resumes
+to identical results."""
 
 from __future__ import annotations
 
@@ -69,12 +70,12 @@ def _second_run_is_refused_before_it_writes(demo_inputs, out: Path) -> None:
     assert (out / ".variantprio" / "config.yaml").read_text() == config
 
 
-def _kill_once(proc: subprocess.Popen, out: Path, written: str, group: bool) -> None:
+def _kill_once(proc: subprocess.Popen, out: Path, written: str, group: bool, workflow: bool = True) -> None:
     """`kill -9` of the run (its wrapper alone, or its whole process group) once `written` exists:
     the workflow must not live on unsupervised, and the run must not have finished."""
     _wait_for(lambda: list(out.glob(written)))
-    children = _snakemake_children(proc.pid)
-    assert children, "the workflow child was not found"
+    children = _snakemake_children(proc.pid) if workflow else []
+    assert children or not workflow, "the workflow child was not found"
     if group:
         os.killpg(proc.pid, signal.SIGKILL)
     else:
@@ -89,9 +90,10 @@ def test_second_run_is_refused_and_a_run_killed_twice_resumes_to_identical_resul
     """While a run works, a second run into its --out is refused before it writes. Then `kill -9` of
     the wrapper alone once the variants are written, and of the next run's whole process group (an
     interrupted demo) once the segregation is: the run after that resumes to the undisturbed
-    results, scored with the first run's terms."""
+    results, scored with the first run's terms. The Snakemake path and the one-process path (the
+    reference) write the same tables."""
     out = tmp_path / "out"
-    args = _args(demo_inputs, out, TERMS_A)
+    args = [*_args(demo_inputs, out, TERMS_A), "--snakemake"]
     proc = _start(args)
     _wait_for(lambda: (out / ".snakemake").is_dir())
     _second_run_is_refused_before_it_writes(demo_inputs, out)
@@ -99,6 +101,23 @@ def test_second_run_is_refused_and_a_run_killed_twice_resumes_to_identical_resul
     _kill_once(_start(args), out, f"{CHILD}/segregation.parquet", group=True)
     rerun = run_cli(*args)
     assert "Traceback" not in rerun.stderr
-    assert parquet_differences(reference, out) == []
+    # The reference ran in-process: the same tables, written by another command line.
+    assert parquet_differences(reference, out, ignore=("variantprio.command",)) == []
     command = pq.read_schema(out / CHILD / "gene_phenotype.parquet").metadata[b"variantprio.command"].decode()
     assert TERMS_A in command and TERMS_B not in command
+
+
+def test_an_in_process_run_killed_after_ingest_resumes_reusing_the_variant_table(demo_inputs, reference,
+                                                                                 tmp_path):
+    """`kill -9` of a one-process run once ingest has written: nothing half-written is left, and the
+    next run keeps that table (not rewritten) and ends with the undisturbed results."""
+    out = tmp_path / "out"
+    args = _args(demo_inputs, out, TERMS_A)
+    _kill_once(_start(args), out, "_vcf/*/variants.parquet", group=True, workflow=False)
+    assert not (out / CHILD / "genes.parquet").exists(), "the run finished before the kill"
+    variants = next(out.glob("_vcf/*/variants.parquet"))
+    written = variants.stat().st_mtime_ns
+    rerun = run_cli(*args)
+    assert "reusing the existing table" in rerun.stderr, rerun.stderr[-2000:]
+    assert variants.stat().st_mtime_ns == written
+    assert parquet_differences(reference, out) == []

@@ -107,7 +107,7 @@ def test_batch_summary_and_report_show_each_samples_build(mixed):
 def test_same_case_via_liftover_and_native_grch37_ranks_the_same_gene_first(mixed, demo_inputs, tmp_path):
     """FAM2's b37 VCF lifted onto GRCh38 on ingest and annotated with the GRCh38 data gives the same first
     gene as the native GRCh37 batch run; the report names the chain and both positions. The stages run
-    in-process here; that `run --liftover-to --chain` hands them to the ingest rule is the dry run below."""
+    in-process here; that `run --snakemake --liftover-to --chain` hands them to the ingest rule is the dry run below."""
     from variantprio import annotate, ingest, inheritance, phenotype, rank, report
     root, planted_variants, data = mixed
     chain = shift_chain(tmp_path / "b37ToHg38.test.over.chain")
@@ -115,7 +115,7 @@ def test_same_case_via_liftover_and_native_grch37_ranks_the_same_gene_first(mixe
     terms = "HP:0006528,HP:0002110,HP:0001738"
     dry = run_cli("run", "--vcf", str(vcf37), "--ped", str(demo_inputs.ped), "--sample", FAM2_CHILD, "--hpo", terms,
                   "--gene-model", str(data / "demo-genes.grch38.gtf"), "--liftover-to", "GRCh38", "--chain", str(chain),
-                  "--out", str(tmp_path / "dry"), "--dry-run")
+                  "--out", str(tmp_path / "dry"), "--snakemake", "--dry-run")
     assert f"--build GRCh37" in dry.stdout and f"--liftover-to GRCh38 --chain {chain}" in dry.stdout, dry.stdout
 
     t = tmp_path

@@ -28,8 +28,23 @@ def cache_dir(kind: str) -> Path:
     return cache_root() / kind
 
 
+# What this process already built or unpickled, and the checksums it already read: a one-process
+# `run` asks for the same HPO release in validation, phenotype and report, and pays once.
+_LOADED: dict[Path, object] = {}
+_CHECKSUMS: dict[tuple, str] = {}
+
+
 def files_checksum(paths: Sequence[Path], salt: str = "") -> str:
-    """SHA-256 (24 hex digits) over the files' names and bytes: the key of what was built from them."""
+    """SHA-256 (24 hex digits) over the files' names and bytes: the key of what was built from them.
+    Read once per process while the files' sizes and modification times stay the same."""
+    stats = [(str(Path(p).resolve()), os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths]
+    key = (salt, *stats)
+    if key not in _CHECKSUMS:
+        _CHECKSUMS[key] = _read_checksum(paths, salt)
+    return _CHECKSUMS[key]
+
+
+def _read_checksum(paths: Sequence[Path], salt: str) -> str:
     digest = hashlib.sha256(salt.encode())
     for path in paths:
         digest.update(Path(path).name.encode())
@@ -41,10 +56,23 @@ def files_checksum(paths: Sequence[Path], salt: str = "") -> str:
 
 def cached_build(kind: str, checksum: str, build: Callable[[], T], what: str) -> T:
     """`build()` once per checksum: later calls unpickle it (a fraction of a second). A stale or
-    unreadable cache is rebuilt; a cache that cannot be written only costs the next run a rebuild."""
+    unreadable cache is rebuilt; a cache that cannot be written only costs the next run a rebuild.
+    Within one process the object is kept, so callers must not modify it."""
+    cached = cache_dir(kind) / f"{checksum}.pickle"
+    if cached not in _LOADED:
+        _LOADED[cached] = _load_or_build(cached, build, what)
+    return _LOADED[cached]  # type: ignore[return-value]
+
+
+def forget_loaded() -> None:
+    """Drop what this process holds, so the next `cached_build` reads the disk cache again."""
+    _LOADED.clear()
+    _CHECKSUMS.clear()
+
+
+def _load_or_build(cached: Path, build: Callable[[], T], what: str) -> T:
     from .tables import atomic_path
 
-    cached = cache_dir(kind) / f"{checksum}.pickle"
     if cached.is_file():
         try:
             with open(cached, "rb") as handle:

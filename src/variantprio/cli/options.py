@@ -21,6 +21,14 @@ def hpo_dir_option(purpose: str, default_text: str = "the release embedded in py
                         help=f"{purpose}: {_RELEASE}; default: {default_text}.")
 
 
+def xspecies_option(purpose: str):
+    """--xspecies: the cross-species folder (mouse phenotypes, HP-MP mappings, MP, STRING) `purpose` uses."""
+    return click.option("--xspecies", "xspecies", type=click.Path(exists=True, file_okay=False),
+                        help=f"{purpose}: a folder laid out like ../shared/xspecies/ (ontology/mp.obo, mouse/"
+                             "phenorank2016_human_gene_to_mouse_MP.tsv, mappings/hp_mp_mapping_union.tsv, ppi/ "
+                             "STRING links); default: none, human disease knowledge only.")
+
+
 def lang_option(what: str, default: str | None):
     """--lang: the language people read `what` in (one choice per registered language)."""
     names = ", ".join(f"{code} ({lang.name})" for code, lang in LANGUAGES.items())

@@ -16,7 +16,7 @@ from ..settings import (
 )
 from ..summary import Summary
 from .app import main
-from .options import file_option, hpo_dir_option, lang_option
+from .options import file_option, hpo_dir_option, lang_option, xspecies_option
 
 log = logging.getLogger("variantprio")
 
@@ -138,17 +138,25 @@ def inheritance_cmd(variants: str, annotations: str, proband: str, ped: str | No
 @click.option("--method", type=click.Choice(["lr", "resnik"]), default=PhenotypeSettings.method, show_default=True,
               help="lr: likelihood-ratio model (tuned); resnik: symmetric Resnik best-match average.")
 @hpo_dir_option("The release the patient is scored against")
+@xspecies_option("Mouse phenotypes and interaction network scored beside the human diseases")
+@click.option("--mouse/--no-mouse", default=PhenotypeSettings.mouse, show_default=True,
+              help="Score the orthologous mouse gene's mutant phenotypes (with --xspecies).")
+@click.option("--network/--no-network", default=PhenotypeSettings.network, show_default=True,
+              help="Spread the human phenotype scores over the STRING interaction network (with --xspecies).")
 @click.option("--build", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Genome build of the run, recorded in the output's metadata (scores do not depend on it).")
 @file_option("--out", required=True,
              help="gene_phenotype.parquet to write (schema: `variantprio schema gene_phenotype`).")
 def phenotype_cmd(hpo: str | None, exclude: str | None, hpo_file: str | None, phenopacket: str | None,
-                  method: str, hpo_dir: str | None, build: str | None, out: str) -> None:
-    """Score every gene with an annotated disease against the patient's HPO terms."""
+                  method: str, hpo_dir: str | None, xspecies: str | None, mouse: bool, network: bool,
+                  build: str | None, out: str) -> None:
+    """Score every gene with an annotated disease against the patient's HPO terms (and, with
+    --xspecies, genes known only from mouse mutants or their interaction partners)."""
     from .. import phenotype
 
-    announce(phenotype.run(phenotype.PhenotypeInputs(hpo or None, exclude, hpo_file, phenopacket, hpo_dir),
-                           phenotype.PhenotypeOutputs(out), phenotype.PhenotypeOptions(method, build)))
+    announce(phenotype.run(phenotype.PhenotypeInputs(hpo or None, exclude, hpo_file, phenopacket, hpo_dir, xspecies),
+                           phenotype.PhenotypeOutputs(out),
+                           phenotype.PhenotypeOptions(method, build, mouse=mouse, network=network)))
 
 
 @main.command("rank")

@@ -75,20 +75,25 @@ _HPO_HELP = ("Observed HPO terms: IDs separated by commas or semicolons (HP:0001
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
               help="Output directory: OUT/<sample>/genes.parquet, variants.parquet, report.html, ...")
 @click.option("--cores", type=click.IntRange(min=1), default=2, show_default=True,
-              help="CPU cores Snakemake may use.")
-@click.option("--dry-run", is_flag=True, help="Only show which rules would run.")
+              help="CPU cores the run may use (ingest and annotate use up to 2).")
+@click.option("--snakemake", "use_snakemake", is_flag=True,
+              help="Run the stages as Snakemake jobs (one process each) instead of in this process; the "
+                   "results are the same. Use it to resume a long genome run job by job.")
+@click.option("--dry-run", is_flag=True, help="Only show which stages (with --snakemake: rules) would run.")
 def run_cmd(vcf, ped, hpo, exclude, phenopacket, sample, family, config_file, sources_file, gene_model, fasta,
-            build, liftover_to, chain, hpo_dir, top, lang, out_dir, cores, dry_run) -> None:
-    """Run the whole workflow for one proband. Every input is checked first (one line per
-    problem); the run is resumable: re-run the same command after an interruption and only the
-    unfinished steps are redone. A failed run leaves no result files behind."""
+            build, liftover_to, chain, hpo_dir, top, lang, out_dir, cores, use_snakemake, dry_run) -> None:
+    """Run every stage for one proband, in this process: the ontology, gene model and sources are
+    loaded once. Every input is checked first (one line per problem). Re-running the same
+    command reuses the VCF's tables when the VCF, data and settings are unchanged, so new HPO
+    terms cost seconds. A failed run leaves no result files behind."""
     from ..workflow import RunSettings, run_case
 
     settings = RunSettings(gene_model=gene_model, fasta=fasta, build=build, config_file=config_file,
                            sources_file=sources_file, hpo_dir=hpo_dir, top=top, lang=lang, liftover_to=liftover_to,
                            chain=chain)
     run_case(vcf=vcf, ped=ped, hpo=hpo, exclude=exclude, phenopacket=phenopacket, sample=sample,
-             family=family, settings=settings, out_dir=Path(out_dir), cores=cores, dry_run=dry_run)
+             family=family, settings=settings, out_dir=Path(out_dir), cores=cores, dry_run=dry_run,
+             snakemake=use_snakemake)
 
 
 @main.command("batch")

@@ -15,6 +15,9 @@ from .knowledge import Ontology
 # syndrome 1 (AD) and 2 (X-linked dominant) match the same patient).
 MODE_WINDOW = 4.6  # ln(100)
 
+CROSS_SPECIES_COLUMNS = ("mouse_score", "mouse_matches", "network_score", "network_neighbour",
+                         "network_neighbour_score")
+
 # Softmax temperature per method, fitted on the development cases (`variantprio bench phenotype
 # --fit-calibration`) so that phenotype_score is a calibrated P(causal gene | phenotype). The LR's
 # is fitted with the cases' own publications withheld (release 2026-06-23), as a new patient is
@@ -143,4 +146,6 @@ def gene_phenotype_table(ontology: Ontology, observed: np.ndarray, disease_score
         "disease_name": text["disease_name"].take(pa.array(best, pa.int64())),
         "disease_modes": mode_lists(modes[keep]),
         "matched_terms": matched_lists,
+        # Mouse and network evidence: filled by xspecies.add_cross_species when those components are on.
+        **{name: pa.nulls(len(keep), GENE_PHENOTYPE.field(name).type) for name in CROSS_SPECIES_COLUMNS},
     }, schema=GENE_PHENOTYPE)

@@ -90,7 +90,7 @@ def parse_obo(path: Path) -> Terms:
                     elif tag == "synonym" and (exact := _EXACT_SYNONYM.match(value)):
                         current.setdefault(tag, []).append(exact.group(1).replace('\\"', '"'))
                 elif current is None and line.startswith("data-version:"):
-                    version = line.split(":", 1)[1].strip().rsplit("/", 1)[-1]
+                    version = _release_of(line.split(":", 1)[1].strip())
     except (OSError, UnicodeDecodeError) as err:
         raise InputError(f"cannot read HPO ontology: {err}", path=str(path)) from None
     live = [s for s in stanzas if "id" in s and s.get("is_obsolete", ["false"])[0] != "true"]
@@ -105,6 +105,12 @@ def parse_obo(path: Path) -> Terms:
     names = [(s.get("name") or [""])[0] for s in live]
     synonyms = {s["id"][0]: s["synonym"] for s in live if s.get("synonym")}
     return Terms(ids, names, parents, alt_ids, replaced_by, version, synonyms)
+
+
+def _release_of(data_version: str) -> str:
+    """'hp/releases/2026-06-06' -> '2026-06-06'; MP writes 'releases/2025-08-27/mp.obo'."""
+    date = re.search(r"\d{4}-\d{2}-\d{2}", data_version)
+    return date.group(0) if date else data_version.rsplit("/", 1)[-1]
 
 
 # 'synonym: "Craniostenosis" EXACT []': the quoted text (backslash escapes quotes), then its scope.

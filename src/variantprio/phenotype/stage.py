@@ -19,6 +19,7 @@ from .genes import gene_phenotype_table
 from .knowledge import Ontology, load_ontology
 from .scoring import METHODS, LRParameters, lr_scores, resnik_scores
 from .terms import PatientTerms, patient_terms
+from .xspecies import CrossSpecies, add_cross_species, load_cross_species
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +36,15 @@ def disease_scores(ontology: Ontology, terms: PatientTerms, method: str = "lr",
 
 
 def score_patient(ontology: Ontology, terms: PatientTerms, method: str = "lr",
-                  params: LRParameters = LRParameters()) -> pa.Table:
-    """GENE_PHENOTYPE rows for every gene with an annotated disease, best first."""
+                  params: LRParameters = LRParameters(), evidence: CrossSpecies = CrossSpecies()) -> pa.Table:
+    """GENE_PHENOTYPE rows for every gene with an annotated disease, best first, then the genes
+    only the mouse or network components score (when they are on)."""
     scores, contribution = disease_scores(ontology, terms, method, params)
-    return gene_phenotype_table(ontology, terms.indices(ontology)[0], scores, contribution, method)
+    observed = terms.indices(ontology)[0]
+    table = gene_phenotype_table(ontology, observed, scores, contribution, method)
+    if evidence.mouse is None and evidence.walks is None:
+        return table
+    return add_cross_species(table, ontology, observed, evidence)
 
 
 def score_genes(observed: str | Iterable[str] | PatientTerms | None, *, excluded: str | Iterable[str] | None = None,
@@ -62,6 +68,9 @@ class PhenotypeInputs:
     hpo_file: str | Path | None = None
     phenopacket: str | Path | None = None
     release: str | Path | Ontology | None = None
+    # Mouse phenotypes and the interaction network: a folder laid out like ../shared/xspecies/, or
+    # the knowledge already loaded; None: human disease knowledge only.
+    xspecies: str | Path | CrossSpecies | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,8 @@ class PhenotypeOptions:
     genome_build: str | None = None  # recorded in the metadata only: scores do not depend on it
     params: LRParameters = LRParameters()
     skip_unknown: bool = False  # drop (with a note) ids this release does not know, instead of failing
+    mouse: bool = PhenotypeSettings.mouse  # score mouse mutant phenotypes (needs inputs.xspecies)
+    network: bool = PhenotypeSettings.network  # spread human scores over the interaction network (same)
 
 
 def run(inputs: PhenotypeInputs, outputs: PhenotypeOutputs, options: PhenotypeOptions = PhenotypeOptions()
@@ -87,8 +98,15 @@ def run(inputs: PhenotypeInputs, outputs: PhenotypeOutputs, options: PhenotypeOp
     terms = patient_terms(ontology, hpo=inputs.observed, exclude=inputs.excluded, phenopacket=inputs.phenopacket,
                           hpo_file=inputs.hpo_file, skip_unknown=options.skip_unknown)
     method, params, out = options.method, options.params, outputs.gene_phenotype
-    table = score_patient(ontology, terms, method, params)
-    provenance = Provenance(genome_build=options.genome_build, sources=ontology.data_sources, extra={
+    evidence = inputs.xspecies if isinstance(inputs.xspecies, CrossSpecies) else \
+        load_cross_species(inputs.xspecies, options.mouse, options.network)
+    evidence = CrossSpecies(evidence.mouse if options.mouse else None, evidence.walks if options.network else None)
+    table = score_patient(ontology, terms, method, params, evidence)
+    provenance = Provenance(genome_build=options.genome_build, sources={**ontology.data_sources,
+                                                                       **evidence.data_sources}, extra={
+        "components": {"human": True, "mouse": evidence.mouse is not None, "network": evidence.walks is not None},
+        **({"xspecies_dir": evidence.mouse.source if evidence.mouse else str(inputs.xspecies)}
+           if evidence.mouse or evidence.walks else {}),
         "phenotype_method": method, "observed_terms": terms.observed, "excluded_terms": terms.excluded,
         "hpo_files": ontology.source, "parameters": asdict(params) if method == "lr" else {},
         **({"withheld_references": list(ontology.withheld)} if ontology.withheld else {})})

@@ -154,7 +154,8 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
     cand = pd.concat([by_gene, rest], ignore_index=True).merge(var_df, on=col.variant_idx)
     pheno_df = pheno.to_pandas().drop_duplicates(col.gene_symbol).reset_index(drop=True)
     pheno_df = pd.concat([pheno_df, allowed_mode_columns(pheno_df[col.disease_modes])], axis=1)
-    scalar = [col.gene_symbol, col.phenotype_score, col.disease_id, col.disease_name] + \
+    scalar = [col.gene_symbol, col.phenotype_score, col.disease_id, col.disease_name, col.mouse_score,
+              col.network_score, col.network_neighbour, col.network_neighbour_score] + \
         [c for c in pheno_df.columns if c.startswith("allowed_")]
     cand = cand.merge(pheno_df[scalar], on=col.gene_symbol, how="left")
     prov = Provenance(samples=samples).merged(var_prov, ann_prov, seg_prov, pheno_prov)
@@ -162,17 +163,18 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
     prov.extra = {"ingest_counts": var_prov.extra.get("counts", {}),
                   **{k: var_prov.extra[k] for k in ("liftover", "build_from") if k in var_prov.extra},
                   "annotate_counts": ann_prov.extra.get("counts", {}),
-                  **{k: pheno_prov.extra[k] for k in ("phenotype_method", "observed_terms", "excluded_terms")
+                  **{k: pheno_prov.extra[k] for k in ("phenotype_method", "observed_terms", "excluded_terms",
+                                                      "components")
                      if k in pheno_prov.extra}}
     return cand, variants, pheno_df, prov, int(no_gene.sum())
 
 
-def gene_matched_terms(symbols: pd.Series, pheno_df: pd.DataFrame) -> pd.Series:
+def gene_matched_terms(symbols: pd.Series, pheno_df: pd.DataFrame, column: str = col.matched_terms) -> pd.Series:
     """Each ranked gene's matched_terms as an object column (None: no phenotype row or no match).
 
     A plain `map` gives NaN for genes without a row; when no gene has one the column becomes
     float64, which Arrow cannot convert to the list<struct> of GENES (the no-phenotype-match crash)."""
-    lookup = dict(zip(pheno_df[col.gene_symbol], pheno_df[col.matched_terms]))
+    lookup = dict(zip(pheno_df[col.gene_symbol], pheno_df[column]))
     return pd.Series([lookup.get(g) for g in symbols], index=symbols.index, dtype=object)
 
 
@@ -201,6 +203,7 @@ def run(inputs: RankInputs, outputs: RankOutputs, options: RankOptions = RankOpt
                      int(cand[col.frame_restored_by].notna().sum()))
         genes, ranked = rank_genes(score_variants(cand), model)
         genes[col.matched_terms] = gene_matched_terms(genes[col.gene_symbol], pheno_df)
+        genes[col.mouse_matches] = gene_matched_terms(genes[col.gene_symbol], pheno_df, col.mouse_matches)
         ranked_tbl = _ranked_table(ranked, variants, prov.samples)
     else:
         log.warning("no candidate variants for %s: writing empty tables", proband)

@@ -111,6 +111,13 @@ def best_units(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.S
     return out, pd.Series(in_unit, index=cand.index)
 
 
+def _optional(frame: pd.DataFrame, name: str) -> np.ndarray:
+    """A float column of the phenotype table that older tables (or a component switched off) lack: NaN."""
+    if name not in frame:
+        return np.full(len(frame), np.nan)
+    return frame[name].to_numpy(float, na_value=np.nan)
+
+
 def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(genes frame in rank order, candidate rows sorted by gene rank with gene_rank/is_best/
     fits_allowed_mode). The caller adds matched_terms and the list columns."""
@@ -128,7 +135,10 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
     pheno_used = np.where(np.isnan(pheno), model.missing_phenotype_score, pheno)
     de_novo = best[col.de_novo].fillna(False).to_numpy(bool)
     segregates = best[col.segregates].to_numpy(bool)
-    logit = model.logit(pheno_used, best["unit_score"].to_numpy(float), de_novo & segregates, segregates)
+    mouse = _optional(first, col.mouse_score)
+    network = _optional(first, col.network_score)
+    logit = model.logit(pheno_used, best["unit_score"].to_numpy(float), de_novo & segregates, segregates,
+                        mouse, network)
     combined = model.combined(logit)
     counts = cand.groupby(col.gene_symbol).size()
 
@@ -146,6 +156,11 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
         col.disease_name: first[col.disease_name].to_numpy(object),
         col.segregates: segregates,
         col.de_novo: de_novo & segregates,
+        col.mouse_score: mouse,
+        col.network_score: network,
+        col.network_neighbour: first[col.network_neighbour].to_numpy(object) if col.network_neighbour in first
+        else None,
+        col.network_neighbour_score: _optional(first, col.network_neighbour_score),
     })
     genes[col.rank] = genes[col.combined_score].rank(ascending=False, method="average")
     genes = genes.sort_values([col.rank, col.gene_symbol], kind="stable").reset_index(drop=True)

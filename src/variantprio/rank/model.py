@@ -12,6 +12,9 @@ import numpy as np
 from ..errors import InputError
 
 _WEIGHTS = ("phenotype_logit", "variant_logit", "de_novo", "no_fitting_mode")
+# Optional weights (0 when a model file predates them): mouse and network evidence (phenotype.xspecies).
+_XSPECIES_WEIGHTS = ("mouse", "network")
+NETWORK_FLOOR = 1e-6  # network_score below this (or none) counts as this: ln(network_score) enters the model
 
 
 @dataclass(frozen=True)
@@ -30,13 +33,28 @@ class RankModel:
     missing_phenotype_score: float = 0.01
     pair_score: str = "mean"  # how a compound-het pair's two variant scores combine: mean or min
     possible_phase_factor: float = 0.9  # unphased ("possible") pairs count a little less
+    w_mouse: float = 0.0  # per unit of mouse_score (summed IC above the gene's average; none: 0)
+    w_network: float = 0.0  # per unit of ln(network_score) (none: ln NETWORK_FLOOR)
 
     def logit(self, phenotype: np.ndarray, variant: np.ndarray, de_novo: np.ndarray,
-              segregates: np.ndarray) -> np.ndarray:
+              segregates: np.ndarray, mouse: np.ndarray | None = None, network: np.ndarray | None = None
+              ) -> np.ndarray:
         """Linear predictor (log-odds of the combined score) per gene."""
         return (self.intercept + self.w_phenotype * _logit(phenotype, self.epsilon)
                 + self.w_variant * _logit(variant, self.epsilon)
-                + self.w_de_novo * de_novo.astype(float) + self.w_no_fit * (~segregates).astype(float))
+                + self.w_de_novo * de_novo.astype(float) + self.w_no_fit * (~segregates).astype(float)
+                + self.xspecies_logit(mouse, network, len(phenotype)))
+
+    def xspecies_logit(self, mouse: np.ndarray | None, network: np.ndarray | None, n: int) -> np.ndarray:
+        """The mouse and network terms of the linear predictor (missing evidence: 0 and the floor)."""
+        out = np.zeros(n)
+        if mouse is not None and self.w_mouse:
+            out += self.w_mouse * np.nan_to_num(np.asarray(mouse, float), nan=0.0)
+        # All missing: the component was off for this patient, so it shifts no score (the same
+        # combined scores as a model without it); some missing: those genes get the floor.
+        if network is not None and self.w_network and not np.isnan(np.asarray(network, float)).all():
+            out += self.w_network * network_feature(network)
+        return out
 
     @staticmethod
     def combined(logit: np.ndarray) -> np.ndarray:
@@ -46,6 +64,11 @@ class RankModel:
     @property
     def label(self) -> str:
         return f"{self.name} v{self.version} ({self.data_version})"
+
+
+def network_feature(network: np.ndarray) -> np.ndarray:
+    """ln(network_score), floored (genes outside the network, or with no seeded partner, at the floor)."""
+    return np.log(np.maximum(np.nan_to_num(np.asarray(network, float), nan=0.0), NETWORK_FLOOR))
 
 
 def candidate_posterior(logit: np.ndarray) -> np.ndarray:
@@ -83,7 +106,8 @@ def load_model(path: Path | str | None = None) -> RankModel:
             epsilon=float(raw.get("epsilon", 1e-3)),
             missing_phenotype_score=float(raw.get("missing_phenotype_score", 0.01)),
             pair_score=str(raw.get("pair_score", "mean")),
-            possible_phase_factor=float(raw.get("possible_phase_factor", 0.9)))
+            possible_phase_factor=float(raw.get("possible_phase_factor", 0.9)),
+            w_mouse=float(weights.get("mouse", 0.0)), w_network=float(weights.get("network", 0.0)))
     except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
         raise InputError(f"invalid rank model ({type(err).__name__}: {err})", path=where,
                          hint=f"needs name, data_version, intercept and weights {', '.join(_WEIGHTS)}") from None
@@ -167,7 +191,8 @@ def save_model(model: RankModel, path: Path | str) -> Path:
 
     raw = {"name": model.name, "version": model.version, "data_version": model.data_version,
            "intercept": model.intercept,
-           "weights": dict(zip(_WEIGHTS, (model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit))),
+           "weights": {**dict(zip(_WEIGHTS, (model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit))),
+                       **dict(zip(_XSPECIES_WEIGHTS, (model.w_mouse, model.w_network)))},
            "epsilon": model.epsilon, "missing_phenotype_score": model.missing_phenotype_score,
            "pair_score": model.pair_score, "possible_phase_factor": model.possible_phase_factor}
     with atomic_path(path) as tmp:

@@ -195,6 +195,14 @@ def gene_disease_list(data: ReportData, gene: dict) -> list[dict]:
     return head + [d for d in linked if d["id"] != best_id]
 
 
+def network_neighbour(gene: dict) -> dict | None:
+    """The interaction partner whose phenotype score gave the gene its network evidence, if any."""
+    name = gene.get(col.network_neighbour)
+    if not name or (gene.get(col.network_score) or 0) <= 0:
+        return None
+    return {"gene": name, "score": gene.get(col.network_neighbour_score)}
+
+
 def gene_panels(data: ReportData) -> list[dict]:
     """Per top gene: its row, variants (best first), diseases, matched terms, ACMG calls and chart bars."""
     frequency_source = frequency_source_name(data.evidence)
@@ -208,7 +216,8 @@ def gene_panels(data: ReportData) -> list[dict]:
         matched = [m for m in (gene.get(col.matched_terms) or []) if m.get("disease_term")]
         panels.append({"gene": gene, "variants": rows, "best": best, "bars": chart_bars(gene, best),
                        "best_rows": [r for r in rows if r[col.is_best]], "diseases": gene_disease_list(data, gene),
-                       "matched": matched,
+                       "matched": matched, "mouse": list(gene.get(col.mouse_matches) or []),
+                       "neighbour": network_neighbour(gene),
                        "anchor": "gene-" + "".join(c if c.isalnum() else "-" for c in gene[col.gene_symbol])})
     return panels
 

@@ -35,6 +35,7 @@ from ...progress import progress_bar
 from ...tables import atomic_path
 from ..analyse.metrics import percent, rank_metrics, tie_aware_rank_of
 from ..prepare.phenopackets import Case, read_cases, sample_cases
+from .vcf import unannotated
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ class CaseRank:
     self_cited: bool = False  # an annotation row of the diagnosis cites the case's paper
     withheld_rows: int = 0
     error: str | None = None
+    unannotated_gene: bool = False  # no disease of the gene keeps an annotation once the case's papers are withheld
 
 
 _STATE: dict[str, Any] = {}
@@ -97,7 +99,7 @@ def _rank_case(case: Case) -> tuple[CaseRank, np.ndarray | None]:
         - len(view.annotations.inh_row) if view is not ontology else 0
     return CaseRank(case.case_id, case.gene_symbol, case.disease_id, len(terms.observed),
                     len(terms.excluded), unknown, index is not None, known, rank, full, self_cited,
-                    withheld), nll
+                    withheld, unannotated_gene=unannotated(view, case.gene_symbol)), nll
 
 
 def _nll_by_temperature(scores: np.ndarray, index: int) -> np.ndarray:
@@ -181,6 +183,7 @@ def run_bench_phenotype(cases_path: Path | str, out: Path | str, *, limit: int |
         "full_knowledge": _metrics(frame["rank_full_knowledge"]),
         "self_cited": _split(frame, frame["self_cited"]),
         "not_self_cited": _split(frame, ~frame["self_cited"]),
+        "unannotated_gene": _split(frame, frame["unannotated_gene"]),
         "gene_not_scored": int((~frame["gene_scored"]).sum()),
         "term_errors": int(frame["error"].notna().sum()),
         "cases_with_unknown_terms_skipped": int((frame["n_unknown_terms"] > 0).sum()),

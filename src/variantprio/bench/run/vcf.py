@@ -53,6 +53,7 @@ def evidence(options: "BenchVcfOptions", hpo_release: dict[str, str]) -> dict[st
         "fasta": False,
         "hpo_release": hpo_release,
         "withhold_publication": options.withhold,
+        "xspecies": str(options.xspecies) if options.xspecies else False,
         "note": ("GENCODE/MANE consequences" + (" and gnomAD gene constraint" if options.constraint else "")
                  + (" and in-house cohort frequencies" if options.inhouse else "")
                  + ": no population frequencies, no ClinVar, no CADD/REVEL/SpliceAI and no reference FASTA "
@@ -77,6 +78,7 @@ class BenchVcfOptions:
     constraint: Path | None = None  # gnomAD gene-constraint TSV, joined as a `constraint` source
     inhouse: Path | None = None  # a `cohort frequencies` export, joined as an `inhouse` source
     withhold: bool = True  # leave out annotation rows citing only the case's own publication(s)
+    xspecies: Path | None = None  # mouse phenotypes + STRING folder (layout of ../shared/xspecies/): both components
     sources: Path | None = None  # sources config written from `constraint`/`inhouse` (set by run_bench_vcf)
     # GRCh37: the GRCh38 background and the cases' GRCh38 causal variants are lifted with `chain`
     # (GRCh38 -> GRCh37), `gene_model` is a GRCh37 one, and (with `reference_gene_model`) the same
@@ -122,6 +124,7 @@ class CaseResult:
     phenotype_rank_full: float = float("nan")
     error: str | None = None
     liftover: str | None = None  # --build GRCh37: why a causal variant could not be lifted (a miss)
+    unannotated_gene: bool = False  # the gene has no HPO annotation left once the case's papers are withheld
 
 
 def resolve_data_path(path: Path | str, repo_root: Path | None = None, what: str = "file") -> Path:
@@ -144,11 +147,22 @@ def resolve_data_path(path: Path | str, repo_root: Path | None = None, what: str
 class Pipeline:
     """The stage APIs called in-process, with per-worker state (ontology, gene model) loaded once."""
 
-    def __init__(self, gene_model: Path, hpo_dir: Path | None = None, sources: Path | None = None) -> None:
+    def __init__(self, gene_model: Path, hpo_dir: Path | None = None, sources: Path | None = None,
+                 xspecies: Path | None = None) -> None:
         self.gene_model = gene_model
         self.hpo_dir = hpo_dir
         self.sources = sources
+        self.xspecies = xspecies
         self._ontology: Any = None
+        self._xspecies: Any = None
+
+    def cross_species(self):
+        """Mouse and network knowledge, loaded once per worker (None without a folder)."""
+        from ...phenotype.xspecies import load_cross_species
+
+        if self._xspecies is None and self.xspecies is not None:
+            self._xspecies = load_cross_species(self.xspecies)
+        return self._xspecies
 
     def knowledge(self):
         """The HPO release, loaded once per worker."""
@@ -182,7 +196,8 @@ class Pipeline:
         from ... import phenotype
 
         # Cases curated against a newer HPO release: terms this release lacks are skipped, noted.
-        phenotype.run(phenotype.PhenotypeInputs(tuple(observed), tuple(excluded), release=ontology or self.knowledge()),
+        phenotype.run(phenotype.PhenotypeInputs(tuple(observed), tuple(excluded), release=ontology or self.knowledge(),
+                                                xspecies=self.cross_species()),
                       phenotype.PhenotypeOutputs(out), phenotype.PhenotypeOptions(skip_unknown=True))
         return out
 
@@ -246,7 +261,7 @@ def _init_worker(options: BenchVcfOptions) -> None:
     """Per worker process: the background exome and the pipeline (ontology) are loaded once."""
     _WORKER["options"] = options
     _WORKER["background"] = background_for(options)[0]
-    _WORKER["pipeline"] = Pipeline(options.gene_model, options.hpo_dir, options.sources)
+    _WORKER["pipeline"] = Pipeline(options.gene_model, options.hpo_dir, options.sources, options.xspecies)
 
 
 def background_for(options: BenchVcfOptions) -> tuple[Background, dict[str, int] | None]:
@@ -304,13 +319,22 @@ def run_case(case: Case, background: Background, pipeline: Pipeline, spike_optio
                               workdir / f"genes{tag}.parquet", workdir / f"ranked_variants{tag}.parquet")
         return (*_gene_rank(genes, case.gene_symbol), *_phenotype_rank(phenotype, case.gene_symbol))
 
-    rank, n_genes, pheno_rank, n_pheno = ranks(withhold_publications(full, case.pmids) if withhold else full, "")
+    view = withhold_publications(full, case.pmids) if withhold else full
+    rank, n_genes, pheno_rank, n_pheno = ranks(view, "")
     rank_full, _, pheno_full, _ = ranks(full, ".full") if withhold else (rank, n_genes, pheno_rank, n_pheno)
     return CaseResult(case.case_id, case.gene_symbol, case.mode, case.genotype, case.variant_class,
                       _spiked_consequence(annotations, spiked, case.gene_symbol), rank, n_genes,
                       pheno_rank, n_pheno, time.perf_counter() - start,
                       self_cited=cites(full.annotations, case.disease_id, case.pmids),
-                      rank_full=rank_full, phenotype_rank_full=pheno_full)
+                      rank_full=rank_full, phenotype_rank_full=pheno_full,
+                      unannotated_gene=unannotated(view, case.gene_symbol))
+
+
+def unannotated(ontology, gene: str) -> bool:
+    """The gene has no disease with annotations in this (withheld) view of the release: only variant,
+    mouse and network evidence can rank it."""
+    index = ontology.annotations.gene_index.get(gene)
+    return index is None or not bool(np.any(ontology.annotations.link_gene == index))
 
 
 def _failed(case: Case, err: Exception, seconds: float) -> CaseResult:
@@ -485,6 +509,10 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
                   "full_knowledge": rank_metrics(scored.loc[part, "rank_full"])}
            for name, part in (("self_cited", scored["self_cited"].astype(bool)),
                               ("not_self_cited", ~scored["self_cited"].astype(bool)))},
+        **{name: {"n_cases": int(part.sum()), "full_pipeline": rank_metrics(scored.loc[part, "rank"]),
+                  "phenotype_only": rank_metrics(scored.loc[part, "phenotype_rank"])}
+           for name, part in (("unannotated_gene", scored["unannotated_gene"].astype(bool)),
+                              ("annotated_gene", ~scored["unannotated_gene"].astype(bool)))},
         "diagnosis_in_release": _covered(scored, cases, options.hpo_dir),
         "evidence": evidence(options, _release_versions(options.hpo_dir)),
         "setup": {"cases": str(options.cases), "limit": options.limit, "seed": options.seed,
@@ -493,6 +521,7 @@ def run_bench_vcf(options: BenchVcfOptions) -> BenchVcfResult:
                   "build": options.build, "chain": str(options.chain or ""),
                   "background_only_calls_lifted_by": str(options.matched_chain or ""),
                   "constraint": str(options.constraint or ""), "inhouse": str(options.inhouse or ""),
+                  "xspecies": str(options.xspecies or ""),
                   "family": "trio (synthetic parents)" if options.with_parents else "singleton"},
         "build": options.build,
         **({"liftover": lift_report} if lift_report else {}),
