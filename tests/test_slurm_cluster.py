@@ -11,7 +11,8 @@ How the throwaway cluster is set up (Debian's `slurm-wlm` and `munge`; `.ci/run`
   proctrack/linuxproc, task/none: no cgroups;
 - slurmd runs "configless" (`--conf-server`): the executor's job step strips every SLURM_* variable,
   SLURM_CONF included, before its `srun` (snakemake-executor-plugin-slurm issue #164), so the step
-  finds the config where configless slurmd puts it, /run/slurm/conf. That link is machine-wide: a file lock serialises test sessions, and a machine
+  finds the config where configless slurmd puts it, /run/slurm/conf. That link is machine-wide: a
+  file lock serialises test sessions, a link left by a killed session is removed, and a machine
   whose /etc/slurm/slurm.conf would shadow it is refused;
 - no slurmdbd: `sacct` only says "accounting storage is disabled", so the batch passes
   `--slurm-status-command squeue` (the plugin's own alternative; MinJobAge=300 keeps finished jobs
@@ -88,6 +89,24 @@ def _node_hardware() -> dict[str, str]:
     return {"CPUs": found.get("CPUs", str(os.cpu_count() or 1)), "RealMemory": found.get("RealMemory", "1000")}
 
 
+def _left_by_a_killed_session(link: Path) -> bool:
+    """The configless link points nowhere, or into a test cluster whose slurmd is gone (a killed test
+    session: its daemons died with it, its temp dir stayed)."""
+    target = Path(os.path.realpath(link))
+    if not target.exists():
+        return True
+    root = target.parent.parent  # <root>/spool/conf-cache
+    if not root.name.startswith("variantprio-slurm-"):
+        return False
+    try:
+        os.kill(int((root / "slurmd.pid").read_text()), 0)
+    except PermissionError:
+        return False  # alive, and root's
+    except (OSError, ValueError):
+        return True  # no pid file, or no such process
+    return False
+
+
 class Cluster:
     """A one-node SLURM in `root`: start(), env (SLURM_CONF for clients), logs(), stop()."""
 
@@ -156,13 +175,14 @@ PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=U
     def start(self) -> None:
         for sub in ("state", "spool", "log"):
             (self.root / sub).mkdir(parents=True)
-        if CONFIGLESS_LINK.is_symlink() and not CONFIGLESS_LINK.exists():
-            subprocess.run(_as_root(["rm", "-f", str(CONFIGLESS_LINK)]), check=True)  # left by a killed run
+        if CONFIGLESS_LINK.is_symlink() and _left_by_a_killed_session(CONFIGLESS_LINK):
+            stale = Path(os.path.realpath(CONFIGLESS_LINK)).parent.parent
+            if stale.name.startswith("variantprio-slurm-"):
+                subprocess.run(_as_root(["rm", "-rf", str(stale)]), check=True)
+            subprocess.run(_as_root(["rm", "-f", str(CONFIGLESS_LINK)]), check=True)
         if CONFIGLESS_LINK.exists():
             pytest.fail(f"SLURM test cluster: {CONFIGLESS_LINK} -> {os.path.realpath(CONFIGLESS_LINK)} exists: a "
-                        "configless slurmd of another SLURM runs on this machine (if it is a test cluster left by "
-                        "a killed session, stop the daemons whose pid files are beside that directory and remove "
-                        "the link)", pytrace=False)
+                        "configless slurmd of another SLURM runs on this machine", pytrace=False)
         if not self._munge_answers():
             key = self.root / "munge.key.tmp"
             key.write_bytes(os.urandom(1024))
