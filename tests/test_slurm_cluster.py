@@ -7,7 +7,7 @@ How the throwaway cluster is set up (Debian's `slurm-wlm` and `munge`; `.ci/run`
   munged when one already answers there (configless slurmd authenticates its config request before
   it has a config naming another socket);
 - slurmctld and slurmd in the foreground, their config, state, spool and logs in a temp dir; one
-  partition named as the shipped config's `slurm_partition`, select/cons_tres by CPU,
+  partition for the batch beside the default one, select/cons_tres by CPU,
   proctrack/linuxproc, task/none: no cgroups;
 - slurmd runs "configless" (`--conf-server`): the executor's job step strips every SLURM_* variable,
   SLURM_CONF included, before its `srun` (snakemake-executor-plugin-slurm issue #164), so the step
@@ -41,18 +41,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import cli_env, parquet_differences
 from variantprio.demo import write_batch_data
 from variantprio.runlock import _die_with_parent  # the daemons stop with the test, even when it is killed
-from variantprio.settings import ClusterSettings
 
 BINARIES = ("munged", "munge", "slurmctld", "slurmd", "sbatch", "srun", "squeue", "sinfo", "scontrol", "scancel")
 MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
 CONFIGLESS_LINK = Path("/run/slurm/conf")  # where configless slurmd links the config it fetched
 SYSTEM_CONF = Path("/etc/slurm/slurm.conf")  # read before the configless link by srun in a job step
 SESSION_LOCK = Path(tempfile.gettempdir()) / "variantprio-slurm-test.lock"
-PARTITION = ClusterSettings().slurm_partition  # the shipped config's partition
+# The batch's partition is not the cluster's default one: its jobs land there only if the profile
+# passes the config's slurm_partition on.
+PARTITION = "variantprio"
+# Memory (MB) per rule group in the batch's config, and what each cluster job must ask for: the VCF's job
+# the annotate step's, a proband's job its inheritance and phenotype steps' side by side.
+MEM_MB = {"mem_mb_ingest": 1000, "mem_mb_annotate": 3000, "mem_mb_sample": 1200}
 
 
 def _as_root(cmd: list[str]) -> list[str]:
@@ -149,7 +154,8 @@ MpiDefault=none
 ReturnToService=2
 MinJobAge=300
 NodeName={self.host} NodeAddr=127.0.0.1 CPUs={hardware['CPUs']} RealMemory={hardware['RealMemory']} State=UNKNOWN
-PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
+PartitionName=other Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
+PartitionName={PARTITION} Nodes={self.host} Default=NO MaxTime=INFINITE State=UP
 """)
         return port
 
@@ -206,9 +212,11 @@ PartitionName={PARTITION} Nodes={self.host} Default=YES MaxTime=INFINITE State=U
     def _run(self, *cmd: str) -> subprocess.CompletedProcess:
         return subprocess.run(list(cmd), capture_output=True, text=True, env=self.env, timeout=30)
 
-    def job_states(self) -> list[str]:
-        """The state of every job the cluster ran (finished ones stay listed for MinJobAge)."""
-        return self._run("squeue", "-h", "--states=all", "-o", "%T").stdout.split()
+    def jobs(self) -> list[tuple[str, ...]]:
+        """State, partition, memory and time limit of every job the cluster ran (finished ones stay
+        listed for MinJobAge)."""
+        out = self._run("squeue", "-h", "--states=all", "-o", "%T|%P|%m|%l").stdout
+        return sorted(tuple(line.split("|")) for line in out.splitlines())
 
     def logs(self, lines: int = 40) -> str:
         """The last lines of every daemon log, for a failure message (read as root: the daemons wrote them)."""
@@ -284,12 +292,14 @@ def _job_logs(workdir: Path) -> str:
 
 def test_a_batch_on_slurm_gives_the_tables_of_a_local_run(slurm_cluster, tmp_path):
     """Three probands (two trios and a singleton in one VCF) through the slurm profile: one cluster job
-    for the VCF, one per proband, all completed on the node; the same batch run locally (at the same
-    time: the cluster run mostly waits for status checks) writes the same tables."""
+    for the VCF, one per proband, each in the config's partition with the memory of its steps and the
+    profile's run times, all completed; the same batch run locally (at the same time: the cluster run
+    mostly waits for status checks) writes the same tables."""
     data = write_batch_data(tmp_path / "data", n_families=3, shared=3, singletons={2})
     config = tmp_path / "config.yaml"
-    config.write_text(f"samples: {data.samples_tsv}\nresults: results\ngenome_build: GRCh38\n"
-                      f"gene_model: {data.gene_model}\n")
+    config.write_text(yaml.safe_dump({"samples": str(data.samples_tsv), "results": "results", "genome_build": "GRCh38",
+                                      "gene_model": str(data.gene_model),
+                                      "resources": {"slurm_partition": PARTITION, **MEM_MB}}))
     local_log = tmp_path / "local.log"
     with local_log.open("w") as out:
         local = subprocess.Popen(_batch(config, tmp_path / "local", "local"), stdout=out, stderr=subprocess.STDOUT,
@@ -305,8 +315,12 @@ def test_a_batch_on_slurm_gives_the_tables_of_a_local_run(slurm_cluster, tmp_pat
     assert cluster.returncode == 0, (f"{cluster.stdout[-3000:]}\n{cluster.stderr[-6000:]}\n"
                                      f"{_job_logs(tmp_path / 'slurm')}\n{slurm_cluster.logs()}")
     assert local.returncode == 0, local_log.read_text()[-4000:]
-    states = slurm_cluster.job_states()
-    assert states == ["COMPLETED"] * 4, f"{states}\n{cluster.stderr[-4000:]}"  # the VCF's job and 3 probands'
+    # run times (profile): the VCF's ingest and annotate 120 min each; a proband's steps 60 min each,
+    # inheritance beside phenotype
+    vcf_job = ("COMPLETED", PARTITION, f"{MEM_MB['mem_mb_annotate']}M", "4:00:00")
+    proband_job = ("COMPLETED", PARTITION, f"{2 * MEM_MB['mem_mb_sample']}M", "3:00:00")
+    jobs = slurm_cluster.jobs()
+    assert jobs == sorted([vcf_job] + [proband_job] * 3), f"{jobs}\n{cluster.stderr[-4000:]}"
     assert "Group job proband" in cluster.stderr and "localrule summary" in cluster.stderr
     samples = [line.split("\t")[0] for line in data.samples_tsv.read_text().splitlines()[1:]]
     assert len(samples) == 3
