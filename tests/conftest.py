@@ -92,11 +92,12 @@ class ReadmeRun:
 
 
 def pytest_collection_modifyitems(items) -> None:
-    """Under pytest-xdist (`.ci/run` uses two workers), every test that reads the README's run goes to
-    one worker (`--dist loadgroup`), so the one fresh-venv demo run is not repeated per worker."""
+    """Under pytest-xdist (`.ci/run`, `--dist loadgroup`) each test file runs on one worker, so its
+    module-scoped runs are not repeated per worker, and every test that reads the README's run joins
+    one group, so the one fresh-venv demo run is not repeated either."""
     for item in items:
-        if "readme_run" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("readme"))
+        readme = "readme_run" in getattr(item, "fixturenames", ())
+        item.add_marker(pytest.mark.xdist_group("readme" if readme else item.nodeid.split("::")[0]))
 
 
 @pytest.fixture(scope="session")

@@ -73,6 +73,8 @@ def _second_run_is_refused_before_it_writes(demo_inputs, out: Path) -> None:
 def _kill_once(proc: subprocess.Popen, out: Path, written: str, group: bool, workflow: bool = True) -> None:
     """`kill -9` of the run (its wrapper alone, or its whole process group) once `written` exists:
     the workflow must not live on unsupervised, and the run must not have finished."""
+    if workflow:  # on a busy machine `written` may be left from the run before: first see the workflow start
+        _wait_for(lambda: _snakemake_children(proc.pid) or proc.poll() is not None)
     _wait_for(lambda: list(out.glob(written)))
     children = _snakemake_children(proc.pid) if workflow else []
     assert children or not workflow, "the workflow child was not found"
