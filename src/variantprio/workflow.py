@@ -14,6 +14,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import yaml
@@ -24,10 +25,19 @@ from .inputs_check import InputCheck, check_inputs
 from .rulelogs import failed_rules
 from .runlock import RunLock, run_child
 from .schemas import col
-from .sheet import SHEET_COLUMNS, clean_terms, load_sample_sheet, schema_problems, vcf_ids
+from .sheet import (
+    SHEET_COLUMNS,
+    clean_terms,
+    load_sample_sheet,
+    schema_problems,
+    vcf_ids,
+)
 from .tables import atomic_path
 from .units import percent_text
 from .yamlfile import read_yaml
+
+if TYPE_CHECKING:
+    from .settings import WorkflowConfig
 
 
 log = logging.getLogger(__name__)
@@ -322,7 +332,7 @@ def run_case(*, vcf: str, ped: str | None, hpo: str | None, exclude: str | None,
         run_in_process(out_dir, sheet, config, [sample], cores=cores, dry_run=dry_run, check=check)
 
 
-def workflow_config(config: dict) -> "WorkflowConfig":
+def workflow_config(config: dict) -> WorkflowConfig:
     """The config a Snakemake run of `config` sees: the shipped config/config.yaml with `config`
     layered on top, key by key (as `--configfile` does), defaults filled in."""
     from .settings import WorkflowConfig

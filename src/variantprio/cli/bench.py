@@ -173,8 +173,13 @@ def bench_vcf_cmd(cases: str, out: str, limit: int | None, seed: int, jobs: int,
                   constraint: str | None, inhouse: str | None, withhold: bool, xspecies: str | None) -> None:
     """Spike solved cases into a real exome, run the full pipeline on each and report where the
     causal gene ranks (top-1/3/5/10, MRR), beside phenotype-only ranking on the same cases."""
-    from ..bench.run.vcf import (DEFAULT_GENE_MODEL, DEFAULT_GENE_MODEL_GRCH37, BenchVcfOptions,
-                                 resolve_data_path, run_bench_vcf)
+    from ..bench.run.vcf import (
+        DEFAULT_GENE_MODEL,
+        DEFAULT_GENE_MODEL_GRCH37,
+        BenchVcfOptions,
+        resolve_data_path,
+        run_bench_vcf,
+    )
 
     gene_model = gene_model or str(DEFAULT_GENE_MODEL_GRCH37 if build == "GRCh37" else DEFAULT_GENE_MODEL)
     options = BenchVcfOptions(

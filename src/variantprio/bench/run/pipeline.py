@@ -43,8 +43,8 @@ class Figures:
 
     def lines(self) -> list[str]:
         ratio = self.seconds / self.bcftools_seconds if self.bcftools_seconds else float("nan")
-        out = [f"{self.scenario}: {self.seconds:.1f} s wall, peak RSS {self.peak_rss_mb:.0f} MB; "
-               f"bcftools view {self.bcftools_seconds:.2f} s ({ratio:.1f}x)"]
+        out = [(f"{self.scenario}: {self.seconds:.1f} s wall, peak RSS {self.peak_rss_mb:.0f} MB; "
+                f"bcftools view {self.bcftools_seconds:.2f} s ({ratio:.1f}x)")]
         out += [f"  {row['stage']:<12} {row['seconds']:7.2f} s   peak RSS {row['peak_rss_mb']:6.0f} MB"
                 for row in self.stages]
         return out
