@@ -20,7 +20,7 @@ def test_one_process_run_records_each_stage(fam1_run):
     times = pd.read_csv(fam1_run / "benchmarks" / "stages.tsv", sep="\t")
     assert times["stage"].tolist() == STAGES
     assert set(times["target"]) == {"FAM1.trio", FAM1_CHILD, "all"}
-    assert (times["seconds"] >= 0).all() and times["peak_rss_mb"].is_monotonic_increasing
+    assert (times["seconds"] >= 0).all() and (times["peak_rss_mb"] > 50).all()  # each stage its own peak
     assert not times["reused"].any()
 
 

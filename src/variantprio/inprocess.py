@@ -39,7 +39,7 @@ PER_VCF_THREADS = 2
 
 @dataclass(frozen=True)
 class StageTime:
-    """One stage call: what it worked on, its wall time and the process's peak RSS after it."""
+    """One stage call: what it worked on, its wall time and the process's peak RSS during it."""
 
     stage: str
     target: str  # VCF id or sample
@@ -49,8 +49,32 @@ class StageTime:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
+    """Peak resident memory of this process since the last `reset_peak_rss` (VmHWM; without /proc,
+    getrusage's peak, which also counts what a parent held before it started this program)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def reset_peak_rss() -> None:
+    """Give memory the last stage freed back to the system, and restart the peak from what is held
+    now (Linux: writing 5 to clear_refs), so each stage's peak is its own."""
+    import gc
+
+    import pyarrow as pa
+
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        with open("/proc/self/clear_refs", "w") as refs:
+            refs.write("5")
+    except OSError:
+        pass
 
 
 @dataclass
@@ -172,6 +196,7 @@ class InProcessRun:
             log.info("%s %s: reusing the existing table (inputs, config and contract unchanged)", stage, target)
             self.times.append(StageTime(stage, target, 0.0, peak_rss_mb(), reused=True))
             return
+        reset_peak_rss()
         started = time.perf_counter()
         summary = call()
         seconds = time.perf_counter() - started
