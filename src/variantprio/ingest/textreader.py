@@ -21,10 +21,10 @@ import pyarrow.csv as pacsv
 
 from .diagnose import diagnose_parse_error
 from .header import VcfHeader
+from .formatfields import SampleCells, allele_depths, genotypes, integers, missing_to_null
 from .reader import RawBatch
 
 _FIXED = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
-_DOT, _SLASH, _PIPE, _ZERO = ord("."), ord("/"), ord("|"), ord("0")
 
 
 def text_layout(path: str) -> tuple[int, list[str]] | None:
@@ -151,22 +151,12 @@ class ArrowTextReader:
             return (np.zeros((n, 0, 2), np.int16), np.zeros((n, 0), bool), np.zeros((n, 0, 1), np.int32),
                     empty, empty, empty.astype(np.int64))
         keys = _format_key_index(b.column("FORMAT"), ("GT", "AD", "DP", "GQ", "PS"))
-        parts = [_SampleFields(b.column(s), keys) for s in self.samples]
-        gts = [p.genotypes() for p in parts]
-        ploidy = max(g[0].shape[1] for g in gts)
-        gt = np.full((n, n_samples, ploidy), -2, np.int16)
-        for j, (alleles, _) in enumerate(gts):
-            gt[:, j, : alleles.shape[1]] = alleles
-        phased = np.stack([g[1] for g in gts], axis=1)
-        ads = [p.ad() for p in parts]
-        width = max(a.shape[1] for a in ads)
-        ad = np.full((n, n_samples, width), -1, np.int32)
-        for j, a in enumerate(ads):
-            ad[:, j, : a.shape[1]] = a
-        dp = np.stack([p.integer("DP", np.int32) for p in parts], axis=1)
-        gq = np.stack([p.integer("GQ", np.int32) for p in parts], axis=1)
-        ps = np.stack([p.integer("PS", np.int64) for p in parts], axis=1)
-        return gt, phased, ad, dp, gq, ps
+        cells = SampleCells([b.column(s) for s in self.samples])
+        alleles, phased = genotypes(cells, cells.field(keys["GT"]))
+        ad = allele_depths(cells, cells.field(keys["AD"]))
+        dp, gq = (integers(cells, cells.field(keys[k]), np.int32) for k in ("DP", "GQ"))
+        ps = integers(cells, cells.field(keys["PS"]), np.int64)
+        return tuple(cells.by_record(a) for a in (alleles, phased, ad, dp, gq, ps))
 
 
 def _format_key_index(fmt: pa.Array, keys: tuple[str, ...]) -> dict[str, np.ndarray]:
@@ -182,93 +172,6 @@ def _format_key_index(fmt: pa.Array, keys: tuple[str, ...]) -> dict[str, np.ndar
     return out
 
 
-class _SampleFields:
-    """One sample column split on ':' once; fields picked by each row's FORMAT layout."""
-
-    def __init__(self, column: pa.Array, keys: dict[str, np.ndarray]) -> None:
-        split = pc.split_pattern(column, ":")
-        self.values = pc.list_flatten(split)
-        offsets = split.offsets.to_numpy()
-        self.starts = offsets[:-1].astype(np.int64)
-        self.lengths = np.diff(offsets).astype(np.int64)
-        self.keys = keys
-
-    def field(self, key: str) -> pa.Array:
-        """String values of one FORMAT key, null where the row lacks it."""
-        index = self.keys[key]
-        valid = (index >= 0) & (index < self.lengths)
-        if len(self.values) == 0 or not valid.any():
-            return pa.nulls(len(index), pa.string())
-        taken = self.values.take(pa.array(np.where(valid, self.starts + index, 0)))
-        return taken if valid.all() else pc.if_else(pa.array(valid), taken, pa.scalar(None, pa.string()))
-
-    def integer(self, key: str, dtype) -> np.ndarray:
-        if not (self.keys[key] >= 0).any():  # e.g. no PS in any FORMAT of the batch
-            return np.full(len(self.lengths), -1, dtype)
-        return _ints(self.field(key), dtype)
-
-    def ad(self) -> np.ndarray:
-        """AD (Number=R) as a (rows, alleles) matrix, -1 missing."""
-        lists = pc.split_pattern(self.field("AD"), ",")
-        lengths = pc.list_value_length(lists).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
-        width = max(1, int(lengths.max()) if len(lengths) else 1)
-        out = np.full((len(lengths), width), -1, np.int32)
-        values = _ints(pc.list_flatten(lists), np.int32)
-        rows = np.repeat(np.arange(len(lengths)), lengths)
-        cols = np.arange(len(values)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        out[rows, cols] = values
-        return out
-
-    def genotypes(self) -> tuple[np.ndarray, np.ndarray]:
-        return parse_genotypes(self.field("GT"))
-
-
-def parse_genotypes(gt: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """GT strings -> (allele indices (rows, ploidy) with -1 missing / -2 absent, phased flags).
-
-    Single-digit haploid and diploid calls ('1', '0/1', '1|0', './.') are decoded from the raw
-    bytes; anything else (allele 10+, polyploid) goes through the slow path.
-    """
-    gt = gt.fill_null(".")
-    n = len(gt)
-    offsets = np.frombuffer(gt.buffers()[1], dtype=np.int32)[gt.offset: gt.offset + n + 1]
-    data = np.frombuffer(gt.buffers()[2], dtype=np.uint8) if gt.buffers()[2] is not None else np.zeros(1, np.uint8)
-    data = np.concatenate([data, np.zeros(3, np.uint8)])  # reads past the end stay in bounds
-    start = offsets[:-1].astype(np.int64)
-    length = np.diff(offsets)
-    c0, c1, c2 = data[start], data[start + 1], data[start + 2]
-    digit0 = (c0 >= _ZERO) & (c0 <= _ZERO + 9)
-    digit2 = (c2 >= _ZERO) & (c2 <= _ZERO + 9)
-    haploid = (length == 1) & (digit0 | (c0 == _DOT))
-    diploid = (length == 3) & (digit0 | (c0 == _DOT)) & ((c1 == _SLASH) | (c1 == _PIPE)) & (digit2 | (c2 == _DOT))
-    alleles = np.full((n, 2), -2, np.int16)
-    alleles[:, 0] = np.where(c0 == _DOT, -1, c0.astype(np.int16) - _ZERO)
-    alleles[:, 1] = np.where(diploid, np.where(c2 == _DOT, -1, c2.astype(np.int16) - _ZERO), -2)
-    phased = diploid & (c1 == _PIPE)
-    slow = np.flatnonzero(~(haploid | diploid))
-    if len(slow):
-        alleles, phased = _slow_genotypes(gt, slow, alleles, phased)
-    return alleles, phased
-
-
-_GT_SPLIT = re.compile(r"[/|]")
-
-
-def _slow_genotypes(gt: pa.Array, rows: np.ndarray, alleles: np.ndarray, phased: np.ndarray):
-    texts = gt.take(pa.array(rows)).to_pylist()
-    parsed = [[-1 if a in (".", "") else int(a) for a in _GT_SPLIT.split(t)] for t in texts]
-    ploidy = max(alleles.shape[1], max(len(p) for p in parsed))
-    if ploidy > alleles.shape[1]:
-        wider = np.full((len(alleles), ploidy), -2, np.int16)
-        wider[:, : alleles.shape[1]] = alleles
-        alleles = wider
-    for i, values in zip(rows, parsed):
-        alleles[i] = -2
-        alleles[i, : len(values)] = values
-    phased[rows] = [("|" in t) and len(p) > 1 for t, p in zip(texts, parsed)]
-    return alleles, phased
-
-
 def _info_values(info: pa.Array, key: str) -> pa.Array:
     """Raw value of one INFO key per row (null when absent)."""
     if not len(info):
@@ -282,11 +185,6 @@ def _dot_to_null(column: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(column, "."), pa.scalar(None, pa.string()), column)
 
 
-def _missing_to_null(column: pa.Array) -> pa.Array:
-    return pc.if_else(pc.or_kleene(pc.equal(column, "."), pc.equal(column, "")),
-                      pa.scalar(None, pa.string()), column)
-
-
 def _to_int64(column: pa.Array) -> np.ndarray:
     try:
         return pc.cast(column, pa.int64()).to_numpy(zero_copy_only=False)
@@ -295,16 +193,5 @@ def _to_int64(column: pa.Array) -> np.ndarray:
 
 
 def _to_float(column: pa.Array) -> np.ndarray:
-    values = pc.cast(_missing_to_null(column), pa.float32())
+    values = pc.cast(missing_to_null(column), pa.float32())
     return values.fill_null(np.nan).to_numpy(zero_copy_only=False)
-
-
-def _ints(column: pa.Array, dtype) -> np.ndarray:
-    """Integer FORMAT values ('.' missing -> -1); Float-typed ones (some callers' GQ) are rounded."""
-    try:  # the common case: plain integers and nulls only
-        return pc.cast(column, pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).astype(dtype)
-    except pa.ArrowInvalid:
-        pass
-    values = pc.cast(_missing_to_null(column), pa.float64())
-    out = np.rint(values.fill_null(-1).to_numpy(zero_copy_only=False))
-    return out.astype(dtype)
