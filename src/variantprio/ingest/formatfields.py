@@ -1,13 +1,13 @@
 """Per-sample FORMAT values (GT, AD, DP, GQ, PS) of a batch of text VCF records, decoded for all
 samples at once.
 
-Why: in a cohort VCF the sample columns are most of the text (50 samples: 50 cells per record),
-and decoding them column by column cost 4x `bcftools view`. Here the cells of every sample lie end
-to end in one byte buffer; fields are located from the positions of ':' and ',' and plain
-integers are read digit by digit over whole arrays. Python loops run over keys and digit
-positions, never over samples or records. Anything but plain digits (floats, signs, '.', empty)
-is decoded by the same Arrow casts as before, and GT beyond single-digit haploid/diploid calls by
-the same slow path, so the values are the ones the column-wise decoding gave.
+Why: in a cohort VCF the sample cells are most of the text (50 samples: 50 cells per record), and
+decoding them column by column cost 4x `bcftools view`. Here every cell is a byte range of one
+buffer; fields are located from the positions of ':' and ',', and plain integers are read eight
+digits at a time from 8-byte words. Python loops run over keys and the rare long values, never
+over samples or records. Anything but plain digits (floats, signs, '.', empty) is decoded by
+Arrow's casts, and GT beyond single-digit haploid/diploid calls by a per-value slow path, as the
+column-wise decoder did, so the values are the ones it gave.
 """
 
 from __future__ import annotations
@@ -19,107 +19,162 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .byteranges import TextBuffer
+
 _DOT, _SLASH, _PIPE, _ZERO = ord("."), ord("/"), ord("|"), ord("0")
 _COLON, _COMMA = ord(":"), ord(",")
-_MAX_DIGITS = 18  # longest plain integer read digit by digit (fits int64); longer ones go to Arrow
+_WORD = 8  # most digits read at once (an 8-byte word)
+_MAX_DIGITS = 2 * _WORD  # longer integers go through Arrow's cast
+
+
+class _Swar:
+    """Constants to read up to `size` ASCII digits held in one unsigned word ("SIMD within a
+    register"): all bytes '0'-'9' is checked with two masks, then neighbouring digits are merged
+    pairwise (x * 10 + next), then pairs of pairs (x * 100 + next), ..."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.type = size, {4: np.uint32, 8: np.uint64}[size]
+        repeat = int.from_bytes(bytes([1]) * size, "little")
+        self.zeros, self.high, self.sixes = (self.type(b * repeat) for b in (0x30, 0xF0, 0x06))
+        # by number of digits d: '0' in the low size - d bytes, the padding that makes d digits `size`
+        self.fill = np.array([(0x30 * repeat) >> (8 * d) if d < size else 0 for d in range(size + 1)], self.type)
+        self.merges = []
+        lane = 1  # digits per lane before this merge
+        while lane < size:
+            lane_mask = (1 << (16 * lane)) - 1 >> (8 * lane)  # low half of a 2 * lane-byte lane
+            mask = int.from_bytes(lane_mask.to_bytes(2 * lane, "little") * (size // (2 * lane)), "little")
+            self.merges.append((self.type(10 ** lane), self.type(8 * lane), self.type(mask)))
+            lane *= 2
+
+
+_SWAR4, _SWAR8 = _Swar(4), _Swar(8)
 
 
 @dataclass(frozen=True)
 class Field:
-    """Where one FORMAT key's value lies in each cell: bytes [start, end) of `SampleCells.data`."""
+    """Where one FORMAT key's value lies in each cell: bytes [start, end) of the text buffer."""
 
-    start: np.ndarray  # int64 per cell
-    end: np.ndarray  # int64 per cell
-    present: np.ndarray  # bool per cell: the row's FORMAT has the key and the cell reaches it
-
-    @property
-    def length(self) -> np.ndarray:
-        return self.end - self.start
+    start: np.ndarray  # int64 per cell (0 where absent)
+    end: np.ndarray  # int64 per cell (0 where absent)
+    present: np.ndarray  # bool per cell: the record's FORMAT has the key and the cell reaches it
 
 
 class SampleCells:
-    """The cells of `n_samples` sample columns of one batch, sample-major in one buffer
-    (cell c is sample c // n_rows, record c % n_rows), with the ':' separators located once."""
+    """The sample cells of a batch as byte ranges, record-major (cell c is record c // n_samples,
+    sample c % n_samples), with the ':' separators located once for all keys."""
 
-    def __init__(self, columns: list[pa.Array]) -> None:
-        self.n_samples = len(columns)
-        self.n_rows = len(columns[0]) if columns else 0
-        joined = pa.concat_arrays(columns) if columns else pa.array([], pa.string())
-        offsets = np.frombuffer(joined.buffers()[1], np.int32)[joined.offset: joined.offset + len(joined) + 1]
-        offsets = offsets.astype(np.int64)
-        raw = joined.buffers()[2]
-        used = int(offsets[-1]) if len(offsets) else 0
-        text = np.frombuffer(raw, np.uint8)[:used] if raw is not None else np.zeros(0, np.uint8)
-        # three zero bytes past the end: GT decoding peeks at c0..c2 of even an empty last cell
-        self.data = np.concatenate([text, np.zeros(3, np.uint8)])
-        self.start = offsets[:-1]
-        self.end = offsets[1:]
-        colons = np.flatnonzero(text == _COLON)
-        in_cell = np.searchsorted(colons, offsets)
-        self._first_colon = in_cell[:-1]
-        self._n_colons = np.diff(in_cell)
-        self._colons = np.append(colons, used)  # one past the last: gathers never go out of bounds
+    def __init__(self, text: TextBuffer, start: np.ndarray, end: np.ndarray, n_samples: int) -> None:
+        self.text = text
+        self.start, self.end = start, end
+        self.n_samples = n_samples
+        self._colons = np.flatnonzero(text.data[: text.size] == _COLON)
+        self._first_colon, self._n_colons = self._colons_per_cell()
+
+    def _colons_per_cell(self) -> tuple[np.ndarray, np.ndarray]:
+        """(index of the cell's first ':' in `_colons`, number of ':' in the cell).
+
+        Usually every cell of a record has the same number of colons (the caller writes every
+        FORMAT field, or GT alone): then the record's colons are dealt out in equal shares, and
+        a check that each share lies inside its cell proves it. Other records (e.g. './.' beside
+        full cells) are searched cell by cell."""
+        colons, s = self._colons, self.n_samples
+        if s == 0 or not len(self.start):
+            return np.zeros(len(self.start), np.int64), np.zeros(len(self.start), np.int64)
+        line_first = np.searchsorted(colons, self.start[::s])
+        line_count = np.searchsorted(colons, self.end[s - 1::s]) - line_first
+        share = line_count // s
+        first = np.repeat(line_first, s) + np.tile(np.arange(s), len(line_first)) * np.repeat(share, s)
+        count = np.repeat(share, s)
+        inside = (count == 0) | ((_clipped(colons, first) > self.start)
+                                 & (_clipped(colons, first + count - 1) < self.end))
+        ok = (line_count == share * s) & inside.reshape(-1, s).all(axis=1)
+        if not ok.all():
+            cells = np.flatnonzero(np.repeat(~ok, s))
+            first[cells] = np.searchsorted(colons, self.start[cells])
+            count[cells] = np.searchsorted(colons, self.end[cells]) - first[cells]
+        return first, count
 
     def field(self, key_index: np.ndarray) -> Field:
-        """Bounds of the value at FORMAT position `key_index` (per record, -1: not in the FORMAT)."""
-        k = np.tile(key_index, self.n_samples)
-        present = (k >= 0) & (k <= self._n_colons)
-        top = len(self._colons) - 1
-        after = self._colons[np.clip(self._first_colon + k - 1, 0, top)] + 1
-        start = np.where(k <= 0, self.start, after)
-        end = np.where(k < self._n_colons, self._colons[np.clip(self._first_colon + k, 0, top)], self.end)
-        start = np.where(present, start, 0)
-        return Field(start, np.where(present, end, 0), present)
+        """Bounds of the value at FORMAT position `key_index` (per record; -1: not in its FORMAT)."""
+        n = len(self.start)
+        uniform = len(key_index) > 0 and bool((key_index == key_index[0]).all())
+        # one FORMAT for the whole batch (the usual case): a scalar position, no per-cell copy
+        k = int(key_index[0]) if uniform else np.repeat(key_index, self.n_samples)
+        if uniform and k < 0:
+            return Field(np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, bool))
+        present = (k >= 0) & (self._n_colons >= k)
+        # field k runs from after colon k-1 (the cell start for k = 0) to colon k (or the cell end)
+        if uniform and k == 0:
+            start = self.start
+        else:
+            after = _clipped(self._colons, self._first_colon + (k - 1)) + 1
+            start = after if uniform else np.where(k <= 0, self.start, after)
+        stop = _clipped(self._colons, self._first_colon + k)
+        end = np.where(self._n_colons > k, stop, self.end)
+        if not present.all():
+            start, end = np.where(present, start, 0), np.where(present, end, 0)
+        return Field(start, end, present)
 
     def by_record(self, values: np.ndarray) -> np.ndarray:
         """Per-cell values (cells, ...) as (records, samples, ...)."""
-        shaped = values.reshape(self.n_samples, self.n_rows, *values.shape[1:])
-        return np.swapaxes(shaped, 0, 1)
+        return values.reshape(-1, self.n_samples, *values.shape[1:])
 
-    def strings(self, start: np.ndarray, end: np.ndarray) -> pa.Array:
-        """The byte ranges [start, end) as an Arrow string array (for the rare values that Arrow decodes)."""
-        lengths = end - start
-        offsets = np.zeros(len(start) + 1, np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        index = np.arange(offsets[-1]) - np.repeat(offsets[:-1] - start, lengths)
-        text = self.data[index]
-        return pa.LargeStringArray.from_buffers(len(start), pa.py_buffer(offsets), pa.py_buffer(text)).cast(pa.string())
+
+def _clipped(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """values[index] with indexes clipped into range (callers mask the clipped ones); zeros when
+    there are no values at all."""
+    if not len(values):
+        return np.zeros(len(index), values.dtype)
+    return values.take(index, mode="clip")
 
 
 def integers(cells: SampleCells, field: Field, dtype) -> np.ndarray:
     """One integer FORMAT value per cell, -1 where absent or '.'; Float-typed values (some callers'
     GQ) are rounded."""
-    return read_integers(cells, field.start, field.end, field.present, dtype)
+    return read_integers(cells.text, field.start, field.end, field.present, dtype)
 
 
-def read_integers(cells: SampleCells, start: np.ndarray, end: np.ndarray, present: np.ndarray, dtype) -> np.ndarray:
+def read_integers(text: TextBuffer, start: np.ndarray, end: np.ndarray, present: np.ndarray, dtype) -> np.ndarray:
     """Integers in byte ranges: plain digits here, anything else through Arrow's casts (`_ints`)."""
-    out = np.full(len(start), -1, dtype)
     if not present.any():
-        return out
-    length = np.where(present, end - start, 0)
-    value, plain = _plain_digits(cells.data, start, length)
+        return np.full(len(start), -1, dtype)
+    length = end - start
+    value, plain = _short_digits(text, start, length)
+    long = np.flatnonzero(present & (length > _WORD) & (length <= _MAX_DIGITS))
+    if len(long):  # e.g. PS beyond 99,999,999: the high digits, then the last eight
+        high, high_ok = _short_digits(text, start[long], length[long] - _WORD)
+        low, low_ok = _short_digits(text, end[long] - _WORD, np.full(len(long), _WORD))
+        value[long] = high * np.uint64(10 ** _WORD) + low
+        plain[long] = high_ok & low_ok
     plain &= present
-    out[plain] = value[plain].astype(dtype)
-    first = cells.data[start]
-    missing = (length == 0) | ((length == 1) & (first == _DOT))
+    out = np.where(plain, value.view(np.int64), -1).astype(dtype)
+    if plain.all():
+        return out
+    missing = (length == 0) | ((length == 1) & (text.data[start] == _DOT))
     other = np.flatnonzero(present & ~plain & ~missing)
     if len(other):
-        out[other] = _ints(cells.strings(start[other], end[other]), dtype)
+        out[other] = _ints(text.strings(start[other], end[other]), dtype)
     return out
 
 
-def _plain_digits(data: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(value, ok): ok where the range is 1 to 18 ASCII digits, value its integer."""
-    ok = (length > 0) & (length <= _MAX_DIGITS)
-    width = int(length[ok].max()) if ok.any() else 0
-    value = np.zeros(len(start), np.int64)
-    for i in range(width):
-        active = i < length
-        digit = data[np.where(active, start + i, 0)] - np.uint8(_ZERO)  # wraps: non-digits become >= 10
-        ok &= ~active | (digit < 10)
-        value = np.where(active, value * 10 + digit, value)
-    return value, ok
+def _short_digits(text: TextBuffer, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(value as uint64, ok) of ranges of 1 to 8 bytes: ok where they are all ASCII digits.
+
+    The range's bytes are shifted to the top of a word and the bytes below filled with '0', so
+    every value is read as a full word of digits ('42' as '00000042'); the first byte is the most
+    significant digit. 4-byte words when no range is longer (DP, GQ, AD: half the work).
+    """
+    fits = (length > 0) & (length <= _WORD)
+    swar = _SWAR4 if int(np.max(length, where=fits, initial=0)) <= 4 else _SWAR8
+    digits = np.where(fits, length, swar.size)
+    fits &= digits <= swar.size
+    x = text.words(start, swar.size)
+    x = (x << (swar.type(8) * (swar.size - digits).astype(swar.type))) | swar.fill[digits]
+    ok = fits & ((x & swar.high) == swar.zeros) & (((x + swar.sixes) & swar.high) == swar.zeros)
+    x -= swar.zeros  # each byte now 0-9 (where ok)
+    for scale, shift, mask in swar.merges:
+        x = (x * scale + (x >> shift)) & mask
+    return x.astype(np.uint64), ok
 
 
 def allele_depths(cells: SampleCells, field: Field) -> np.ndarray:
@@ -128,46 +183,95 @@ def allele_depths(cells: SampleCells, field: Field) -> np.ndarray:
     n = len(field.start)
     if not field.present.any():
         return np.full((n, 1), -1, np.int32)
-    commas = np.flatnonzero(cells.data[:-3] == _COMMA)
-    first = np.searchsorted(commas, field.start)
-    n_values = np.where(field.present, np.searchsorted(commas, field.end) - first + 1, 0)
-    width = max(1, int(n_values.max()))
-    total = int(n_values.sum())
-    cell = np.repeat(np.arange(n), n_values)
-    offsets = np.cumsum(n_values) - n_values
-    j = np.arange(total) - np.repeat(offsets, n_values)  # value index within its cell
-    commas = np.append(commas, len(cells.data))
-    top = len(commas) - 1
-    k = first[cell] + j
-    start = np.where(j == 0, field.start[cell], commas[np.clip(k - 1, 0, top)] + 1)
-    end = np.where(j == n_values[cell] - 1, field.end[cell], commas[np.clip(k, 0, top)])
+    commas = _Commas(cells.text, field)
+    width = max(1, int(commas.count.max()) + 1)
     out = np.full((n, width), -1, np.int32)
-    out.reshape(-1)[cell * width + j] = read_integers(cells, start, end, np.ones(total, bool), np.int32)
+    # depth j runs from after comma j-1 (the field start for j = 0) to comma j (or the field end);
+    # from the third depth on only the cells of multi-allelic records are left
+    rows = np.flatnonzero(field.present)
+    begin = field.start[rows]
+    for j in range(width):
+        more = commas.count[rows] > j
+        stop = field.end[rows]
+        stop[more] = commas.position(rows[more], j)
+        out[rows, j] = read_integers(cells.text, begin, stop, np.ones(len(rows), bool), np.int32)
+        rows, begin = rows[more], stop[more] + 1
     return out
+
+
+class _Commas:
+    """The ',' positions inside one field of each cell (`count` per cell, 0 where absent).
+
+    A field of up to 8 bytes (AD of a biallelic or triallelic site) is one word: its commas are
+    the zero bytes of word XOR ',,,,,,,,', flagged in a bit mask, counted with a popcount and
+    taken lowest first. Longer fields are searched in the text."""
+
+    def __init__(self, text: TextBuffer, field: Field) -> None:
+        self.start = field.start
+        length = np.where(field.present, field.end - field.start, 0)
+        short = length <= _WORD
+        word = text.words(field.start) & _LOW_BYTES[np.where(short, length, 0)]
+        self._flags = _zero_bytes(word ^ _COMMAS8)
+        self.count = np.bitwise_count(self._flags).astype(np.int64)
+        self._long = np.flatnonzero(~short)
+        if len(self._long):
+            starts, ends = field.start[self._long], field.end[self._long]
+            lo = int(starts.min())
+            self._positions = np.flatnonzero(text.data[lo: int(ends.max())] == _COMMA) + lo
+            self._first = np.searchsorted(self._positions, starts)
+            self.count[self._long] = np.searchsorted(self._positions, ends) - self._first
+
+    def position(self, rows: np.ndarray, j: int) -> np.ndarray:
+        """Position of comma j of each of `rows` (which have more than j commas)."""
+        flags = self._flags[rows]
+        for _ in range(j):
+            flags &= flags - np.uint64(1)  # drop the lowest comma
+        lowest = flags & (~flags + np.uint64(1))
+        out = self.start[rows] + np.bitwise_count(lowest - np.uint64(1)).astype(np.int64) // 8
+        if len(self._long):
+            at = np.searchsorted(self._long, rows)
+            long = (at < len(self._long)) & (_clipped(self._long, at) == rows)
+            out[long] = _clipped(self._positions, self._first[at[long]] + j)
+        return out
+
+
+_COMMAS8 = np.uint64(int.from_bytes(b"," * 8, "little"))
+_SEVENS = np.uint64(0x7F7F7F7F7F7F7F7F)
+# by length d: a mask keeping the low d bytes of a word
+_LOW_BYTES = np.array([(1 << (8 * d)) - 1 for d in range(_WORD + 1)], np.uint64)
+
+
+def _zero_bytes(x: np.ndarray) -> np.ndarray:
+    """The high bit of every byte of x that is zero, and no other bit (no false positives, unlike
+    the shorter (x - 0x01..) & ~x trick)."""
+    return ~(((x & _SEVENS) + _SEVENS) | x | _SEVENS)
 
 
 def genotypes(cells: SampleCells, field: Field) -> tuple[np.ndarray, np.ndarray]:
     """GT -> (allele indices (cells, ploidy) with -1 missing / -2 absent, phased flags); a cell
     without GT reads as '.'.
 
-    Single-digit haploid and diploid calls ('1', '0/1', '1|0', './.') are decoded from the raw
-    bytes; anything else (allele 10+, polyploid, empty) goes through the slow path.
+    Single-digit haploid and diploid calls ('1', '0/1', '1|0', './.') are decoded from the first
+    three bytes; anything else (allele 10+, polyploid, empty) goes through the slow path.
     """
-    data = cells.data
-    start, length = field.start, np.where(field.present, field.length, 1)
-    c0 = np.where(field.present, data[start], _DOT)
-    c1, c2 = data[start + 1], data[start + 2]
-    digit0 = (c0 >= _ZERO) & (c0 <= _ZERO + 9)
-    digit2 = (c2 >= _ZERO) & (c2 <= _ZERO + 9)
-    haploid = (length == 1) & (digit0 | (c0 == _DOT))
-    diploid = (length == 3) & (digit0 | (c0 == _DOT)) & ((c1 == _SLASH) | (c1 == _PIPE)) & (digit2 | (c2 == _DOT))
-    alleles = np.full((len(start), 2), -2, np.int16)
-    alleles[:, 0] = np.where(c0 == _DOT, -1, c0.astype(np.int16) - _ZERO)
-    alleles[:, 1] = np.where(diploid, np.where(c2 == _DOT, -1, c2.astype(np.int16) - _ZERO), -2)
+    word = cells.text.words(field.start, 4)
+    c0 = np.where(field.present, (word & np.uint32(0xFF)).astype(np.uint8), _DOT)
+    c1 = (word >> np.uint32(8)).astype(np.uint8)  # the cast keeps the low byte
+    c2 = (word >> np.uint32(16)).astype(np.uint8)
+    length = np.where(field.present, field.end - field.start, 1)
+    allele0 = c0.astype(np.int16) - _ZERO
+    allele2 = c2.astype(np.int16) - _ZERO
+    first_ok = ((allele0 >= 0) & (allele0 <= 9)) | (c0 == _DOT)
+    haploid = (length == 1) & first_ok
+    diploid = ((length == 3) & first_ok & ((c1 == _SLASH) | (c1 == _PIPE))
+               & (((allele2 >= 0) & (allele2 <= 9)) | (c2 == _DOT)))
+    alleles = np.full((len(c0), 2), -2, np.int16)
+    alleles[:, 0] = np.where(c0 == _DOT, -1, allele0)
+    alleles[:, 1] = np.where(diploid, np.where(c2 == _DOT, -1, allele2), -2)
     phased = diploid & (c1 == _PIPE)
     slow = np.flatnonzero(~(haploid | diploid))
     if len(slow):
-        texts = cells.strings(start[slow], field.end[slow]).to_pylist()
+        texts = cells.text.strings(field.start[slow], field.end[slow]).to_pylist()
         alleles, phased = _slow_genotypes(texts, slow, alleles, phased)
     return alleles, phased
 

@@ -12,20 +12,22 @@ import gzip
 import re
 import subprocess
 import tempfile
-from typing import Iterator
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Callable, Iterable, Iterator, TypeVar
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from .diagnose import diagnose_parse_error
 from .header import VcfHeader
 from .formatfields import SampleCells, allele_depths, genotypes, integers, missing_to_null
 from .reader import RawBatch
+from .textlines import ColumnText, line_blocks, line_layout
 
-_FIXED = ["CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO"]
-
+T = TypeVar("T")
+R = TypeVar("R")
 
 def text_layout(path: str) -> tuple[int, list[str]] | None:
     """(number of header lines, #CHROM column names) of a text VCF; None for BCF."""
@@ -61,7 +63,7 @@ class ArrowTextReader:
         path = self.header.path
         with open(path, "rb") as handle:
             compression = "gzip" if handle.read(2) == b"\x1f\x8b" else None
-        yield from self._parse(pa.input_stream(path, compression=compression), self.header_lines)
+        yield from self._parse(pa.input_stream(path, compression=compression), True)
 
     def parse_bcf(self, bcftools: str) -> Iterator[RawBatch]:
         """RawBatches from a BCF decoded to text by `bcftools view` (htslib's own BCF decoder),
@@ -71,7 +73,7 @@ class ArrowTextReader:
         with tempfile.TemporaryFile() as errors:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
             try:
-                yield from self._parse(proc.stdout, 0)
+                yield from self._parse(proc.stdout, False)
             finally:
                 proc.stdout.close()
                 code = proc.wait()
@@ -83,36 +85,34 @@ class ArrowTextReader:
 
     def parse_text(self, data: bytes) -> Iterator[RawBatch]:
         """RawBatches from in-memory data lines (no header), e.g. one chunk of a parallel read."""
-        yield from self._parse(pa.BufferReader(data), 0)
+        yield from self._parse(pa.BufferReader(data), False)
 
-    def _parse(self, stream, skip_rows: int) -> Iterator[RawBatch]:
-        wanted = _FIXED + (["FORMAT"] + self.samples if self.header.samples else [])
+    def _parse(self, stream, skip_header: bool) -> Iterator[RawBatch]:
+        """RawBatches in file order; with 2+ threads blocks are decoded on a thread pool (numpy and
+        Arrow release the GIL for the array work) while this thread reads ahead."""
+        blocks = line_blocks(stream, self.block_bytes, skip_header)
         try:
-            reader = pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(skip_rows=skip_rows, column_names=self.columns,
-                                               block_size=self.block_bytes, use_threads=self.threads > 2),
-                parse_options=pacsv.ParseOptions(delimiter="\t", quote_char=False, escape_char=False,
-                                                 double_quote=False, newlines_in_values=False),
-                convert_options=pacsv.ConvertOptions(column_types={c: pa.string() for c in self.columns},
-                                                     include_columns=wanted, strings_can_be_null=False,
-                                                     quoted_strings_can_be_null=False))
-            for batch in reader:
-                if batch.num_rows:
-                    yield self._raw_batch(batch)
-        except pa.ArrowInvalid as err:
-            if "Empty CSV file" in str(err):
-                return
+            for batch in _in_order(self._raw_batch, blocks, self.threads):
+                if batch is None:
+                    continue
+                batch.record_no += self.records_read
+                self.records_read += len(batch)
+                yield batch
+        except pa.ArrowInvalid as err:  # a parse error is diagnosed from its batch's first line
             raise diagnose_parse_error(self.header, str(err).splitlines()[0], self.records_read) from None
         except (OSError, EOFError) as err:
             raise diagnose_parse_error(self.header, f"compressed data: {err}", self.records_read) from None
 
-    def _raw_batch(self, b: pa.RecordBatch) -> RawBatch:
-        n = b.num_rows
-        first = self.records_read + 1
-        pos = _to_int64(b.column("POS"))
-        ref = b.column("REF")
-        alt_col = b.column("ALT")
+    def _raw_batch(self, block: bytes) -> RawBatch | None:
+        """The records of one block of whole lines (record_no counted from 1 within the block)."""
+        lines = line_layout(block)
+        n = len(lines.start)
+        if not n:
+            return None
+        column = ColumnText(lines, self.columns)
+        pos = _to_int64(column.strings("POS"))
+        ref = column.strings("REF")
+        alt_col = column.strings("ALT")
         alt_lists = pc.split_pattern(alt_col, ",")
         no_alt = pc.equal(alt_col, ".").to_numpy(zero_copy_only=False)
         n_alt = np.where(no_alt, 0, pc.list_value_length(alt_lists).to_numpy(zero_copy_only=False))
@@ -120,43 +120,63 @@ class ArrowTextReader:
         if no_alt.any():
             alt_flat = alt_flat.filter(pa.array(np.repeat(~no_alt, pc.list_value_length(alt_lists).to_numpy())))
         end = pos + pc.utf8_length(ref).to_numpy(zero_copy_only=False).astype(np.int64) - 1
-        info = b.column("INFO")
+        info = column.strings("INFO")
         symbolic = pc.match_substring_regex(alt_col, r"[<\[\]]").to_numpy(zero_copy_only=False)
         if symbolic.any():
             rows = np.flatnonzero(symbolic)
             found = _info_values(info.take(pa.array(rows)), "END")
             has = found.is_valid().to_numpy(zero_copy_only=False)
             end[rows[has]] = _to_int64(found.filter(pa.array(has)))
-        gt, phased, ad, dp, gq, ps = self._samples(b, n)
-        self.records_read += n  # only now: a parse error is diagnosed from this batch's first line
+        gt, phased, ad, dp, gq, ps = self._samples(column, n)
         return RawBatch(
-            record_no=np.arange(first, first + n, dtype=np.int64),
-            chrom=b.column("CHROM"),
+            record_no=np.arange(1, n + 1, dtype=np.int64),
+            chrom=column.strings("CHROM"),
             pos=pos,
-            ident=_dot_to_null(b.column("ID")),
+            ident=_dot_to_null(column.strings("ID")),
             ref=ref,
             n_alt=n_alt.astype(np.int64),
             alt_flat=alt_flat,
-            qual=_to_float(b.column("QUAL")),
-            filters=_dot_to_null(b.column("FILTER")),
+            qual=_to_float(column.strings("QUAL")),
+            filters=_dot_to_null(column.strings("FILTER")),
             end=end,
             info={k: _info_values(info, k) for k in self.info_keys},
             gt=gt, phased=phased, ad=ad, dp=dp, gq=gq, ps=ps,
         )
 
-    def _samples(self, b: pa.RecordBatch, n: int):
+    def _samples(self, column: ColumnText, n: int):
         n_samples = len(self.samples) if self.header.samples else 0
         if n_samples == 0:
             empty = np.zeros((n, 0), np.int32)
             return (np.zeros((n, 0, 2), np.int16), np.zeros((n, 0), bool), np.zeros((n, 0, 1), np.int32),
                     empty, empty, empty.astype(np.int64))
-        keys = _format_key_index(b.column("FORMAT"), ("GT", "AD", "DP", "GQ", "PS"))
-        cells = SampleCells([b.column(s) for s in self.samples])
+        keys = _format_key_index(column.strings("FORMAT"), ("GT", "AD", "DP", "GQ", "PS"))
+        start, end = column.cells(self.samples)
+        cells = SampleCells(column.text, start, end, n_samples)
         alleles, phased = genotypes(cells, cells.field(keys["GT"]))
         ad = allele_depths(cells, cells.field(keys["AD"]))
         dp, gq = (integers(cells, cells.field(keys[k]), np.int32) for k in ("DP", "GQ"))
         ps = integers(cells, cells.field(keys["PS"]), np.int64)
         return tuple(cells.by_record(a) for a in (alleles, phased, ad, dp, gq, ps))
+
+
+def _in_order(work: Callable[[T], R], items: Iterable[T], threads: int) -> Iterator[R]:
+    """`work` of each item, in order; with 2+ threads up to `threads` items are worked on at once
+    (memory stays bounded: at most threads + 1 results wait)."""
+    if threads < 2:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="variantprio-parse") as pool:
+        pending: deque[Future] = deque()
+        try:
+            for item in items:
+                pending.append(pool.submit(work, item))
+                if len(pending) > threads:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _format_key_index(fmt: pa.Array, keys: tuple[str, ...]) -> dict[str, np.ndarray]:

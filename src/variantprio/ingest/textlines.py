@@ -1,0 +1,127 @@
+"""Blocks of whole VCF data lines from a byte stream, cut into columns at their tabs.
+
+Why: the columnar reader needs every column of a block as byte ranges of one buffer, found with
+a single pass over the text, instead of one Arrow string array per sample column. Line breaks
+are '\\n', '\\r\\n' or a lone '\\r', and empty lines are skipped, as Arrow's CSV reader (which
+this replaces) did; a line with the wrong number of columns raises `pa.ArrowInvalid`, which the
+reader turns into a diagnosis naming the line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from .byteranges import TextBuffer
+
+_TAB, _LF, _CR = 9, 10, 13
+_HEADER_LINE = re.compile(rb"(?:^|[\r\n])#CHROM[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+def line_blocks(stream, block_bytes: int, skip_header: bool) -> Iterator[bytes]:
+    """Text of about `block_bytes` per block, cut after a line break (the last line of the
+    stream may lack one). With `skip_header`, everything through the '#CHROM' line is dropped."""
+    carry = b""
+    header_done = not skip_header
+    while True:
+        chunk = stream.read(block_bytes)
+        if not chunk:
+            break
+        text = carry + chunk if carry else chunk
+        if not header_done:
+            found = _HEADER_LINE.search(text)
+            if found is None or (found.end() == len(text) and not text.endswith((b"\n", b"\r"))):
+                carry = text  # the #CHROM line is not complete yet
+                continue
+            text, header_done = text[found.end():], True
+        cut = max(text.rfind(b"\n"), text.rfind(b"\r")) + 1
+        carry = text[cut:]
+        if cut:
+            yield text[:cut]
+    if carry and header_done:
+        yield carry
+
+
+@dataclass(frozen=True)
+class Lines:
+    """Non-empty lines of a block: [start, end) in `text`, and the positions of all tabs."""
+
+    text: TextBuffer
+    start: np.ndarray  # int64
+    end: np.ndarray  # int64
+    tabs: np.ndarray  # int64, sorted
+    ascii: bool  # no byte above 127: nothing to check for UTF-8
+
+
+def line_layout(block: bytes) -> Lines:
+    """Lines and tabs of a block, from one pass over its bytes."""
+    text = TextBuffer(np.frombuffer(block, np.uint8))
+    body = text.data[: text.size]
+    marks = np.flatnonzero(body <= _CR)  # tab, LF and CR (and other control bytes, left in place)
+    kind = body[marks]
+    breaks = marks[(kind == _LF) | (kind == _CR)]
+    start = np.concatenate([[0], breaks + 1])
+    end = np.concatenate([breaks, [text.size]])
+    keep = end > start
+    return Lines(text, start[keep], end[keep], marks[kind == _TAB], block.isascii())
+
+
+def column_bounds(lines: Lines, n_columns: int) -> np.ndarray:
+    """(lines, n_columns + 1) array B: column j of line i is bytes [B[i, j] + 1, B[i, j + 1]).
+
+    Every line must have exactly n_columns - 1 tabs (the #CHROM line's column count)."""
+    n = len(lines.start)
+    first = np.searchsorted(lines.tabs, lines.start)
+    count = np.searchsorted(lines.tabs, lines.end) - first
+    bad = np.flatnonzero(count != n_columns - 1)
+    if len(bad):
+        raise pa.ArrowInvalid(f"Expected {n_columns} columns, got {int(count[bad[0]]) + 1}")
+    bounds = np.empty((n, n_columns + 1), np.int64)
+    bounds[:, 0] = lines.start - 1
+    bounds[:, 1:n_columns] = lines.tabs.reshape(n, n_columns - 1)
+    bounds[:, n_columns] = lines.end
+    return bounds
+
+
+class ColumnText:
+    """Columns of a block by name: fixed columns as Arrow strings, sample cells as byte ranges."""
+
+    def __init__(self, lines: Lines, names: list[str]) -> None:
+        self.text = lines.text
+        self.bounds = column_bounds(lines, len(names))
+        self.index = {name: i for i, name in enumerate(names)}
+        self._ascii = lines.ascii
+
+    def strings(self, name: str) -> pa.Array:
+        """One column as Arrow strings (checked to be UTF-8, as a string column must be)."""
+        j = self.index[name]
+        out = self.text.strings(self.bounds[:, j] + 1, self.bounds[:, j + 1])
+        if not self._ascii:
+            _check_utf8(out, name)
+        return out
+
+    def cells(self, samples: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) of the cells of `samples`, record-major: record i's cells are
+        i * len(samples) ... (i + 1) * len(samples) - 1, in the order given."""
+        columns = np.array([self.index[s] for s in samples])
+        first = int(columns[0])
+        if (columns == np.arange(first, first + len(columns))).all():  # all samples, file order
+            start = self.bounds[:, first: first + len(columns)] + 1
+            end = self.bounds[:, first + 1: first + 1 + len(columns)]
+        else:
+            start, end = self.bounds[:, columns] + 1, self.bounds[:, columns + 1]
+        start, end = start.reshape(-1), end.reshape(-1)
+        if not self._ascii:
+            _check_utf8(self.text.strings(start, end), "sample")
+        return start, end
+
+
+def _check_utf8(values: pa.Array, name: str) -> None:
+    try:
+        values.validate(full=True)
+    except pa.ArrowInvalid:
+        raise pa.ArrowInvalid(f"{name} column: invalid UTF8 data") from None
