@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .byteranges import TextBuffer
+from .byteranges import POSITION, TextBuffer
 
 _DOT, _SLASH, _PIPE, _ZERO = ord("."), ord("/"), ord("|"), ord("0")
 _COLON, _COMMA = ord(":"), ord(",")
@@ -36,7 +36,9 @@ class _Swar:
         self.size, self.type = size, {4: np.uint32, 8: np.uint64}[size]
         repeat = int.from_bytes(bytes([1]) * size, "little")
         self.zeros, self.high, self.sixes = (self.type(b * repeat) for b in (0x30, 0xF0, 0x06))
-        # by number of digits d: '0' in the low size - d bytes, the padding that makes d digits `size`
+        # by number of digits d: the shift that moves d bytes to the top of the word, and '0' in
+        # the bytes below it (the left padding that makes d digits `size`)
+        self.shift = np.array([8 * (size - d) for d in range(size + 1)], self.type)
         self.fill = np.array([(0x30 * repeat) >> (8 * d) if d < size else 0 for d in range(size + 1)], self.type)
         self.merges = []
         lane = 1  # digits per lane before this merge
@@ -54,8 +56,8 @@ _SWAR4, _SWAR8 = _Swar(4), _Swar(8)
 class Field:
     """Where one FORMAT key's value lies in each cell: bytes [start, end) of the text buffer."""
 
-    start: np.ndarray  # int64 per cell (0 where absent)
-    end: np.ndarray  # int64 per cell (0 where absent)
+    start: np.ndarray  # POSITION per cell (0 where absent)
+    end: np.ndarray  # POSITION per cell (0 where absent)
     present: np.ndarray  # bool per cell: the record's FORMAT has the key and the cell reaches it
 
 
@@ -67,8 +69,10 @@ class SampleCells:
         self.text = text
         self.start, self.end = start, end
         self.n_samples = n_samples
-        self._colons = np.flatnonzero(text.data[: text.size] == _COLON)
+        self._colons = np.flatnonzero(text.data[: text.size] == _COLON).astype(POSITION)
         self._first_colon, self._n_colons = self._colons_per_cell()
+        self._fewest_colons = int(self._n_colons.min()) if len(self._n_colons) else 0
+        self._colon_cache: dict[int, np.ndarray] = {}
 
     def _colons_per_cell(self) -> tuple[np.ndarray, np.ndarray]:
         """(index of the cell's first ':' in `_colons`, number of ':' in the cell).
@@ -79,12 +83,12 @@ class SampleCells:
         full cells) are searched cell by cell."""
         colons, s = self._colons, self.n_samples
         if s == 0 or not len(self.start):
-            return np.zeros(len(self.start), np.int64), np.zeros(len(self.start), np.int64)
-        line_first = np.searchsorted(colons, self.start[::s])
-        line_count = np.searchsorted(colons, self.end[s - 1::s]) - line_first
+            return np.zeros(len(self.start), POSITION), np.zeros(len(self.start), POSITION)
+        line_first = np.searchsorted(colons, self.start[::s]).astype(POSITION)
+        line_count = np.searchsorted(colons, self.end[s - 1::s]).astype(POSITION) - line_first
         share = line_count // s
-        first = np.repeat(line_first, s) + np.tile(np.arange(s), len(line_first)) * np.repeat(share, s)
         count = np.repeat(share, s)
+        first = np.repeat(line_first, s) + (np.tile(np.arange(s, dtype=POSITION), len(line_first)) * count)
         inside = (count == 0) | ((_clipped(colons, first) > self.start)
                                  & (_clipped(colons, first + count - 1) < self.end))
         ok = (line_count == share * s) & inside.reshape(-1, s).all(axis=1)
@@ -94,6 +98,14 @@ class SampleCells:
             count[cells] = np.searchsorted(colons, self.end[cells]) - first[cells]
         return first, count
 
+    def _colon(self, j: int | np.ndarray) -> np.ndarray:
+        """Position of colon j (0-based, within each cell; clipped where the cell has fewer)."""
+        if not isinstance(j, int):
+            return _clipped(self._colons, self._first_colon + j)
+        if j not in self._colon_cache:  # colon k ends field k and starts field k + 1: asked twice
+            self._colon_cache[j] = _clipped(self._colons, self._first_colon + j)
+        return self._colon_cache[j]
+
     def field(self, key_index: np.ndarray) -> Field:
         """Bounds of the value at FORMAT position `key_index` (per record; -1: not in its FORMAT)."""
         n = len(self.start)
@@ -101,16 +113,20 @@ class SampleCells:
         # one FORMAT for the whole batch (the usual case): a scalar position, no per-cell copy
         k = int(key_index[0]) if uniform else np.repeat(key_index, self.n_samples)
         if uniform and k < 0:
-            return Field(np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, bool))
-        present = (k >= 0) & (self._n_colons >= k)
+            return Field(np.zeros(n, POSITION), np.zeros(n, POSITION), np.zeros(n, bool))
         # field k runs from after colon k-1 (the cell start for k = 0) to colon k (or the cell end)
-        if uniform and k == 0:
-            start = self.start
+        if uniform and k <= self._fewest_colons:
+            present = np.ones(n, bool)
         else:
-            after = _clipped(self._colons, self._first_colon + (k - 1)) + 1
-            start = after if uniform else np.where(k <= 0, self.start, after)
-        stop = _clipped(self._colons, self._first_colon + k)
-        end = np.where(self._n_colons > k, stop, self.end)
+            present = (k >= 0) & (self._n_colons >= k)
+        if uniform:
+            start = self.start if k == 0 else self._colon(k - 1) + 1
+        else:
+            start = np.where(k <= 0, self.start, self._colon(k - 1) + 1)
+        if uniform and k < self._fewest_colons:
+            end = self._colon(k)
+        else:
+            end = np.where(self._n_colons > k, self._colon(k), self.end)
         if not present.all():
             start, end = np.where(present, start, 0), np.where(present, end, 0)
         return Field(start, end, present)
@@ -139,17 +155,19 @@ def read_integers(text: TextBuffer, start: np.ndarray, end: np.ndarray, present:
     if not present.any():
         return np.full(len(start), -1, dtype)
     length = end - start
-    value, plain = _short_digits(text, start, length)
-    long = np.flatnonzero(present & (length > _WORD) & (length <= _MAX_DIGITS))
-    if len(long):  # e.g. PS beyond 99,999,999: the high digits, then the last eight
-        high, high_ok = _short_digits(text, start[long], length[long] - _WORD)
-        low, low_ok = _short_digits(text, end[long] - _WORD, np.full(len(long), _WORD))
+    value, plain, longest = _short_digits(text, start, length)
+    if longest > _WORD:  # e.g. PS beyond 99,999,999: the high digits, then the last eight
+        long = np.flatnonzero((length > _WORD) & (length <= _MAX_DIGITS))
+        high, high_ok, _ = _short_digits(text, start[long], length[long] - _WORD)
+        low, low_ok, _ = _short_digits(text, end[long] - _WORD, np.full(len(long), _WORD, length.dtype))
+        value = value.astype(np.uint64)
         value[long] = high * np.uint64(10 ** _WORD) + low
         plain[long] = high_ok & low_ok
+    out = value.astype(dtype)
     plain &= present
-    out = np.where(plain, value.view(np.int64), -1).astype(dtype)
     if plain.all():
         return out
+    out = np.where(plain, out, dtype(-1))
     missing = (length == 0) | ((length == 1) & (text.data[start] == _DOT))
     other = np.flatnonzero(present & ~plain & ~missing)
     if len(other):
@@ -157,24 +175,25 @@ def read_integers(text: TextBuffer, start: np.ndarray, end: np.ndarray, present:
     return out
 
 
-def _short_digits(text: TextBuffer, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(value as uint64, ok) of ranges of 1 to 8 bytes: ok where they are all ASCII digits.
+def _short_digits(text: TextBuffer, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(value, ok, longest length) of ranges of up to 8 bytes: ok where they are 1-8 ASCII digits.
 
     The range's bytes are shifted to the top of a word and the bytes below filled with '0', so
     every value is read as a full word of digits ('42' as '00000042'); the first byte is the most
     significant digit. 4-byte words when no range is longer (DP, GQ, AD: half the work).
     """
-    fits = (length > 0) & (length <= _WORD)
-    swar = _SWAR4 if int(np.max(length, where=fits, initial=0)) <= 4 else _SWAR8
-    digits = np.where(fits, length, swar.size)
-    fits &= digits <= swar.size
-    x = text.words(start, swar.size)
-    x = (x << (swar.type(8) * (swar.size - digits).astype(swar.type))) | swar.fill[digits]
-    ok = fits & ((x & swar.high) == swar.zeros) & (((x + swar.sixes) & swar.high) == swar.zeros)
+    longest = int(length.max()) if len(length) else 0
+    swar = _SWAR4 if longest <= 4 else _SWAR8
+    ok = length > 0
+    if longest > swar.size:
+        ok &= length <= swar.size
+    digits = np.minimum(length, swar.size)
+    x = (text.words(start, swar.size) << swar.shift[digits]) | swar.fill[digits]
+    ok &= ((x & swar.high) == swar.zeros) & (((x + swar.sixes) & swar.high) == swar.zeros)
     x -= swar.zeros  # each byte now 0-9 (where ok)
     for scale, shift, mask in swar.merges:
         x = (x * scale + (x >> shift)) & mask
-    return x.astype(np.uint64), ok
+    return x, ok, longest
 
 
 def allele_depths(cells: SampleCells, field: Field) -> np.ndarray:
@@ -187,13 +206,18 @@ def allele_depths(cells: SampleCells, field: Field) -> np.ndarray:
     width = max(1, int(commas.count.max()) + 1)
     out = np.full((n, width), -1, np.int32)
     # depth j runs from after comma j-1 (the field start for j = 0) to comma j (or the field end);
-    # from the third depth on only the cells of multi-allelic records are left
-    rows = np.flatnonzero(field.present)
-    begin = field.start[rows]
-    for j in range(width):
+    # depths 0 and 1 over all cells, later ones over the cells of multi-allelic records only
+    begin, live = field.start, field.present
+    for j in range(min(width, 2)):
+        stop = np.where(commas.count > j, commas.position(j), field.end)
+        out[:, j] = read_integers(cells.text, begin, stop, live, np.int32)
+        begin, live = stop + 1, live & (commas.count > j)
+    rows = np.flatnonzero(live)
+    begin = begin[rows]
+    for j in range(2, width):
         more = commas.count[rows] > j
         stop = field.end[rows]
-        stop[more] = commas.position(rows[more], j)
+        stop[more] = commas.position(j, rows[more])
         out[rows, j] = read_integers(cells.text, begin, stop, np.ones(len(rows), bool), np.int32)
         rows, begin = rows[more], stop[more] + 1
     return out
@@ -212,25 +236,27 @@ class _Commas:
         short = length <= _WORD
         word = text.words(field.start) & _LOW_BYTES[np.where(short, length, 0)]
         self._flags = _zero_bytes(word ^ _COMMAS8)
-        self.count = np.bitwise_count(self._flags).astype(np.int64)
+        self.count = np.bitwise_count(self._flags).astype(POSITION)
         self._long = np.flatnonzero(~short)
         if len(self._long):
             starts, ends = field.start[self._long], field.end[self._long]
             lo = int(starts.min())
-            self._positions = np.flatnonzero(text.data[lo: int(ends.max())] == _COMMA) + lo
-            self._first = np.searchsorted(self._positions, starts)
+            self._positions = (np.flatnonzero(text.data[lo: int(ends.max())] == _COMMA) + lo).astype(POSITION)
+            self._first = np.searchsorted(self._positions, starts).astype(POSITION)
             self.count[self._long] = np.searchsorted(self._positions, ends) - self._first
 
-    def position(self, rows: np.ndarray, j: int) -> np.ndarray:
-        """Position of comma j of each of `rows` (which have more than j commas)."""
-        flags = self._flags[rows]
+    def position(self, j: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Position of comma j of every cell (or of `rows`); meaningless where there are j or fewer."""
+        flags = self._flags if rows is None else self._flags[rows]
         for _ in range(j):
-            flags &= flags - np.uint64(1)  # drop the lowest comma
+            flags = flags & (flags - np.uint64(1))  # drop the lowest comma
         lowest = flags & (~flags + np.uint64(1))
-        out = self.start[rows] + np.bitwise_count(lowest - np.uint64(1)).astype(np.int64) // 8
+        start = self.start if rows is None else self.start[rows]
+        out = start + (np.bitwise_count(lowest - np.uint64(1)) >> np.uint8(3)).astype(POSITION)
         if len(self._long):
-            at = np.searchsorted(self._long, rows)
-            long = (at < len(self._long)) & (_clipped(self._long, at) == rows)
+            cells = np.arange(len(self.start), dtype=np.int64) if rows is None else rows
+            at = np.searchsorted(self._long, cells)
+            long = (at < len(self._long)) & (_clipped(self._long, at) == cells)
             out[long] = _clipped(self._positions, self._first[at[long]] + j)
         return out
 
@@ -265,9 +291,9 @@ def genotypes(cells: SampleCells, field: Field) -> tuple[np.ndarray, np.ndarray]
     haploid = (length == 1) & first_ok
     diploid = ((length == 3) & first_ok & ((c1 == _SLASH) | (c1 == _PIPE))
                & (((allele2 >= 0) & (allele2 <= 9)) | (c2 == _DOT)))
-    alleles = np.full((len(c0), 2), -2, np.int16)
-    alleles[:, 0] = np.where(c0 == _DOT, -1, allele0)
-    alleles[:, 1] = np.where(diploid, np.where(c2 == _DOT, -1, allele2), -2)
+    alleles = np.empty((len(c0), 2), np.int16)
+    alleles[:, 0] = np.where(c0 == _DOT, np.int16(-1), allele0)
+    alleles[:, 1] = np.where(diploid, np.where(c2 == _DOT, np.int16(-1), allele2), np.int16(-2))
     phased = diploid & (c1 == _PIPE)
     slow = np.flatnonzero(~(haploid | diploid))
     if len(slow):
@@ -280,7 +306,11 @@ _GT_SPLIT = re.compile(r"[/|]")
 
 
 def _slow_genotypes(texts: list[str], rows: np.ndarray, alleles: np.ndarray, phased: np.ndarray):
-    parsed = [[-1 if a in (".", "") else int(a) for a in _GT_SPLIT.split(t)] for t in texts]
+    try:
+        parsed = [[-1 if a in (".", "") else int(a) for a in _GT_SPLIT.split(t)] for t in texts]
+    except ValueError:  # a parse error of the record, diagnosed by the reader
+        bad = next(t for t in texts if not all(a in (".", "") or a.isdigit() for a in _GT_SPLIT.split(t)))
+        raise pa.ArrowInvalid(f"invalid GT {bad!r}") from None
     ploidy = max(alleles.shape[1], max(len(p) for p in parsed))
     if ploidy > alleles.shape[1]:
         wider = np.full((len(alleles), ploidy), -2, np.int16)

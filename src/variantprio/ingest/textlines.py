@@ -16,7 +16,7 @@ from typing import Iterator
 import numpy as np
 import pyarrow as pa
 
-from .byteranges import TextBuffer
+from .byteranges import POSITION, TextBuffer
 
 _TAB, _LF, _CR = 9, 10, 13
 _HEADER_LINE = re.compile(rb"(?:^|[\r\n])#CHROM[^\r\n]*(?:\r\n|\r|\n|$)")
@@ -51,9 +51,9 @@ class Lines:
     """Non-empty lines of a block: [start, end) in `text`, and the positions of all tabs."""
 
     text: TextBuffer
-    start: np.ndarray  # int64
-    end: np.ndarray  # int64
-    tabs: np.ndarray  # int64, sorted
+    start: np.ndarray  # POSITION (blocks are far below 2 GiB)
+    end: np.ndarray  # int32
+    tabs: np.ndarray  # int32, sorted
     ascii: bool  # no byte above 127: nothing to check for UTF-8
 
 
@@ -64,10 +64,10 @@ def line_layout(block: bytes) -> Lines:
     marks = np.flatnonzero(body <= _CR)  # tab, LF and CR (and other control bytes, left in place)
     kind = body[marks]
     breaks = marks[(kind == _LF) | (kind == _CR)]
-    start = np.concatenate([[0], breaks + 1])
-    end = np.concatenate([breaks, [text.size]])
+    start = np.concatenate([[0], breaks + 1]).astype(POSITION)
+    end = np.concatenate([breaks, [text.size]]).astype(POSITION)
     keep = end > start
-    return Lines(text, start[keep], end[keep], marks[kind == _TAB], block.isascii())
+    return Lines(text, start[keep], end[keep], marks[kind == _TAB].astype(POSITION), block.isascii())
 
 
 def column_bounds(lines: Lines, n_columns: int) -> np.ndarray:
@@ -80,7 +80,7 @@ def column_bounds(lines: Lines, n_columns: int) -> np.ndarray:
     bad = np.flatnonzero(count != n_columns - 1)
     if len(bad):
         raise pa.ArrowInvalid(f"Expected {n_columns} columns, got {int(count[bad[0]]) + 1}")
-    bounds = np.empty((n, n_columns + 1), np.int64)
+    bounds = np.empty((n, n_columns + 1), POSITION)
     bounds[:, 0] = lines.start - 1
     bounds[:, 1:n_columns] = lines.tabs.reshape(n, n_columns - 1)
     bounds[:, n_columns] = lines.end
@@ -94,13 +94,13 @@ class ColumnText:
         self.text = lines.text
         self.bounds = column_bounds(lines, len(names))
         self.index = {name: i for i, name in enumerate(names)}
-        self._ascii = lines.ascii
+        self.ascii = lines.ascii
 
     def strings(self, name: str) -> pa.Array:
         """One column as Arrow strings (checked to be UTF-8, as a string column must be)."""
         j = self.index[name]
         out = self.text.strings(self.bounds[:, j] + 1, self.bounds[:, j + 1])
-        if not self._ascii:
+        if not self.ascii:
             _check_utf8(out, name)
         return out
 
@@ -115,7 +115,7 @@ class ColumnText:
         else:
             start, end = self.bounds[:, columns] + 1, self.bounds[:, columns + 1]
         start, end = start.reshape(-1), end.reshape(-1)
-        if not self._ascii:
+        if not self.ascii:
             _check_utf8(self.text.strings(start, end), "sample")
         return start, end
 

@@ -120,8 +120,9 @@ class ArrowTextReader:
         if no_alt.any():
             alt_flat = alt_flat.filter(pa.array(np.repeat(~no_alt, pc.list_value_length(alt_lists).to_numpy())))
         end = pos + pc.utf8_length(ref).to_numpy(zero_copy_only=False).astype(np.int64) - 1
-        info = column.strings("INFO")
         symbolic = pc.match_substring_regex(alt_col, r"[<\[\]]").to_numpy(zero_copy_only=False)
+        # INFO is read for END and CSQ/ANN/BCSQ, and checked to be UTF-8 whenever text is not ASCII
+        info = column.strings("INFO") if symbolic.any() or self.info_keys or not column.ascii else None
         if symbolic.any():
             rows = np.flatnonzero(symbolic)
             found = _info_values(info.take(pa.array(rows)), "END")
