@@ -24,7 +24,7 @@ from .diagnose import diagnose_parse_error
 from .header import VcfHeader
 from .formatfields import SampleCells, allele_depths, genotypes, integers, missing_to_null
 from .reader import RawBatch
-from .textlines import ColumnText, line_blocks, line_layout
+from .textlines import ColumnText, line_blocks, line_layout, text_stream
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -60,10 +60,11 @@ class ArrowTextReader:
         self.info_keys = [k for k in ("CSQ", "ANN", "BCSQ") if k in header.info_ids]
 
     def __iter__(self) -> Iterator[RawBatch]:
-        path = self.header.path
-        with open(path, "rb") as handle:
-            compression = "gzip" if handle.read(2) == b"\x1f\x8b" else None
-        yield from self._parse(pa.input_stream(path, compression=compression), True)
+        try:
+            with text_stream(self.header.path, self.threads) as stream:
+                yield from self._parse(stream, True)
+        except OSError as err:  # the decompressor failed at the end of its output
+            raise diagnose_parse_error(self.header, f"compressed data: {err}", self.records_read) from None
 
     def parse_bcf(self, bcftools: str) -> Iterator[RawBatch]:
         """RawBatches from a BCF decoded to text by `bcftools view` (htslib's own BCF decoder),
