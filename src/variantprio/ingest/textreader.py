@@ -1,9 +1,11 @@
-"""Columnar reader for text VCF (plain, gzip, bgzip): Arrow's multi-threaded CSV parser plus
-vectorised field extraction, producing the same `RawBatch`es as the cyvcf2 reader.
+"""Columnar reader for text VCF (plain, gzip, bgzip; BCF through `bcftools view`), producing the
+same `RawBatch`es as the cyvcf2 reader.
 
 Why: a per-record loop through cyvcf2 costs several microseconds per record, ~20x `bcftools view`
-on a genome; here Python only loops over batches. cyvcf2 stays the reference parser (the tests run
-every fixture through both) and the reader for BCF.
+on a genome; here Python only loops over blocks of text. `textlines` cuts a block into lines and
+columns at its tabs, fixed columns become Arrow strings, and `formatfields` decodes the sample
+cells of all samples at once. cyvcf2 stays the reference parser (the tests run every fixture
+through both) and the fallback for BCF without bcftools.
 """
 
 from __future__ import annotations
