@@ -95,3 +95,75 @@ def test_real_exome_reads_the_same_in_both_readers(tmp_path):
     vcf = shared_data("bench/background/pfeiffer-exome.grch38.vcf.gz")
     arrow = _ingest(tmp_path, vcf, "arrow", build="GRCh38")
     assert arrow.num_rows > 30_000 and arrow.equals(_ingest(tmp_path, vcf, "cyvcf2", build="GRCh38"))
+
+
+# --- issue 22: FORMAT fields of all samples decoded at once (ingest.formatfields) ---
+FORMAT_META = ('##FORMAT=<ID=MIN_DP,Number=1,Type=Integer,Description="Minimum depth">\n'
+               '##FORMAT=<ID=SB,Number=4,Type=Integer,Description="Strand bias">\n'
+               '##ALT=<ID=NON_REF,Description="Any other allele">\n')
+TRIO_TRICKY = [
+    # AD longer than a word, depths of 4+ digits, PS beyond eight digits, all-missing cell
+    "chr1 100 rs1 A C,G,T 50 PASS . GT:AD:DP:GQ:PS 1|2:1234,5678,9,0:6921:99:123456789 "
+    "0/3:1,0,0,22:23:45:. ./.:.:.:.:.",
+    "chr1 200 . G A 30 PASS . GT:AD:DP:GQ 0/1:5,6:.:12 1/1::11:99 0/0:7,0:7:",  # '.', empty values
+    "chr1 300 . T TA . PASS . GT 0/1 ./. 1/1",                                    # GT only
+    "chr1 400 . A G 10 PASS . . . . .",                                           # no FORMAT at all
+    "chr1 600 . A G 50 PASS . GT:AD:DP:GQ:PL ./. 0/1:4,5:9:50:90,0,80 0/0:9,0:9:27:0,27,300",  # short cell
+    "chr1 700 . A <NON_REF> . . END=750 GT:DP:GQ:MIN_DP:PL 0/0:12:30:10:0,30,450 0/0:11:27:9:0,27,400 "
+    "0/0:15:33:12:0,33,500",                                                      # gVCF reference block
+    "chr1 800 . A G,<NON_REF> 60 . . GT:AD:DP:GQ:PL:SB 0/1:5,7,0:12:60:80,0,70,95,91,186:2,3,4,3 "
+    "0/0:10,0,0:10:30:0,30,450,30,450,450:5,5,0,0 1/1:0,9,0:9:27:300,27,0,300,27,300:0,0,5,4",
+    f"chr1 900 . A {ALTS_12[:-4]} 20 PASS . GT:AD 0/1/1:2,4,0,0,0,0,0,0,0,0,0,0 "
+    "10/11:0,0,0,0,0,0,0,0,0,0,3,4 ./.:.",                                       # triploid, alleles 10+
+    "chr1 1000 . C G 50 PASS . DP:GT:GQ:PL:PS 14:0|1:40:50,0,40:1000 15:1|0:41:50,0,41:1000 .:./.:.:.:.",
+    "chrX 2000 . C T 40 PASS . GT:AD:DP 1:0,8:8 .:.:. 0|1:3,4:7",               # haploid, phased
+]
+
+
+def _trio(tmp_path, name="trio.vcf", records=TRIO_TRICKY):
+    return write_vcf(tmp_path / name, records, samples=("C", "M", "F"), extra_header=FORMAT_META)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tricky_trio_records_decode_as_cyvcf2_does(tmp_path, threads):
+    vcf = _trio(tmp_path)
+    arrow = _ingest(tmp_path, vcf, "arrow", threads=threads)
+    assert arrow.equals(_ingest(tmp_path, vcf, "cyvcf2"))
+    rows = {(r["pos"], r["alt"]): r for r in arrow.to_pylist()}
+    assert rows[(100, "C")]["ad_ref"] == [1234, 1, None] and rows[(100, "G")]["ad_alt"] == [9, 0, None]
+    assert rows[(100, "C")]["ps"] == [123456789, None, None] and rows[(100, "C")]["dp"] == [6921, 23, None]
+    assert rows[(200, "A")]["dp"] == [None, 11, 7] and rows[(200, "A")]["gq"] == [12, 99, None]
+    assert rows[(600, "G")]["gt"] == [-1, 1, 0] and rows[(600, "G")]["ad_alt"] == [None, 5, 0]
+    assert rows[(900, "CGA")]["gt"] == [0, 1, -1] and rows[(900, "C")]["gt"] == [2, 0, -1]
+    assert rows[(1000, "G")]["phased"] == [True, True, False] and rows[(2000, "T")]["zygosity"] == [3, -1, 1]
+    assert (400, "G") not in rows and (700, "<NON_REF>") not in rows
+
+
+def test_tricky_records_subset_crlf_and_bgzip(tmp_path):
+    """Samples picked out of file order, Windows line ends and bgzip take the same fast path."""
+    vcf = _trio(tmp_path)
+    crlf = tmp_path / "crlf.vcf"
+    crlf.write_bytes(vcf.read_bytes().replace(b"\n", b"\r\n"))
+    packed = _trio(tmp_path, "trio.vcf.gz")
+    reference = _ingest(tmp_path, vcf, "cyvcf2", samples=("F", "C"))
+    for path in (vcf, crlf, packed):
+        assert _ingest(tmp_path, path, "arrow", samples=("F", "C"), threads=2).equals(reference), path.name
+
+
+def test_fifty_samples_in_many_blocks_match_cyvcf2(tmp_path):
+    """A 50-sample cohort cut into many small blocks decoded on two threads: same table, in order."""
+    from variantprio.bench.run.ingest import write_synthetic_vcf
+    vcf = write_synthetic_vcf(tmp_path / "cohort.vcf.gz", 1500, 50, seed=11)
+    arrow = _ingest(tmp_path, vcf, "arrow", threads=2, batch_size=20)
+    assert arrow.num_rows > 1450 and arrow.equals(_ingest(tmp_path, vcf, "cyvcf2"))
+    assert arrow.column("variant_idx").to_pylist() == list(range(arrow.num_rows))
+
+
+def test_a_bad_genotype_is_a_one_line_error(tmp_path):
+    """It used to escape as a ValueError traceback."""
+    from variantprio.errors import InputError
+    vcf = _trio(tmp_path, records=TRIO_TRICKY[:2] + ["chr1 250 . G A 30 PASS . GT:DP 0/x:5 0/0:4 0/1:6"])
+    with pytest.raises(InputError, match="invalid GT '0/x'") as err:
+        _ingest(tmp_path, vcf, "arrow")
+    assert str(vcf) in err.value.one_line() and "\n" not in err.value.one_line()
+    assert not list(tmp_path.glob("arrow.parquet*"))

@@ -19,12 +19,18 @@ from .options import file_option, hpo_dir_option, xspecies_option
               help="Keep the synthetic VCF and output here (reused by later runs of the same size).")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="--threads passed to `variantprio ingest`.")
-def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads: int) -> None:
-    """Time `variantprio ingest` on a synthetic GATK-like VCF against `bcftools view -Ou` on the
-    same file in the same run: prints variants/s, peak RSS and the time ratio."""
+@click.option("--vcf", type=click.Path(exists=True, dir_okay=False),
+              help="Time this VCF instead of a synthetic one (e.g. ../shared/bench/background/pfeiffer-exome.grch38.vcf.gz).")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Alternate the two tools this many times and keep each one's fastest run.")
+def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads: int, vcf: str | None,
+                     repeat: int) -> None:
+    """Time `variantprio ingest` on a synthetic GATK-like VCF (or --vcf) against `bcftools view -Ou`
+    on the same file in the same run: prints variants/s, peak RSS and the time ratio."""
     from ..bench.run.ingest import bench_ingest
 
-    result = bench_ingest(n_variants, n_samples, Path(keep) if keep else None, threads=threads)
+    result = bench_ingest(n_variants, n_samples, Path(keep) if keep else None, threads=threads,
+                          vcf=Path(vcf) if vcf else None, repeat=repeat)
     click.echo("\n".join(result.lines()))
 
 

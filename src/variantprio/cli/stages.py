@@ -47,8 +47,9 @@ def announce(summary: Summary) -> None:
 @click.option("--min-ab", type=click.FloatRange(0, 0.5), default=IngestSettings.min_ab, show_default=True,
               help="Minimum allele balance (ALT reads / all AD reads) of heterozygous carrier calls.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Threads: 1-2 parse in one process (Parquet is always written on a second thread); "
-                   "3+ read a bgzipped VCF in parallel chunks, one process per extra thread.")
+              help="Threads: 1 parses in one thread, 2 decodes text blocks on a second thread (Parquet is "
+                   "always written on its own thread, bgzip decompresses in its own process); 3+ read a "
+                   "bgzipped VCF in parallel chunks, one process per extra thread.")
 @click.option("--liftover-to", type=click.Choice(["GRCh37", "GRCh38"]), default=None,
               help="Lift the variants onto this build (needs --chain); --fasta is then the target build's and "
                    "REF is checked after lifting. Records that cannot be lifted safely are listed, not kept.")

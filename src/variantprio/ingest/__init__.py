@@ -5,8 +5,9 @@ Entry point: `run(IngestInputs(vcf, ped, fasta), IngestOutputs(variants), Ingest
 `vcf_sample_names(path)` and `vcf_build(path)` used by `validate`.
 
 Layout: `header` (header facts, build, file checks) -> a reader yielding `RawBatch`es, one row per
-record (`textreader`: Arrow's CSV parser plus vectorised FORMAT decoding, the fast default;
-`reader`: cyvcf2, the reference parser; `parallel`: BGZF byte-range chunks over processes) ->
+record (`textreader`, the fast default: `textlines` cuts text blocks into lines and columns,
+`byteranges` holds them as byte ranges, `formatfields` decodes every sample's GT/AD/DP/GQ/PS at
+once; `reader`: cyvcf2, the reference parser; `parallel`: BGZF byte-range chunks over processes) ->
 `normalise.BatchNormaliser` (sort check, REF check, `split` split/remap, `core.alleles`
 trim/left-align, `annotations` per-ALT CSQ/ANN, quality filters, `duplicates` exact copies) ->
 Parquet through `tables.TableWriter`. `IngestOptions` is in `options`; samples and PED checks in

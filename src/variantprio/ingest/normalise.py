@@ -199,8 +199,9 @@ class BatchNormaliser:
                       col.alt_hap: (geno.alt_hap, pa.int8(), False),
                       col.dp: (geno.dp, pa.int32(), True), col.gq: (geno.gq, pa.int32(), True),
                       col.ad_ref: (geno.ad_ref, pa.int32(), True), col.ad_alt: (geno.ad_alt, pa.int32(), True)}
+        rows = slice(None) if n == len(keep) else keep  # all kept (usual in a cohort): no copies
         for name, (values, type_, nullable) in per_sample.items():
-            arrays[name] = _list_column(values[keep], type_, nullable)
+            arrays[name] = _list_column(values[rows], type_, nullable)
         for name in _INFO_COLUMNS.values():
             arrays[name] = columns[name].filter(mask)
         return pa.RecordBatch.from_pydict(arrays)

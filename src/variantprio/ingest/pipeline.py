@@ -233,7 +233,7 @@ def open_reader(header: VcfHeader, samples: list[str], options: IngestOptions) -
     if options.reader == "cyvcf2":
         return CyvcfReader(header, subset, batch_size=options.batch_size, threads=options.threads)
     # ~400 bytes of text per record for a few samples: blocks of about batch_size records
-    block = max(1 << 16, min(16 << 20, options.batch_size * (200 + 60 * max(1, len(samples)))))
+    block = max(1 << 16, min(8 << 20, options.batch_size * (200 + 60 * max(1, len(samples)))))
     layout = text_layout(header.path)
     if layout is not None:
         return ArrowTextReader(header, subset, layout, block_bytes=block, threads=options.threads)

@@ -138,22 +138,38 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
         ploidy = (alleles != -2).sum(axis=2)
         # all-haploid batches have one allele column; polyploid ones more (masked below)
         a0, a1 = alleles[:, :, 0], alleles[:, :, min(1, alleles.shape[2] - 1)]
-    gt = np.where(called == 0, -1, copies).astype(np.int8)
-    zyg = np.select(
-        [called == 0, copies == 0, ploidy == 1, copies >= ploidy],
-        [ZYG_MISSING, ZYG_HOM_REF, ZYG_HEMI, ZYG_HOM_ALT], default=ZYG_HET).astype(np.int8)
+    missing = called == 0
+    gt = np.where(missing, np.int8(-1), copies.astype(np.int8))
+    # first match wins: missing, hom-ref, hemizygous, hom-alt, else het (int8 throughout: one
+    # value per sample and ALT row, the widest arrays of a cohort)
+    zyg = np.where(copies >= ploidy, np.int8(ZYG_HOM_ALT), np.int8(ZYG_HET))
+    zyg = np.where(ploidy == 1, np.int8(ZYG_HEMI), zyg)
+    zyg = np.where(copies == 0, np.int8(ZYG_HOM_REF), zyg)
+    zyg = np.where(missing, np.int8(ZYG_MISSING), zyg)
     ad = raw.ad[rows.record]  # (m, S, A): Number=R, index 0 is REF, index k this ALT
     width = ad.shape[2]
     ad_ref = ad[:, :, 0]
     safe_k = np.minimum(rows.allele.astype(np.int64), width - 1)
     ad_alt = np.take_along_axis(ad, safe_k[:, None, None].repeat(ad.shape[1], axis=1), axis=2)[:, :, 0]
     ad_alt = np.where((rows.allele[:, None] < width), ad_alt, -1)
-    valid = ad >= 0
-    ad_total = np.where(valid.any(axis=2), np.where(valid, ad, 0).sum(axis=2), -1).astype(np.int32)
-    phased = raw.phased[rows.record] & (called > 0)
+    ad_total = _depth_total(ad)
+    phased = raw.phased[rows.record] & ~missing
     return GenotypeColumns(gt=gt, zygosity=zyg, phased=phased, ad_ref=ad_ref, ad_alt=ad_alt,
                            ad_total=ad_total, dp=raw.dp[rows.record], gq=raw.gq[rows.record],
                            ps=raw.ps[rows.record], alt_hap=_alt_haplotype(a0, a1, k, phased & (ploidy == 2)))
+
+
+def _depth_total(ad: np.ndarray) -> np.ndarray:
+    """Sum of the known depths over all alleles, -1 where none is known; allele by allele (a few
+    columns) rather than a reduction over the short last axis, which numpy does slowly."""
+    total = np.zeros(ad.shape[:2], np.int32)
+    known = np.zeros(ad.shape[:2], bool)
+    for allele in range(ad.shape[2]):
+        depth = ad[:, :, allele]
+        valid = depth >= 0
+        total += np.where(valid, depth, 0)
+        known |= valid
+    return np.where(known, total, -1)
 
 
 def _alt_haplotype(a0: np.ndarray, a1: np.ndarray, k: np.ndarray, phased: np.ndarray) -> np.ndarray:

@@ -1,0 +1,340 @@
+"""Per-sample FORMAT values (GT, AD, DP, GQ, PS) of a batch of text VCF records, decoded for all
+samples at once.
+
+Why: in a cohort VCF the sample cells are most of the text (50 samples: 50 cells per record), and
+decoding them column by column cost 4x `bcftools view`. Here every cell is a byte range of one
+buffer; fields are located from the positions of ':' and ',', and plain integers are read eight
+digits at a time from 8-byte words. Python loops run over keys and the rare long values, never
+over samples or records. Anything but plain digits (floats, signs, '.', empty) is decoded by
+Arrow's casts, and GT beyond single-digit haploid/diploid calls by a per-value slow path, as the
+column-wise decoder did, so the values are the ones it gave.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .byteranges import POSITION, TextBuffer
+
+_DOT, _SLASH, _PIPE, _ZERO = ord("."), ord("/"), ord("|"), ord("0")
+_COLON, _COMMA = ord(":"), ord(",")
+_WORD = 8  # most digits read at once (an 8-byte word)
+_MAX_DIGITS = 2 * _WORD  # longer integers go through Arrow's cast
+
+
+class _Swar:
+    """Constants to read up to `size` ASCII digits held in one unsigned word ("SIMD within a
+    register"): all bytes '0'-'9' is checked with two masks, then neighbouring digits are merged
+    pairwise (x * 10 + next), then pairs of pairs (x * 100 + next), ..."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.type = size, {4: np.uint32, 8: np.uint64}[size]
+        repeat = int.from_bytes(bytes([1]) * size, "little")
+        self.zeros, self.high, self.sixes = (self.type(b * repeat) for b in (0x30, 0xF0, 0x06))
+        # by number of digits d: the shift that moves d bytes to the top of the word, and '0' in
+        # the bytes below it (the left padding that makes d digits `size`)
+        self.shift = np.array([8 * (size - d) for d in range(size + 1)], self.type)
+        self.fill = np.array([(0x30 * repeat) >> (8 * d) if d < size else 0 for d in range(size + 1)], self.type)
+        self.merges = []
+        lane = 1  # digits per lane before this merge
+        while lane < size:
+            lane_mask = (1 << (16 * lane)) - 1 >> (8 * lane)  # low half of a 2 * lane-byte lane
+            mask = int.from_bytes(lane_mask.to_bytes(2 * lane, "little") * (size // (2 * lane)), "little")
+            self.merges.append((self.type(10 ** lane), self.type(8 * lane), self.type(mask)))
+            lane *= 2
+
+
+_SWAR4, _SWAR8 = _Swar(4), _Swar(8)
+
+
+@dataclass(frozen=True)
+class Field:
+    """Where one FORMAT key's value lies in each cell: bytes [start, end) of the text buffer."""
+
+    start: np.ndarray  # POSITION per cell (0 where absent)
+    end: np.ndarray  # POSITION per cell (0 where absent)
+    present: np.ndarray  # bool per cell: the record's FORMAT has the key and the cell reaches it
+
+
+class SampleCells:
+    """The sample cells of a batch as byte ranges, record-major (cell c is record c // n_samples,
+    sample c % n_samples), with the ':' separators located once for all keys."""
+
+    def __init__(self, text: TextBuffer, start: np.ndarray, end: np.ndarray, n_samples: int) -> None:
+        self.text = text
+        self.start, self.end = start, end
+        self.n_samples = n_samples
+        self._colons = np.flatnonzero(text.data[: text.size] == _COLON).astype(POSITION)
+        self._first_colon, self._n_colons = self._colons_per_cell()
+        self._fewest_colons = int(self._n_colons.min()) if len(self._n_colons) else 0
+        self._colon_cache: dict[int, np.ndarray] = {}
+
+    def _colons_per_cell(self) -> tuple[np.ndarray, np.ndarray]:
+        """(index of the cell's first ':' in `_colons`, number of ':' in the cell).
+
+        Usually every cell of a record has the same number of colons (the caller writes every
+        FORMAT field, or GT alone): then the record's colons are dealt out in equal shares, and
+        a check that each share lies inside its cell proves it. Other records (e.g. './.' beside
+        full cells) are searched cell by cell."""
+        colons, s = self._colons, self.n_samples
+        if s == 0 or not len(self.start):
+            return np.zeros(len(self.start), POSITION), np.zeros(len(self.start), POSITION)
+        line_first = np.searchsorted(colons, self.start[::s]).astype(POSITION)
+        line_count = np.searchsorted(colons, self.end[s - 1::s]).astype(POSITION) - line_first
+        share = line_count // s
+        count = np.repeat(share, s)
+        first = np.repeat(line_first, s) + (np.tile(np.arange(s, dtype=POSITION), len(line_first)) * count)
+        inside = (count == 0) | ((_clipped(colons, first) > self.start)
+                                 & (_clipped(colons, first + count - 1) < self.end))
+        ok = (line_count == share * s) & inside.reshape(-1, s).all(axis=1)
+        if not ok.all():
+            cells = np.flatnonzero(np.repeat(~ok, s))
+            first[cells] = np.searchsorted(colons, self.start[cells])
+            count[cells] = np.searchsorted(colons, self.end[cells]) - first[cells]
+        return first, count
+
+    def _colon(self, j: int | np.ndarray) -> np.ndarray:
+        """Position of colon j (0-based, within each cell; clipped where the cell has fewer)."""
+        if not isinstance(j, int):
+            return _clipped(self._colons, self._first_colon + j)
+        if j not in self._colon_cache:  # colon k ends field k and starts field k + 1: asked twice
+            self._colon_cache[j] = _clipped(self._colons, self._first_colon + j)
+        return self._colon_cache[j]
+
+    def field(self, key_index: np.ndarray) -> Field:
+        """Bounds of the value at FORMAT position `key_index` (per record; -1: not in its FORMAT)."""
+        n = len(self.start)
+        uniform = len(key_index) > 0 and bool((key_index == key_index[0]).all())
+        # one FORMAT for the whole batch (the usual case): a scalar position, no per-cell copy
+        k = int(key_index[0]) if uniform else np.repeat(key_index, self.n_samples)
+        if uniform and k < 0:
+            return Field(np.zeros(n, POSITION), np.zeros(n, POSITION), np.zeros(n, bool))
+        # field k runs from after colon k-1 (the cell start for k = 0) to colon k (or the cell end)
+        if uniform and k <= self._fewest_colons:
+            present = np.ones(n, bool)
+        else:
+            present = (k >= 0) & (self._n_colons >= k)
+        if uniform:
+            start = self.start if k == 0 else self._colon(k - 1) + 1
+        else:
+            start = np.where(k <= 0, self.start, self._colon(k - 1) + 1)
+        if uniform and k < self._fewest_colons:
+            end = self._colon(k)
+        else:
+            end = np.where(self._n_colons > k, self._colon(k), self.end)
+        if not present.all():
+            start, end = np.where(present, start, 0), np.where(present, end, 0)
+        return Field(start, end, present)
+
+    def by_record(self, values: np.ndarray) -> np.ndarray:
+        """Per-cell values (cells, ...) as (records, samples, ...)."""
+        return values.reshape(-1, self.n_samples, *values.shape[1:])
+
+
+def _clipped(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """values[index] with indexes clipped into range (callers mask the clipped ones); zeros when
+    there are no values at all."""
+    if not len(values):
+        return np.zeros(len(index), values.dtype)
+    return values.take(index, mode="clip")
+
+
+def integers(cells: SampleCells, field: Field, dtype) -> np.ndarray:
+    """One integer FORMAT value per cell, -1 where absent or '.'; Float-typed values (some callers'
+    GQ) are rounded."""
+    return read_integers(cells.text, field.start, field.end, field.present, dtype)
+
+
+def read_integers(text: TextBuffer, start: np.ndarray, end: np.ndarray, present: np.ndarray, dtype) -> np.ndarray:
+    """Integers in byte ranges: plain digits here, anything else through Arrow's casts (`_ints`)."""
+    if not present.any():
+        return np.full(len(start), -1, dtype)
+    length = end - start
+    value, plain, longest = _short_digits(text, start, length)
+    if longest > _WORD:  # e.g. PS beyond 99,999,999: the high digits, then the last eight
+        long = np.flatnonzero((length > _WORD) & (length <= _MAX_DIGITS))
+        high, high_ok, _ = _short_digits(text, start[long], length[long] - _WORD)
+        low, low_ok, _ = _short_digits(text, end[long] - _WORD, np.full(len(long), _WORD, length.dtype))
+        value = value.astype(np.uint64)
+        value[long] = high * np.uint64(10 ** _WORD) + low
+        plain[long] = high_ok & low_ok
+    out = value.astype(dtype)
+    plain &= present
+    if plain.all():
+        return out
+    out = np.where(plain, out, dtype(-1))
+    missing = (length == 0) | ((length == 1) & (text.data[start] == _DOT))
+    other = np.flatnonzero(present & ~plain & ~missing)
+    if len(other):
+        out[other] = _ints(text.strings(start[other], end[other]), dtype)
+    return out
+
+
+def _short_digits(text: TextBuffer, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """(value, ok, longest length) of ranges of up to 8 bytes: ok where they are 1-8 ASCII digits.
+
+    The range's bytes are shifted to the top of a word and the bytes below filled with '0', so
+    every value is read as a full word of digits ('42' as '00000042'); the first byte is the most
+    significant digit. 4-byte words when no range is longer (DP, GQ, AD: half the work).
+    """
+    longest = int(length.max()) if len(length) else 0
+    swar = _SWAR4 if longest <= 4 else _SWAR8
+    ok = length > 0
+    if longest > swar.size:
+        ok &= length <= swar.size
+    digits = np.minimum(length, swar.size)
+    x = (text.words(start, swar.size) << swar.shift[digits]) | swar.fill[digits]
+    ok &= ((x & swar.high) == swar.zeros) & (((x + swar.sixes) & swar.high) == swar.zeros)
+    x -= swar.zeros  # each byte now 0-9 (where ok)
+    for scale, shift, mask in swar.merges:
+        x = (x * scale + (x >> shift)) & mask
+    return x, ok, longest
+
+
+def allele_depths(cells: SampleCells, field: Field) -> np.ndarray:
+    """AD (Number=R: one depth per allele, REF first) as (cells, alleles), -1 missing; as wide as
+    the longest AD in the batch (at least 1)."""
+    n = len(field.start)
+    if not field.present.any():
+        return np.full((n, 1), -1, np.int32)
+    commas = _Commas(cells.text, field)
+    width = max(1, int(commas.count.max()) + 1)
+    out = np.full((n, width), -1, np.int32)
+    # depth j runs from after comma j-1 (the field start for j = 0) to comma j (or the field end);
+    # depths 0 and 1 over all cells, later ones over the cells of multi-allelic records only
+    begin, live = field.start, field.present
+    for j in range(min(width, 2)):
+        stop = np.where(commas.count > j, commas.position(j), field.end)
+        out[:, j] = read_integers(cells.text, begin, stop, live, np.int32)
+        begin, live = stop + 1, live & (commas.count > j)
+    rows = np.flatnonzero(live)
+    begin = begin[rows]
+    for j in range(2, width):
+        more = commas.count[rows] > j
+        stop = field.end[rows]
+        stop[more] = commas.position(j, rows[more])
+        out[rows, j] = read_integers(cells.text, begin, stop, np.ones(len(rows), bool), np.int32)
+        rows, begin = rows[more], stop[more] + 1
+    return out
+
+
+class _Commas:
+    """The ',' positions inside one field of each cell (`count` per cell, 0 where absent).
+
+    A field of up to 8 bytes (AD of a biallelic or triallelic site) is one word: its commas are
+    the zero bytes of word XOR ',,,,,,,,', flagged in a bit mask, counted with a popcount and
+    taken lowest first. Longer fields are searched in the text."""
+
+    def __init__(self, text: TextBuffer, field: Field) -> None:
+        self.start = field.start
+        length = np.where(field.present, field.end - field.start, 0)
+        short = length <= _WORD
+        word = text.words(field.start) & _LOW_BYTES[np.where(short, length, 0)]
+        self._flags = _zero_bytes(word ^ _COMMAS8)
+        self.count = np.bitwise_count(self._flags).astype(POSITION)
+        self._long = np.flatnonzero(~short)
+        if len(self._long):
+            starts, ends = field.start[self._long], field.end[self._long]
+            lo = int(starts.min())
+            self._positions = (np.flatnonzero(text.data[lo: int(ends.max())] == _COMMA) + lo).astype(POSITION)
+            self._first = np.searchsorted(self._positions, starts).astype(POSITION)
+            self.count[self._long] = np.searchsorted(self._positions, ends) - self._first
+
+    def position(self, j: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """Position of comma j of every cell (or of `rows`); meaningless where there are j or fewer."""
+        flags = self._flags if rows is None else self._flags[rows]
+        for _ in range(j):
+            flags = flags & (flags - np.uint64(1))  # drop the lowest comma
+        lowest = flags & (~flags + np.uint64(1))
+        start = self.start if rows is None else self.start[rows]
+        out = start + (np.bitwise_count(lowest - np.uint64(1)) >> np.uint8(3)).astype(POSITION)
+        if len(self._long):
+            cells = np.arange(len(self.start), dtype=np.int64) if rows is None else rows
+            at = np.searchsorted(self._long, cells)
+            long = (at < len(self._long)) & (_clipped(self._long, at) == cells)
+            out[long] = _clipped(self._positions, self._first[at[long]] + j)
+        return out
+
+
+_COMMAS8 = np.uint64(int.from_bytes(b"," * 8, "little"))
+_SEVENS = np.uint64(0x7F7F7F7F7F7F7F7F)
+# by length d: a mask keeping the low d bytes of a word
+_LOW_BYTES = np.array([(1 << (8 * d)) - 1 for d in range(_WORD + 1)], np.uint64)
+
+
+def _zero_bytes(x: np.ndarray) -> np.ndarray:
+    """The high bit of every byte of x that is zero, and no other bit (no false positives, unlike
+    the shorter (x - 0x01..) & ~x trick)."""
+    return ~(((x & _SEVENS) + _SEVENS) | x | _SEVENS)
+
+
+def genotypes(cells: SampleCells, field: Field) -> tuple[np.ndarray, np.ndarray]:
+    """GT -> (allele indices (cells, ploidy) with -1 missing / -2 absent, phased flags); a cell
+    without GT reads as '.'.
+
+    Single-digit haploid and diploid calls ('1', '0/1', '1|0', './.') are decoded from the first
+    three bytes; anything else (allele 10+, polyploid, empty) goes through the slow path.
+    """
+    word = cells.text.words(field.start, 4)
+    c0 = np.where(field.present, (word & np.uint32(0xFF)).astype(np.uint8), _DOT)
+    c1 = (word >> np.uint32(8)).astype(np.uint8)  # the cast keeps the low byte
+    c2 = (word >> np.uint32(16)).astype(np.uint8)
+    length = np.where(field.present, field.end - field.start, 1)
+    allele0 = c0.astype(np.int16) - _ZERO
+    allele2 = c2.astype(np.int16) - _ZERO
+    first_ok = ((allele0 >= 0) & (allele0 <= 9)) | (c0 == _DOT)
+    haploid = (length == 1) & first_ok
+    diploid = ((length == 3) & first_ok & ((c1 == _SLASH) | (c1 == _PIPE))
+               & (((allele2 >= 0) & (allele2 <= 9)) | (c2 == _DOT)))
+    alleles = np.empty((len(c0), 2), np.int16)
+    alleles[:, 0] = np.where(c0 == _DOT, np.int16(-1), allele0)
+    alleles[:, 1] = np.where(diploid, np.where(c2 == _DOT, np.int16(-1), allele2), np.int16(-2))
+    phased = diploid & (c1 == _PIPE)
+    slow = np.flatnonzero(~(haploid | diploid))
+    if len(slow):
+        texts = cells.text.strings(field.start[slow], field.end[slow]).to_pylist()
+        alleles, phased = _slow_genotypes(texts, slow, alleles, phased)
+    return alleles, phased
+
+
+_GT_SPLIT = re.compile(r"[/|]")
+
+
+def _slow_genotypes(texts: list[str], rows: np.ndarray, alleles: np.ndarray, phased: np.ndarray):
+    try:
+        parsed = [[-1 if a in (".", "") else int(a) for a in _GT_SPLIT.split(t)] for t in texts]
+    except ValueError:  # a parse error of the record, diagnosed by the reader
+        bad = next(t for t in texts if not all(a in (".", "") or a.isdigit() for a in _GT_SPLIT.split(t)))
+        raise pa.ArrowInvalid(f"invalid GT {bad!r}") from None
+    ploidy = max(alleles.shape[1], max(len(p) for p in parsed))
+    if ploidy > alleles.shape[1]:
+        wider = np.full((len(alleles), ploidy), -2, np.int16)
+        wider[:, : alleles.shape[1]] = alleles
+        alleles = wider
+    for i, values in zip(rows, parsed):
+        alleles[i] = -2
+        alleles[i, : len(values)] = values
+    phased[rows] = [("|" in t) and len(p) > 1 for t, p in zip(texts, parsed)]
+    return alleles, phased
+
+
+def missing_to_null(column: pa.Array) -> pa.Array:
+    """'.' and empty strings as nulls (VCF's missing value)."""
+    return pc.if_else(pc.or_kleene(pc.equal(column, "."), pc.equal(column, "")),
+                      pa.scalar(None, pa.string()), column)
+
+
+def _ints(column: pa.Array, dtype) -> np.ndarray:
+    """Integer FORMAT values ('.' missing -> -1); Float-typed ones (some callers' GQ) are rounded."""
+    try:  # the common case: plain integers and nulls only
+        return pc.cast(column, pa.int64()).fill_null(-1).to_numpy(zero_copy_only=False).astype(dtype)
+    except pa.ArrowInvalid:
+        pass
+    values = pc.cast(missing_to_null(column), pa.float64())
+    out = np.rint(values.fill_null(-1).to_numpy(zero_copy_only=False))
+    return out.astype(dtype)
