@@ -153,8 +153,9 @@ def run(inputs: AnnotateInputs, outputs: AnnotateOutputs, options: AnnotateOptio
                                       options.bulk_join_min_variants)
     writer = TableWriter(out_path, "annotations", prov)
     try:
-        with bulk_sources(specs, variants_path, out_path, upstream.genome_build) if bulk \
-                else nullcontext(specs) as joined:
+        joining = bulk_sources(specs, variants_path, out_path, upstream.genome_build, options.threads) if bulk \
+            else nullcontext(specs)
+        with joining as joined:
             for batch in pq.ParquetFile(variants_path).iter_batches(batch_size=CHUNK_ROWS, columns=_READ):
                 table, chunk_counts = annotate_table(pa.Table.from_batches([batch]), model, options.threads,
                                                      layouts, fasta)

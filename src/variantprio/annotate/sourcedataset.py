@@ -49,6 +49,12 @@ _READ_GROUPS = 8  # row groups read at once
 _SORT_HINT = "sort it by contig and position (bcftools sort, or sort -k1,1 -k2,2n for a table) and bgzip it again"
 
 
+def sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (numpy 2's `unique` is many times slower on sorted input)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
 def dataset_schema(kind: str) -> pa.Schema:
     """Columns of one contig's file: the allele (its contig is the partition) and the kind's values."""
     fields = [pa.field(col.pos, pa.int64()), pa.field(col.ref, pa.string()), pa.field(col.alt, pa.string())]
@@ -115,30 +121,27 @@ def check_dataset(spec: SourceSpec, dataset: SourceDataset, variants_build: str 
 # --- reading at the variants ---------------------------------------------------------------------
 
 
-def dataset_rows(dataset: SourceDataset, keys: pd.DataFrame) -> pd.DataFrame:
-    """The dataset's rows (KEY and the kind's columns, in file order) at the positions of `keys`:
+def dataset_rows(dataset: SourceDataset, keys: pa.Table) -> pa.Table:
+    """The dataset's rows (chrom, pos, ref, alt and the kind's columns) at the positions of `keys`:
     per contig, only the row groups whose position range holds one of them are read."""
-    chrom = keys[col.chrom].to_numpy().astype(str)
-    pos = keys[col.pos].to_numpy(np.int64)
+    index, contigs = encoded(keys.column(col.chrom))
+    pos = keys.column(col.pos).to_numpy()
     parts = []
-    for contig in np.unique(chrom):
+    for k, contig in enumerate(contigs):
         path = dataset.contig_file(contig)
         if path is None:
             continue
-        wanted = np.unique(pos[chrom == contig])
+        wanted = sorted_unique(pos[index == k])
         for table in _row_groups_at(path, wanted):
             found = table.column(col.pos).to_numpy()
-            j = np.minimum(np.searchsorted(wanted, found), len(wanted) - 1)
-            sub = table.filter(pa.array(wanted[j] == found))
+            at = np.minimum(np.searchsorted(wanted, found), len(wanted) - 1)
+            sub = table.filter(pa.array(wanted[at] == found))
             if sub.num_rows:
-                frame = sub.to_pandas()
-                frame.insert(0, col.chrom, contig)
-                parts.append(frame)
+                parts.append(sub.add_column(0, col.chrom, pa.repeat(pa.scalar(contig, pa.string()), sub.num_rows)))
     if not parts:
-        empty = dataset_schema(dataset.kind).empty_table().to_pandas()
-        empty.insert(0, col.chrom, pd.Series(dtype=object))
-        return empty
-    return pd.concat(parts, ignore_index=True)
+        empty = dataset_schema(dataset.kind).empty_table()
+        return empty.add_column(0, col.chrom, pa.array([], pa.string()))
+    return pa.concat_tables(parts)
 
 
 def _row_groups_at(path: Path, wanted: np.ndarray):
@@ -168,19 +171,12 @@ class VariantPositions:
     codes: dict[str, int]
     keys: np.ndarray
 
-    def holds(self, chrom: np.ndarray, pos: np.ndarray) -> np.ndarray:
-        """Mask: rows (canonical contig, position) at a variant position."""
-        code = pd.Series(chrom, dtype=object).map(self.codes).fillna(-1).to_numpy(np.int64)
-        key = (code << 32) + pos.astype(np.int64)
-        j = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
-        return (code >= 0) & (self.keys[j] == key) if len(self.keys) else np.zeros(len(key), bool)
-
 
 def variant_positions(variants_path: str | Path) -> VariantPositions:
     """The positions of a variants table (chrom, pos columns only)."""
     t = pq.read_table(variants_path, columns=[col.chrom, col.pos])
     codes, keys = variant_keys(t.column(col.chrom), t.column(col.pos).to_numpy())
-    return VariantPositions(codes, np.unique(keys))
+    return VariantPositions(codes, sorted_unique(keys))
 
 
 def convert_source(spec: SourceSpec, out: str | Path, positions: VariantPositions | None = None,
@@ -205,15 +201,12 @@ def convert_source(spec: SourceSpec, out: str | Path, positions: VariantPosition
     order = _OrderCheck(str(spec.path), chrom_col, layout.pos_col)
     schema = dataset_schema(spec.kind)
     with atomic_dir(out) as tmp:
-        writer = _ContigWriter(tmp, schema, str(spec.path))
+        writer = _ContigWriter(tmp, spec.kind, str(spec.path))
         for raw in stream_records(spec.path, layout, header, block_bytes):
             bound = order.check(raw)
             if positions is not None:
                 raw = touching(raw, layout.pos_col, layout.ref_col, positions.codes, positions.keys)
-            rows = parse_records(spec, raw) if raw.num_rows else None
-            if positions is not None and rows is not None:
-                rows = rows[positions.holds(rows[col.chrom].to_numpy(), rows[col.pos].to_numpy())]
-            writer.add(rows, bound)
+            writer.add(parse_records(spec, raw) if raw.num_rows else None, bound)
         writer.close()
         facts = {"format": FORMAT, "name": spec.name, "kind": spec.kind, "version": spec.version,
                  "build": spec.build, "header_build": layout.build, "tool_version": __version__,
@@ -282,12 +275,13 @@ class _ContigWriter:
     an allele right (trimming a shared first base), never left of its record's position, so rows
     at or beyond the last record position read are held back until later records pass them."""
 
-    def __init__(self, root: Path, schema: pa.Schema, source: str) -> None:
-        self.root, self.schema, self.source = root, schema, source
+    def __init__(self, root: Path, kind: str, source: str) -> None:
+        self.root, self.kind, self.source = root, kind, source
+        self.schema = dataset_schema(kind)
         self.files: dict[str, dict] = {}
         self.contig: str | None = None
         self.writer: pq.ParquetWriter | None = None
-        self.held = schema.empty_table()
+        self.held = self.schema.empty_table()
         self.ready: list[pa.Table] = []
         self.ready_rows = 0
 
@@ -316,18 +310,21 @@ class _ContigWriter:
                              path=self.source, hint=_SORT_HINT)
         relative = f"chrom={urllib.parse.quote(contig, safe='')}/part-0.parquet"
         (self.root / relative).parent.mkdir(parents=True)
-        self.writer = pq.ParquetWriter(self.root / relative, self.schema, compression="zstd")
+        self.writer = pq.ParquetWriter(self.root / relative, self.schema, compression="zstd",
+                                       use_dictionary=[col.ref, col.alt])
         self.contig = contig
         self.files[contig] = {"file": relative, "rows": 0}
 
     def _release(self, before: float) -> None:
-        """Move held rows at positions below `before` (sorted, stable) to the write buffer."""
+        """Move held rows at positions below `before` to the write buffer, sorted (stable) and one
+        row per allele: every row of those positions has been read, no later record reaches them."""
         held = self.held.take(pc.sort_indices(self.held, [(col.pos, "ascending")]))
         n = int(np.searchsorted(held.column(col.pos).to_numpy(), before, side="left"))
         self.held = held.slice(n)
         if n:
-            self.ready.append(held.slice(0, n))
-            self.ready_rows += n
+            done = reduced(self.kind, held.slice(0, n))
+            self.ready.append(done)
+            self.ready_rows += done.num_rows
         self._write(final=False)
 
     def _write(self, final: bool) -> None:
@@ -348,6 +345,25 @@ class _ContigWriter:
         self._write(final=True)
         self.writer.close()
         self.writer, self.contig = None, None
+
+
+def reduced(kind: str, rows: pa.Table) -> pa.Table:
+    """Rows sorted by position, one per allele by the rule of `sourceparse.reduce_rows` (largest
+    score; else the first value present, in file order); positions with several rows list their
+    alleles sorted. Only those positions are grouped: most hold one row."""
+    pos = rows.column(col.pos).to_numpy()
+    shared = np.zeros(len(pos), bool)
+    shared[1:] = pos[1:] == pos[:-1]
+    shared[:-1] |= shared[1:].copy()
+    if not shared.any():
+        return rows
+    key = [col.pos, col.ref, col.alt]
+    values = [c for c in rows.column_names if c not in key]
+    how = "max" if kind in SCORE_KINDS else "first"
+    grouped = rows.filter(pa.array(shared)).group_by(key, use_threads=False).aggregate([(c, how) for c in values])
+    grouped = grouped.rename_columns([c.removesuffix(f"_{how}") for c in grouped.column_names])
+    merged = pa.concat_tables([rows.filter(pa.array(~shared)), grouped.select(rows.column_names)])
+    return merged.sort_by([(c, "ascending") for c in key])
 
 
 def dataset_size(path: str | Path) -> int:

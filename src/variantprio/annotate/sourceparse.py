@@ -8,8 +8,6 @@ tabix reader and the bulk reader (streamed file, converted Parquet dataset) pars
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -54,10 +52,26 @@ STRING_COLUMNS = {col.clinvar_significance}
 # --- field helpers --------------------------------------------------------------------------------
 
 
-def info_values(info: pa.Array, key: str) -> pa.Array:
-    """Raw value of one INFO key per record (null when absent)."""
-    found = pc.extract_regex(info, rf"(?:^|;){re.escape(key)}=(?P<v>[^;]*)")
-    return pc.struct_field(found, "v")
+def info_fields(info: pa.Array | pa.ChunkedArray, keys: list[str]) -> dict[str, pa.Array]:
+    """Raw value of each INFO key per record (null when absent, the first when repeated), from one
+    split of the column however many keys are wanted (gnomAD's INFO holds hundreds)."""
+    if isinstance(info, pa.ChunkedArray):
+        info = info.combine_chunks()
+    entries = pc.split_pattern(info, ";")
+    parent = pc.list_parent_indices(entries).to_numpy()
+    flat = pc.list_flatten(entries)
+    pairs = pc.split_pattern(flat, "=", max_splits=1)
+    named = pc.fill_null(pc.index_in(pc.list_element(pairs, 0), value_set=pa.array(keys, pa.string())), -1)
+    code = np.where(pc.list_value_length(pairs).to_numpy(zero_copy_only=False) == 2,
+                    named.to_numpy(zero_copy_only=False), -1)  # a flag (no '=') has no value
+    out = {}
+    for k, key in enumerate(keys):
+        idx = np.flatnonzero(code == k)
+        first = idx[np.r_[True, parent[idx][1:] != parent[idx][:-1]]] if len(idx) else idx
+        where = np.full(len(info), -1, np.int64)
+        where[parent[first]] = first
+        out[key] = pc.utf8_slice_codeunits(flat.take(pa.array(where, mask=where < 0)), len(key) + 1)
+    return out
 
 
 def per_allele(values: pa.Array, record: np.ndarray, allele: np.ndarray) -> pa.Array:
@@ -110,13 +124,13 @@ def _positions(values: pa.ChunkedArray, path: str | None) -> np.ndarray:
                          hint="POS must be a whole number: check the file is an unmodified VCF") from None
 
 
-def _first_info_value(info: pa.ChunkedArray, keys, record, allele) -> np.ndarray:
+def _first_info_value(info: dict[str, pa.Array], keys, record, allele) -> np.ndarray:
     """Per allele: the value of the first INFO key (in the given order) that the record has."""
     values = np.full(len(record), np.nan)
     for key in keys:
-        if not pc.any(pc.match_substring(info, f"{key}=")).as_py():
-            continue  # no record has the key: all its values are missing
-        found = to_float(per_allele(info_values(info, key), record, allele))
+        if info[key].null_count == len(info[key]):
+            continue  # no record has the key
+        found = to_float(per_allele(info[key], record, allele))
         values = np.where(np.isnan(values), found, values)
     return values
 
@@ -127,7 +141,7 @@ def _first_info_value(info: pa.ChunkedArray, keys, record, allele) -> np.ndarray
 def parse_gnomad(spec: SourceSpec, t: pa.Table) -> pd.DataFrame:
     keys, record, allele = split_records(t, str(spec.path))
     out = keys.to_pandas()
-    info = t.column("INFO")
+    info = info_fields(t.column("INFO"), [k for keys in [*_GNOMAD.values(), _GNOMAD_HEMI] for k in keys])
     for ours, theirs in _GNOMAD.items():
         out[ours] = _first_info_value(info, theirs, record, allele)
     hemi = _first_info_value(info, _GNOMAD_HEMI, record, allele)
@@ -140,10 +154,10 @@ def parse_gnomad(spec: SourceSpec, t: pa.Table) -> pd.DataFrame:
 def parse_clinvar(spec: SourceSpec, t: pa.Table) -> pd.DataFrame:
     keys, record, _ = split_records(t, str(spec.path))
     out = keys.to_pandas()
-    info = t.column("INFO")
-    sig = info_values(info, "CLNSIG").take(pa.array(record))
+    info = info_fields(t.column("INFO"), ["CLNSIG", "CLNREVSTAT"])
+    sig = info["CLNSIG"].take(pa.array(record))
     out[col.clinvar_significance] = pc.replace_substring(sig, "_", " ").to_pandas()
-    status = info_values(info, "CLNREVSTAT").take(pa.array(record)).to_pandas()
+    status = info["CLNREVSTAT"].take(pa.array(record)).to_pandas()
     out[col.clinvar_stars] = status.map(lambda s: REVIEW_STARS.get(s, 0) if isinstance(s, str) else np.nan)
     return out
 
@@ -154,7 +168,7 @@ def parse_spliceai(spec: SourceSpec, t: pa.Table) -> pd.DataFrame:
     out = keys.to_pandas()
     best = np.full(len(out), np.nan)
     if len(out):
-        entries = pc.split_pattern(info_values(t.column("INFO"), "SpliceAI").take(pa.array(record)), ",")
+        entries = pc.split_pattern(info_fields(t.column("INFO"), ["SpliceAI"])["SpliceAI"].take(pa.array(record)), ",")
         parent = pc.list_parent_indices(entries).to_numpy()
         fields = pc.split_pattern(pc.binary_join_element_wise(pc.list_flatten(entries), "||||||", ""), "|")
         alt_of_row = np.asarray(_raw_alts(t, record), dtype=object)

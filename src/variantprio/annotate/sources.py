@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..core.alleles import AlleleKeys
 from ..core.sourcekinds import POSITIONAL_KINDS, VCF_KINDS
 from ..errors import InputError
 from ..schemas import col
@@ -32,7 +33,7 @@ from .sourcefile import (
     text_build,
     vcf_build,
 )
-from .sourceparse import COLUMNS, KEY, parse_records, reduce_rows
+from .sourceparse import COLUMNS, KEY, STRING_COLUMNS, parse_records, reduce_rows
 from .tabixread import fetch_touching, merge_gap, open_tabix, variant_regions
 
 log = logging.getLogger(__name__)
@@ -78,16 +79,15 @@ def near_variants(spec: SourceSpec, keys: pd.DataFrame, variants_build: str | No
         tbx.close()
 
 
-def source_rows(spec: SourceSpec, keys: pd.DataFrame, variants_build: str | None) -> pd.DataFrame:
+def source_rows(spec: SourceSpec, keys: pa.Table, variants_build: str | None) -> pa.Table:
     """One row per allele of a positional source at the variant keys (other alleles may come along),
     from its converted dataset when the path is one, else by tabix."""
     if is_source_dataset(spec.path):
         dataset = open_dataset(spec.path)
         check_dataset(spec, dataset, variants_build)
-        rows = dataset_rows(dataset, keys)
-    else:
-        rows = parse_records(spec, near_variants(spec, keys, variants_build))
-    return reduce_rows(spec.kind, rows)
+        return dataset_rows(dataset, keys)  # reduced per allele when converted
+    rows = reduce_rows(spec.kind, parse_records(spec, near_variants(spec, keys.to_pandas(), variants_build)))
+    return pa.Table.from_pandas(rows, preserve_index=False)
 
 
 def _without_comment_lines(path) -> io.StringIO:
@@ -128,33 +128,50 @@ def join_sources(table: pa.Table, specs: list[SourceSpec], build: str | None,
     """The annotation table with each source's columns filled where the allele (or gene) matches;
     returns per-source match counts too. `samples` (the VCF's) are left out of in-house counts
     together with their families."""
-    keys = table.select(KEY).to_pandas()
-    uniq = keys.drop_duplicates().reset_index(drop=True)
+    keys = table.select(KEY)
+    coded = AlleleKeys(keys)
+    uniq = keys.take(pa.array(coded.first_rows()))  # each allele once
     counts = {}
     for spec in specs:
-        if spec.kind == "constraint":
-            check_source_build(spec, None, build)
-            src = read_constraint(spec)
-            left = pd.DataFrame({col.gene_symbol: table.column(col.gene_symbol).to_pandas()})
-            merged = left.merge(src, on=col.gene_symbol, how="left")
-        elif spec.kind == "inhouse":
-            from ..cohort.inhouse import read_inhouse
-
-            src = read_inhouse(str(spec.path), uniq, list(samples), spec.cohort)
-            merged = keys.merge(src, on=KEY, how="left")
-        else:
-            src = source_rows(spec, uniq, build)
-            merged = keys.merge(src, on=KEY, how="left") if len(src) else keys.assign(
-                **{c: np.nan for c in COLUMNS[spec.kind]})
         matched = 0
-        for name in COLUMNS[spec.kind]:
+        for name, new in _source_values(spec, table, coded, uniq, build, samples).items():
             i = table.schema.get_field_index(name)
             field = table.schema.field(i)
-            new = pa.array(merged[name].to_numpy(dtype=object if field.type == pa.string() else float),
-                           from_pandas=True).cast(field.type, safe=False)
+            new = new.cast(field.type, safe=False)
             old = table.column(i).combine_chunks()
             table = table.set_column(i, field, pc.coalesce(old, new) if old.null_count < len(old) else new)
             matched = max(matched, int(new.null_count < len(new) and len(new) - new.null_count))
         counts[spec.name] = matched
         log.info("source %s (%s %s): %d annotation rows matched", spec.name, spec.kind, spec.version, matched)
     return table, counts
+
+
+def _source_values(spec: SourceSpec, table: pa.Table, coded: AlleleKeys, uniq: pa.Table, build: str | None,
+                   samples: list[str] | tuple) -> dict[str, pa.Array]:
+    """The source's columns for every annotation row (null where it has no value)."""
+    if spec.kind == "constraint":
+        check_source_build(spec, None, build)
+        left = pd.DataFrame({col.gene_symbol: table.column(col.gene_symbol).to_pandas()})
+        return _frame_values(left.merge(read_constraint(spec), on=col.gene_symbol, how="left"), spec.kind)
+    if spec.kind == "inhouse":
+        from ..cohort.inhouse import read_inhouse
+
+        src = read_inhouse(str(spec.path), uniq.to_pandas(), list(samples), spec.cohort)
+        return _frame_values(table.select(KEY).to_pandas().merge(src, on=KEY, how="left"), spec.kind)
+    src = source_rows(spec, uniq, build)
+    if not src.num_rows:
+        return {name: pa.nulls(table.num_rows, pa.float64()) for name in COLUMNS[spec.kind]}
+    index = coded.index_of(src)
+    take = pa.array(index, mask=index < 0)
+    out = {}
+    for name in COLUMNS[spec.kind]:
+        values = src.column(name).combine_chunks().take(take)
+        if pa.types.is_floating(values.type):  # a NaN is a missing value, as in pandas
+            values = pc.if_else(pc.is_nan(values), pa.scalar(None, values.type), values)
+        out[name] = values
+    return out
+
+
+def _frame_values(merged: pd.DataFrame, kind: str) -> dict[str, pa.Array]:
+    return {name: pa.array(merged[name].to_numpy(dtype=object if name in STRING_COLUMNS else float),
+                           from_pandas=True) for name in COLUMNS[kind]}
