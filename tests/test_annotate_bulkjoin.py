@@ -309,3 +309,65 @@ def test_annotate_cli_takes_the_bulk_threshold(case, tmp_path):
     assert prov.extra["bulk_join"] is True
     expected, _ = _annotate(case, tmp_path / "tabix.parquet", case["config"], NEVER)
     assert table.equals(expected)
+
+
+def test_validate_reads_a_converted_source_s_build_and_mitochondrion(tmp_path):
+    """`validate` takes a converted dataset for a source file: its recorded build and contigs (here
+    b37's MT) are checked against each VCF as a tabix file's header is."""
+    from conftest import clinvar_vcf
+    from test_validate_builds import b37_vcf, hg19_vcf, one_problem, source, validate
+
+    clinvar = clinvar_vcf(tmp_path / "clinvar.vcf.gz", "GRCh37", [("1", 1000, "A", "G"), ("MT", 73, "A", "G")])
+    converted = tmp_path / "clinvar.d"
+    convert_source(SourceSpec("ClinVar", "clinvar", clinvar, "1", "GRCh37"), converted)
+    config = {"genome_build": "GRCh37", "sources": [source("ClinVar", converted, "GRCh37")]}
+    result, _ = validate(tmp_path, b37_vcf(tmp_path / "b37.vcf"), config)
+    assert result.exit_code == 0, result.output
+    result, _ = validate(tmp_path, hg19_vcf(tmp_path / "hg19.vcf"), config)
+    one_problem(result, "hg19's chrM", "source ClinVar uses the rCRS mitochondrion")
+
+
+INFO_CASES = ["AF=0.1;DB;AF_grpmax=0.2;AF=9", ".", "XAF=3;nhomalt=", "DB;AF", "AF=a=b;AF_grpmax=1,2", "", "AF_grpmax=;AF=,"]
+
+
+def test_info_fields_read_what_the_key_pattern_reads():
+    """One split of INFO gives each key's first value, as the pattern `(^|;)KEY=([^;]*)` does."""
+    import re
+
+    from variantprio.annotate.sourceparse import info_fields
+
+    keys = ["AF", "AF_grpmax", "nhomalt", "DB", "XAF", "absent"]
+    got = info_fields(pa.chunked_array([pa.array(INFO_CASES)]), keys)
+    for key in keys:
+        expected = [(m.group(1) if (m := re.search(rf"(?:^|;){re.escape(key)}=([^;]*)", s)) else None)
+                    for s in INFO_CASES]
+        assert got[key].to_pylist() == expected, key
+
+
+@pytest.mark.parametrize("far", [False, True])
+def test_allele_keys_join_by_all_four_columns(far):
+    """Same position, other allele or contig: no match; positions too large to pack take the
+    rank path, with the same answers."""
+    from variantprio.core.alleles import AlleleKeys
+
+    base = 1 << 61 if far else 1000
+    keys = pa.table({"chrom": ["chr1", "chr1", "chr2", "chr1", "chr1"], "pos": [base, base, base, base + 5, base],
+                     "ref": ["A", "A", "A", "CA", "A"], "alt": ["G", "T", "G", "C", "G"]})
+    rows = pa.table({"chrom": ["chr2", "chr1", "chr1", "chr3", "chr1"], "pos": [base, base, base + 5, base, base + 1],
+                     "ref": ["A", "A", "CA", "A", "A"], "alt": ["G", "G", "C", "G", "G"]})
+    coded = AlleleKeys(keys)
+    assert coded.fits is not far
+    assert coded.index_of(rows).tolist() == [1, -1, 0, 2, 1]
+    assert coded.first_rows().tolist() == [0, 1, 2, 3]
+    assert coded.index_of(rows.slice(0, 0)).tolist() == [-1] * 5
+
+
+def test_to_float_reads_numbers_as_pandas_coercion_does():
+    from variantprio.annotate.sourceparse import to_float
+
+    values = ["0.001", "1e-5", "5", ".", "", "NaN", "inf", "-inf", " 1.5", "1.5e", None, "+2", "1."]
+    expected = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(float)
+    for chunk in (values, [v for v in values if v not in (" 1.5", "1.5e")]):  # fallback and fast path
+        exp = pd.to_numeric(pd.Series(chunk, dtype=object), errors="coerce").to_numpy(float)
+        np.testing.assert_array_equal(to_float(pa.array(chunk, pa.string())), exp)
+    assert len(expected) == len(values)

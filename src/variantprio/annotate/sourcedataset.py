@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 
 from .. import __version__
 from ..core.genome import canonical_chrom
-from ..core.sourcekinds import POSITIONAL_KINDS, SCORE_KINDS
+from ..core.sourcekinds import CONVERTED_METADATA, POSITIONAL_KINDS, SCORE_KINDS, is_converted_source
 from ..download import file_checksum
 from ..errors import InputError
 from ..schemas import col
@@ -43,7 +43,6 @@ from .tabixread import encoded, touching, variant_keys
 
 FORMAT = 1
 META_KEY = b"variantprio.source_dataset"
-COMMON_METADATA = "_common_metadata"
 ROW_GROUP_ROWS = 1 << 17  # rows per row group: what one position lookup reads at least
 _READ_GROUPS = 8  # row groups read at once
 _SORT_HINT = "sort it by contig and position (bcftools sort, or sort -k1,1 -k2,2n for a table) and bgzip it again"
@@ -91,14 +90,14 @@ class SourceDataset:
 
 
 def is_source_dataset(path: str | Path) -> bool:
-    return (Path(path) / COMMON_METADATA).is_file()
+    return is_converted_source(path)
 
 
 def open_dataset(path: str | Path) -> SourceDataset:
     """The converted source at `path`; an input error when it is not one."""
     path = Path(path)
     try:
-        facts = json.loads((pq.read_schema(path / COMMON_METADATA).metadata or {})[META_KEY])
+        facts = json.loads((pq.read_schema(path / CONVERTED_METADATA).metadata or {})[META_KEY])
     except (OSError, KeyError, ValueError, pa.ArrowInvalid) as err:
         raise InputError(f"not a converted source dataset ({err})", path=str(path),
                          hint="convert the source with `variantprio resources convert-source`") from None
@@ -213,7 +212,7 @@ def convert_source(spec: SourceSpec, out: str | Path, positions: VariantPosition
                  "input": _input_facts(Path(spec.path), checksum), "restricted_to_variants": positions is not None,
                  "rows": sum(f["rows"] for f in writer.files.values()), "contigs": writer.files,
                  "source_contigs": _source_contigs(header.lines, order.names)}
-        pq.write_metadata(schema.with_metadata({META_KEY: json.dumps(facts, sort_keys=True)}), tmp / COMMON_METADATA)
+        pq.write_metadata(schema.with_metadata({META_KEY: json.dumps(facts, sort_keys=True)}), tmp / CONVERTED_METADATA)
     return open_dataset(out)
 
 

@@ -179,7 +179,8 @@ class AlleleKeys:
 def _ranks(*columns: np.ndarray) -> np.ndarray:
     """Dense rank of each row's tuple of values (equal tuples, equal ranks)."""
     order = np.lexsort(columns[::-1])
-    step = np.ones(len(order), bool)
+    step = np.zeros(len(order), bool)
+    step[:1] = True
     for c in columns:
         step[1:] |= c[order][1:] != c[order][:-1]
     ranks = np.empty(len(order), np.int64)
