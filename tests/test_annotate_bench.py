@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import pyarrow.parquet as pq
-
 from test_annotate import gtf  # noqa: F401  (fixture)
+
 from variantprio.annotate import AnnotateInputs, AnnotateOptions, AnnotateOutputs
 from variantprio.annotate import run as annotate_run
-from variantprio.bench.run.annotate import run_annotate, synthetic_sources, synthetic_variants
+from variantprio.bench.run.annotate import (
+    run_annotate,
+    synthetic_sources,
+    synthetic_variants,
+)
 from variantprio.tables import read_table
 
 

@@ -16,14 +16,18 @@ import pyarrow.parquet as pq
 import pysam
 import pytest
 from click.testing import CliRunner
-
 from conftest import run_cli, write_vcf
 from test_annotate import ANNOTATE_META, gtf  # noqa: F401  (fixture)
 from test_annotate_sources import CLINVAR_INFO, GNOMAD_INFO, GRCH38, SPLICEAI_INFO
+
 from variantprio.annotate import AnnotateInputs, AnnotateOptions, AnnotateOutputs
 from variantprio.annotate import run as annotate_run
 from variantprio.annotate.sourceconfig import SourceSpec
-from variantprio.annotate.sourcedataset import ROW_GROUP_ROWS, convert_source, open_dataset
+from variantprio.annotate.sourcedataset import (
+    ROW_GROUP_ROWS,
+    convert_source,
+    open_dataset,
+)
 from variantprio.cli import main
 from variantprio.errors import InputError
 from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
@@ -113,8 +117,9 @@ def _sources(d: Path, sites: list[tuple[str, int, str, str]], rng: np.random.Gen
 
     out = {}
     lengths = {"1": GRCH38["1"], "2": 242193529, "X": GRCH38["X"], "5": 181538259}
-    for kind, rows, contigs, info in (("gnomad", gnomad, lengths, GNOMAD_INFO), ("clinvar", clinvar, CONTIGS, CLINVAR_INFO),
-                                      ("spliceai", splice, CONTIGS, SPLICEAI_INFO)):
+    vcfs = (("gnomad", gnomad, lengths, GNOMAD_INFO), ("clinvar", clinvar, CONTIGS, CLINVAR_INFO),
+            ("spliceai", splice, CONTIGS, SPLICEAI_INFO))
+    for kind, rows, contigs, info in vcfs:
         out[kind] = write_vcf(d / f"{kind}.vcf.gz", lines(rows), samples=(), contigs=contigs, meta=info, index=True)
     out["cadd"] = _bgzip_tabix(d / "cadd.tsv", "## CADD GRCh38-v1.7\n#Chrom\tPos\tRef\tAlt\tRawScore\tPHRED\n"
                                + body(cadd), 0, 1)
@@ -327,7 +332,8 @@ def test_validate_reads_a_converted_source_s_build_and_mitochondrion(tmp_path):
     one_problem(result, "hg19's chrM", "source ClinVar uses the rCRS mitochondrion")
 
 
-INFO_CASES = ["AF=0.1;DB;AF_grpmax=0.2;AF=9", ".", "XAF=3;nhomalt=", "DB;AF", "AF=a=b;AF_grpmax=1,2", "", "AF_grpmax=;AF=,"]
+INFO_CASES = ["AF=0.1;DB;AF_grpmax=0.2;AF=9", ".", "XAF=3;nhomalt=", "DB;AF", "AF=a=b;AF_grpmax=1,2", "",
+              "AF_grpmax=;AF=,"]
 
 
 def test_info_fields_read_what_the_key_pattern_reads():

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +33,7 @@ from .sourceconfig import SourceSpec
 from .sourcefile import (
     check_source_build,
     column_named,
+    contig_lengths,
     read_header,
     source_layout,
 )
@@ -224,11 +224,7 @@ def _input_facts(path: Path, checksum: bool) -> dict:
 
 def _source_contigs(header: list[str], names: list[str]) -> dict[str, int | None]:
     """The input's contigs holding records, with lengths from '##contig' lines when present."""
-    lengths = {}
-    for line in header:
-        m = re.match(r"##contig=<ID=([^,>]+),.*length=(\d+)", line)
-        if m:
-            lengths[m.group(1)] = int(m.group(2))
+    lengths = contig_lengths(header)
     return {name: lengths.get(name) for name in names}
 
 

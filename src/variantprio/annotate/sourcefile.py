@@ -42,13 +42,18 @@ def column_named(names: list[str], candidates: list[str]) -> str | None:
     return None
 
 
-def vcf_build(header: list[str]) -> str | None:
+def contig_lengths(header: list[str]) -> dict[str, int]:
+    """Contig lengths stated by '##contig=<ID=...,length=...>' header lines."""
     lengths = {}
     for line in header:
         m = re.match(r"##contig=<ID=([^,>]+),.*length=(\d+)", line)
         if m:
             lengths[m.group(1)] = int(m.group(2))
-    return guess_build(lengths)
+    return lengths
+
+
+def vcf_build(header: list[str]) -> str | None:
+    return guess_build(contig_lengths(header))
 
 
 def text_build(header: list[str]) -> str | None:

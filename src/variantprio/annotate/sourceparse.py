@@ -15,10 +15,10 @@ import pyarrow.compute as pc
 
 from ..core.alleles import trim_alleles
 from ..core.genome import canonical_chroms, in_par
+from ..core.sourcekinds import SCORE_KINDS
 from ..errors import InputError
 from ..schemas import col
 from .sourceconfig import SourceSpec
-from ..core.sourcekinds import SCORE_KINDS
 from .sourcefile import POS_BY_BUILD, column_named
 
 KEY = [col.chrom, col.pos, col.ref, col.alt]

@@ -13,7 +13,6 @@ from __future__ import annotations
 import gzip
 import io
 import logging
-import re
 
 import numpy as np
 import pandas as pd
@@ -29,6 +28,7 @@ from .sourcedataset import check_dataset, dataset_rows, is_source_dataset, open_
 from .sourcefile import (
     check_source_build,
     column_named,
+    contig_lengths,
     source_layout,
     text_build,
     vcf_build,
@@ -56,11 +56,8 @@ def source_header_facts(path: str, kind: str) -> tuple[str | None, dict[str, int
         header, contigs = list(tbx.header), list(tbx.contigs)
     finally:
         tbx.close()
-    lengths: dict[str, int | None] = {name: None for name in contigs}
-    for line in header:
-        m = re.match(r"##contig=<ID=([^,>]+),.*length=(\d+)", line)
-        if m and m.group(1) in lengths:
-            lengths[m.group(1)] = int(m.group(2))
+    stated = contig_lengths(header)
+    lengths: dict[str, int | None] = {name: stated.get(name) for name in contigs}
     return (vcf_build(header) if kind in VCF_KINDS else text_build(header)), lengths
 
 

@@ -78,9 +78,10 @@ def synthetic_variants(n: int, out: Path, seed: int = 1) -> Path:
     return write_table(table, out, "variants", Provenance(genome_build="GRCh38"))
 
 
-_SOURCE_HEADERS = {
-    "gnomad": "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n", "clinvar": "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
-    "cadd": "## CADD GRCh38-v1.7\n#Chrom\tPos\tRef\tAlt\tRawScore\tPHRED\n", "revel": "#chr\tgrch38_pos\tref\talt\tREVEL\n"}
+_VCF_COLUMNS = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+_SOURCE_HEADERS = {"gnomad": _VCF_COLUMNS, "clinvar": _VCF_COLUMNS,
+                   "cadd": "## CADD GRCh38-v1.7\n#Chrom\tPos\tRef\tAlt\tRawScore\tPHRED\n",
+                   "revel": "#chr\tgrch38_pos\tref\talt\tREVEL\n"}
 
 
 def synthetic_sources(variants: Path, directory: Path, seed: int = 2) -> Path:
@@ -94,7 +95,8 @@ def synthetic_sources(variants: Path, directory: Path, seed: int = 2) -> Path:
     handles = {k: open(path, "w") for k, path in plain.items()}
     try:
         for k, handle in handles.items():
-            handle.write(("##fileformat=VCFv4.2\n" + contigs if k in ("gnomad", "clinvar") else "") + _SOURCE_HEADERS[k])
+            vcf = "##fileformat=VCFv4.2\n" + contigs if k in ("gnomad", "clinvar") else ""
+            handle.write(vcf + _SOURCE_HEADERS[k])
         for sites in _contig_sites(variants):
             _write_source_lines(handles, sites, rng)
     finally:
