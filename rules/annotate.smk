@@ -18,6 +18,7 @@ rule annotate:
         gene_model=lambda wildcards: opt("--gene-model", vcf_data(wildcards).gene_model),
         fasta=lambda wildcards: opt("--fasta", vcf_data(wildcards).fasta),
         sources=lambda wildcards: opt("--sources", CONFIG_FILE) if vcf_data(wildcards).sources else "",
+        bulk=CONFIG.annotate.bulk_join_min_variants,
     shell:
         "{VP} annotate --variants {input.variants:q} --out {output:q} {params.gene_model} "
-        "{params.fasta} {params.sources} --threads {threads} 2> {log:q}"
+        "{params.fasta} {params.sources} --bulk-join-min-variants {params.bulk} --threads {threads} 2> {log:q}"

@@ -11,7 +11,13 @@ from click.testing import CliRunner
 from variantprio.bundle import workflow_dir
 from variantprio.cli import main
 from variantprio.errors import InputError
-from variantprio.settings import IngestSettings, InheritanceSettings, WorkflowConfig, schema_defaults
+from variantprio.settings import (
+    AnnotateSettings,
+    IngestSettings,
+    InheritanceSettings,
+    WorkflowConfig,
+    schema_defaults,
+)
 
 SCHEMA = workflow_dir() / "pipeline" / "schemas" / "config.schema.yaml"
 
@@ -29,11 +35,12 @@ def test_schema_defaults_are_the_dataclass_defaults():
 def test_shipped_config_states_the_defaults():
     shipped = yaml.safe_load((workflow_dir() / "config" / "config.yaml").read_text())
     defaults = _defaults()
-    for section in ("ingest", "inheritance", "phenotype", "report", "resources"):
+    for section in ("ingest", "annotate", "inheritance", "phenotype", "report", "resources"):
         assert shipped[section] == defaults[section], section
 
 
-@pytest.mark.parametrize("command, section", [("ingest", IngestSettings), ("inheritance", InheritanceSettings)])
+@pytest.mark.parametrize("command, section", [("ingest", IngestSettings), ("annotate", AnnotateSettings),
+                                              ("inheritance", InheritanceSettings)])
 def test_cli_option_defaults_come_from_the_settings(command, section):
     params = {p.name: p.default for p in main.commands[command].params}
     for f in dataclasses.fields(section):

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .builds import HOW_ASSUMED, VcfBuild, resolve_vcf_build, stated_builds
 from .core.genome import BUILDS, build_flavour, mito_sequence
+from .core.sourcekinds import is_converted_source
 from .errors import InputError
 from .settings import BuildData, WorkflowConfig
 from .sheet import clean_terms, sheet_problems
@@ -176,7 +177,7 @@ class InputChecker:
             if data.fasta and self._file_ok("config", "fasta", data.fasta) and not Path(data.fasta + ".fai").exists():
                 self._problem("config", "fasta", f"FASTA index missing: {data.fasta}.fai (run samtools faidx)")
             for source in data.sources:  # builds are checked against each VCF that uses them
-                if self._file_ok("config", f"source {source.name}", source.path):
+                if is_converted_source(source.path) or self._file_ok("config", f"source {source.name}", source.path):
                     self._ok("config", f"source {source.name}")
         self._check_chain()
 
@@ -268,7 +269,7 @@ class InputChecker:
         if source.build != plan.target:
             return [f"{said} but source {source.name} is declared {source.build} (fix: list a {plan.target} "
                     f"release under builds.{plan.target}.sources)"]
-        if not Path(source.path).is_file():
+        if not Path(source.path).is_file() and not is_converted_source(source.path):
             return []
         try:
             found, contigs = self._source_facts(source.path, source.kind)

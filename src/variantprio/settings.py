@@ -32,6 +32,14 @@ class IngestSettings:
 
 
 @dataclass(frozen=True)
+class AnnotateSettings:
+    """How sources are joined. Above `bulk_join_min_variants` variants (a genome, not an exome),
+    each allele-level source is read once in order instead of by one tabix query per region."""
+
+    bulk_join_min_variants: int = 1_000_000
+
+
+@dataclass(frozen=True)
 class InheritanceSettings:
     """Per-mode maximum population allele frequency (popmax, else overall AF; null passes) and
     the genotype quality a parent's hom-ref call needs for a de novo call."""
@@ -128,6 +136,7 @@ class WorkflowConfig:
     builds: dict[str, BuildData] = field(default_factory=dict)
     liftover: LiftoverSettings = field(default_factory=LiftoverSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    annotate: AnnotateSettings = field(default_factory=AnnotateSettings)
     inheritance: InheritanceSettings = field(default_factory=InheritanceSettings)
     phenotype: PhenotypeSettings = field(default_factory=PhenotypeSettings)
     report: ReportSettings = field(default_factory=ReportSettings)
@@ -145,7 +154,7 @@ class WorkflowConfig:
             raise InputError("; ".join(problems), hint="see config/README.md for every key")
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in raw.items() if k in known}
-        sections = {"ingest": IngestSettings, "inheritance": InheritanceSettings, "phenotype": PhenotypeSettings,
+        sections = {"ingest": IngestSettings, "annotate": AnnotateSettings, "inheritance": InheritanceSettings, "phenotype": PhenotypeSettings,
                     "report": ReportSettings, "cohort": CohortSettings, "resources": ClusterSettings,
                     "liftover": LiftoverSettings}
         for name, section in sections.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +22,10 @@ from ..core.genemodel import GeneModel
 from ..core.genome import CONTIG_LENGTHS
 from ..errors import InputError
 from ..schemas import ANNOTATIONS, col
+from ..settings import AnnotateSettings
 from ..summary import Summary
 from ..tables import Provenance, TableWriter, read_table
+from .bulkjoin import bulk_sources, wants_bulk
 from .existing import existing_rows
 from .genemodel import load_gene_model
 from .model_rows import model_rows
@@ -55,10 +58,12 @@ class AnnotateOutputs:
 
 @dataclass(frozen=True)
 class AnnotateOptions:
-    """How to annotate: threads of the interval join, and where text gene models are cached."""
+    """How to annotate: threads of the interval join, where text gene models are cached, and above
+    how many variants sources are joined in bulk (`bulkjoin`)."""
 
     threads: int = 1
     cache_dir: str | None = None  # gene-model cache (default: the one cache location, `cache.py`)
+    bulk_join_min_variants: int = AnnotateSettings.bulk_join_min_variants
 
 
 def check_build(model: GeneModel, build: str | None, path: str) -> None:
@@ -144,22 +149,28 @@ def run(inputs: AnnotateInputs, outputs: AnnotateOutputs, options: AnnotateOptio
     prov = Provenance(genome_build=upstream.genome_build, sources=sources).merged(upstream)
     counts: dict[str, int] = {}
     source_counts: dict[str, int] = {}
+    bulk = bool(specs) and wants_bulk(pq.ParquetFile(variants_path).metadata.num_rows,
+                                      options.bulk_join_min_variants)
     writer = TableWriter(out_path, "annotations", prov)
     try:
-        for batch in pq.ParquetFile(variants_path).iter_batches(batch_size=CHUNK_ROWS, columns=_READ):
-            table, chunk_counts = annotate_table(pa.Table.from_batches([batch]), model, options.threads,
-                                                 layouts, fasta)
-            if specs:
-                table, matched = join_sources(table, specs, upstream.genome_build, upstream.samples)
-                _add(source_counts, matched)
-            _add(counts, chunk_counts)
-            writer.write(table)
+        joining = bulk_sources(specs, variants_path, out_path, upstream.genome_build, options.threads) if bulk \
+            else nullcontext(specs)
+        with joining as joined:
+            for batch in pq.ParquetFile(variants_path).iter_batches(batch_size=CHUNK_ROWS, columns=_READ):
+                table, chunk_counts = annotate_table(pa.Table.from_batches([batch]), model, options.threads,
+                                                     layouts, fasta)
+                if joined:
+                    table, matched = join_sources(table, joined, upstream.genome_build, upstream.samples)
+                    _add(source_counts, matched)
+                _add(counts, chunk_counts)
+                writer.write(table)
     except BaseException:
         writer.abort()  # no partial output
         raise
     prov.extra = {"counts": counts, "rows": writer.rows, "source_matches": source_counts,
                   "source_files": {spec.name: {"kind": spec.kind, "path": str(spec.path), "build": spec.build}
                                    for spec in specs},
+                  "bulk_join": bulk,
                   "gene_model": model.name if model else None,
                   "gene_model_version": model.version if model else None,
                   "seconds": round(time.perf_counter() - t0, 3)}

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.genome import normalise_build
+from ..core.sourcekinds import KINDS
 from ..errors import InputError
 from ..settings import CohortSettings
 from ..yamlfile import read_yaml
 
-KINDS = ("gnomad", "clinvar", "cadd", "revel", "alphamissense", "spliceai", "constraint", "inhouse")
 _REQUIRED = ("name", "kind", "path", "version", "build")
 
 

@@ -12,6 +12,7 @@ import io
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ..core.genome import canonical_chrom
@@ -78,20 +79,29 @@ def lines_table(lines: list[str], names: list[str]) -> pa.Table:
     return table.select([n for n in names if n in table.column_names])
 
 
-def _variant_keys(chrom: np.ndarray, pos: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
-    codes = {c: i for i, c in enumerate(np.unique(chrom.astype(str)))}
-    code = np.array([codes[c] for c in chrom.astype(str)], dtype=np.int64) if len(chrom) else np.zeros(0, np.int64)
-    return codes, np.sort((code << 32) + pos.astype(np.int64))
+def encoded(names) -> tuple[np.ndarray, list[str]]:
+    """(index of each value's label, the distinct labels) of a string column: contig names are
+    few, so they are looked up once per label, not once per row."""
+    if isinstance(names, pa.ChunkedArray):
+        names = names.combine_chunks()
+    elif not isinstance(names, pa.Array):
+        names = pa.array(np.asarray(names, dtype=object), pa.string())
+    enc = pc.dictionary_encode(names)
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), [str(x) for x in enc.dictionary.to_pylist()]
 
 
-def _touching(table: pa.Table, pos_col: str, ref_col: str | None, codes: dict[str, int],
-              vkeys: np.ndarray) -> pa.Table:
+def variant_keys(chrom, pos: np.ndarray) -> tuple[dict[str, int], np.ndarray]:
+    """(contig name -> code, sorted code<<32 + position keys) of variant positions: what
+    `touching` filters source records against."""
+    code, labels = encoded(chrom)
+    return {c: i for i, c in enumerate(labels)}, np.sort((code << 32) + np.asarray(pos, dtype=np.int64))
+
+
+def touching(table: pa.Table, pos_col: str, ref_col: str | None, codes: dict[str, int],
+             vkeys: np.ndarray) -> pa.Table:
     """Rows whose reference span [POS, POS+len(REF)-1] holds a variant position (same contig)."""
-    import pyarrow.compute as pc
-
-    chrom = table.column(0).to_numpy(zero_copy_only=False).astype(str)
-    uniq, inverse = np.unique(chrom, return_inverse=True)
-    code = np.array([codes.get(canonical_chrom(u), -1) for u in uniq], dtype=np.int64)[inverse]
+    index, labels = encoded(table.column(0))
+    code = np.array([codes.get(canonical_chrom(u), -1) for u in labels] or [-1], dtype=np.int64)[index]
     pos = np.asarray(pc.cast(table.column(pos_col), pa.int64(), safe=False).fill_null(-1).to_numpy(
         zero_copy_only=False), dtype=np.int64)
     rlen = (pc.utf8_length(table.column(ref_col)).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -108,13 +118,13 @@ def fetch_touching(tbx, regions: list[tuple[str, int, int]], names: list[str], p
                    max_lines: int = 200_000) -> pa.Table:
     """Source records touching a variant position, read region by region and filtered every
     `max_lines` lines, so memory follows the matches, not the regions read."""
-    codes, vkeys = _variant_keys(var_chrom, var_pos)
+    codes, vkeys = variant_keys(var_chrom, var_pos)
     names_in = {canonical_chrom(n): n for n in tbx.contigs}
     parts, buffer = [], []
 
     def flush() -> None:
         if buffer:
-            parts.append(_touching(lines_table(buffer, names), pos_col, ref_col, codes, vkeys))
+            parts.append(touching(lines_table(buffer, names), pos_col, ref_col, codes, vkeys))
             buffer.clear()
 
     for chrom, start, end in regions:

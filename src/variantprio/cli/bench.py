@@ -43,16 +43,24 @@ def bench_ingest_cmd(n_variants: int, n_samples: int, keep: str | None, threads:
               help="Size of the synthetic genome-wide variant table (0: skip the genome run).")
 @click.option("--threads", type=click.IntRange(min=1), default=2, show_default=True,
               help="--threads of each annotate run.")
+@click.option("--genome-sources/--no-genome-sources", default=True, show_default=True,
+              help="Also annotate the synthetic genome with 4 synthetic sources: bulk join of the bgzipped files, "
+                   "`resources convert-source` of them, and the join of the converted Parquet.")
+@click.option("--genome-tabix", is_flag=True,
+              help="Also join the genome's sources by tabix queries (the path below the bulk threshold; minutes).")
 @click.option("--keep", type=click.Path(file_okay=False), help="Keep inputs and outputs in this directory.")
-def bench_annotate_cmd(vcf: str, gene_model: str, genome_variants: int, threads: int, keep: str | None) -> None:
+def bench_annotate_cmd(vcf: str, gene_model: str, genome_variants: int, threads: int, genome_sources: bool,
+                       genome_tabix: bool, keep: str | None) -> None:
     """Time `annotate` on an exome (gene model cold/warm cache, then + 4 synthetic tabixed sources)
-    and on a synthetic genome: variants/s, peak RSS and the ratio to `bcftools view` of the exome."""
+    and on a synthetic genome (gene model, then + 4 sources joined in bulk): variants/s, peak RSS and
+    the ratio to `bcftools view` of the exome."""
     from ..bench.run.annotate import bench_annotate
     from ..bench.run.vcf import resolve_data_path
 
     result = bench_annotate(resolve_data_path(vcf, what="exome VCF"),
                             resolve_data_path(gene_model, what="gene model"), genome_variants,
-                            keep=Path(keep) if keep else None, threads=threads)
+                            keep=Path(keep) if keep else None, threads=threads, genome_sources=genome_sources,
+                            genome_tabix=genome_tabix)
     click.echo("\n".join(result.lines()))
 
 

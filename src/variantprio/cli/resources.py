@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from ..core.sourcekinds import POSITIONAL_KINDS
 from ..errors import InputError
 from ..units import size_text
 from .app import CommandGroup, resources
@@ -26,6 +27,35 @@ def resources_gene_model_cmd(source: str, out: str) -> None:
     model = build_gene_model(source)
     save_gene_model(model, out)
     click.echo(f"gene model {model.label}: {model.table.num_rows} transcripts -> {out}")
+
+
+@resources.command("convert-source")
+@file_option("--source", required=True,
+             help="The source to convert: bgzipped (or plain) VCF of gnomAD/ClinVar/SpliceAI, or score table of "
+                  "CADD/REVEL/AlphaMissense, sorted by contig and position as tabix needs; no index needed.")
+@click.option("--kind", required=True, type=click.Choice(POSITIONAL_KINDS),
+              help="What the source holds (as `kind:` in the config's `sources:`).")
+@click.option("--version", "version", required=True, help="Release of the source (as `version:` in the config).")
+@click.option("--build", required=True, type=click.Choice(["GRCh37", "GRCh38"]),
+              help="Genome build of the source; checked against its header where it states one.")
+@click.option("--name", help="Name recorded in the dataset (default: the kind).")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Directory to write (atomically; an earlier conversion there is replaced). Give it as the "
+                   "source's `path:` in the config.")
+def resources_convert_source_cmd(source: str, kind: str, version: str, build: str, name: str | None,
+                                 out: str) -> None:
+    """Convert a large allele-level source once into a chromosome-partitioned Parquet dataset, sorted
+    by position, already split per allele and parsed, with the source's version and the input's
+    SHA-256 in its metadata; annotate reads only the row groups at the variants' positions."""
+    from ..annotate.sourceconfig import SourceSpec
+    from ..annotate.sourcedataset import convert_source, dataset_size
+
+    if not Path(source).is_file():
+        raise InputError("source file not found", path=source)
+    dataset = convert_source(SourceSpec(name or kind, kind, Path(source), version, build), out)
+    facts = dataset.facts
+    click.echo(f"{facts['name']} ({kind} {version}, {build}): {facts['rows']} alleles on {len(facts['contigs'])} "
+               f"contigs -> {out} ({size_text(dataset_size(out))})")
 
 
 @resources.group("fetch", cls=CommandGroup, invoke_without_command=True,

@@ -9,6 +9,7 @@ import click
 
 from ..errors import InputError
 from ..settings import (
+    AnnotateSettings,
     IngestSettings,
     InheritanceSettings,
     PhenotypeSettings,
@@ -82,16 +83,21 @@ def ingest_cmd(vcf: str, out: str, samples: str | None, ped: str | None, fasta: 
 @file_option("--fasta", help="Indexed reference FASTA: protein consequences (missense, stop gained, ...).")
 @file_option("--sources", help="Config YAML whose `sources:` list names gnomAD/ClinVar/score/constraint files to join "
                               "(its `builds.<build>.sources` when it lists the variants' build).")
+@click.option("--bulk-join-min-variants", type=click.IntRange(min=0),
+              default=AnnotateSettings.bulk_join_min_variants, show_default=True,
+              help="Above this many variants, each allele-level source is read once in order (into a temporary "
+                   "Parquet beside --out) instead of by one tabix query per region; 0: always.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Threads for the interval join.")
 def annotate_cmd(variants: str, out: str, gene_model: str | None, fasta: str | None, sources: str | None,
-                 threads: int) -> None:
+                 bulk_join_min_variants: int, threads: int) -> None:
     """Consequence per variant and gene (the VCF's VEP/SnpEff/bcftools annotations, else the gene
     model), most severe per gene with MANE transcripts preferred, plus joined sources."""
     from .. import annotate
 
     announce(annotate.run(annotate.AnnotateInputs(variants, gene_model, fasta, sources),
-                          annotate.AnnotateOutputs(out), annotate.AnnotateOptions(threads=threads)))
+                          annotate.AnnotateOutputs(out),
+                          annotate.AnnotateOptions(threads=threads, bulk_join_min_variants=bulk_join_min_variants)))
 
 
 @main.command("inheritance")

@@ -113,3 +113,76 @@ def variant_key(df: pd.DataFrame) -> pd.Series:
     """chrom:pos:ref>alt, the variant label used in every output."""
     return df[col.chrom].astype(str) + ":" + df[col.pos].astype(str) + ":" + df[col.ref].astype(str) + ">" \
         + df[col.alt].astype(str)
+
+
+
+def _encoded(values: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """(dense code per value, the distinct values in code order)."""
+    enc = pc.dictionary_encode(values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values)
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), enc.dictionary
+
+
+def _alleles(table: pa.Table) -> pa.Array:
+    """REF and ALT as one string (a tab never occurs in either)."""
+    joined = pc.binary_join_element_wise(table.column(col.ref).cast(pa.string()),
+                                         table.column(col.alt).cast(pa.string()), "\t")
+    return joined.combine_chunks() if isinstance(joined, pa.ChunkedArray) else joined
+
+
+class AlleleKeys:
+    """One int64 per row of a (chrom, pos, ref, alt) table, equal exactly when the alleles are: its
+    contigs and allele strings are coded once, so joining several sources onto the same rows hashes
+    no strings twice and needs no four-column merge."""
+
+    def __init__(self, keys: pa.Table) -> None:
+        self.chrom, self.contigs = _encoded(keys.column(col.chrom))
+        self.allele, self.alleles = _encoded(_alleles(keys))
+        self.pos = keys.column(col.pos).to_numpy().astype(np.int64)
+        self.widths = [max(int(v.max()) if len(v) else 0, 1).bit_length() for v in (self.chrom, self.pos, self.allele)]
+        self.fits = sum(self.widths) <= 63  # else ranks of (chrom, pos, allele) stand in
+        self.packed = self._pack(self.chrom, self.pos, self.allele) if self.fits else \
+            _ranks(self.chrom, self.pos, self.allele)
+
+    def _pack(self, chrom: np.ndarray, pos: np.ndarray, allele: np.ndarray) -> np.ndarray:
+        return (chrom << (self.widths[1] + self.widths[2])) | (pos << self.widths[2]) | allele
+
+    def first_rows(self) -> np.ndarray:
+        """Index of the first row of each distinct allele."""
+        order = np.argsort(self.packed, kind="stable")
+        step = np.r_[True, self.packed[order][1:] != self.packed[order][:-1]] if len(order) else np.zeros(0, bool)
+        return np.sort(order[step])
+
+    def index_of(self, rows: pa.Table) -> np.ndarray:
+        """For each key row, the index of the row of `rows` (each allele once) holding its allele;
+        -1 when none does."""
+        chrom = pc.index_in(rows.column(col.chrom).cast(pa.string()), value_set=self.contigs)
+        allele = pc.index_in(_alleles(rows), value_set=self.alleles)
+        chrom = pc.fill_null(chrom, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        allele = pc.fill_null(allele, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        pos = rows.column(col.pos).to_numpy().astype(np.int64)
+        known = np.flatnonzero((chrom >= 0) & (allele >= 0) & (pos >= 0) & (pos < (1 << self.widths[1])))
+        if self.fits:
+            theirs = self._pack(chrom[known], pos[known], allele[known])
+            ours = self.packed
+        else:
+            n = len(self.chrom)
+            ranks = _ranks(np.r_[self.chrom, chrom[known]], np.r_[self.pos, pos[known]],
+                           np.r_[self.allele, allele[known]])
+            ours, theirs = ranks[:n], ranks[n:]
+        order = np.argsort(theirs, kind="stable")
+        if not len(order):
+            return np.full(len(ours), -1, np.int64)
+        at = np.minimum(np.searchsorted(theirs[order], ours), len(order) - 1)
+        return np.where(theirs[order][at] == ours, known[order[at]], -1)
+
+
+def _ranks(*columns: np.ndarray) -> np.ndarray:
+    """Dense rank of each row's tuple of values (equal tuples, equal ranks)."""
+    order = np.lexsort(columns[::-1])
+    step = np.zeros(len(order), bool)
+    step[:1] = True
+    for c in columns:
+        step[1:] |= c[order][1:] != c[order][:-1]
+    ranks = np.empty(len(order), np.int64)
+    ranks[order] = np.cumsum(step) - 1
+    return ranks

@@ -78,54 +78,132 @@ def synthetic_variants(n: int, out: Path, seed: int = 1) -> Path:
     return write_table(table, out, "variants", Provenance(genome_build="GRCh38"))
 
 
+_VCF_COLUMNS = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+_SOURCE_HEADERS = {"gnomad": _VCF_COLUMNS, "clinvar": _VCF_COLUMNS,
+                   "cadd": "## CADD GRCh38-v1.7\n#Chrom\tPos\tRef\tAlt\tRawScore\tPHRED\n",
+                   "revel": "#chr\tgrch38_pos\tref\talt\tREVEL\n"}
+
+
 def synthetic_sources(variants: Path, directory: Path, seed: int = 2) -> Path:
     """gnomAD- and ClinVar-style VCFs and CADD/REVEL-style TSVs at the variants' sites (plus as
-    many decoy sites), bgzipped and tabix-indexed; returns the sources config YAML."""
+    many decoy sites), bgzipped and tabix-indexed; returns the sources config YAML. Written contig
+    by contig (the variants are sorted), so a genome's sources take little memory to make."""
     rng = np.random.default_rng(seed)
-    t = pq.read_table(variants, columns=[col.chrom, col.pos, col.ref, col.alt]).to_pandas()
-    decoy = t.assign(pos=t[col.pos] + 1)
-    sites = pd.concat([t, decoy]).sort_values([col.chrom, col.pos], kind="stable")
-    sites = sites.drop_duplicates([col.chrom, col.pos, col.ref, col.alt])
     directory.mkdir(parents=True, exist_ok=True)
-    header = "##fileformat=VCFv4.2\n" + "".join(f"##contig=<ID={c},length={n}>\n"
-                                                 for c, n in CONTIG_LENGTHS["GRCh38"].items())
-    n = len(sites)
-    af = rng.random(n) / 100
-    chrom_pos = sites[col.chrom] + "\t" + sites[col.pos].astype(str)
-    alleles = sites[col.ref] + "\t" + sites[col.alt]
-    body = chrom_pos + "\t.\t" + alleles  # VCF: an empty ID column between POS and REF
-    tsv = chrom_pos + "\t" + alleles
-    files = {}
-    files["gnomad"] = _write_indexed(directory / "gnomad.vcf", header + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
-                                     body + "\t.\tPASS\tAF=" + np.char.mod("%.5g", af).astype(object)
-                                     + ";AF_grpmax=" + np.char.mod("%.5g", af * 2).astype(object) + ";nhomalt=0",
-                                     "vcf")
-    few = rng.random(n) < 0.1
-    files["clinvar"] = _write_indexed(directory / "clinvar.vcf", header + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
-                                      body[few] + "\t.\t.\tCLNSIG=Uncertain_significance;"
-                                      "CLNREVSTAT=criteria_provided,_single_submitter", "vcf")
-    files["cadd"] = _write_indexed(directory / "cadd.tsv", "## CADD GRCh38-v1.7\n#Chrom\tPos\tRef\tAlt\tRawScore\tPHRED\n",
-                                   tsv + "\t0.5\t" + np.char.mod("%.3f", rng.random(n) * 40).astype(object), "tsv")
-    files["revel"] = _write_indexed(directory / "revel.tsv", "#chr\tgrch38_pos\tref\talt\tREVEL\n",
-                                    tsv + "\t" + np.char.mod("%.3f", rng.random(n)).astype(object), "tsv")
+    contigs = "".join(f"##contig=<ID={c},length={n}>\n" for c, n in CONTIG_LENGTHS["GRCh38"].items())
+    plain = {k: directory / (f"{k}.vcf" if k in ("gnomad", "clinvar") else f"{k}.tsv") for k in _SOURCE_HEADERS}
+    handles = {k: open(path, "w") for k, path in plain.items()}
+    try:
+        for k, handle in handles.items():
+            vcf = "##fileformat=VCFv4.2\n" + contigs if k in ("gnomad", "clinvar") else ""
+            handle.write(vcf + _SOURCE_HEADERS[k])
+        for sites in _contig_sites(variants):
+            _write_source_lines(handles, sites, rng)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    files = {k: _index(path, "vcf" if k in ("gnomad", "clinvar") else "tsv") for k, path in plain.items()}
     config = directory / "sources.yaml"
     config.write_text("sources:\n" + "".join(
         f"  - {{name: {k}, kind: {k}, path: {p}, version: synthetic, build: GRCh38}}\n" for k, p in files.items()))
     return config
 
 
-def _write_indexed(path: Path, header: str, lines, kind: str) -> Path:
+def _contig_sites(variants: Path):
+    """Per contig of the (sorted) variants: their alleles and a decoy one base further, sorted."""
+    key = [col.chrom, col.pos, col.ref, col.alt]
+    held = None
+    for batch in pq.ParquetFile(variants).iter_batches(batch_size=500_000, columns=key):
+        t = batch.to_pandas()
+        t = t if held is None else pd.concat([held, t], ignore_index=True)
+        last = t[col.chrom].iloc[-1]
+        done, held = t[t[col.chrom] != last], t[t[col.chrom] == last]
+        for _, part in done.groupby(col.chrom, sort=False):
+            yield _with_decoys(part, key)
+    if held is not None and len(held):
+        yield _with_decoys(held, key)
+
+
+def _with_decoys(t: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+    sites = pd.concat([t, t.assign(pos=t[col.pos] + 1)]).sort_values(col.pos, kind="stable")
+    return sites.drop_duplicates(key)
+
+
+def _write_source_lines(handles: dict, sites: pd.DataFrame, rng: np.random.Generator) -> None:
+    n = len(sites)
+    af = rng.random(n) / 100
+    chrom_pos = sites[col.chrom] + "\t" + sites[col.pos].astype(str)
+    alleles = sites[col.ref] + "\t" + sites[col.alt]
+    body = chrom_pos + "\t.\t" + alleles  # VCF: an empty ID column between POS and REF
+    tsv = chrom_pos + "\t" + alleles
+    lines = {
+        "gnomad": body + "\t.\tPASS\tAF=" + np.char.mod("%.5g", af).astype(object) + ";AF_grpmax="
+                  + np.char.mod("%.5g", af * 2).astype(object) + ";nhomalt=0",
+        "clinvar": body[rng.random(n) < 0.1] + "\t.\t.\tCLNSIG=Uncertain_significance;"
+                                                "CLNREVSTAT=criteria_provided,_single_submitter",
+        "cadd": tsv + "\t0.5\t" + np.char.mod("%.3f", rng.random(n) * 40).astype(object),
+        "revel": tsv + "\t" + np.char.mod("%.3f", rng.random(n)).astype(object)}
+    for k, text in lines.items():
+        if len(text):
+            handles[k].write("\n".join(text.tolist()) + "\n")
+
+
+def _index(path: Path, kind: str) -> Path:
     import pysam
 
-    path.write_text(header + "\n".join(lines.tolist()) + "\n")
     if kind == "vcf":
         return Path(pysam.tabix_index(str(path), preset="vcf", force=True))
     return Path(pysam.tabix_index(str(path), seq_col=0, start_col=1, end_col=1, meta_char="#", force=True))
 
 
+_CONVERT = ("import json,sys,time,resource;from pathlib import Path;"
+            "from variantprio.annotate.sourceconfig import load_sources;"
+            "from variantprio.annotate.sourcedataset import convert_source;"
+            "a=json.loads(sys.argv[1]);t=time.perf_counter();"
+            "[convert_source(s,Path(a['out'])/s.name) for s in load_sources(a['config'],'GRCh38')];"
+            "print(json.dumps({'seconds':time.perf_counter()-t,"
+            "'rss_mb':resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024}))")
+
+
+def run_convert(config: Path, out: Path) -> tuple[Path, float, float]:
+    """`resources convert-source` of every source of `config` into `out`/<name> in a child process:
+    (the sources config naming the datasets, seconds, peak RSS MB)."""
+    args = json.dumps({"config": str(config), "out": str(out)})
+    done = subprocess.run([sys.executable, "-c", _CONVERT, args], check=True, capture_output=True, text=True)
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    from ...annotate.sourceconfig import load_sources
+
+    converted = out / "sources.yaml"
+    converted.write_text("sources:\n" + "".join(
+        f"  - {{name: {s.name}, kind: {s.kind}, path: {out / s.name}, version: {s.version}, build: {s.build}}}\n"
+        for s in load_sources(config, "GRCh38")))
+    return converted, got["seconds"], got["rss_mb"]
+
+
+def bench_genome_sources(genome: Path, work: Path, n: int, common: dict, tabix: bool
+                         ) -> list[tuple[str, int, float, float]]:
+    """The synthetic genome with four synthetic sources: joined in bulk from the bgzipped files,
+    from their Parquet conversions (and the conversion itself), and, with `tabix`, by tabix queries."""
+    rows = []
+    config = synthetic_sources(genome, work / "genome-sources")
+    label = "synthetic genome, gene model + 4 sources"
+    if tabix:
+        s, rss = run_annotate(genome, work / "genome.tabix.parquet", sources=str(config),
+                              bulk_join_min_variants=n, **common)
+        rows.append((f"{label}, tabix queries", n, s, rss))
+    s, rss = run_annotate(genome, work / "genome.bulk.parquet", sources=str(config), bulk_join_min_variants=0, **common)
+    rows.append((f"{label}, bulk join of the bgzipped files", n, s, rss))
+    converted, s, rss = run_convert(config, work / "genome-converted")
+    rows.append(("resources convert-source of the 4 sources (once)", n, s, rss))
+    s, rss = run_annotate(genome, work / "genome.converted.parquet", sources=str(converted), **common)
+    rows.append((f"{label}, converted to Parquet", n, s, rss))
+    return rows
+
+
 def bench_annotate(vcf: Path, gene_model: Path, genome_variants: int, keep: Path | None = None,
-                   threads: int = 2) -> BenchAnnotateResult:
-    """Exome: cold cache, warm cache, warm + four sources; then a synthetic genome (gene model only)."""
+                   threads: int = 2, genome_sources: bool = True, genome_tabix: bool = False) -> BenchAnnotateResult:
+    """Exome: cold cache, warm cache, warm + four sources; then a synthetic genome: gene model only,
+    and with four sources (bulk joins; `genome_tabix` adds the slow tabix-query run)."""
     from ... import ingest
 
     result = BenchAnnotateResult()
@@ -150,4 +228,6 @@ def bench_annotate(vcf: Path, gene_model: Path, genome_variants: int, keep: Path
             genome = synthetic_variants(genome_variants, work / "genome.variants.parquet")
             s, rss = run_annotate(genome, work / "genome.annotations.parquet", **common)
             result.rows.append(("synthetic genome, gene model", genome_variants, s, rss))
+            if genome_sources:
+                result.rows += bench_genome_sources(genome, work, genome_variants, common, genome_tabix)
     return result
