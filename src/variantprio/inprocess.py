@@ -125,7 +125,9 @@ class InProcessRun:
         self._timed("annotate", vcf_id, lambda: annotate.run(
             annotate.AnnotateInputs(variants, data.gene_model or None, data.fasta or None,
                                     config_file if data.sources else None),
-            annotate.AnnotateOutputs(annotations), annotate.AnnotateOptions(threads=threads)),
+            annotate.AnnotateOutputs(annotations),
+            annotate.AnnotateOptions(threads=threads,
+                                     bulk_join_min_variants=self.config.annotate.bulk_join_min_variants)),
             reuse=_up_to_date(annotations, model_inputs, "annotations", self.config.sha256))
 
     # --- per proband -----------------------------------------------------------------------

@@ -50,8 +50,8 @@ __all__ = ["clean_terms", "load_sample_sheet", "schema_problems", "vcf_ids",
 FINAL_OUTPUTS = ("genes.parquet", "variants.parquet", "report.html", "candidates.tsv", "candidates.xlsx",
                  "candidates.vcf.gz", "candidates.vcf.gz.tbi")
 # Settings of a user's workflow config that `run --config` applies (paths made absolute).
-RUN_CONFIG_KEYS = ("genome_build", "gene_model", "fasta", "sources", "builds", "liftover", "ingest", "inheritance",
-                   "phenotype", "report", "resources")
+RUN_CONFIG_KEYS = ("genome_build", "gene_model", "fasta", "sources", "builds", "liftover", "ingest", "annotate",
+                   "inheritance", "phenotype", "report", "resources")
 
 
 def input_problems(samples: pd.DataFrame, config: dict) -> list[str]:
