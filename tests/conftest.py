@@ -91,6 +91,7 @@ class ReadmeRun:
     results: list[subprocess.CompletedProcess]
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
 def pytest_collection_modifyitems(items) -> None:
     """Under pytest-xdist (`.ci/run`, `--dist loadgroup`) each test file runs on one worker, so its
     module-scoped runs are not repeated per worker, and every test that reads the README's run joins
