@@ -7,13 +7,20 @@ Also the up-front file checks that htslib would only report vaguely (truncated b
 from __future__ import annotations
 
 import gzip
+import os
 import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.genome import BUILDS, CONTIG_LENGTHS, canonical_chrom, guess_build, normalise_build
+from ..core.genome import (
+    BUILDS,
+    CONTIG_LENGTHS,
+    canonical_chrom,
+    guess_build,
+    normalise_build,
+)
 from ..errors import InputError
 from .htslog import htslib_messages
 
@@ -117,11 +124,27 @@ def _check_unique_samples(path: str, lines: list[str]) -> None:
                               "new_names.txt`")
 
 
+# Headers already parsed by this process, by file identity: validation, build planning and ingest
+# of a one-process run (or a batch's checks of many VCFs) read each header once.
+_PARSED: dict[tuple[str, int, int], VcfHeader] = {}
+
+
 def read_header(path: str | Path) -> VcfHeader:
-    """Parse the header with htslib (cyvcf2) after the file checks; InputError when unusable."""
+    """Parse the header with htslib (cyvcf2) after the file checks; InputError when unusable.
+    Parsed once per process while the file's size and modification time stay the same."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return _parse_header(str(path))  # check_file explains what is wrong with the path
+    key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _PARSED:
+        _PARSED[key] = _parse_header(str(path))
+    return _PARSED[key]
+
+
+def _parse_header(path: str) -> VcfHeader:
     from cyvcf2 import VCF
 
-    path = str(path)
     check_file(path)
     text_lines = _text_header_lines(path)
     if text_lines is not None and not (text_lines and text_lines[-1].startswith("#CHROM")):
