@@ -27,7 +27,6 @@ configured), the test FAILS and says why; it never skips.
 
 from __future__ import annotations
 
-import fcntl
 import getpass
 import os
 import re
@@ -42,10 +41,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import cli_env, parquet_differences
+
 from variantprio.demo import write_batch_data
-from variantprio.runlock import _die_with_parent  # the daemons stop with the test, even when it is killed
+from variantprio.runlock import (  # daemons stop with the test, even when it is killed
+    _die_with_parent,
+    _lock,
+)
 
 BINARIES = ("munged", "munge", "slurmctld", "slurmd", "sbatch", "srun", "squeue", "sinfo", "scontrol", "scancel")
 MUNGE_SOCKET = Path("/run/munge/munge.socket.2")
@@ -250,17 +252,11 @@ PartitionName={PARTITION} Nodes={self.host} Default=NO MaxTime=INFINITE State=UP
 def _session_lock(seconds: float = 900) -> int:
     """One throwaway cluster per machine at a time (the configless link and munge socket are shared)."""
     fd = os.open(SESSION_LOCK, os.O_RDONLY | os.O_CREAT, 0o644)
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return fd
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                os.close(fd)
-                pytest.fail(f"SLURM test cluster: another test session held {SESSION_LOCK} for {seconds:.0f} s",
-                            pytrace=False)
-            time.sleep(1)
+    if not _lock(fd, seconds):
+        os.close(fd)
+        pytest.fail(f"SLURM test cluster: another test session held {SESSION_LOCK} for {seconds:.0f} s",
+                    pytrace=False)
+    return fd
 
 
 @pytest.fixture(scope="module")
