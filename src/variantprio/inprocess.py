@@ -27,7 +27,7 @@ from .schemas import SCHEMAS
 from .settings import BuildData, WorkflowConfig
 from .sheet import clean_terms, vcf_ids
 from .summary import Summary
-from .tables import set_config_sha256
+from .tables import atomic_path, set_config_sha256
 
 log = logging.getLogger(__name__)
 
@@ -95,9 +95,9 @@ class InProcessRun:
             if validation is not None:
                 self._write_validation(validation)
             plans = plan_vcf_builds(self.sheet, self.config)
-            for vcf, vcf_id in vcf_ids(self.sheet["vcf"]).items():
-                self._per_vcf(vcf, vcf_id, plans[vcf], config_file)
             ids = vcf_ids(self.sheet["vcf"])
+            for vcf, vcf_id in ids.items():
+                self._per_vcf(vcf, vcf_id, plans[vcf], config_file)
             for sample, row in self.sheet.iterrows():
                 self._per_sample(str(sample), row, ids[row["vcf"]], plans[row["vcf"]])
             self._timed("summary", "all", self._summary)
@@ -110,8 +110,7 @@ class InProcessRun:
         from . import annotate, ingest
 
         data = self.config.build_data(plan.target) or BuildData()
-        variants = Path("_vcf", vcf_id, "variants.parquet")
-        annotations = Path("_vcf", vcf_id, "annotations.parquet")
+        variants, annotations = _vcf_tables(vcf_id)
         threads = min(PER_VCF_THREADS, self.cores)
         filters = self.config.ingest
         lifted = {"liftover_to": plan.target, "chain": self.config.liftover.chain} if plan.lifted else {}
@@ -135,8 +134,7 @@ class InProcessRun:
     def _per_sample(self, sample: str, row: pd.Series, vcf_id: str, plan: VcfBuild) -> None:
         from . import inheritance, phenotype, rank, report
 
-        variants = Path("_vcf", vcf_id, "variants.parquet")
-        annotations = Path("_vcf", vcf_id, "annotations.parquet")
+        variants, annotations = _vcf_tables(vcf_id)
         segregation = Path(sample, "segregation.parquet")
         scores = Path(sample, "gene_phenotype.parquet")
         genes, ranked = Path(sample, "genes.parquet"), Path(sample, "variants.parquet")
@@ -181,15 +179,11 @@ class InProcessRun:
         return Summary("summary", "", (html, tsv))
 
     def _write_validation(self, checked: pd.DataFrame) -> None:
-        from .tables import atomic_path
-
         with atomic_path("validation.tsv") as tmp:
             checked.to_csv(tmp, sep="\t", index=False)
 
     def _write_times(self) -> None:
         """benchmarks/stages.tsv: what the Snakemake path's benchmarks/<rule>/ files tell, in one table."""
-        from .tables import atomic_path
-
         with atomic_path(Path("benchmarks", STAGE_TIMES)) as tmp:
             pd.DataFrame([dataclasses.asdict(t) for t in self.times]).to_csv(tmp, sep="\t", index=False)
 
@@ -205,6 +199,11 @@ class InProcessRun:
         summary.log(log)
         log.info("%s %s done in %.1f s", stage, target, seconds)
         self.times.append(StageTime(stage, target, seconds, peak_rss_mb()))
+
+
+def _vcf_tables(vcf_id: str) -> tuple[Path, Path]:
+    """A VCF's variants and annotations tables, where the rules write them (results directory = cwd)."""
+    return Path("_vcf", vcf_id, "variants.parquet"), Path("_vcf", vcf_id, "annotations.parquet")
 
 
 def _up_to_date(output: Path, inputs: list[str], table: str, config_sha256: str) -> bool:

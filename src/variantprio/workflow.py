@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -350,43 +351,43 @@ def _layered(base: dict, override: dict) -> dict:
 
 def run_in_process(out_dir: Path, sheet: pd.DataFrame, config: dict, probands: list[str], *, cores: int,
                    dry_run: bool = False, check: InputCheck | None = None) -> dict[str, tuple[str, float] | None]:
-    """Lock OUT and run every stage here; on failure remove the probands' final outputs."""
+    """Lock OUT and run every stage here; whatever stops it removes the probands' final outputs."""
     from .inprocess import InProcessRun, planned_stages
 
-    runner = InProcessRun(sheet, workflow_config(config), cores=cores)
     if dry_run:
         for stage, target in planned_stages(sheet):
             print(f"would run {stage} ({target})")
         return {}
+    runner = InProcessRun(sheet, workflow_config(config), cores=cores)
     checked = pd.DataFrame(check.checked if check else [], columns=["sample", "check", "result"])
-    with RunLock(out_dir):
-        write_sample_sheet(out_dir, sheet)
-        write_run_config(out_dir, config)
-        try:
-            runner.run(out_dir, validation=checked)
-        except BaseException:
-            removed = remove_final_outputs(out_dir, probands)
-            if removed:
-                print(f"variantprio: removed {removed} result file(s) of the failed run", file=sys.stderr)
-            raise
+    _under_lock(out_dir, sheet, config, probands, lambda _config, _lock: runner.run(out_dir, validation=checked),
+                BaseException)
     return print_results(out_dir, probands)
 
 
 def run_locked(out_dir: Path, sheet: pd.DataFrame, config: dict, probands: list[str], *, cores: int,
                dry_run: bool = False) -> dict[str, tuple[str, float] | None]:
-    """Lock OUT, write the sheet and config, run the workflow; on failure remove the probands' final
-    outputs (a stale genes.parquet must not pass for this run's result)."""
+    """Run the workflow for the sheet under OUT's lock; a failed workflow removes the probands' final outputs."""
+    _under_lock(out_dir, sheet, config, probands,
+                lambda config_file, lock: run_snakemake(config_file, out_dir, lock, cores=cores, dry_run=dry_run),
+                InputError)
+    return {} if dry_run else print_results(out_dir, probands)
+
+
+def _under_lock(out_dir: Path, sheet: pd.DataFrame, config: dict, probands: list[str],
+                work: Callable[[Path, RunLock], object], failure: type[BaseException]) -> None:
+    """Lock OUT, write the sheet and config, do `work`; when it raises `failure`, remove the probands'
+    final outputs (a stale genes.parquet must not pass for this run's result)."""
     with RunLock(out_dir) as lock:
         write_sample_sheet(out_dir, sheet)
         config_file = write_run_config(out_dir, config)
         try:
-            run_snakemake(config_file, out_dir, lock, cores=cores, dry_run=dry_run)
-        except InputError:
+            work(config_file, lock)
+        except failure:
             removed = remove_final_outputs(out_dir, probands)
             if removed:
                 print(f"variantprio: removed {removed} result file(s) of the failed run", file=sys.stderr)
             raise
-    return {} if dry_run else print_results(out_dir, probands)
 
 
 def remove_final_outputs(out_dir: Path, probands: list[str]) -> int:

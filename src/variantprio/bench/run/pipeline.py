@@ -20,7 +20,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...bundle import workflow_dir
 from ...errors import InputError
 from ...inprocess import STAGE_TIMES
 from .ingest import TimedRun, _timed, write_synthetic_vcf
@@ -147,11 +146,9 @@ def bench_batch(vcf: Path, proband: str, n_exomes: int, gene_model: Path, hpo_di
     config.write_text(yaml.safe_dump({"samples": str(sheet), "results": "results", "gene_model": str(gene_model),
                                       "phenotype": {"hpo_dir": str(hpo_dir) if hpo_dir else ""}}))
     yardstick = bcftools_seconds(vcfs)
-    wf = workflow_dir()
     with _cache_at(work / "cache"):
-        timed = _checked([sys.executable, "-m", "snakemake", "--snakefile", str(wf / "Snakefile"), "--directory",
-                        str(batch), "--configfile", str(config), "--profile", str(wf / "pipeline" / "profiles" / "local"),
-                        "--cores", str(cores)])
+        timed = _checked([sys.executable, "-m", "variantprio", "batch", "--config", str(config), "--directory",
+                          str(batch), "--profile", "local", "--cores", str(cores)])
     return Figures(f"batch of {n_exomes} exomes (Snakemake, {cores} cores)", timed.seconds, timed.peak_rss_mb,
                    yardstick, _rule_stages(batch / "benchmarks"))
 
