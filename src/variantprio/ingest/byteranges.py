@@ -26,16 +26,6 @@ class TextBuffer:
         self.data = np.concatenate([np.asarray(text, np.uint8), np.zeros(_PAD, np.uint8)])
         self._arrow = pa.py_buffer(self.data)
 
-    @classmethod
-    def of_strings(cls, lines: pa.Array) -> tuple["TextBuffer", np.ndarray]:
-        """The buffer of an Arrow string array and the (n + 1) offsets of its strings."""
-        offsets = np.frombuffer(lines.buffers()[1], np.int32)[lines.offset: lines.offset + len(lines) + 1]
-        raw = lines.buffers()[2]
-        text = np.frombuffer(raw, np.uint8) if raw is not None else np.zeros(0, np.uint8)
-        base = int(offsets[0]) if len(offsets) else 0
-        stop = int(offsets[-1]) if len(offsets) else 0
-        return cls(text[base:stop]), offsets.astype(np.int64) - base
-
     def words(self, at: np.ndarray, size: int = 8) -> np.ndarray:
         """The `size` (4 or 8) bytes starting at each position as a little-endian unsigned word
         (first byte lowest)."""
