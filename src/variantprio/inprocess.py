@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
-import resource
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import pandas as pd
 
 from .builds import VcfBuild, plan_vcf_builds
 from .core.hpoterms import split_terms
+from .memory import peak_rss_mb, reset_peak_rss
 from .schemas import SCHEMAS
 from .settings import BuildData, WorkflowConfig
 from .sheet import clean_terms, vcf_ids
@@ -46,35 +46,6 @@ class StageTime:
     seconds: float
     peak_rss_mb: float
     reused: bool = False
-
-
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process since the last `reset_peak_rss` (VmHWM; without /proc,
-    getrusage's peak, which also counts what a parent held before it started this program)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def reset_peak_rss() -> None:
-    """Give memory the last stage freed back to the system, and restart the peak from what is held
-    now (Linux: writing 5 to clear_refs), so each stage's peak is its own."""
-    import gc
-
-    import pyarrow as pa
-
-    gc.collect()
-    pa.default_memory_pool().release_unused()
-    try:
-        with open("/proc/self/clear_refs", "w") as refs:
-            refs.write("5")
-    except OSError:
-        pass
 
 
 @dataclass

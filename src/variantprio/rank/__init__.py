@@ -7,6 +7,9 @@ Public entry points: `run(RankInputs, RankOutputs, RankOptions)` (the stage, the
 from __future__ import annotations
 
 import logging
+import tempfile
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,20 +17,48 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from ..errors import InputError
-from ..schemas import GENES, RANKED_VARIANTS, SEGREGATION, ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT, col
+from ..memory import release_memory
+from ..schemas import (
+    GENES,
+    RANKED_VARIANTS,
+    SEGREGATION,
+    ZYG_HEMI,
+    ZYG_HET,
+    ZYG_HOM_ALT,
+    col,
+)
 from ..summary import Summary
-from ..tables import Provenance, read_table, write_table
+from ..tables import Provenance, TableWriter, read_table, write_table
 from .acmg import acmg_tags
-from .combine import allowed_mode_columns, fitting_modes, rank_genes
+from .chunks import Chunk, ChunkPlan, RowReader, plan_chunks, read_variant_rows
+from .combine import (
+    allowed_mode_columns,
+    fitting_modes,
+    gene_evidence,
+    rank_genes,
+    score_genes,
+)
 from .frame import frame_restoring_partners
 from .model import RankModel, fit_conditional, load_model, model_features, save_model
+from .runs import merged_blocks, sort_run, write_run
 from .variant_score import COMPONENTS, score_variants
 
-__all__ = ["RankInputs", "RankOptions", "RankOutputs", "run", "rank_genes", "score_variants", "load_model",
-           "save_model", "fit_conditional", "model_features", "RankModel", "COMPONENTS"]
+__all__ = [
+    "COMPONENTS",
+    "RankInputs",
+    "RankModel",
+    "RankOptions",
+    "RankOutputs",
+    "fit_conditional",
+    "load_model",
+    "model_features",
+    "rank_genes",
+    "run",
+    "save_model",
+    "score_variants",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +89,7 @@ class RankOutputs:
 @dataclass(frozen=True)
 class RankOptions:
     model: str | Path | None = None  # rank model JSON; default: the shipped data/rank_model.json
-
-
-def _filter_idx(path: Path | str, schema: str, columns: list[str] | None, idx: pa.Array
-                ) -> tuple[pa.Table, Provenance]:
-    """Rows of a stage table whose variant_idx is in `idx` (predicate pushed into the Parquet read)."""
-    _, prov = read_table(path, schema, columns=[])  # contract check
-    return pq.read_table(path, columns=columns, filters=pc.field(col.variant_idx).isin(idx)), prov
+    chunk_rows: int = 200_000  # candidate rows per gene chunk: bounds memory on genomes
 
 
 def check_same_vcf(variants: pd.DataFrame, ann: pd.DataFrame, variants_path, annotations_path) -> None:
@@ -116,49 +141,24 @@ def proband_carriers(variants: pa.Table, samples: list[str], proband: str, path:
     return np.isin(proband_zygosity(variants, samples, proband), [ZYG_HET, ZYG_HOM_ALT, ZYG_HEMI])
 
 
-def _candidate_frame(variants_path, annotations_path, segregation_path, phenotype_path, proband
-                     ) -> tuple[pd.DataFrame, pa.Table, pd.DataFrame, Provenance, int]:
-    """Annotation x segregation x phenotype rows of the proband's carried variants.
+@dataclass
+class _Shared:
+    """What every chunk of the proband needs: segregation, phenotype and provenance."""
 
-    Returns the candidate frame (scalar columns; `_vrow` points into the variants table), the
-    carried variants (Arrow, for genotypes), the phenotype table, the merged provenance and the
-    number of intergenic annotation rows left out.
-    """
-    seg, seg_prov = read_table(segregation_path, "segregation", columns=_SEG_COLUMNS)
-    pheno, pheno_prov = read_table(phenotype_path, "gene_phenotype")
-    idx = pc.unique(seg.column(col.variant_idx))
-    variants, var_prov = _filter_idx(variants_path, "variants", _VARIANT_COLUMNS, idx)
-    ann, ann_prov = _filter_idx(annotations_path, "annotations", None, idx)
-    samples = var_prov.samples
-    variants = variants.filter(pa.array(proband_carriers(variants, samples, proband, variants_path)))
-    log.info("%d variants in the segregation table, %d carried by %s", len(idx), variants.num_rows, proband)
-    var_df = pd.DataFrame({col.variant_idx: variants.column(col.variant_idx).to_numpy(),
-                           col.chrom: variants.column(col.chrom).to_pandas(),
-                           col.pos: variants.column(col.pos).to_numpy(),
-                           col.filter: variants.column(col.filter).to_pandas(),
-                           col.qual: variants.column(col.qual).to_pandas(),
-                           "_vrow": np.arange(variants.num_rows)})
-    ann_df = ann.to_pandas()
-    check_same_vcf(var_df, ann_df, variants_path, annotations_path)
-    var_df = var_df.drop(columns=[col.chrom, col.pos])
-    no_gene = ann_df[col.gene_symbol].isna()
-    ann_df = ann_df[~no_gene].drop_duplicates([col.variant_idx, col.gene_symbol])
-    seg_df = seg.to_pandas()
-    # A segregation row without a gene applies to every gene of the variant.
-    seg_gene = seg_df[seg_df[col.gene_symbol].notna()].drop_duplicates([col.variant_idx, col.gene_symbol])
-    seg_any = seg_df[seg_df[col.gene_symbol].isna()].drop(columns=col.gene_symbol).drop_duplicates(col.variant_idx)
-    by_gene = ann_df.merge(seg_gene, on=[col.variant_idx, col.gene_symbol])
-    rest = ann_df.merge(seg_any, on=col.variant_idx)
-    rest = rest[~rest.set_index([col.variant_idx, col.gene_symbol]).index.isin(
-        by_gene.set_index([col.variant_idx, col.gene_symbol]).index)]
-    cand = pd.concat([by_gene, rest], ignore_index=True).merge(var_df, on=col.variant_idx)
+    segregation: pa.Table
+    pheno_df: pd.DataFrame
+    samples: list[str]
+    prov: Provenance
+
+
+def _shared_inputs(inputs: RankInputs) -> _Shared:
+    seg, seg_prov = read_table(inputs.segregation, "segregation", columns=_SEG_COLUMNS)
+    pheno, pheno_prov = read_table(inputs.phenotype, "gene_phenotype")
+    var_prov = read_table(inputs.variants, "variants", columns=[])[1]  # contract checks
+    ann_prov = read_table(inputs.annotations, "annotations", columns=[])[1]
     pheno_df = pheno.to_pandas().drop_duplicates(col.gene_symbol).reset_index(drop=True)
     pheno_df = pd.concat([pheno_df, allowed_mode_columns(pheno_df[col.disease_modes])], axis=1)
-    scalar = [col.gene_symbol, col.phenotype_score, col.disease_id, col.disease_name, col.mouse_score,
-              col.network_score, col.network_neighbour, col.network_neighbour_score] + \
-        [c for c in pheno_df.columns if c.startswith("allowed_")]
-    cand = cand.merge(pheno_df[scalar], on=col.gene_symbol, how="left")
-    prov = Provenance(samples=samples).merged(var_prov, ann_prov, seg_prov, pheno_prov)
+    prov = Provenance(samples=var_prov.samples).merged(var_prov, ann_prov, seg_prov, pheno_prov)
     # Facts of the upstream stages travel on, so the report can state what was read, filtered and scored.
     prov.extra = {"ingest_counts": var_prov.extra.get("counts", {}),
                   **{k: var_prov.extra[k] for k in ("liftover", "build_from") if k in var_prov.extra},
@@ -166,7 +166,44 @@ def _candidate_frame(variants_path, annotations_path, segregation_path, phenotyp
                   **{k: pheno_prov.extra[k] for k in ("phenotype_method", "observed_terms", "excluded_terms",
                                                       "components")
                      if k in pheno_prov.extra}}
-    return cand, variants, pheno_df, prov, int(no_gene.sum())
+    return _Shared(seg, pheno_df, var_prov.samples, prov)
+
+
+_ORDER = "_order"  # a candidate row's place before ranking: segregation by gene first, then file order
+_REST = 1 << 40
+
+
+def _candidate_frame(ann: pa.Table, ann_rows: np.ndarray, variants: pa.Table, shared: _Shared,
+                     inputs: RankInputs) -> pd.DataFrame:
+    """Annotation x segregation x phenotype rows of the proband's carried variants of one chunk
+    (scalar columns; `_vrow` points into `variants`, `_order` keeps the unchunked row order)."""
+    var_df = pd.DataFrame({col.variant_idx: variants.column(col.variant_idx).to_numpy(),
+                           col.chrom: variants.column(col.chrom).to_pandas(),
+                           col.pos: variants.column(col.pos).to_numpy(),
+                           col.filter: variants.column(col.filter).to_pandas(),
+                           col.qual: variants.column(col.qual).to_pandas(),
+                           "_vrow": np.arange(variants.num_rows)})
+    ann_df = ann.to_pandas()
+    ann_df[_ORDER] = ann_rows
+    check_same_vcf(var_df, ann_df, inputs.variants, inputs.annotations)
+    var_df = var_df.drop(columns=[col.chrom, col.pos])
+    ann_df = ann_df.drop_duplicates([col.variant_idx, col.gene_symbol])
+    seg = shared.segregation
+    seg_df = seg.filter(pc.is_in(seg.column(col.variant_idx), pa.array(var_df[col.variant_idx].to_numpy()))).to_pandas()
+    # A segregation row without a gene applies to every gene of the variant.
+    seg_gene = seg_df[seg_df[col.gene_symbol].notna()].drop_duplicates([col.variant_idx, col.gene_symbol])
+    seg_any = seg_df[seg_df[col.gene_symbol].isna()].drop(columns=col.gene_symbol).drop_duplicates(col.variant_idx)
+    by_gene = ann_df.merge(seg_gene, on=[col.variant_idx, col.gene_symbol])
+    rest = ann_df.merge(seg_any, on=col.variant_idx)
+    rest = rest[~rest.set_index([col.variant_idx, col.gene_symbol]).index.isin(
+        by_gene.set_index([col.variant_idx, col.gene_symbol]).index)]
+    rest[_ORDER] += _REST
+    cand = pd.concat([by_gene, rest], ignore_index=True).merge(var_df, on=col.variant_idx)
+    pheno_df = shared.pheno_df
+    scalar = [col.gene_symbol, col.phenotype_score, col.disease_id, col.disease_name, col.mouse_score,
+              col.network_score, col.network_neighbour, col.network_neighbour_score] + \
+        [c for c in pheno_df.columns if c.startswith("allowed_")]
+    return cand.merge(pheno_df[scalar], on=col.gene_symbol, how="left")
 
 
 def gene_matched_terms(symbols: pd.Series, pheno_df: pd.DataFrame, column: str = col.matched_terms) -> pd.Series:
@@ -189,35 +226,105 @@ def _ranked_table(ranked: pd.DataFrame, variants: pa.Table, samples: list[str]) 
                                  for f in RANKED_VARIANTS], schema=RANKED_VARIANTS)
 
 
+def _rank_chunk(chunk: Chunk, plan: ChunkPlan, ann_reader: RowReader, variant_reader: RowReader, shared: _Shared,
+                inputs: RankInputs, model: RankModel, counts: Counter) -> tuple[pd.DataFrame, pa.Table] | None:
+    """One chunk's genes (not yet scored against the others) and ranked rows (unsorted, with `_order`)."""
+    idx = chunk.variant_idx(plan)
+    variants = read_variant_rows(variant_reader, idx, inputs.variants)
+    variants = variants.filter(pa.array(proband_carriers(variants, shared.samples, inputs.proband, inputs.variants)))
+    counts["segregating variants"] += len(idx)
+    counts["carried"] += variants.num_rows
+    cand = _candidate_frame(ann_reader.take(chunk.ann_rows), chunk.ann_rows, variants, shared, inputs)
+    if not len(cand):
+        return None
+    cand[col.frame_restored_by] = frame_restoring_partners(
+        cand, proband_zygosity(variants, shared.samples, inputs.proband)[cand["_vrow"].to_numpy()])
+    counts["frame restored"] += int(cand[col.frame_restored_by].notna().sum())
+    genes, rows = gene_evidence(score_variants(cand), model)
+    rows[col.gene_rank] = 0.0  # known once every gene is scored
+    table = _ranked_table(rows, variants, shared.samples)
+    return genes, table.append_column(_ORDER, pa.array(rows[_ORDER].to_numpy(np.int64)))
+
+
+def _final_order(genes: pd.DataFrame) -> Callable[[pa.Table], tuple[np.ndarray, pa.Table]]:
+    """For a chunk's rows: their order in the final table, and the rows with gene_rank filled in."""
+    symbols = pa.array(genes[col.gene_symbol].to_numpy(object), pa.string())
+    ranks = genes[col.rank].to_numpy(float)
+
+    def order(table: pa.Table) -> tuple[np.ndarray, pa.Table]:
+        gene_rank = ranks[pc.index_in(table.column(col.gene_symbol), value_set=symbols).to_numpy(zero_copy_only=False)]
+        table = table.set_column(table.schema.get_field_index(col.gene_rank), col.gene_rank,
+                                 pa.array(gene_rank, pa.float64()))
+        return np.lexsort(_sort_keys(table)), table
+    return order
+
+
+def _sort_keys(table: pa.Table) -> list[np.ndarray]:
+    """np.lexsort keys (last = first key) of combine.ROW_ORDER, ties broken by `_order`."""
+    return [table.column(_ORDER).to_numpy(), table.column(col.variant_idx).to_numpy(),
+            -table.column(col.variant_score).to_numpy(), ~table.column(col.is_best).to_numpy(zero_copy_only=False),
+            table.column(col.gene_rank).to_numpy()]
+
+
 def run(inputs: RankInputs, outputs: RankOutputs, options: RankOptions = RankOptions()) -> Summary:
-    """Score the proband's candidate variants, rank genes, write genes + ranked variants atomically."""
+    """Score the proband's candidate variants, rank genes, write genes + ranked variants atomically.
+
+    Genes are processed in chunks of whole genes (bounded memory on genomes); the chunks' rows are
+    spilled as sorted runs beside the output and merged into the ranked-variants table."""
     model = load_model(options.model)
     proband, out_genes, out_variants = inputs.proband, outputs.genes, outputs.variants
-    cand, variants, pheno_df, prov, intergenic = _candidate_frame(inputs.variants, inputs.annotations,
-                                                                  inputs.segregation, inputs.phenotype, proband)
-    if len(cand):
-        cand[col.frame_restored_by] = frame_restoring_partners(
-            cand, proband_zygosity(variants, prov.samples, proband)[cand["_vrow"].to_numpy()])
-        if cand[col.frame_restored_by].notna().any():
+    shared = _shared_inputs(inputs)
+    if proband not in shared.samples:
+        raise InputError(f"proband {proband!r} is not among the samples {shared.samples}", path=str(inputs.variants),
+                         hint="pass --proband as written in the VCF header")
+    segregating = pc.unique(shared.segregation.column(col.variant_idx)).to_numpy()
+    plan = plan_chunks(inputs.annotations, segregating, options.chunk_rows)
+    ann_reader, variant_reader = RowReader(inputs.annotations), RowReader(inputs.variants, _VARIANT_COLUMNS)
+    counts: Counter = Counter()
+    prov = shared.prov
+    Path(out_variants).parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".rank-", dir=Path(out_variants).parent) as spill:
+        gene_frames, runs = [], []
+        for number, chunk in enumerate(plan.chunks):
+            ranked = _rank_chunk(chunk, plan, ann_reader, variant_reader, shared, inputs, model, counts)
+            if ranked is not None:
+                gene_frames.append(ranked[0])
+                runs.append(write_run(ranked[1], Path(spill) / f"{number}.arrow"))
+            del ranked
+            release_memory()  # a chunk's frames are gone: keep the next one from stacking on them
+        del ann_reader, variant_reader
+        log.info("%d variants in the segregation table, %d carried by %s; %d gene chunk(s)",
+                 counts["segregating variants"], counts["carried"], proband, len(plan.chunks))
+        if counts["frame restored"]:
             log.info("%d frameshift rows have their frame restored by a nearby indel (scored in frame)",
-                     int(cand[col.frame_restored_by].notna().sum()))
-        genes, ranked = rank_genes(score_variants(cand), model)
-        genes[col.matched_terms] = gene_matched_terms(genes[col.gene_symbol], pheno_df)
-        genes[col.mouse_matches] = gene_matched_terms(genes[col.gene_symbol], pheno_df, col.mouse_matches)
-        ranked_tbl = _ranked_table(ranked, variants, prov.samples)
-    else:
-        log.warning("no candidate variants for %s: writing empty tables", proband)
-        genes = pd.DataFrame(columns=GENES.names)
-        ranked_tbl = RANKED_VARIANTS.empty_table()
-    prov.sources["rank_model"] = f"{model.name} v{model.version}: {model.data_version}"
-    prov.extra.update({"proband": proband, "stage": "rank", "model": model.label, "genes": len(genes),
-                       "variant_rows": ranked_tbl.num_rows})
-    genes_tbl = pa.Table.from_pandas(genes[GENES.names], schema=GENES, preserve_index=False)
-    write_table(genes_tbl, out_genes, "genes", prov)
-    write_table(ranked_tbl, out_variants, "ranked_variants", prov)
+                     counts["frame restored"])
+        if gene_frames:
+            genes = score_genes(pd.concat(gene_frames, ignore_index=True), model)
+            genes[col.matched_terms] = gene_matched_terms(genes[col.gene_symbol], shared.pheno_df)
+            genes[col.mouse_matches] = gene_matched_terms(genes[col.gene_symbol], shared.pheno_df, col.mouse_matches)
+        else:
+            log.warning("no candidate variants for %s: writing empty tables", proband)
+            genes = pd.DataFrame(columns=GENES.names)
+        keys, run_of_row, final_order = [], [], _final_order(genes)
+        for number, path in enumerate(runs):
+            keys.append(_sort_keys(sort_run(path, final_order)))
+            release_memory()
+            run_of_row.append(np.full(len(keys[-1][0]), number, dtype=np.int32))
+        n_rows = sum(len(k[0]) for k in keys)
+        prov.sources["rank_model"] = f"{model.name} v{model.version}: {model.data_version}"
+        prov.extra.update({"proband": proband, "stage": "rank", "model": model.label, "genes": len(genes),
+                           "variant_rows": n_rows})
+        genes_tbl = pa.Table.from_pandas(genes[GENES.names], schema=GENES, preserve_index=False)
+        write_table(genes_tbl, out_genes, "genes", prov)
+        with TableWriter(out_variants, "ranked_variants", prov) as writer:
+            if runs:
+                order = np.lexsort([np.concatenate(k) for k in zip(*keys)])
+                del keys
+                for block in merged_blocks(runs, np.concatenate(run_of_row)[order]):
+                    writer.write(block.drop_columns([_ORDER]))
     top = genes[col.gene_symbol].iloc[0] if len(genes) else None
-    log.info("wrote %d genes to %s and %d variant rows to %s (top: %s)", len(genes), out_genes,
-             ranked_tbl.num_rows, out_variants, top)
+    log.info("wrote %d genes to %s and %d variant rows to %s (top: %s)", len(genes), out_genes, n_rows,
+             out_variants, top)
     return Summary("rank", f"{len(genes)} genes ranked (top: {top}) -> {Path(out_genes)}",
-                   (Path(out_genes), Path(out_variants)), {"genes": len(genes), "variant_rows": ranked_tbl.num_rows},
-                   {"intergenic annotation rows (no gene to rank)": intergenic})
+                   (Path(out_genes), Path(out_variants)), {"genes": len(genes), "variant_rows": n_rows},
+                   {"intergenic annotation rows (no gene to rank)": plan.intergenic})

@@ -9,7 +9,10 @@ import numpy as np
 import pandas as pd
 
 from ..core.alleles import variant_key
-from ..core.modes import MODE_ORDER, MODES  # MODE_ORDER is also the preference when a variant fits several
+from ..core.modes import (  # MODE_ORDER is also the preference when a variant fits several
+    MODE_ORDER,
+    MODES,
+)
 from ..schemas import col
 from .acmg import TAG_ORDER, acmg_tags, mask_lists
 from .model import RankModel, candidate_posterior
@@ -19,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def fitting_mode_flags(cand: pd.DataFrame) -> pd.DataFrame:
     """Per row and mode: the variant fits that mode in the family (segregation flags)."""
-    flag = lambda name: cand[name].fillna(False).astype(bool)  # noqa: E731
+    flag = lambda name: cand[name].fillna(False).astype(bool)
     return pd.DataFrame({
         mode.code: np.logical_or.reduce([flag(fit.column) for fit in mode.fits]) for mode in MODES
     }, index=cand.index)
@@ -118,9 +121,10 @@ def _optional(frame: pd.DataFrame, name: str) -> np.ndarray:
     return frame[name].to_numpy(float, na_value=np.nan)
 
 
-def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(genes frame in rank order, candidate rows sorted by gene rank with gene_rank/is_best/
-    fits_allowed_mode). The caller adds matched_terms and the list columns."""
+def gene_evidence(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Everything of the ranking that one gene's rows decide alone, so genes can be processed in
+    chunks: (one row per gene with its best explanation, phenotype and ACMG tags, not yet scored
+    against the other genes; the candidate rows with fits_allowed_mode, is_best and variant)."""
     cand = cand.reset_index(drop=True)
     best, cand_ok = best_units(cand, model)
     cand[col.fits_allowed_mode] = cand_ok.to_numpy(bool)
@@ -130,46 +134,30 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
     keys = variant_key(cand)
     best_label = keys.to_numpy(object)[best["row"].to_numpy(int)].copy()
     best_label[has_pair] = best_label[has_pair] + " + " + keys.to_numpy(object)[partner_rows[has_pair]]
-
-    pheno = first[col.phenotype_score].to_numpy(float, na_value=np.nan)
-    pheno_used = np.where(np.isnan(pheno), model.missing_phenotype_score, pheno)
     de_novo = best[col.de_novo].fillna(False).to_numpy(bool)
     segregates = best[col.segregates].to_numpy(bool)
-    mouse = _optional(first, col.mouse_score)
-    network = _optional(first, col.network_score)
-    logit = model.logit(pheno_used, best["unit_score"].to_numpy(float), de_novo & segregates, segregates,
-                        mouse, network)
-    combined = model.combined(logit)
-    counts = cand.groupby(col.gene_symbol).size()
-
     genes = pd.DataFrame({
         col.gene_symbol: best.index.to_numpy(object),
-        col.combined_score: combined,
-        col.posterior: candidate_posterior(logit),
-        col.phenotype_score: pheno,
+        col.phenotype_score: first[col.phenotype_score].to_numpy(float, na_value=np.nan),
         col.variant_score: best["unit_score"].to_numpy(float),
         col.mode: best[col.mode].to_numpy(object),
         col.best_variant: best_label,
         col.best_variant_idx: cand[col.variant_idx].to_numpy(np.int64)[best["row"].to_numpy(int)],
-        col.n_variants: counts.reindex(best.index).to_numpy(np.int32),
+        col.n_variants: cand.groupby(col.gene_symbol).size().reindex(best.index).to_numpy(np.int32),
         col.disease_id: first[col.disease_id].to_numpy(object),
         col.disease_name: first[col.disease_name].to_numpy(object),
         col.segregates: segregates,
         col.de_novo: de_novo & segregates,
-        col.mouse_score: mouse,
-        col.network_score: network,
+        col.mouse_score: _optional(first, col.mouse_score),
+        col.network_score: _optional(first, col.network_score),
         col.network_neighbour: first[col.network_neighbour].to_numpy(object) if col.network_neighbour in first
         else None,
         col.network_neighbour_score: _optional(first, col.network_neighbour_score),
     })
-    genes[col.rank] = genes[col.combined_score].rank(ascending=False, method="average")
-    genes = genes.sort_values([col.rank, col.gene_symbol], kind="stable").reset_index(drop=True)
-
     is_best = np.zeros(len(cand), dtype=bool)
     is_best[best["row"].to_numpy(int)] = True
     is_best[partner_rows[has_pair]] = True
     cand[col.is_best] = is_best
-    cand[col.gene_rank] = cand[col.gene_symbol].map(genes.set_index(col.gene_symbol)[col.rank])
     cand[col.variant] = keys
     best_rows = cand[cand[col.is_best]]
     best_tags = pd.Series(acmg_tags(best_rows).to_pylist(), index=best_rows.index)  # best rows only
@@ -177,8 +165,38 @@ def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.D
     gene_tags = best_tags.groupby(best_rows[col.gene_symbol]).agg(
         lambda lists: sorted({t for tl in lists for t in tl}, key=order.get))
     genes[col.acmg_tags] = genes[col.gene_symbol].map(gene_tags)
-    cand = cand.sort_values([col.gene_rank, col.is_best, col.variant_score, col.variant_idx],
-                            ascending=[True, False, False, True], kind="stable").reset_index(drop=True)
-    log.info("ranked %d genes from %d candidate variant x gene rows (%d genes without a variant "
-             "fitting an allowed mode, penalised)", len(genes), len(cand), int((~segregates).sum()))
+    return genes, cand
+
+
+def score_genes(genes: pd.DataFrame, model: RankModel) -> pd.DataFrame:
+    """Combined score, posterior and rank of every candidate gene (the posterior and a component
+    switched off are judged over all genes at once), in rank order. The genes are first put in one
+    fixed order (segregating genes, then the others, each by symbol), so the posterior's sum, and
+    with it every float, is the same however the genes were chunked."""
+    genes = genes.sort_values([col.segregates, col.gene_symbol], ascending=[False, True],
+                              kind="stable").reset_index(drop=True)
+    pheno = genes[col.phenotype_score].to_numpy(float, na_value=np.nan)
+    pheno_used = np.where(np.isnan(pheno), model.missing_phenotype_score, pheno)
+    segregates = genes[col.segregates].to_numpy(bool)
+    logit = model.logit(pheno_used, genes[col.variant_score].to_numpy(float),
+                        genes[col.de_novo].to_numpy(bool), segregates,
+                        _optional(genes, col.mouse_score), _optional(genes, col.network_score))
+    genes = genes.assign(**{col.combined_score: model.combined(logit), col.posterior: candidate_posterior(logit)})
+    genes[col.rank] = genes[col.combined_score].rank(ascending=False, method="average")
+    log.info("ranked %d genes (%d without a variant fitting an allowed mode, penalised)", len(genes),
+             int((~segregates).sum()))
+    return genes.sort_values([col.rank, col.gene_symbol], kind="stable").reset_index(drop=True)
+
+
+ROW_ORDER = [col.gene_rank, col.is_best, col.variant_score, col.variant_idx]  # and the ascending flags:
+ROW_ASCENDING = [True, False, False, True]
+
+
+def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(genes frame in rank order, candidate rows sorted by gene rank with gene_rank/is_best/
+    fits_allowed_mode), all genes in one frame. The caller adds matched_terms and the list columns."""
+    genes, cand = gene_evidence(cand, model)
+    genes = score_genes(genes, model)
+    cand[col.gene_rank] = cand[col.gene_symbol].map(genes.set_index(col.gene_symbol)[col.rank])
+    cand = cand.sort_values(ROW_ORDER, ascending=ROW_ASCENDING, kind="stable").reset_index(drop=True)
     return genes, cand
