@@ -266,6 +266,43 @@ def _sort_keys(table: pa.Table) -> list[np.ndarray]:
             table.column(col.gene_rank).to_numpy()]
 
 
+def _spill_chunks(inputs: RankInputs, shared: _Shared, model: RankModel, chunk_rows: int, spill: Path
+                  ) -> tuple[list[pd.DataFrame], list[Path], int]:
+    """Rank each chunk of genes and spill its rows: (the chunks' gene frames, their runs, the number
+    of intergenic annotation rows)."""
+    segregating = pc.unique(shared.segregation.column(col.variant_idx)).to_numpy()
+    plan = plan_chunks(inputs.annotations, segregating, chunk_rows)
+    ann_reader, variant_reader = RowReader(inputs.annotations), RowReader(inputs.variants, _VARIANT_COLUMNS)
+    counts: Counter = Counter()
+    gene_frames, runs = [], []
+    for number, chunk in enumerate(plan.chunks):
+        ranked = _rank_chunk(chunk, plan, ann_reader, variant_reader, shared, inputs, model, counts)
+        if ranked is not None:
+            gene_frames.append(ranked[0])
+            runs.append(write_run(ranked[1], spill / f"{number}.arrow"))
+        del ranked
+        release_memory()  # a chunk's frames are gone: keep the next one from stacking on them
+    log.info("%d variants in the segregation table, %d carried by %s; %d gene chunk(s)",
+             counts["segregating variants"], counts["carried"], inputs.proband, len(plan.chunks))
+    if counts["frame restored"]:
+        log.info("%d frameshift rows have their frame restored by a nearby indel (scored in frame)",
+                 counts["frame restored"])
+    return gene_frames, runs, plan.intergenic
+
+
+def _final_row_order(runs: list[Path], genes: pd.DataFrame) -> np.ndarray:
+    """Sort each run into final order (gene_rank filled in); per final row, the run it comes from."""
+    keys, run_of_row, final_order = [], [], _final_order(genes)
+    for number, path in enumerate(runs):
+        keys.append(_sort_keys(sort_run(path, final_order)))
+        release_memory()
+        run_of_row.append(np.full(len(keys[-1][0]), number, dtype=np.int32))
+    if not runs:
+        return np.zeros(0, dtype=np.int32)
+    order = np.lexsort([np.concatenate(k) for k in zip(*keys)])
+    return np.concatenate(run_of_row)[order]
+
+
 def run(inputs: RankInputs, outputs: RankOutputs, options: RankOptions = RankOptions()) -> Summary:
     """Score the proband's candidate variants, rank genes, write genes + ranked variants atomically.
 
@@ -277,27 +314,9 @@ def run(inputs: RankInputs, outputs: RankOutputs, options: RankOptions = RankOpt
     if proband not in shared.samples:
         raise InputError(f"proband {proband!r} is not among the samples {shared.samples}", path=str(inputs.variants),
                          hint="pass --proband as written in the VCF header")
-    segregating = pc.unique(shared.segregation.column(col.variant_idx)).to_numpy()
-    plan = plan_chunks(inputs.annotations, segregating, options.chunk_rows)
-    ann_reader, variant_reader = RowReader(inputs.annotations), RowReader(inputs.variants, _VARIANT_COLUMNS)
-    counts: Counter = Counter()
-    prov = shared.prov
     Path(out_variants).parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".rank-", dir=Path(out_variants).parent) as spill:
-        gene_frames, runs = [], []
-        for number, chunk in enumerate(plan.chunks):
-            ranked = _rank_chunk(chunk, plan, ann_reader, variant_reader, shared, inputs, model, counts)
-            if ranked is not None:
-                gene_frames.append(ranked[0])
-                runs.append(write_run(ranked[1], Path(spill) / f"{number}.arrow"))
-            del ranked
-            release_memory()  # a chunk's frames are gone: keep the next one from stacking on them
-        del ann_reader, variant_reader
-        log.info("%d variants in the segregation table, %d carried by %s; %d gene chunk(s)",
-                 counts["segregating variants"], counts["carried"], proband, len(plan.chunks))
-        if counts["frame restored"]:
-            log.info("%d frameshift rows have their frame restored by a nearby indel (scored in frame)",
-                     counts["frame restored"])
+        gene_frames, runs, intergenic = _spill_chunks(inputs, shared, model, options.chunk_rows, Path(spill))
         if gene_frames:
             genes = score_genes(pd.concat(gene_frames, ignore_index=True), model)
             genes[col.matched_terms] = gene_matched_terms(genes[col.gene_symbol], shared.pheno_df)
@@ -305,26 +324,19 @@ def run(inputs: RankInputs, outputs: RankOutputs, options: RankOptions = RankOpt
         else:
             log.warning("no candidate variants for %s: writing empty tables", proband)
             genes = pd.DataFrame(columns=GENES.names)
-        keys, run_of_row, final_order = [], [], _final_order(genes)
-        for number, path in enumerate(runs):
-            keys.append(_sort_keys(sort_run(path, final_order)))
-            release_memory()
-            run_of_row.append(np.full(len(keys[-1][0]), number, dtype=np.int32))
-        n_rows = sum(len(k[0]) for k in keys)
+        run_of_row = _final_row_order(runs, genes)
+        prov = shared.prov
         prov.sources["rank_model"] = f"{model.name} v{model.version}: {model.data_version}"
         prov.extra.update({"proband": proband, "stage": "rank", "model": model.label, "genes": len(genes),
-                           "variant_rows": n_rows})
-        genes_tbl = pa.Table.from_pandas(genes[GENES.names], schema=GENES, preserve_index=False)
-        write_table(genes_tbl, out_genes, "genes", prov)
+                           "variant_rows": len(run_of_row)})
+        write_table(pa.Table.from_pandas(genes[GENES.names], schema=GENES, preserve_index=False), out_genes,
+                    "genes", prov)
         with TableWriter(out_variants, "ranked_variants", prov) as writer:
-            if runs:
-                order = np.lexsort([np.concatenate(k) for k in zip(*keys)])
-                del keys
-                for block in merged_blocks(runs, np.concatenate(run_of_row)[order]):
-                    writer.write(block.drop_columns([_ORDER]))
+            for block in merged_blocks(runs, run_of_row):
+                writer.write(block.drop_columns([_ORDER]))
     top = genes[col.gene_symbol].iloc[0] if len(genes) else None
-    log.info("wrote %d genes to %s and %d variant rows to %s (top: %s)", len(genes), out_genes, n_rows,
+    log.info("wrote %d genes to %s and %d variant rows to %s (top: %s)", len(genes), out_genes, len(run_of_row),
              out_variants, top)
     return Summary("rank", f"{len(genes)} genes ranked (top: {top}) -> {Path(out_genes)}",
-                   (Path(out_genes), Path(out_variants)), {"genes": len(genes), "variant_rows": n_rows},
-                   {"intergenic annotation rows (no gene to rank)": plan.intergenic})
+                   (Path(out_genes), Path(out_variants)), {"genes": len(genes), "variant_rows": len(run_of_row)},
+                   {"intergenic annotation rows (no gene to rank)": intergenic})
