@@ -233,3 +233,26 @@ def test_sex_of_a_singleton_without_ped_is_told_from_chrx(tmp_path, background, 
     with caplog.at_level("INFO", logger="variantprio.inheritance"):
         run_family(tmp_path, ["kid"], rows, "F kid 0 0 2 2\n" if background == "1" else "F kid 0 0 1 2\n")
     assert "PED sex is contradicted by non-PAR chrX genotypes" in caplog.text
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 3, 100])
+def test_gene_rows_streamed_in_batches_equal_the_whole_table(batch_rows):
+    """The stage streams a genome's annotations: whatever the batches, the gene codes keep the order
+    of first appearance and each variant x gene keeps its highest frequency (popmax, else AF)."""
+    from variantprio.inheritance.segregate import collect_gene_rows, gene_rows
+
+    af = np.array([np.nan, 1e-4, 0.02, np.nan, 0.3, 1e-5, np.nan, 0.001])
+    table = annotations_table(np.array([3, 0, 3, 1, 0, 2, 2, 5]), np.array(["chrX", "chr2", "chrX", "chr2", "chr2",
+                                                                              "chr1", "chr1", "chr1"]),
+                              np.array([30, 10, 30, 11, 10, 20, 20, 50]),
+                              np.array(["B", "A", "B", None, "C", "B", "B", None], dtype=object), af)
+    whole = gene_rows(table)
+    streamed, gene_less = collect_gene_rows(table.to_batches(max_chunksize=batch_rows), table.num_rows)
+    assert gene_less == 2
+    assert list(whole.names) == list(streamed.names) == ["B", "A", "C"]
+    assert list(streamed.chrom_names) == ["chrX", "chr2", "chr1"]
+    for field in ("variant_idx", "chrom", "pos", "gene", "freq"):
+        np.testing.assert_array_equal(getattr(streamed, field), getattr(whole, field))
+    rows = [(int(i), str(streamed.names[g]), None if np.isnan(f) else float(f))
+            for i, g, f in zip(streamed.variant_idx, streamed.gene, streamed.freq)]
+    assert rows == [(0, "A", 1e-4), (0, "C", 0.3), (2, "B", 1e-5), (3, "B", 0.02)]

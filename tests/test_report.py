@@ -371,3 +371,26 @@ def test_posterior_is_shown_as_a_percentage_that_never_claims_certainty(results,
     html = (results / "report.html").read_text()
     assert f"posterior {pct(genes['posterior'].iloc[0])}" in html
     assert "100.0%" not in html and ">0.0%<" not in html
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 65536])
+def test_streamed_ranked_rows_equal_the_whole_table_filter_and_counts(results, batch_size):
+    """The report streams the ranked variants (a genome's are too large to hold): the rows kept, the
+    evidence counts and the distinct variants must be those of the whole table, whatever the batches."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from variantprio.report.data import read_ranked_rows
+    from variantprio.report.evidence import column_counts
+
+    path = results / "variants.parquet"
+    whole, _ = read_table(path, "ranked_variants")
+    symbols = whole.column("gene_symbol").unique().to_pylist()
+    assert len(symbols) >= 2 and whole.num_rows > 2
+    for wanted in ([], symbols[:1], symbols[-1:], symbols[::2], symbols):
+        ranked = read_ranked_rows(path, wanted, batch_size=batch_size)
+        expected = whole.filter(pc.is_in(whole.column("gene_symbol"), pa.array(wanted, pa.string())))
+        assert ranked.rows.equals(expected) and ranked.rows.schema.equals(whole.schema, check_metadata=True)
+        assert ranked.rows.to_pandas().equals(expected.to_pandas())
+        assert ranked.evidence_counts == column_counts(whole)
+        assert ranked.distinct_variants == pc.count_distinct(whole.column("variant_idx")).as_py()

@@ -62,6 +62,26 @@ def sample_matrix(column: pa.ChunkedArray | pa.Array, n_samples: int, take: list
     return flat.reshape(n_rows, n_samples)[:, take] if n_samples else np.empty((n_rows, 0), dtype)
 
 
+class StringCodes:
+    """int32 codes of a string column read in batches, numbered in order of first appearance over all
+    batches: the codes one dictionary encoding of the whole column gives, without holding it."""
+
+    def __init__(self) -> None:
+        self._index: dict[str, int] = {}
+
+    def encode(self, array: pa.Array) -> np.ndarray:
+        """Codes of one batch's non-null strings."""
+        encoded = pc.dictionary_encode(array)
+        codes = np.array([self._index.setdefault(c, len(self._index)) for c in encoded.dictionary.to_pylist()]
+                         + [-1], dtype=np.int32)
+        return codes[encoded.indices.to_numpy(zero_copy_only=False)]
+
+    @property
+    def names(self) -> np.ndarray:
+        """The distinct strings (object array), in code order."""
+        return np.array(list(self._index) + [None], dtype=object)[:-1]
+
+
 @dataclass
 class FamilyVariants:
     """Position columns of the variant table (contigs as codes into `chrom_names`) and the family's
@@ -81,7 +101,7 @@ def family_variants(batches: Iterable[pa.RecordBatch], n_rows: int, samples: lis
     ids = [m.id for m in family if m.id in samples]
     take = [samples.index(i) for i in ids]
     n, k = len(samples), len(ids)
-    names: dict[str, int] = {}
+    chroms = StringCodes()
     out = FamilyVariants(np.empty(n_rows, np.int64), np.empty(n_rows, np.int32), np.empty(0, object),
                          np.empty(n_rows, np.int64),
                          FamilyGenotypes(ids, np.empty((n_rows, k), np.int8), np.empty((n_rows, k), np.int32),
@@ -92,10 +112,7 @@ def family_variants(batches: Iterable[pa.RecordBatch], n_rows: int, samples: lis
         if rows.stop > n_rows:
             raise InputError("the variant table has more rows than its metadata says", path=path,
                              hint="re-run `variantprio ingest`")
-        encoded = pc.dictionary_encode(batch.column(col.chrom))
-        codes = np.array([names.setdefault(c, len(names)) for c in encoded.dictionary.to_pylist()] + [-1],
-                         dtype=np.int32)
-        out.chrom[rows] = codes[encoded.indices.to_numpy(zero_copy_only=False)]
+        out.chrom[rows] = chroms.encode(batch.column(col.chrom))
         out.variant_idx[rows] = batch.column(col.variant_idx).to_numpy(zero_copy_only=False)
         out.pos[rows] = batch.column(col.pos).to_numpy(zero_copy_only=False)
         geno = out.geno
@@ -114,7 +131,7 @@ def family_variants(batches: Iterable[pa.RecordBatch], n_rows: int, samples: lis
     if start != n_rows:
         raise InputError(f"the variant table has {start} rows, its metadata says {n_rows}", path=path,
                          hint="re-run `variantprio ingest`")
-    out.chrom_names = np.array(list(names) + [None], dtype=object)[:-1]
+    out.chrom_names = chroms.names
     return out
 
 

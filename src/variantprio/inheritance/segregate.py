@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,8 +27,9 @@ from ..schemas import SEGREGATION, ZYG_HET, col
 from ..summary import Summary
 from ..tables import Provenance, read_table, write_table
 from .comphet import EXCLUDED, POSSIBLE, compound_het_pairs, pairing_facts, run_starts
-from .genotypes import ALT_HAPLOTYPE, FamilyVariants, family_variants
-from .modes import InheritanceOptions, ModeFlags, Regions, family_roles, infer_unknown_sexes, mode_flags
+from .genotypes import ALT_HAPLOTYPE, FamilyGenotypes, FamilyVariants, StringCodes, family_variants
+from .modes import (InheritanceOptions, ModeFlags, Regions, Roles, family_roles, infer_unknown_sexes,
+                    mode_flags)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 VARIANT_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.zygosity, col.gq, col.phased, col.ps]
 ANNOTATION_COLUMNS = [col.variant_idx, col.chrom, col.pos, col.gene_symbol, col.gnomad_af, col.gnomad_popmax_af,
                       col.inhouse_af]
-_BATCH_ROWS = 500_000
+_BATCH_ROWS = 65_536  # rows per record batch read: larger batches only hold more Arrow memory
 _SEX_NAMES = {1: "male", 2: "female"}
 
 
@@ -63,15 +65,29 @@ def position_regions(chrom: np.ndarray, chrom_names: np.ndarray, pos: np.ndarray
     autosome = np.array([n not in ("chrX", "chrY", "chrM") and n[3:].isdigit() for n in chrom_names] + [False])
     on_x = (chrom_names == "chrX")[chrom] if len(chrom_names) else np.zeros(len(chrom), bool)
     mito = (chrom_names == "chrM")[chrom] if len(chrom_names) else np.zeros(len(chrom), bool)
-    par = on_x & in_par(np.where(on_x, "chrX", ""), pos, build)
+    par = np.zeros(len(chrom), bool)  # in_par on the chrX rows only: a genome's contig strings are 80 MB
+    par[on_x] = in_par(np.full(int(on_x.sum()), "chrX"), pos[on_x], build)
     return Regions(autosomal=autosome[chrom] | par, x_linked=on_x & ~par, mitochondrial=mito)
+
+
+def _family_variants(variants_path: str, samples: list[str], family: Family) -> FamilyVariants:
+    """The family's columns of the variant table, streamed (the open file alone holds some 45 MB of
+    a genome's: it is closed and dropped on return)."""
+    columns = VARIANT_COLUMNS + ([ALT_HAPLOTYPE] if ALT_HAPLOTYPE in pq.read_schema(variants_path).names else [])
+    with pq.ParquetFile(variants_path) as parquet:
+        return family_variants(parquet.iter_batches(batch_size=_BATCH_ROWS, columns=columns),
+                               parquet.metadata.num_rows, samples, family, variants_path)
 
 
 def _gene_rows(annotations_path: str) -> tuple[GeneRows, Provenance, int]:
     """Distinct (variant, gene) rows with a gene, each row's frequency (popmax, else AF), and how
-    many annotation rows had no gene."""
-    ann, prov = read_table(annotations_path, "annotations", columns=ANNOTATION_COLUMNS)
-    return gene_rows(ann), prov, ann.column(col.gene_symbol).null_count
+    many annotation rows had no gene. Streamed: a genome's annotation columns take some 300 MB in
+    Arrow (and as much again filtered), the numpy columns kept of them half that."""
+    prov = read_table(annotations_path, "annotations", columns=[])[1]  # contract check
+    with pq.ParquetFile(annotations_path) as parquet:
+        rows, gene_less = collect_gene_rows(parquet.iter_batches(batch_size=_BATCH_ROWS, columns=ANNOTATION_COLUMNS),
+                                            parquet.metadata.num_rows)
+    return rows, prov, gene_less
 
 
 @dataclass
@@ -94,25 +110,41 @@ class GeneRows:
 def gene_rows(ann: pa.Table) -> GeneRows:
     """Distinct (variant, gene) rows of an ANNOTATIONS table; several rows of one variant x gene
     (e.g. per transcript) keep the highest frequency."""
-    ann = ann.filter(pc.is_valid(ann.column(col.gene_symbol)))
-    gene, names = _codes(ann.column(col.gene_symbol))
-    chrom, chrom_names = _codes(ann.column(col.chrom))
-    freq = pc.coalesce(ann.column(col.gnomad_popmax_af), ann.column(col.gnomad_af)).to_numpy(zero_copy_only=False)
-    freq = np.asarray(freq, dtype=float)
-    if col.inhouse_af in ann.column_names:  # the hub's own cohort filters like gnomAD (per-mode maxima)
-        freq = np.fmax(freq, np.asarray(ann.column(col.inhouse_af).to_numpy(zero_copy_only=False), dtype=float))
-    idx = ann.column(col.variant_idx).to_numpy()
+    return collect_gene_rows(ann.to_batches(), ann.num_rows)[0]
+
+
+def collect_gene_rows(batches: Iterable[pa.RecordBatch], n_rows: int) -> tuple[GeneRows, int]:
+    """`gene_rows` of at most `n_rows` ANNOTATIONS rows in record batches, holding only numpy columns
+    of the rows with a gene (filled in place: no second copy); and how many rows had no gene."""
+    genes, chroms = StringCodes(), StringCodes()
+    idx, pos = np.empty(n_rows, np.int64), np.empty(n_rows, np.int64)
+    chrom, gene, freq = np.empty(n_rows, np.int32), np.empty(n_rows, np.int32), np.empty(n_rows, float)
+    gene_less = stop = 0
+    for batch in batches:
+        gene_less += batch.column(col.gene_symbol).null_count
+        batch = batch.filter(pc.is_valid(batch.column(col.gene_symbol)))
+        rows = slice(stop, stop + batch.num_rows)
+        frequency = pc.coalesce(batch.column(col.gnomad_popmax_af), batch.column(col.gnomad_af))
+        freq[rows] = np.asarray(frequency.to_numpy(zero_copy_only=False), dtype=float)
+        if col.inhouse_af in batch.schema.names:  # the hub's own cohort filters like gnomAD (per-mode maxima)
+            freq[rows] = np.fmax(freq[rows], np.asarray(batch.column(col.inhouse_af).to_numpy(zero_copy_only=False),
+                                                        dtype=float))
+        idx[rows] = batch.column(col.variant_idx).to_numpy()
+        chrom[rows] = chroms.encode(batch.column(col.chrom))
+        pos[rows] = batch.column(col.pos).to_numpy()
+        gene[rows] = genes.encode(batch.column(col.gene_symbol))
+        stop = rows.stop
+    idx, chrom, pos, gene, freq = idx[:stop], chrom[:stop], pos[:stop], gene[:stop], freq[:stop]
     order = np.lexsort((np.where(np.isnan(freq), np.inf, -freq), gene, idx))
     keep = order[run_starts([idx[order], gene[order]])]
-    return GeneRows(idx[keep], chrom[keep], chrom_names, ann.column(col.pos).to_numpy()[keep], gene[keep], names,
-                    freq[keep])
-
-
-def _codes(column: pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
-    """Dictionary codes (int32) and the distinct strings of a string column."""
-    encoded = column.combine_chunks().dictionary_encode()
-    return (encoded.indices.to_numpy(zero_copy_only=False).astype(np.int32),
-            np.array(encoded.dictionary.to_pylist() + [None], dtype=object)[:-1])
+    del order
+    # One column at a time, so each full column is freed before the next is taken.
+    idx = idx[keep]
+    chrom = chrom[keep]
+    pos = pos[keep]
+    gene = gene[keep]
+    freq = freq[keep]
+    return GeneRows(idx, chrom, chroms.names, pos, gene, genes.names, freq), gene_less
 
 
 def _variant_rows(variant_idx: np.ndarray, wanted: np.ndarray, path: str, annotations_path: str) -> np.ndarray:
@@ -152,16 +184,16 @@ def run(inputs: InheritanceInputs, outputs: InheritanceOutputs,
     var_prov = read_table(variants_path, "variants", columns=[])[1]  # contract check, sample order
     samples = var_prov.samples
     family = proband_family(ped, proband, samples, variants_path)
-    columns = VARIANT_COLUMNS + ([ALT_HAPLOTYPE] if ALT_HAPLOTYPE in pq.read_schema(variants_path).names else [])
-    parquet = pq.ParquetFile(variants_path)
-    variants = family_variants(parquet.iter_batches(batch_size=_BATCH_ROWS, columns=columns),
-                               parquet.metadata.num_rows, samples, family, variants_path)
+    variants = _family_variants(variants_path, samples, family)
     genes, ann_prov, gene_less = _gene_rows(annotations_path)
     build = var_prov.genome_build or "GRCh38"
     if var_prov.genome_build is None:
         log.warning("%s: no genome build in the metadata; PARs of GRCh38 assumed", variants_path)
-    table = family_segregation(variants, genes, family, proband, options, build, variants_path, annotations_path)
+    carried = carried_rows(variants, genes, family, proband, build, variants_path, annotations_path)
     geno_ids = variants.geno.ids
+    del variants, genes  # a genome's rows (hundreds of MB): the mode tests need only the carried ones
+    table = carried_segregation(carried, family, options)
+    del carried
 
     provenance = Provenance(samples=geno_ids, extra={
         "proband": proband, "family_id": family.family_id, "options": vars(options),
@@ -183,6 +215,26 @@ def family_segregation(variants: FamilyVariants, genes: GeneRows, family: Family
                        options: InheritanceOptions, build: str, variants_path: str, annotations_path: str
                        ) -> pa.Table:
     """SEGREGATION rows of the proband's carried variant x gene rows."""
+    carried = carried_rows(variants, genes, family, proband, build, variants_path, annotations_path)
+    return carried_segregation(carried, family, options)
+
+
+@dataclass
+class CarriedRows:
+    """The proband's carried variant x gene rows and, per distinct carried variant, the family's
+    genotypes and regions: what the mode tests need, without the genome's other rows."""
+
+    genes: GeneRows
+    inverse: np.ndarray  # gene row -> its variant's row in `geno` and `regions`
+    geno: FamilyGenotypes
+    regions: Regions
+    roles: Roles
+
+
+def carried_rows(variants: FamilyVariants, genes: GeneRows, family: Family, proband: str, build: str,
+                 variants_path: str, annotations_path: str) -> CarriedRows:
+    """The family's roles (sexes checked on chrX), the annotations checked against the variants, and
+    the rows the proband carries: the stage drops the whole genome's rows once it has these."""
     geno = variants.geno
     roles = family_roles(family, geno, proband)
     x_rows = position_regions(variants.chrom, variants.chrom_names, variants.pos, build).x_linked
@@ -200,10 +252,14 @@ def family_segregation(variants: FamilyVariants, genes: GeneRows, family: Family
     genes, row_of = genes.take(np.flatnonzero(carried)), row_of[carried]
     # Mode tests run once per distinct variant; gene rows then index into the results.
     uniq_rows, inverse = np.unique(row_of, return_inverse=True)
-    sub = geno.take(uniq_rows)
     regions = position_regions(variants.chrom[uniq_rows], variants.chrom_names, variants.pos[uniq_rows], build)
-    flags = mode_flags(sub, family, roles, regions, options)
-    return _segregation_table(genes, inverse, flags, sub, roles, options)
+    return CarriedRows(genes, inverse, geno.take(uniq_rows), regions, roles)
+
+
+def carried_segregation(carried: CarriedRows, family: Family, options: InheritanceOptions) -> pa.Table:
+    """SEGREGATION rows of the carried rows: the mode tests and the compound-het pairing."""
+    flags = mode_flags(carried.geno, family, carried.roles, carried.regions, options)
+    return _segregation_table(carried.genes, carried.inverse, flags, carried.geno, carried.roles, options)
 
 
 def _segregation_table(genes: GeneRows, inverse: np.ndarray, flags: ModeFlags, geno, roles,

@@ -4,10 +4,12 @@ from the rank outputs and the HPO release that scored the case; every output for
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -17,7 +19,7 @@ from .. import schemas
 from ..errors import InputError
 from ..schemas import col
 from ..tables import Provenance, read_table
-from .evidence import EvidenceStatus, column_counts, evidence_status
+from .evidence import EVIDENCE_COLUMNS, EvidenceStatus, column_counts, evidence_status
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +173,53 @@ def input_lifted_from(path: Path | str, variant_idx: list[int]) -> dict[int, str
     return {int(i): v for i, v in zip(table.column(0).to_pylist(), table.column(1).to_pylist()) if v}
 
 
+@dataclass(frozen=True)
+class RankedRows:
+    """What the report needs of the ranked variants: the top genes' rows and two whole-table figures."""
+
+    rows: pa.Table  # every column, rows of the wanted genes in file order
+    evidence_counts: dict[str, int]  # non-null values per evidence column over all rows
+    distinct_variants: int  # distinct variant_idx over all rows
+
+
+def distinct_count(chunks: list[np.ndarray]) -> int:
+    """Distinct values over the chunks, by sorting one copy: Arrow's count_distinct hash table takes
+    some 250 MB for a genome's 2.3M variant rows, the sort needs the values and a bit per value."""
+    values = np.concatenate(chunks) if chunks else np.empty(0, np.int64)
+    values.sort()
+    return int(np.count_nonzero(values[1:] != values[:-1])) + 1 if len(values) else 0
+
+
+def read_ranked_rows(path: Path | str, symbols: list[str], batch_size: int = 65536) -> RankedRows:
+    """The ranked-variant rows of `symbols`, without holding the whole table: a genome's is millions
+    of rows x 59 columns (over 1 GB in Arrow) while the report shows a few hundred rows.
+
+    A first pass streams the gene, variant and evidence columns (the filter and the counts); a second
+    streams every column only up to the last wanted row, which rank's gene-rank order puts first."""
+    read_table(path, "ranked_variants", columns=[])  # contract check
+    with pq.ParquetFile(path) as parquet:
+        schema = parquet.schema_arrow
+        wanted = pa.array(symbols, pa.string())
+        narrow = [c for c in schema.names if c in (col.gene_symbol, col.variant_idx, *EVIDENCE_COLUMNS)]
+        counts: Counter[str] = Counter({c: 0 for c in narrow if c in EVIDENCE_COLUMNS})
+        masks: list[pa.Array] = []
+        variant_idx: list[np.ndarray] = []
+        for batch in parquet.iter_batches(batch_size, columns=narrow):
+            masks.append(pc.is_in(batch.column(col.gene_symbol), wanted))
+            counts.update(column_counts(batch))
+            variant_idx.append(batch.column(col.variant_idx).to_numpy())
+        keep = pa.concat_arrays(masks) if masks else pa.array([], pa.bool_())
+        found = np.flatnonzero(keep.to_numpy(zero_copy_only=False))
+        parts: list[pa.RecordBatch] = []
+        offset = 0
+        for batch in parquet.iter_batches(batch_size) if len(found) else ():
+            parts.append(batch.filter(keep.slice(offset, len(batch))))
+            offset += len(batch)
+            if offset > found[-1]:
+                break
+    return RankedRows(pa.Table.from_batches(parts, schema=schema), dict(counts), distinct_count(variant_idx))
+
+
 def load_report_data(genes_path: Path | str, variants_path: Path | str, proband: str, top: int = 50,
                      hpo_terms: list[str] | None = None, title: str | None = None,
                      hpo_dir: Path | str | None = None, input_variants: Path | str | None = None,
@@ -181,15 +230,15 @@ def load_report_data(genes_path: Path | str, variants_path: Path | str, proband:
     `input_variants` is ingest's variants.parquet, for the VCF ID column (rsIDs); `hpo_terms` the
     terms as given (IDs, or labels and synonyms the release resolves); `lang` the outputs' language."""
     genes_tbl, prov = read_table(genes_path, "genes")
-    variants_tbl, _ = read_table(variants_path, "ranked_variants")
+    read_table(variants_path, "ranked_variants", columns=[])  # contract check before any work
     stored = prov.extra.get("proband")
     if stored and stored != proband:
         raise InputError(f"genes table is for proband {stored!r}, not {proband!r}", path=str(genes_path),
                          hint="pass the matching --proband or genes.parquet")
     genes = genes_tbl.to_pandas().sort_values([col.rank, col.gene_symbol], kind="stable")
     top_genes = genes.head(top).reset_index(drop=True)
-    keep = pc.is_in(variants_tbl.column(col.gene_symbol), pa.array(top_genes[col.gene_symbol].tolist(), pa.string()))
-    variants = variants_tbl.filter(keep).to_pandas()  # only the top genes' rows leave Arrow
+    ranked = read_ranked_rows(variants_path, top_genes[col.gene_symbol].tolist())
+    variants = ranked.rows.to_pandas()  # only the top genes' rows leave Arrow
     ids = input_vcf_ids(input_variants, variants[col.variant_idx].unique().tolist()) \
         if input_variants is not None and len(variants) else {}
     variants["vcf_id"] = variants[col.variant_idx].map(ids).astype(object) if len(variants) else pd.Series(dtype=object)
@@ -215,7 +264,6 @@ def load_report_data(genes_path: Path | str, variants_path: Path | str, proband:
                     release, prov.sources["HPO"])
     diseases = gene_diseases(ontology, top_genes[col.gene_symbol].tolist(),
                              dict(zip(top_genes[col.gene_symbol], top_genes[col.disease_id])))
-    n_variants = pc.count_distinct(variants_tbl.column(col.variant_idx)).as_py() if variants_tbl.num_rows else 0
     return ReportData(proband, top_genes, variants, prov, len(genes), terms, labels, title, given,
-                      evidence_status(prov.sources, column_counts(variants_tbl)), diseases, n_variants,
+                      evidence_status(prov.sources, ranked.evidence_counts), diseases, ranked.distinct_variants,
                       release if isinstance(release, str) else None, lang, notes, typed)

@@ -62,10 +62,14 @@ def _matches(kind: EvidenceKind, name: str) -> bool:
     return any(word in lowered for word in kind.source_words)
 
 
-def column_counts(table: pa.Table) -> dict[str, int]:
-    """Non-null values per evidence column over the whole ranked-variants table."""
-    wanted = {c for kind in EVIDENCE_KINDS for c in kind.columns}
-    return {c: len(table) - table.column(c).null_count for c in wanted if c in table.column_names}
+# Every ranked-variant column some kind of evidence fills (the report counts their values).
+EVIDENCE_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(c for kind in EVIDENCE_KINDS for c in kind.columns))
+
+
+def column_counts(table: pa.Table | pa.RecordBatch) -> dict[str, int]:
+    """Non-null values per evidence column of a ranked-variants table, or of one batch of it (the
+    report sums batches: a genome's table is too large to hold whole)."""
+    return {c: len(table) - table.column(c).null_count for c in EVIDENCE_COLUMNS if c in table.schema.names}
 
 
 def evidence_status(sources: dict[str, str], counts: dict[str, int]) -> list[EvidenceStatus]:
