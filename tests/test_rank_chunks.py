@@ -27,7 +27,7 @@ def _fam1_inputs(fam1_run: Path) -> RankInputs:
                       child / "gene_phenotype.parquet", FAM1_CHILD)
 
 
-@pytest.mark.parametrize("chunk_rows", [1, 7])
+@pytest.mark.parametrize("chunk_rows", [1, 25])
 def test_any_chunk_size_writes_the_tables_of_one_chunk(fam1_run, tmp_path, chunk_rows, caplog):
     inputs = _fam1_inputs(fam1_run)
     for name, rows in (("whole", 10**9), ("chunked", chunk_rows)):

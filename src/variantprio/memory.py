@@ -28,9 +28,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def release_memory() -> None:
-    """Collect garbage and hand the allocators' free memory back to the system."""
-    gc.collect()
+def release_memory(collect: bool = True) -> None:
+    """Hand the allocators' free memory back to the system, after collecting garbage (reference
+    cycles) unless `collect` is off: a full collection costs tens of ms in a large process, too
+    much for a loop over many small chunks whose frames refcounting already freed."""
+    if collect:
+        gc.collect()
     pa.default_memory_pool().release_unused()
     if _LIBC is not None:
         _LIBC.malloc_trim(0)

@@ -281,7 +281,7 @@ def _spill_chunks(inputs: RankInputs, shared: _Shared, model: RankModel, chunk_r
             gene_frames.append(ranked[0])
             runs.append(write_run(ranked[1], spill / f"{number}.arrow"))
         del ranked
-        release_memory()  # a chunk's frames are gone: keep the next one from stacking on them
+        release_memory(collect=False)  # a chunk's frames are gone: keep the next one from stacking on them
     log.info("%d variants in the segregation table, %d carried by %s; %d gene chunk(s)",
              counts["segregating variants"], counts["carried"], inputs.proband, len(plan.chunks))
     if counts["frame restored"]:
@@ -295,7 +295,7 @@ def _final_row_order(runs: list[Path], genes: pd.DataFrame) -> np.ndarray:
     keys, run_of_row, final_order = [], [], _final_order(genes)
     for number, path in enumerate(runs):
         keys.append(_sort_keys(sort_run(path, final_order)))
-        release_memory()
+        release_memory(collect=False)
         run_of_row.append(np.full(len(keys[-1][0]), number, dtype=np.int32))
     if not runs:
         return np.zeros(0, dtype=np.int32)
