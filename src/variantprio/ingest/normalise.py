@@ -216,10 +216,18 @@ def _canonical_chroms(chrom: pa.Array) -> pa.Array:
 
 
 def _list_column(values: np.ndarray, type_: pa.DataType, nullable: bool) -> pa.Array:
-    """(rows, samples) array -> list<type> column with one element per sample; -1 -> null if nullable."""
+    """(rows, samples) array -> list<type> column with one element per sample; -1 -> null if nullable.
+
+    The validity bitmap is packed here, and only when a value is missing: `pa.array(mask=...)`
+    took ~10x longer for the same bits, on every per-sample column of every batch."""
     rows, n_samples = values.shape
     flat = values.reshape(-1)
-    mask = (flat < 0) if nullable and flat.dtype.kind in "iu" else None
-    inner = pa.array(flat, type_, mask=mask)
+    inner = pa.array(flat, type_)
+    if nullable and flat.dtype.kind in "iu":
+        missing = flat < 0
+        nulls = int(np.count_nonzero(missing))
+        if nulls:
+            valid = pa.py_buffer(np.packbits(~missing, bitorder="little"))
+            inner = pa.Array.from_buffers(type_, len(flat), [valid, inner.buffers()[1]], null_count=nulls)
     offsets = pa.array(np.arange(rows + 1, dtype=np.int32) * n_samples)
     return pa.ListArray.from_arrays(offsets, inner)
