@@ -5,7 +5,6 @@ filters, exact duplicates), keeping the running counts."""
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -80,12 +79,6 @@ class BatchNormaliser:
         self.next_idx = 0
         self.counts["records"] = 0
         self.verify_gzip = True  # parallel workers read CRC-checked blocks and set this False
-
-    def run(self, batches: Iterable[RawBatch]) -> Iterator[pa.RecordBatch]:
-        for raw in batches:
-            out = self.normalise(raw)
-            if out.num_rows:
-                yield out
 
     def normalise(self, raw: RawBatch) -> pa.RecordBatch:
         c = self.counts
