@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from variantprio.ingest.byteranges import TextBuffer
-from variantprio.ingest.formatfields import _Commas, Field, _ints, read_integers
+from variantprio.ingest.formatfields import Field, SampleCells, _Commas, _ints, read_integers
 
 
 def _ranges(tokens: list[str], sep: str = ":") -> tuple[TextBuffer, np.ndarray, np.ndarray]:
@@ -53,3 +53,41 @@ def test_commas_inside_short_and_long_fields():
         found = commas.position(j, rows)
         expected = [start[r] + [i for i, c in enumerate(tokens[r]) if c == ","][j] for r in rows]
         assert found.tolist() == expected
+
+
+def _cells(rows: list[list[str]]) -> tuple[SampleCells, list[str]]:
+    """Tab-separated cells, one line per record, as SampleCells (record-major)."""
+    text = "\n".join("\t".join(r) for r in rows).encode()
+    flat = [c for r in rows for c in r]
+    lengths = np.array([len(c) for c in flat])
+    start = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int32)
+    return SampleCells(TextBuffer(np.frombuffer(text, np.uint8)), start, (start + lengths).astype(np.int32),
+                       len(rows[0])), flat
+
+
+def test_walked_fields_match_a_plain_split():
+    """Fields of any length (past one or several 8-byte words), cells cut short ('./.'), empty
+    values and cells, and a ':' in the next cell right after a short one."""
+    rng = np.random.default_rng(5)
+    pieces = ["0/1", "./.", "", ".", "12,7", "1234,5678,91011", "0,30,600", "123456789012_A_G", "7",
+              "x" * 17, "1|0"]
+    rows = [[":".join(rng.choice(pieces, rng.integers(1, 7)).tolist()) for _ in range(4)] for _ in range(300)]
+    rows.append(["1:2", "", "0/1:3,4:5", "::"])
+    cells, flat = _cells(rows)
+    for k in range(7):
+        field = cells.field(np.full(len(rows), k))
+        parts = [c.split(":") for c in flat]
+        assert field.present.tolist() == [len(p) > k for p in parts]
+        text = cells.text.data.tobytes()
+        got = [text[s:e].decode() for s, e, p in zip(field.start, field.end, field.present) if p]
+        assert got == [p[k] for p in parts if len(p) > k]
+
+
+def test_walked_fields_per_record_key_positions():
+    """Records with different FORMATs in one batch: each record's key position, -1 for none."""
+    rows = [["0/1:5", "1/1:6"], ["9:0|1", "8:1|0"], ["./.", "0/0"]]
+    cells, _ = _cells(rows)
+    field = cells.field(np.array([0, 1, -1]))
+    text = cells.text.data.tobytes()
+    assert field.present.tolist() == [True, True, True, True, False, False]
+    assert [text[s:e].decode() for s, e in zip(field.start[:4], field.end[:4])] == ["0/1", "1/1", "0|1", "1|0"]

@@ -10,7 +10,7 @@ record (`textreader`, the fast default: `textlines` cuts text blocks into lines 
 once; `reader`: cyvcf2, the reference parser; `parallel`: BGZF byte-range chunks over processes) ->
 `normalise.BatchNormaliser` (sort check, REF check, `split` split/remap, `core.alleles`
 trim/left-align, `annotations` per-ALT CSQ/ANN, quality filters, `duplicates` exact copies) ->
-Parquet through `tables.TableWriter`. `IngestOptions` is in `options`; samples and PED checks in
+Parquet through `tables.TableWriter` (normalise and write on a second thread: `background`). `IngestOptions` is in `options`; samples and PED checks in
 `core.samples`/`core.pedigree`.
 """
 

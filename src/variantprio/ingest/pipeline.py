@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import logging
-import queue
 import shutil
-import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
-import pyarrow as pa
 
 from ..core.pedigree import ped_individuals
 from ..core.samples import choose_samples
 from ..errors import InputError
 from ..summary import Summary
 from ..tables import Provenance, TableWriter
+from .background import write_in_background
 from .header import VcfHeader, first_record_formats, read_header, resolve_build
 from .normalise import BatchNormaliser
 from .options import IngestOptions
@@ -156,7 +154,7 @@ def _write_serial(header: VcfHeader, samples: list[str], options: IngestOptions,
     normaliser = BatchNormaliser(header, options, reference, len(samples))
     writer = TableWriter(out_path, "variants", provenance)
     try:
-        write_in_background(writer, normaliser.run(open_reader(header, samples, options)))
+        write_in_background(writer, open_reader(header, samples, options), normaliser.normalise)
     except BaseException:
         writer.abort()
         raise
@@ -185,45 +183,6 @@ def _close(writer: TableWriter, provenance: Provenance, counts: dict[str, int]) 
     provenance.extra["counts"] = counts
     writer.close(provenance)
     return writer.rows, counts
-
-
-def write_in_background(writer: TableWriter, batches: Iterable[pa.RecordBatch], depth: int = 4,
-                        row_group_rows: int = 65_536) -> None:
-    """Write batches on a second thread (Parquet encoding releases the GIL) while the next batch is
-    parsed, gathering small parse batches into row groups of about `row_group_rows`; errors on
-    either side stop both and are raised here."""
-    pending: queue.Queue = queue.Queue(maxsize=depth)
-    failure: list[BaseException] = []
-
-    def consume() -> None:
-        gathered: list[pa.RecordBatch] = []
-        rows = 0
-        while True:
-            batch = pending.get()
-            if batch is not None:
-                gathered.append(batch)
-                rows += batch.num_rows
-            if gathered and (batch is None or rows >= row_group_rows) and not failure:
-                try:
-                    writer.write(pa.Table.from_batches(gathered))
-                except BaseException as err:  # re-raised in the producing thread below
-                    failure.append(err)
-                gathered, rows = [], 0
-            if batch is None:
-                return
-
-    thread = threading.Thread(target=consume, name="variantprio-ingest-writer", daemon=True)
-    thread.start()
-    try:
-        for batch in batches:
-            if failure:
-                break
-            pending.put(batch)
-    finally:
-        pending.put(None)
-        thread.join()
-    if failure:
-        raise failure[0]
 
 
 def open_reader(header: VcfHeader, samples: list[str], options: IngestOptions) -> Iterable[RawBatch]:

@@ -7,6 +7,7 @@ Works on whole batches, without Python loops over records.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -113,11 +114,17 @@ class GenotypeColumns:
     phased: np.ndarray  # bool
     ad_ref: np.ndarray  # int32, -1 missing
     ad_alt: np.ndarray  # int32, -1 missing
-    ad_total: np.ndarray  # int32 sum of AD over all alleles, -1 missing
+    depths: np.ndarray  # int32 (rows x samples x alleles): every AD value, -1 missing
     dp: np.ndarray
     gq: np.ndarray
     ps: np.ndarray
     alt_hap: np.ndarray  # int8 haplotype (1 or 2) holding this ALT in a phased het call, else 0
+
+    @cached_property
+    def ad_total(self) -> np.ndarray:
+        """int32 sum of AD over all alleles, -1 missing: computed on first use, since only the
+        allele-balance filter (--min-ab) needs it."""
+        return _depth_total(self.depths)
 
 
 def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
@@ -149,14 +156,23 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
     ad = raw.ad[rows.record]  # (m, S, A): Number=R, index 0 is REF, index k this ALT
     width = ad.shape[2]
     ad_ref = ad[:, :, 0]
-    safe_k = np.minimum(rows.allele.astype(np.int64), width - 1)
-    ad_alt = np.take_along_axis(ad, safe_k[:, None, None].repeat(ad.shape[1], axis=1), axis=2)[:, :, 0]
-    ad_alt = np.where((rows.allele[:, None] < width), ad_alt, -1)
-    ad_total = _depth_total(ad)
+    ad_alt = _depth_of_allele(ad, rows.allele)
     phased = raw.phased[rows.record] & ~missing
     return GenotypeColumns(gt=gt, zygosity=zyg, phased=phased, ad_ref=ad_ref, ad_alt=ad_alt,
-                           ad_total=ad_total, dp=raw.dp[rows.record], gq=raw.gq[rows.record],
+                           depths=ad, dp=raw.dp[rows.record], gq=raw.gq[rows.record],
                            ps=raw.ps[rows.record], alt_hap=_alt_haplotype(a0, a1, k, phased & (ploidy == 2)))
+
+
+def _depth_of_allele(ad: np.ndarray, allele: np.ndarray) -> np.ndarray:
+    """(rows, samples) AD of each row's allele, -1 where AD has no such entry. Rows are taken by
+    allele index (a few distinct values): one strided copy each, where a gather along the last
+    axis built and used an index per value."""
+    out = np.full(ad.shape[:2], -1, np.int32)
+    for k in np.unique(allele).tolist():
+        if k < ad.shape[2]:
+            rows = allele == k
+            out[rows] = ad[rows, :, k] if not rows.all() else ad[:, :, k]
+    return out
 
 
 def _depth_total(ad: np.ndarray) -> np.ndarray:
