@@ -123,3 +123,49 @@ def test_an_in_process_run_killed_after_ingest_resumes_reusing_the_variant_table
     assert "reusing the existing table" in rerun.stderr, rerun.stderr[-2000:]
     assert variants.stat().st_mtime_ns == written
     assert parquet_differences(reference, out) == []
+
+
+# Regression (this stop): a wrapper killed while Snakemake selected jobs left the workflow deadlocked
+# for good, holding the directory's lock: the kernel's SIGTERM ran Snakemake's handler, which waits
+# for the scheduler lock its own main thread held. This child deadlocks the same way on SIGTERM.
+_DEADLOCKS_ON_SIGTERM = """
+import pathlib, signal, threading, time
+scheduler = threading.Lock()
+def exit_gracefully(*_):
+    with scheduler:  # held by the interrupted main thread below: never acquired
+        pass
+signal.signal(signal.SIGTERM, exit_gracefully)
+with scheduler:  # selecting jobs
+    pathlib.Path("selecting").write_text("")
+    while True:
+        time.sleep(0.05)
+"""
+_WRAPPER = """
+import os, pathlib, sys
+from variantprio.runlock import RunLock, run_child
+out = pathlib.Path(sys.argv[1])
+with RunLock(out) as lock:
+    run_child([sys.executable, "-c", sys.argv[2]], env=dict(os.environ), cwd=out, lock=lock)
+"""
+
+
+def test_regression_workflow_deadlocked_by_sigterm_stops_when_its_wrapper_is_killed(tmp_path):
+    from variantprio.runlock import RunLock
+
+    out = tmp_path / "out"
+    out.mkdir()
+    wrapper = subprocess.Popen([sys.executable, "-c", _WRAPPER, str(out), _DEADLOCKS_ON_SIGTERM], env=cli_env(),
+                               start_new_session=True, stderr=subprocess.DEVNULL)
+    _wait_for(lambda: (out / "selecting").exists(), seconds=60)
+    children = [int(p) for p in subprocess.run(["pgrep", "-P", str(wrapper.pid)], capture_output=True,
+                                               text=True).stdout.split()]
+    assert len(children) == 1
+    os.kill(wrapper.pid, signal.SIGKILL)  # the wrapper alone, as a crash or the OOM killer would
+    wrapper.wait()
+    try:
+        _wait_for(lambda: not _alive(children[0]), seconds=20)
+    finally:
+        if _alive(children[0]):
+            os.kill(children[0], signal.SIGKILL)
+    with RunLock(out) as lock:  # the directory is free again
+        assert lock.stale

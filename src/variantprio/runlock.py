@@ -23,8 +23,13 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = Path(".variantprio") / "run.lock"
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
-# A previous workflow whose wrapper was killed gets SIGTERM from the kernel; give it this long to stop.
+# A previous workflow whose wrapper was killed gets STOP_SIGNAL from the kernel; give it this long to stop.
 _STALE_WAIT_SECONDS = 20.0
+# How the workflow is told to stop: SIGINT, Snakemake's Ctrl-C path (KeyboardInterrupt: running jobs
+# cancelled, exit). Not SIGTERM: Snakemake's SIGTERM handler takes the scheduler's lock, which the
+# main thread holds while it selects jobs, so a SIGTERM arriving then deadlocks the workflow for
+# good, still holding this directory's lock (seen when a wrapper was killed on a busy machine).
+STOP_SIGNAL = signal.SIGINT
 
 
 class RunLock:
@@ -91,9 +96,13 @@ def _alive(pid: int) -> bool:
 
 
 def _die_with_parent() -> None:
-    """In the child: the kernel sends SIGTERM when the wrapper dies, even by SIGKILL (Linux)."""
+    """In the child: the kernel sends STOP_SIGNAL when the wrapper dies, even by SIGKILL (Linux).
+
+    A wrapper started in the background of a script (`variantprio run ... &`) inherits SIGINT
+    ignored, and so would the workflow: it gets SIGINT's default back, so the stop reaches it."""
+    signal.signal(STOP_SIGNAL, signal.SIG_DFL)
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, STOP_SIGNAL)
     except (OSError, AttributeError):  # not Linux: the flock still protects the directory
         pass
 
@@ -102,7 +111,7 @@ def run_child(cmd: list[str], *, env: dict, cwd: Path, lock: RunLock) -> int:
     """Run the workflow in this process group, holding the lock; stop it if the wrapper stops."""
     pass_fds = (lock.fd,) if lock.fd is not None else ()
     child = subprocess.Popen(cmd, env=env, cwd=cwd, pass_fds=pass_fds, preexec_fn=_die_with_parent)
-    previous = signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(STOP_SIGNAL))
     try:
         return child.wait()
     except KeyboardInterrupt:  # Ctrl-C reached the child too (same process group): let it stop cleanly
@@ -110,7 +119,7 @@ def run_child(cmd: list[str], *, env: dict, cwd: Path, lock: RunLock) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         if child.poll() is None:
-            child.terminate()
+            child.send_signal(STOP_SIGNAL)
             try:
                 child.wait(timeout=30)
             except subprocess.TimeoutExpired:
