@@ -8,7 +8,10 @@ How the throwaway cluster is set up (Debian's `slurm-wlm` and `munge`; `.ci/run`
   it has a config naming another socket);
 - slurmctld and slurmd in the foreground, their config, state, spool and logs in a temp dir; one
   partition for the batch beside the default one, select/cons_tres by CPU,
-  proctrack/linuxproc, task/none: no cgroups;
+  proctrack/linuxproc, task/none: no cgroups. The batch partition is oversubscribed (FORCE:4): each
+  proband job asks for two CPUs (inheritance beside phenotype), and on a 2-core test machine the
+  three would otherwise run one after another, each paying the executor's growing status-check
+  interval;
 - slurmd runs "configless" (`--conf-server`): the executor's job step strips every SLURM_* variable,
   SLURM_CONF included, before its `srun` (snakemake-executor-plugin-slurm issue #164), so the step
   finds the config where configless slurmd puts it, /run/slurm/conf. That link is machine-wide: a
@@ -157,7 +160,7 @@ ReturnToService=2
 MinJobAge=300
 NodeName={self.host} NodeAddr=127.0.0.1 CPUs={hardware['CPUs']} RealMemory={hardware['RealMemory']} State=UNKNOWN
 PartitionName=other Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
-PartitionName={PARTITION} Nodes={self.host} Default=NO MaxTime=INFINITE State=UP
+PartitionName={PARTITION} Nodes={self.host} Default=NO MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 """)
         return port
 
