@@ -95,10 +95,25 @@ class ReadmeRun:
 def pytest_collection_modifyitems(items) -> None:
     """Under pytest-xdist (`.ci/run`, `--dist loadgroup`) each test file runs on one worker, so its
     module-scoped runs are not repeated per worker, and every test that reads the README's run joins
-    one group, so the one fresh-venv demo run is not repeated either."""
+    one group, so the one fresh-venv demo run is not repeated either.
+
+    The longest groups are handed out first (`.ci/run` passes --no-loadscope-reorder, which would
+    otherwise order groups by their number of tests): a minute-long group started last leaves the
+    other worker idle at the end."""
+    def group(item) -> str:
+        return "readme" if "readme_run" in getattr(item, "fixturenames", ()) else item.nodeid.split("::")[0]
+
     for item in items:
-        readme = "readme_run" in getattr(item, "fixturenames", ())
-        item.add_marker(pytest.mark.xdist_group("readme" if readme else item.nodeid.split("::")[0]))
+        item.add_marker(pytest.mark.xdist_group(group(item)))
+    first = {name: rank for rank, name in enumerate(LONGEST_GROUPS)}
+    items.sort(key=lambda item: first.get(group(item), len(first)))  # stable: the rest keep their order
+
+
+# Test groups by their time on an idle 2-core machine, longest first (pytest --durations=0).
+LONGEST_GROUPS = ("readme", "tests/test_slurm_cluster.py", "tests/test_run_security.py",
+                  "tests/test_workflow_e2e.py", "tests/test_run_lock.py", "tests/test_workflow_builds.py",
+                  "tests/test_cohort.py", "tests/test_ingest_integrity.py", "tests/test_bench_pipeline.py",
+                  "tests/test_resources_hpo.py")
 
 
 @pytest.fixture(scope="session")
