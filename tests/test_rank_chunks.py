@@ -89,3 +89,25 @@ def test_a_rank_failing_between_chunks_leaves_no_spill_and_no_table(fam1_run, tm
         rank_run(RankInputs(shuffled, inputs.annotations, inputs.segregation, inputs.phenotype, inputs.proband),
                  RankOutputs(out / "genes.parquet", out / "variants.parquet"), RankOptions(chunk_rows=5))
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("case", ["nothing carried", "nothing segregating"])
+def test_a_proband_without_candidates_gets_empty_tables_and_no_spill(tmp_path, case):
+    from test_rank import _VARIANTS, write_rank_case
+
+    if case == "nothing carried":
+        variants = [{**v, "zyg": [0, 1, 1]} for v in _VARIANTS]
+        paths = write_rank_case(tmp_path / "in", variants=variants)
+    else:
+        paths = write_rank_case(tmp_path / "in")
+        seg, prov = read_table(paths["segregation"], "segregation")
+        write_table(seg.slice(0, 0), paths["segregation"], "segregation", prov)
+    out = tmp_path / "out"
+    summary = rank_run(RankInputs(paths["variants"], paths["annotations"], paths["segregation"], paths["pheno"],
+                                  "P1"), RankOutputs(out / "genes.parquet", out / "variants.parquet"),
+                       RankOptions(chunk_rows=2))
+    genes, _ = read_table(out / "genes.parquet", "genes")
+    ranked, prov = read_table(out / "variants.parquet", "ranked_variants")
+    assert genes.num_rows == 0 and ranked.num_rows == 0
+    assert summary.counts == {"genes": 0, "variant_rows": 0} and prov.extra["variant_rows"] == 0
+    assert sorted(p.name for p in out.iterdir()) == ["genes.parquet", "variants.parquet"]
