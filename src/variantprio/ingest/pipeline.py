@@ -6,10 +6,9 @@ import logging
 import shutil
 import time
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable
-
 
 from ..core.pedigree import ped_individuals
 from ..core.samples import choose_samples

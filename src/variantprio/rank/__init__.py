@@ -1,7 +1,7 @@
 """Rank stage: variant scores, gene ranking and the genes / ranked-variants tables of a proband.
 
 Public entry points: `run(RankInputs, RankOutputs, RankOptions)` (the stage, the CLI's
-`variantprio rank`), `score_variants`, `rank_genes`, `load_model`.
+`variantprio rank`), `score_variants`, `load_model`.
 """
 
 from __future__ import annotations
@@ -20,45 +20,19 @@ import pyarrow.compute as pc
 
 from ..errors import InputError
 from ..memory import release_memory
-from ..schemas import (
-    GENES,
-    RANKED_VARIANTS,
-    SEGREGATION,
-    ZYG_HEMI,
-    ZYG_HET,
-    ZYG_HOM_ALT,
-    col,
-)
+from ..schemas import GENES, RANKED_VARIANTS, SEGREGATION, ZYG_HEMI, ZYG_HET, ZYG_HOM_ALT, col
 from ..summary import Summary
 from ..tables import Provenance, TableWriter, read_table, write_table
 from .acmg import acmg_tags
 from .chunks import Chunk, ChunkPlan, RowReader, plan_chunks, read_variant_rows
-from .combine import (
-    allowed_mode_columns,
-    fitting_modes,
-    gene_evidence,
-    rank_genes,
-    score_genes,
-)
+from .combine import allowed_mode_columns, fitting_modes, gene_evidence, score_genes
 from .frame import frame_restoring_partners
 from .model import RankModel, fit_conditional, load_model, model_features, save_model
 from .runs import merged_blocks, sort_run, write_run
 from .variant_score import COMPONENTS, score_variants
 
-__all__ = [
-    "COMPONENTS",
-    "RankInputs",
-    "RankModel",
-    "RankOptions",
-    "RankOutputs",
-    "fit_conditional",
-    "load_model",
-    "model_features",
-    "rank_genes",
-    "run",
-    "save_model",
-    "score_variants",
-]
+__all__ = ["RankInputs", "RankOptions", "RankOutputs", "run", "score_variants", "load_model", "save_model",
+           "fit_conditional", "model_features", "RankModel", "COMPONENTS"]
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +107,6 @@ def proband_zygosity(variants: pa.Table, samples: list[str], proband: str) -> np
     return zyg.values.to_numpy(zero_copy_only=False).reshape(len(zyg), len(samples))[:, samples.index(proband)]
 
 
-def proband_carriers(variants: pa.Table, samples: list[str], proband: str, path: Path | str) -> np.ndarray:
-    """Mask of rows where the proband carries the ALT (het, hom-alt or hemizygous)."""
-    if proband not in samples:
-        raise InputError(f"proband {proband!r} is not among the samples {samples}", path=str(path),
-                         hint="pass --proband as written in the VCF header")
-    return np.isin(proband_zygosity(variants, samples, proband), [ZYG_HET, ZYG_HOM_ALT, ZYG_HEMI])
 
 
 @dataclass
@@ -231,14 +199,15 @@ def _rank_chunk(chunk: Chunk, plan: ChunkPlan, ann_reader: RowReader, variant_re
     """One chunk's genes (not yet scored against the others) and ranked rows (unsorted, with `_order`)."""
     idx = chunk.variant_idx(plan)
     variants = read_variant_rows(variant_reader, idx, inputs.variants)
-    variants = variants.filter(pa.array(proband_carriers(variants, shared.samples, inputs.proband, inputs.variants)))
+    zygosity = proband_zygosity(variants, shared.samples, inputs.proband)
+    carried = np.isin(zygosity, [ZYG_HET, ZYG_HOM_ALT, ZYG_HEMI])  # het, hom-alt or hemizygous
+    variants, zygosity = variants.filter(pa.array(carried)), zygosity[carried]
     counts["segregating variants"] += len(idx)
     counts["carried"] += variants.num_rows
     cand = _candidate_frame(ann_reader.take(chunk.ann_rows), chunk.ann_rows, variants, shared, inputs)
     if not len(cand):
         return None
-    cand[col.frame_restored_by] = frame_restoring_partners(
-        cand, proband_zygosity(variants, shared.samples, inputs.proband)[cand["_vrow"].to_numpy()])
+    cand[col.frame_restored_by] = frame_restoring_partners(cand, zygosity[cand["_vrow"].to_numpy()])
     counts["frame restored"] += int(cand[col.frame_restored_by].notna().sum())
     genes, rows = gene_evidence(score_variants(cand), model)
     rows[col.gene_rank] = 0.0  # known once every gene is scored
@@ -260,7 +229,8 @@ def _final_order(genes: pd.DataFrame) -> Callable[[pa.Table], tuple[np.ndarray, 
 
 
 def _sort_keys(table: pa.Table) -> list[np.ndarray]:
-    """np.lexsort keys (last = first key) of combine.ROW_ORDER, ties broken by `_order`."""
+    """np.lexsort keys (last = first key) of the final row order: gene rank, best rows first, higher
+    variant score first, variant_idx; ties keep the row's place before ranking (`_order`)."""
     return [table.column(_ORDER).to_numpy(), table.column(col.variant_idx).to_numpy(),
             -table.column(col.variant_score).to_numpy(), ~table.column(col.is_best).to_numpy(zero_copy_only=False),
             table.column(col.gene_rank).to_numpy()]

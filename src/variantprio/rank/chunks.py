@@ -91,14 +91,13 @@ class RowReader:
 
     def take(self, rows: np.ndarray) -> pa.Table:
         """The rows at these ascending row numbers, in that order."""
-        group_of = np.searchsorted(self._starts, rows, side="right") - 1
-        parts = []
-        for group in np.unique(group_of):
-            local = rows[group_of == group] - self._starts[group]
-            parts.append(self._group(int(group)).take(pa.array(local)))
-        if not parts:
+        if not len(rows):
             return self._file.schema_arrow.empty_table().select(self._columns or self._file.schema_arrow.names)
-        return pa.concat_tables(parts)
+        group_of = np.searchsorted(self._starts, rows, side="right") - 1
+        starts = np.r_[0, np.flatnonzero(np.diff(group_of)) + 1]  # rows ascend: a group's rows are one run
+        return pa.concat_tables([self._group(int(group_of[first])).take(pa.array(rows[first:end]
+                                                                                  - self._starts[group_of[first]]))
+                                 for first, end in zip(starts, np.r_[starts[1:], len(rows)])])
 
     def _group(self, group: int) -> pa.Table:
         if self._cached is None or self._cached[0] != group:

@@ -9,10 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.alleles import variant_key
-from ..core.modes import (  # MODE_ORDER is also the preference when a variant fits several
-    MODE_ORDER,
-    MODES,
-)
+from ..core.modes import MODE_ORDER, MODES  # MODE_ORDER is also the preference when a variant fits several
 from ..schemas import col
 from .acmg import TAG_ORDER, acmg_tags, mask_lists
 from .model import RankModel, candidate_posterior
@@ -22,7 +19,7 @@ log = logging.getLogger(__name__)
 
 def fitting_mode_flags(cand: pd.DataFrame) -> pd.DataFrame:
     """Per row and mode: the variant fits that mode in the family (segregation flags)."""
-    flag = lambda name: cand[name].fillna(False).astype(bool)
+    flag = lambda name: cand[name].fillna(False).astype(bool)  # noqa: E731
     return pd.DataFrame({
         mode.code: np.logical_or.reduce([flag(fit.column) for fit in mode.fits]) for mode in MODES
     }, index=cand.index)
@@ -187,16 +184,3 @@ def score_genes(genes: pd.DataFrame, model: RankModel) -> pd.DataFrame:
              int((~segregates).sum()))
     return genes.sort_values([col.rank, col.gene_symbol], kind="stable").reset_index(drop=True)
 
-
-ROW_ORDER = [col.gene_rank, col.is_best, col.variant_score, col.variant_idx]  # and the ascending flags:
-ROW_ASCENDING = [True, False, False, True]
-
-
-def rank_genes(cand: pd.DataFrame, model: RankModel) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(genes frame in rank order, candidate rows sorted by gene rank with gene_rank/is_best/
-    fits_allowed_mode), all genes in one frame. The caller adds matched_terms and the list columns."""
-    genes, cand = gene_evidence(cand, model)
-    genes = score_genes(genes, model)
-    cand[col.gene_rank] = cand[col.gene_symbol].map(genes.set_index(col.gene_symbol)[col.rank])
-    cand = cand.sort_values(ROW_ORDER, ascending=ROW_ASCENDING, kind="stable").reset_index(drop=True)
-    return genes, cand
