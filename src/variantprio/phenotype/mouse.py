@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import sparse
 
 from ..cache import cached_build, files_checksum
@@ -62,6 +63,10 @@ class MouseKnowledge:
     @cached_property
     def gene_index(self) -> dict[str, int]:
         return {g: i for i, g in enumerate(self.gene_symbols)}
+
+    @cached_property
+    def symbols(self) -> pa.StringArray:
+        return pa.array(self.gene_symbols, pa.string())
 
     def ancestors(self, term: int) -> np.ndarray:
         return self.anc_indices[self.anc_indptr[term]:self.anc_indptr[term + 1]]

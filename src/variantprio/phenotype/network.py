@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from scipy import sparse
 
 from ..cache import cached_build, files_checksum
@@ -50,6 +51,19 @@ class Walks:
     @cached_property
     def gene_index(self) -> dict[str, int]:
         return {g: i for i, g in enumerate(self.gene_symbols)}
+
+    @cached_property
+    def symbols(self) -> pa.StringArray:
+        return pa.array(self.gene_symbols, pa.string())
+
+    @cached_property
+    def entry_rows(self) -> np.ndarray:
+        """The row (walk start) of each stored proximity."""
+        return np.repeat(np.arange(self.proximity.shape[0], dtype=np.int32), np.diff(self.proximity.indptr))
+
+    @cached_property
+    def rows_with_neighbours(self) -> np.ndarray:
+        return np.flatnonzero(np.diff(self.proximity.indptr) > 0)
 
 
 def network_file(directory: Path) -> Path:
@@ -137,18 +151,24 @@ def network_scores(walks: Walks, seed_genes: list[str], seed_scores: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Per network gene: max over neighbours j of proximity(gene -> j) x seed score of j, and that
     neighbour's index (-1: none of its neighbours is seeded)."""
+    index = walks.gene_index
+    return spread(walks, np.array([index.get(g, -1) for g in seed_genes], np.int64), seed_scores)
+
+
+def spread(walks: Walks, seed_index: np.ndarray, seed_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`network_scores` with the seeded genes given as network indices (-1: not in the network)."""
     n = len(walks.gene_symbols)
     seed = np.zeros(n)
-    index = walks.gene_index
-    hits = np.array([index.get(g, -1) for g in seed_genes], np.int64)
-    ok = hits >= 0
-    np.maximum.at(seed, hits[ok], np.asarray(seed_scores, float)[ok])
+    ok = seed_index >= 0
+    np.maximum.at(seed, seed_index[ok], np.asarray(seed_scores, float)[ok])
     prox = walks.proximity
     weighted = prox.data * seed[prox.indices]
-    owner = np.repeat(np.arange(n), np.diff(prox.indptr))
     score = np.zeros(n)
-    np.maximum.at(score, owner, weighted)
+    filled = walks.rows_with_neighbours
+    if len(weighted):
+        score[filled] = np.maximum.reduceat(weighted, prox.indptr[filled])
+    owner = walks.entry_rows
+    winners = np.flatnonzero((weighted > 0) & (weighted == score[owner]))
     best = np.full(n, -1, np.int64)
-    winners = (weighted > 0) & (weighted == score[owner])
-    best[owner[winners]] = prox.indices[winners]
+    best[owner[winners]] = prox.indices[winners]  # several on a tie: the last one stored is named
     return score, best

@@ -79,11 +79,8 @@ def resnik_scores(ontology: Ontology, observed: np.ndarray) -> tuple[np.ndarray,
     # term, averaged over each disease's own (unpropagated) annotations.
     shared = np.zeros(len(ontology.ic), bool)
     shared[np.concatenate([ontology.ancestors(q) for q in observed])] = True
-    counts = np.diff(ontology.anc_indptr)
-    owner = np.repeat(np.arange(len(counts)), counts)
     value = np.where(shared[ontology.anc_indices], ontology.ic[ontology.anc_indices], 0.0)
-    best_per_term = np.zeros(len(ontology.ic))
-    np.maximum.at(best_per_term, owner, value)
+    best_per_term = np.maximum.reduceat(value, ontology.anc_indptr[:-1])  # every term is its own ancestor
     ann = ontology.annotations
     total = np.bincount(ann.ann_disease, weights=best_per_term[ann.ann_term], minlength=n_diseases)
     backward = total / np.maximum(np.bincount(ann.ann_disease, minlength=n_diseases), 1)

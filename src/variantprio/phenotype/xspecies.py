@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schemas import GENE_PHENOTYPE, col
+from .genes import CROSS_SPECIES_COLUMNS
 from .knowledge import Ontology
 from .mouse import MouseKnowledge, load_mouse, match_terms
-from .network import Walks, load_walks, network_scores
+from .network import Walks, load_walks, spread
 
 log = logging.getLogger(__name__)
 
@@ -75,50 +77,94 @@ def add_cross_species(table: pa.Table, ontology: Ontology, observed: np.ndarray,
                       ) -> pa.Table:
     """GENE_PHENOTYPE with the mouse and network columns filled for the components that are on,
     plus a row for every gene they score that has no human disease (human columns null)."""
-    human = table.column(col.gene_symbol).to_pylist()
-    genes = list(human)
-    known = set(human)
-    mouse_score = network = None
-    if evidence.mouse is not None and len(observed):
+    maps = _gene_maps(ontology.annotations.gene_symbols, evidence)
+    human = table.column(col.gene_symbol).combine_chunks()
+    human_index = _index_in(human, ontology.annotations.arrow_text[col.gene_symbol])
+    if (human_index < 0).any():
+        raise ValueError("gene_phenotype rows name genes outside the HPO release")
+    mouse_on = evidence.mouse is not None and len(observed) > 0
+    walk_on = evidence.walks is not None and table.num_rows > 0
+    parts = [(human, maps.mouse[human_index], maps.walk[human_index])]  # (symbols, mouse index, walk index)
+    if mouse_on:
         mouse_score, matches = _mouse_columns(evidence.mouse, ontology, observed)
-        mouse_genes = evidence.mouse.gene_symbols
-        genes += [g for g in mouse_genes if g not in known]
-        known.update(mouse_genes)
-    if evidence.walks is not None and table.num_rows:
+        extra = np.flatnonzero(~_marked(parts[0][1], len(maps.mouse_to_walk)))
+        parts.append((evidence.mouse.symbols.take(pa.array(extra)), extra, maps.mouse_to_walk[extra]))
+    if walk_on:
         seed = table.column(col.phenotype_score).to_numpy(zero_copy_only=False)
-        network, best = network_scores(evidence.walks, human, seed)
-        walk_genes = evidence.walks.gene_symbols
-        reached = [walk_genes[i] for i in np.flatnonzero(network > 0)]
-        genes += [g for g in reached if g not in known]
+        network, best = spread(evidence.walks, parts[0][2], seed)
+        seed_by_walk = np.zeros(len(network))
+        seeded = parts[0][2] >= 0
+        np.maximum.at(seed_by_walk, parts[0][2][seeded], seed[seeded])
+        known = _marked(parts[0][2], len(network)) | (maps.walk_to_mouse >= 0 if mouse_on else False)
+        extra = np.flatnonzero((network > 0) & ~known)
+        parts.append((evidence.walks.symbols.take(pa.array(extra)), np.full(len(extra), -1), extra))
+    genes = pa.concat_arrays([symbols.cast(human.type) for symbols, _, _ in parts])
+    columns: dict[str, pa.Array] = {}
+    if mouse_on:
+        where = _taken(np.concatenate([m for _, m, _ in parts]))
+        columns[col.mouse_score] = pa.array(mouse_score).take(where)
+        columns[col.mouse_matches] = matches.take(where)
+    if walk_on:
+        at = np.concatenate([w for _, _, w in parts])
+        neighbour = np.where(at >= 0, best[np.maximum(at, 0)], -1)
+        columns[col.network_score] = pa.array(network).take(_taken(at))
+        columns[col.network_neighbour] = evidence.walks.symbols.take(_taken(neighbour))
+        columns[col.network_neighbour_score] = pa.array(seed_by_walk).take(_taken(neighbour))
     n_extra = len(genes) - table.num_rows
-    extra = {name: pa.nulls(n_extra, GENE_PHENOTYPE.field(name).type) for name in table.column_names}
-    extra[col.gene_symbol] = pa.array(genes[table.num_rows:], pa.string())
-    out = pa.concat_tables([table, pa.table(extra, schema=table.schema)]) if n_extra else table
-    columns = {name: pa.nulls(len(genes), GENE_PHENOTYPE.field(name).type)
-               for name in (col.mouse_score, col.mouse_matches, col.network_score, col.network_neighbour,
-                            col.network_neighbour_score)}
-    if mouse_score is not None:
-        where = _positions(genes, evidence.mouse.gene_index)
-        has = where >= 0
-        columns[col.mouse_score] = pa.array(np.where(has, mouse_score[np.maximum(where, 0)], 0.0), pa.float64(),
-                                            mask=~has)
-        columns[col.mouse_matches] = matches.take(pa.array(np.maximum(where, 0), pa.int64(), mask=~has))
-    if network is not None:
-        where = _positions(genes, evidence.walks.gene_index)
-        has = where >= 0
-        neighbour = np.where(has, best[np.maximum(where, 0)], -1)
-        symbols = np.array(evidence.walks.gene_symbols, dtype=object)
-        seed_by_gene = dict(zip(human, seed.tolist()))
-        names = [symbols[i] if i >= 0 else None for i in neighbour]
-        columns[col.network_score] = pa.array(np.where(has, network[np.maximum(where, 0)], 0.0), pa.float64(),
-                                              mask=~has)
-        columns[col.network_neighbour] = pa.array(names, pa.string())
-        columns[col.network_neighbour_score] = pa.array([seed_by_gene.get(n) if n else None for n in names],
-                                                        pa.float64())
-    out = out.select([n for n in out.column_names if n not in columns])
-    return pa.table({name: out.column(name) if name in out.column_names else columns[name]
-                     for name in GENE_PHENOTYPE.names}, schema=GENE_PHENOTYPE)
+    out = {}
+    for name in GENE_PHENOTYPE.names:
+        field = GENE_PHENOTYPE.field(name)
+        if name == col.gene_symbol:
+            out[name] = genes
+        elif name in CROSS_SPECIES_COLUMNS:
+            out[name] = columns.get(name, pa.nulls(len(genes), field.type))
+        else:
+            out[name] = pa.concat_arrays([table.column(name).combine_chunks(), pa.nulls(n_extra, field.type)])
+    return pa.table(out, schema=GENE_PHENOTYPE)
 
 
-def _positions(genes: list[str], index: dict[str, int]) -> np.ndarray:
-    return np.array([index.get(g, -1) for g in genes], np.int64)
+@dataclass(frozen=True)
+class _GeneMaps:
+    """Where each gene of one HPO release sits in the mouse profiles and the network (-1: absent)."""
+
+    human: list[str]  # the release's gene list these maps were made for (compared by identity)
+    mouse: np.ndarray  # per release gene
+    walk: np.ndarray  # per release gene
+    mouse_to_walk: np.ndarray  # per mouse-profiled gene
+    walk_to_mouse: np.ndarray  # per network gene
+
+
+_MAPS: dict[tuple[int, int, int], _GeneMaps] = {}
+
+
+def _gene_maps(human: list[str], evidence: CrossSpecies) -> _GeneMaps:
+    """Made once per release and knowledge (a benchmark scores thousands of patients against them)."""
+    key = (id(human), id(evidence.mouse), id(evidence.walks))
+    maps = _MAPS.get(key)
+    if maps is None or maps.human is not human:
+        mouse, walk = evidence.mouse, evidence.walks
+        mouse_genes, mouse_index = (mouse.gene_symbols, mouse.gene_index) if mouse else ([], {})
+        walk_genes, walk_index = (walk.gene_symbols, walk.gene_index) if walk else ([], {})
+        lookup = lambda genes, index: np.array([index.get(g, -1) for g in genes], np.int64)  # noqa: E731
+        maps = _GeneMaps(human, lookup(human, mouse_index), lookup(human, walk_index),
+                         lookup(mouse_genes, walk_index), lookup(walk_genes, mouse_index))
+        _MAPS.clear()
+        _MAPS[key] = maps
+    return maps
+
+
+def _marked(index: np.ndarray, n: int) -> np.ndarray:
+    """Length-n mask of the non-negative entries of `index`."""
+    mask = np.zeros(n, bool)
+    mask[index[index >= 0]] = True
+    return mask
+
+
+def _index_in(values: pa.Array, symbols: pa.Array) -> np.ndarray:
+    """Index of each value in `symbols` (-1: absent)."""
+    return pc.index_in(values, value_set=symbols).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _taken(index: np.ndarray) -> pa.Array:
+    """Indices for `take`, null where negative (the row gets a null)."""
+    return pa.array(np.maximum(index, 0), pa.int64(), mask=index < 0)
