@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
 from conftest import run_cli
+from variantprio.bench.run.phenotype import component_ranks, run_bench_phenotype
 from variantprio.phenotype import PhenotypeInputs, PhenotypeOptions, PhenotypeOutputs, run
 from variantprio.phenotype.mouse import build_mouse, mouse_files
 from variantprio.phenotype.network import build_walks, network_file, network_scores
@@ -196,3 +199,52 @@ def test_network_weight_shifts_no_score_when_the_component_was_off():
     assert off.tolist() == [0.0, 0.0, 0.0]
     partly = model.xspecies_logit(None, np.array([0.5, np.nan, np.nan]), 3)
     assert partly[0] > partly[1] == partly[2]  # missing evidence where others have some: the floor
+
+
+def _case(root: Path, case_id: str, gene: str, observed: list[str]) -> None:
+    descriptor = {"geneContext": {"symbol": gene}, "allelicState": {"label": "heterozygous"}}
+    packet = {"id": case_id, "subject": {"id": case_id}, "phenotypicFeatures": [{"type": {"id": t}} for t in observed],
+              "metaData": {"externalReferences": [{"id": "PMID:77"}]},
+              "interpretations": [{"diagnosis": {"disease": {"id": "OMIM:1", "label": "D"}, "genomicInterpretations": [
+                  {"variantInterpretation": {"variationDescriptor": descriptor}}]}}]}
+    (root / f"{case_id}.json").write_text(json.dumps(packet))
+
+
+def test_bench_phenotype_ranks_each_component_combination(mini_hpo, xspecies, tmp_path, monkeypatch):
+    """A gene no human disease names is a miss on human knowledge alone, and ranked once the mouse
+    or the network scores it; the report lists every combination, split by annotated genes."""
+    monkeypatch.setenv("VARIANTPRIO_CACHE", str(tmp_path / "cache"))
+    cases = tmp_path / "cases"
+    cases.mkdir()
+    _case(cases, "novel_mouse", "NOVEL1", ["HP:0001250"])  # seizures: NOVEL1's mice have them
+    _case(cases, "novel_partner", "NOVEL2", ["HP:0007359"])  # focal seizures: GENEA, NOVEL2's partner
+    _case(cases, "known", "GENEA", ["HP:0007359"])
+    result = run_bench_phenotype(cases, tmp_path / "b.json", hpo_dir=str(mini_hpo), jobs=1, xspecies=xspecies)
+    frame = pd.read_parquet(result.ranks_path).set_index("case_id")
+    assert frame["unannotated_gene"].to_dict() == {"novel_mouse": True, "novel_partner": True, "known": False}
+    assert pd.isna(frame.loc["novel_mouse", "rank_human"]) and pd.isna(frame.loc["novel_partner", "rank_human"])
+    assert frame.loc["novel_mouse", "rank_human_mouse"] >= 1 and pd.isna(frame.loc["novel_mouse", "rank_human_network"])
+    assert frame.loc["novel_partner", "rank_human_network"] >= 1 and pd.isna(frame.loc["novel_partner", "rank_human_mouse"])
+    assert frame.loc["known", "rank_human"] == 1
+    assert (frame["rank"].notna() == [True, True, True]).all()  # the headline combines all three
+    report = json.loads(result.json_path.read_text())
+    assert report["components"] == ["human", "mouse", "network"]
+    by = report["by_components"]
+    assert by["human"]["unannotated_gene"]["n_cases"] == 2 and by["human"]["unannotated_gene"]["top10"] == 0.0
+    assert by["human+mouse"]["unannotated_gene"]["top10"] == 0.5  # NOVEL1 only
+    # Together, the 30 leaves the network reaches through HUB outrank NOVEL1, which it does not reach.
+    assert by["human+mouse+network"]["top10"] == report["top10"] == pytest.approx(2 / 3, abs=1e-4)
+    assert "mouse phenotypes" in report["data_sources"] and report["scoring_ms_per_case"]["median"] > 0
+    assert "human+mouse top1" in result.summary_line()
+
+
+def test_component_ranks_order_by_the_rank_models_phenotype_terms():
+    import pyarrow as pa
+
+    table = pa.table({col.gene_symbol: ["A", "B", "M"], col.phenotype_score: [0.6, 0.4, None],
+                      col.mouse_score: [None, 0.0, 400.0], col.network_score: [None, None, None]})
+    model = load_model()
+    ranks = component_ranks(table, "M", model)
+    assert ranks["rank_human_mouse"] == 1 and ranks["rank"] == 1  # a strong mouse match lifts it
+    assert pd.isna(ranks["rank_human_network"])  # neither human nor network evidence: not ranked
+    assert component_ranks(table, "B", model)["rank_human_network"] == 2

@@ -129,16 +129,18 @@ def bench_pipeline_cmd(vcf: str, proband: str | None, gene_model: str, hpo_dir: 
 @click.option("--withhold-publication/--no-withhold-publication", default=True, show_default=True,
               help="Score each case without the annotation rows that cite only its own publication(s), "
                    "as a new patient would be (the full-knowledge metrics are reported too).")
+@xspecies_option("Also rank with mouse phenotypes and the interaction network (both components), "
+                 "combined by the rank model's weights, and report each combination")
 def bench_phenotype_cmd(cases: str, out: str, limit: int | None, seed: int, method: str,
-                        hpo_dir: str | None, jobs: int, fit_calibration: bool, withhold_publication: bool
-                        ) -> None:
+                        hpo_dir: str | None, jobs: int, fit_calibration: bool, withhold_publication: bool,
+                        xspecies: str | None) -> None:
     """Rank all genes from each case's HPO terms alone and report where the causal gene lands
     (top-1/3/5/10, MRR; ties share the mean rank, unscorable genes are misses)."""
     from ..bench.run.phenotype import run_bench_phenotype
 
     result = run_bench_phenotype(cases, out, limit=limit, seed=seed, method=method, hpo_dir=hpo_dir,
                                  jobs=jobs, fit_calibration=fit_calibration,
-                                 withhold_publication=withhold_publication)
+                                 withhold_publication=withhold_publication, xspecies=xspecies)
     click.echo(result.summary_line())
 
 

@@ -154,7 +154,6 @@ def remap_genotypes(raw: RawBatch, rows: SplitRows) -> GenotypeColumns:
     zyg = np.where(copies == 0, np.int8(ZYG_HOM_REF), zyg)
     zyg = np.where(missing, np.int8(ZYG_MISSING), zyg)
     ad = raw.ad[rows.record]  # (m, S, A): Number=R, index 0 is REF, index k this ALT
-    width = ad.shape[2]
     ad_ref = ad[:, :, 0]
     ad_alt = _depth_of_allele(ad, rows.allele)
     phased = raw.phased[rows.record] & ~missing

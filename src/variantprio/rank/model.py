@@ -40,10 +40,17 @@ class RankModel:
               segregates: np.ndarray, mouse: np.ndarray | None = None, network: np.ndarray | None = None
               ) -> np.ndarray:
         """Linear predictor (log-odds of the combined score) per gene."""
-        return (self.intercept + self.w_phenotype * _logit(phenotype, self.epsilon)
+        return (self.intercept + self.phenotype_logit(phenotype, mouse, network)
                 + self.w_variant * _logit(variant, self.epsilon)
-                + self.w_de_novo * de_novo.astype(float) + self.w_no_fit * (~segregates).astype(float)
-                + self.xspecies_logit(mouse, network, len(phenotype)))
+                + self.w_de_novo * de_novo.astype(float) + self.w_no_fit * (~segregates).astype(float))
+
+    def phenotype_logit(self, phenotype: np.ndarray, mouse: np.ndarray | None = None,
+                        network: np.ndarray | None = None) -> np.ndarray:
+        """The phenotype terms of the linear predictor: human (a gene without one: the missing-
+        phenotype prior), mouse and network; what a phenotype-only ranking orders genes by."""
+        human = np.asarray(phenotype, float)
+        human = np.where(np.isnan(human), self.missing_phenotype_score, human)
+        return self.w_phenotype * _logit(human, self.epsilon) + self.xspecies_logit(mouse, network, len(human))
 
     def xspecies_logit(self, mouse: np.ndarray | None, network: np.ndarray | None, n: int) -> np.ndarray:
         """The mouse and network terms of the linear predictor (missing evidence: 0 and the floor)."""

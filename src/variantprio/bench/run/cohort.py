@@ -10,7 +10,6 @@ directory of `batch` exomes, so wall time and peak RSS are those of the commands
 from __future__ import annotations
 
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
