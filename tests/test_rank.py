@@ -484,3 +484,32 @@ def test_fit_rank_cross_validates_every_case_once_and_chooses_a_prior(tmp_path):
     model, report = fit_rank_model(candidates, "synthetic", folds=5)
     assert model.w_phenotype > 0 and any("cross-validated" in key for key in report)
     assert report["fitted, in sample"]["top1"] > 0.9
+
+
+@pytest.mark.parametrize("cross_species", ["held", "all"])
+def test_fit_rank_learns_a_mouse_weight_when_the_mouse_finds_unannotated_genes(cross_species):
+    """Half the cases' genes have no human phenotype (the missing prior) but the best mouse match;
+    a positive mouse weight lifts them, and 'held' keeps the four shipped weights."""
+    from variantprio.bench.analyse.fit_rank import Candidates, case_ranks, fit_rank_model
+    from variantprio.rank import load_model
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for c in range(80):
+        novel = c % 2 == 0
+        for g in range(10):
+            causal = g == 0
+            rows.append({"case": f"case{c}", "gene_symbol": f"G{g}", "causal": causal,
+                         "phenotype_score": None if causal and novel else rng.uniform(0.0, 0.2) + 0.6 * causal,
+                         "variant_score": 0.8, "de_novo": False, "segregates": True,
+                         "mouse_score": 6.0 + rng.uniform(0, 2) if causal else rng.uniform(-2, 3),
+                         "network_score": np.nan})
+    candidates = Candidates(pd.DataFrame(rows))
+    model, report = fit_rank_model(candidates, "synthetic", folds=4, cross_species=cross_species)
+    assert model.w_mouse > 0.3
+    assert report["fitted, in sample"]["top1"] > report["current"]["top1"] + 0.3
+    assert (case_ranks(candidates, model)[[f"case{c}" for c in range(0, 80, 2)]] == 1).mean() > 0.8
+    if cross_species == "held":
+        shipped = load_model()
+        assert (model.w_phenotype, model.w_variant, model.w_no_fit) == (shipped.w_phenotype, shipped.w_variant,
+                                                                        shipped.w_no_fit)

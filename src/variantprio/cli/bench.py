@@ -268,12 +268,17 @@ def bench_synthetic_cohort_cmd(background: str, people: int, seed: int, out: str
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 50),
               help="Cross-validation folds: each case is ranked by weights fitted without it, to choose the "
                    "missing-phenotype prior and to report held-out accuracy.")
-def bench_fit_rank_cmd(keep_dir: str, cases_table: str, out: str, data_version: str, folds: int) -> None:
+@click.option("--cross-species", type=click.Choice(["off", "all", "held"]), default="off", show_default=True,
+              help="Mouse and network weights (runs made with `bench vcf --xspecies`): off keeps the shipped "
+                   "ones and fits the four others; all fits all six; held fits only those two, with the shipped "
+                   "phenotype, variant, de novo and no-fit weights held.")
+def bench_fit_rank_cmd(keep_dir: str, cases_table: str, out: str, data_version: str, folds: int,
+                       cross_species: str) -> None:
     """Fit the gene-combination weights (conditional logistic regression) on kept benchmark cases
     and print top-1/MRR of the current model and of the fitted one on held-out folds."""
     import json
 
     from ..bench.analyse.fit_rank import run_fit_rank
 
-    report = run_fit_rank(Path(keep_dir), Path(cases_table), Path(out), data_version, folds)
+    report = run_fit_rank(Path(keep_dir), Path(cases_table), Path(out), data_version, folds, cross_species)
     click.echo(json.dumps(report, indent=1))

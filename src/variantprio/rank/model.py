@@ -130,6 +130,11 @@ def model_features(phenotype: np.ndarray, variant: np.ndarray, de_novo: np.ndarr
                             np.asarray(de_novo, dtype=float), (~np.asarray(segregates, dtype=bool)).astype(float)])
 
 
+def xspecies_features(mouse: np.ndarray, network: np.ndarray) -> np.ndarray:
+    """The mouse and network columns of the design matrix (w_mouse, w_network), as `logit` uses them."""
+    return np.column_stack([np.nan_to_num(np.asarray(mouse, float), nan=0.0), network_feature(network)])
+
+
 def fit_conditional(features: np.ndarray, causal: np.ndarray, case: np.ndarray, name: str, data_version: str,
                     l2: float = 1e-2, iterations: int = 50) -> RankModel:
     """Conditional logistic regression: maximise each case's softmax probability of its solved
@@ -137,18 +142,34 @@ def fit_conditional(features: np.ndarray, causal: np.ndarray, case: np.ndarray, 
     also spends its weights on telling easy cases from hard ones). The intercept does not change
     a ranking; it is set so that the combined scores sum to one causal gene per case.
 
-    `case` holds each row's case number (0..n-1); rows of a case without its causal gene are ignored.
+    `features` has the columns of `model_features`, optionally followed by the mouse and network
+    columns of `xspecies_features`; `case` holds each row's case number (0..n-1); rows of a case
+    without its causal gene are ignored.
     """
+    beta = conditional_weights(features, causal, case, np.zeros(len(causal)), l2, iterations)
+    n_cases = len(np.unique(np.asarray(case)[np.bincount(case, weights=np.asarray(causal, float))[case] > 0]))
+    extra = dict(zip(("w_mouse", "w_network"), map(float, beta[4:])))
+    return RankModel(name=name, version="1", data_version=data_version,
+                     intercept=_intercept_for(features @ beta, n_cases),
+                     w_phenotype=float(beta[0]), w_variant=float(beta[1]), w_de_novo=float(beta[2]),
+                     w_no_fit=float(beta[3]), **extra)
+
+
+def conditional_weights(features: np.ndarray, causal: np.ndarray, case: np.ndarray, offset: np.ndarray,
+                        l2: float = 1e-2, iterations: int = 50) -> np.ndarray:
+    """The weights of `fit_conditional` for these feature columns, each row's linear predictor being
+    `offset` (terms held fixed) plus features @ weights: Newton's method with step halving."""
     y = np.asarray(causal, dtype=float)
     case = np.asarray(case, dtype=np.int64)
     solved = np.bincount(case, weights=y) > 0
     keep = solved[case]
-    x, y, case = features[keep], y[keep], np.unique(case[keep], return_inverse=True)[1]
+    x, y, offset = features[keep], y[keep], np.asarray(offset, float)[keep]
+    case = np.unique(case[keep], return_inverse=True)[1]
     n_cases = int(case.max()) + 1 if len(case) else 0
     beta = np.zeros(x.shape[1])
-    current = _conditional_loglik(x, y, case, n_cases, beta, l2)
+    current = _conditional_loglik(x, y, case, n_cases, beta, l2, offset)
     for _ in range(iterations):
-        p = _within_case_softmax(x @ beta, case, n_cases)
+        p = _within_case_softmax(offset + x @ beta, case, n_cases)
         mean_x = np.column_stack([np.bincount(case, weights=p * x[:, j], minlength=n_cases)
                                   for j in range(x.shape[1])])
         centred = x - mean_x[case]
@@ -156,17 +177,14 @@ def fit_conditional(features: np.ndarray, causal: np.ndarray, case: np.ndarray, 
         hessian = (centred * p[:, None]).T @ centred + l2 * np.eye(x.shape[1])
         step = np.linalg.solve(hessian, gradient)
         for _halving in range(30):  # Newton with step halving: the likelihood never falls
-            trial = _conditional_loglik(x, y, case, n_cases, beta + step, l2)
+            trial = _conditional_loglik(x, y, case, n_cases, beta + step, l2, offset)
             if trial >= current:
                 break
             step /= 2
         beta, current = beta + step, max(trial, current)
         if np.max(np.abs(step)) < 1e-8:
             break
-    return RankModel(name=name, version="1", data_version=data_version,
-                     intercept=_intercept_for(features @ beta, n_cases),
-                     w_phenotype=float(beta[0]), w_variant=float(beta[1]), w_de_novo=float(beta[2]),
-                     w_no_fit=float(beta[3]))
+    return beta
 
 
 def _within_case_softmax(eta: np.ndarray, case: np.ndarray, n_cases: int) -> np.ndarray:
@@ -177,8 +195,8 @@ def _within_case_softmax(eta: np.ndarray, case: np.ndarray, n_cases: int) -> np.
 
 
 def _conditional_loglik(x: np.ndarray, y: np.ndarray, case: np.ndarray, n_cases: int, beta: np.ndarray,
-                        l2: float) -> float:
-    p = _within_case_softmax(x @ beta, case, n_cases)
+                        l2: float, offset: np.ndarray) -> float:
+    p = _within_case_softmax(offset + x @ beta, case, n_cases)
     return float(np.sum(y * np.log(np.maximum(p, 1e-300))) - 0.5 * l2 * beta @ beta)
 
 

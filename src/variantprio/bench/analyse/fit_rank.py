@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from ...errors import InputError
 from ...rank import RankModel, fit_conditional, load_model, model_features, save_model
+from ...rank.model import conditional_weights, xspecies_features
 from ...schemas import col
 from .metrics import rank_metrics, tie_aware_rank_of
 from ..run.vcf import case_dir_name
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 
 MISSING_PHENOTYPE_GRID = (1e-7, 1e-6, 1e-5, 1e-4, 1e-3)
 _COLUMNS = [col.gene_symbol, col.phenotype_score, col.variant_score, col.de_novo, col.segregates]
+_XSPECIES_COLUMNS = [col.mouse_score, col.network_score]  # absent from runs without --xspecies: null
+# Which weights a fit changes: the four base ones (cross-species ones kept as shipped), all six, or
+# only the mouse and network ones with the base weights held (so annotated genes keep their order
+# as far as the new evidence allows).
+CROSS_SPECIES_FITS = ("off", "all", "held")
 
 
 @dataclass
@@ -47,7 +53,11 @@ def collect_candidates(keep_dir: Path, cases_table: Path) -> Candidates:
         path = keep_dir / case_dir_name(case_id) / "genes.parquet"
         if not path.exists():
             continue
-        genes = pq.read_table(path, columns=_COLUMNS).to_pandas()
+        present = set(pq.read_schema(path).names)
+        genes = pq.read_table(path, columns=_COLUMNS + [c for c in _XSPECIES_COLUMNS if c in present]).to_pandas()
+        for name in _XSPECIES_COLUMNS:
+            if name not in genes:
+                genes[name] = np.nan
         genes["case"] = case_id
         genes["causal"] = genes[col.gene_symbol] == gene
         parts.append(genes)
@@ -65,9 +75,16 @@ def _features(frame: pd.DataFrame, missing: float, epsilon: float) -> np.ndarray
                           frame[col.segregates].fillna(False).to_numpy(bool), epsilon)
 
 
+def _xspecies(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Mouse and network scores (NaN: none, as for a run without the components)."""
+    return tuple(frame[name].to_numpy(float, na_value=np.nan) if name in frame else np.full(len(frame), np.nan)
+                 for name in _XSPECIES_COLUMNS)
+
+
 def _logit_of(frame: pd.DataFrame, model: RankModel) -> np.ndarray:
     x = _features(frame, model.missing_phenotype_score, model.epsilon)
-    return model.intercept + x @ np.array([model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit])
+    return model.intercept + x @ np.array([model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit]) \
+        + model.xspecies_logit(*_xspecies(frame), len(frame))
 
 
 def case_ranks(candidates: Candidates, model: RankModel) -> pd.Series:
@@ -92,13 +109,26 @@ def _hard_rivals(frame: pd.DataFrame, base: RankModel) -> pd.DataFrame:
     return frame[(order <= RIVALS_PER_CASE) | frame["causal"]]
 
 
-def _fit(frame: pd.DataFrame, missing: float, base: RankModel, data_version: str) -> RankModel:
+def _fit(frame: pd.DataFrame, missing: float, base: RankModel, data_version: str, cross_species: str = "off"
+         ) -> RankModel:
     frame = _hard_rivals(frame, base)
     case_number = pd.factorize(frame["case"])[0]
-    fitted = fit_conditional(_features(frame, missing, base.epsilon), frame["causal"].to_numpy(bool),
-                             case_number, name="variantprio-rank", data_version=data_version)
-    return replace(fitted, epsilon=base.epsilon, missing_phenotype_score=missing, pair_score=base.pair_score,
-                   possible_phase_factor=base.possible_phase_factor)
+    causal = frame["causal"].to_numpy(bool)
+    kept = dict(epsilon=base.epsilon, missing_phenotype_score=missing, pair_score=base.pair_score,
+                possible_phase_factor=base.possible_phase_factor)
+    if cross_species == "held":
+        base = replace(base, **kept)
+        weights = conditional_weights(xspecies_features(*_xspecies(frame)), causal, case_number,
+                                      _logit_of(frame, replace(base, w_mouse=0.0, w_network=0.0)))
+        return replace(base, name="variantprio-rank", data_version=data_version, w_mouse=float(weights[0]),
+                       w_network=float(weights[1]))
+    features = _features(frame, missing, base.epsilon)
+    if cross_species == "all":
+        features = np.column_stack([features, xspecies_features(*_xspecies(frame))])
+    fitted = fit_conditional(features, causal, case_number, name="variantprio-rank", data_version=data_version)
+    if cross_species == "off":
+        kept.update(w_mouse=base.w_mouse, w_network=base.w_network)
+    return replace(fitted, **kept)
 
 
 def _folds(cases: pd.Series, k: int) -> pd.Series:
@@ -107,7 +137,8 @@ def _folds(cases: pd.Series, k: int) -> pd.Series:
     return cases.map(fold)
 
 
-def cross_validated(candidates: Candidates, missing: float, base: RankModel, k: int) -> pd.Series:
+def cross_validated(candidates: Candidates, missing: float, base: RankModel, k: int, cross_species: str = "off"
+                    ) -> pd.Series:
     """Each case's rank under weights fitted on the other folds' cases only."""
     frame = candidates.frame
     fold = _folds(frame["case"], k)
@@ -116,12 +147,13 @@ def cross_validated(candidates: Candidates, missing: float, base: RankModel, k: 
         held = fold == f
         if not held.any() or held.all():
             continue
-        model = _fit(frame[~held], missing, base, "cross-validation")
+        model = _fit(frame[~held], missing, base, "cross-validation", cross_species)
         ranks.append(case_ranks(Candidates(frame[held].reset_index(drop=True)), model))
     return pd.concat(ranks) if ranks else pd.Series(dtype=float)
 
 
-def fit_rank_model(candidates: Candidates, data_version: str, folds: int = 5) -> tuple[RankModel, dict[str, dict]]:
+def fit_rank_model(candidates: Candidates, data_version: str, folds: int = 5, cross_species: str = "off"
+                   ) -> tuple[RankModel, dict[str, dict]]:
     """Conditional logistic regression per candidate missing-phenotype prior; the prior with the
     best cross-validated MRR wins (each case ranked by weights fitted without it), then the
     weights are refitted on all cases."""
@@ -129,24 +161,25 @@ def fit_rank_model(candidates: Candidates, data_version: str, folds: int = 5) ->
     report: dict[str, dict] = {"current": rank_metrics(case_ranks(candidates, base))}
     best: tuple[float, float] | None = None
     for missing in MISSING_PHENOTYPE_GRID:
-        metrics = rank_metrics(cross_validated(candidates, missing, base, folds))
+        metrics = rank_metrics(cross_validated(candidates, missing, base, folds, cross_species))
         report[f"missing={missing:g} ({folds}-fold cross-validated)"] = metrics
         log.info("missing phenotype prior %g: held-out top1 %.3f MRR %.3f", missing, metrics["top1"], metrics["mrr"])
         if best is None or metrics["mrr"] > best[0]:
             best = (metrics["mrr"], missing)
     assert best is not None
-    model = _fit(candidates.frame, best[1], base, data_version)
+    model = _fit(candidates.frame, best[1], base, data_version, cross_species)
     report["fitted, in sample"] = rank_metrics(case_ranks(candidates, model))
     return model, report
 
 
-def run_fit_rank(keep_dir: Path, cases_table: Path, out: Path, data_version: str, folds: int = 5
-                 ) -> dict[str, dict]:
+def run_fit_rank(keep_dir: Path, cases_table: Path, out: Path, data_version: str, folds: int = 5,
+                 cross_species: str = "off") -> dict[str, dict]:
     candidates = collect_candidates(keep_dir, cases_table)
     log.info("fitting on %d genes of %d cases", len(candidates.frame), candidates.n_cases)
-    model, report = fit_rank_model(candidates, data_version, folds)
+    model, report = fit_rank_model(candidates, data_version, folds, cross_species)
     save_model(model, out)
     report["chosen"] = {"intercept": model.intercept, "w_phenotype": model.w_phenotype,
                         "w_variant": model.w_variant, "w_de_novo": model.w_de_novo, "w_no_fit": model.w_no_fit,
-                        "missing_phenotype_score": model.missing_phenotype_score}
+                        "missing_phenotype_score": model.missing_phenotype_score,
+                        "w_mouse": model.w_mouse, "w_network": model.w_network, "cross_species": cross_species}
     return report
