@@ -3,13 +3,17 @@ VCF writer, the miniature HPO release and the one lookup of the read-only `../sh
 
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -481,3 +485,105 @@ def clinvar_vcf(out: Path, build: str, records: list[tuple[str, int, str, str]])
     body = [(c, p, ".", r, a, ".", ".", "CLNSIG=Pathogenic;CLNREVSTAT=criteria_provided,_single_submitter")
             for c, p, r, a in sorted(records)]
     return write_vcf(out, body, samples=(), meta=meta, contigs=contigs, index=True)
+
+
+# --- a loopback HTTP server for the download tests -----------------------------------------------
+
+HTML_ERROR_PAGE = b"<!DOCTYPE html>\n<html><head><title>Page not found</title></head><body>404</body></html>\n"
+
+
+class FileServer(http.server.ThreadingHTTPServer):
+    """A real loopback HTTP server for download tests: the served files (URL path -> bytes), the
+    request log, Range requests and the failure modes (a transfer cut halfway, an HTML page)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _FileHandler)
+        self.files: dict[str, bytes] = {}
+        self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
+        self.cut: set[str] = set()  # paths whose next response stops halfway and drops the connection
+        self.html: set[str] = set()  # paths answered with an HTML page and HTTP 200
+        self.aliases: dict[str, str] = {}  # path -> the path it stands for (e.g. a moving name -> a dated one)
+        self.redirect_aliases = True  # False: serve the aliased file directly, like a plain mirror
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+    def requested(self, name: str) -> list[tuple[str, str | None]]:
+        return [r for r in self.requests if r[0].endswith("/" + name)]
+
+
+class _FileHandler(http.server.BaseHTTPRequestHandler):
+    server: FileServer
+
+    def log_message(self, *args) -> None:  # keep pytest output clean
+        pass
+
+    def do_GET(self) -> None:
+        srv = self.server
+        srv.requests.append((self.path, self.headers.get("Range")))
+        target = srv.aliases.get(self.path)
+        if target is not None:
+            if srv.redirect_aliases:
+                self.send_response(302)
+                self.send_header("Location", target)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_data(target)
+            return
+        self.send_data(self.path)
+
+    def send_data(self, path: str) -> None:
+        srv = self.server
+        if path in srv.html:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(HTML_ERROR_PAGE)))
+            self.end_headers()
+            self.wfile.write(HTML_ERROR_PAGE)
+            return
+        if path not in srv.files:
+            self.send_error(404)
+            return
+        data = srv.files[path]
+        start, end = 0, len(data) - 1
+        rng = self.headers.get("Range")
+        if rng:
+            first, _, last = rng.split("=", 1)[1].partition("-")
+            start, end = int(first), min(int(last), end) if last else end
+            if start >= len(data):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:end + 1]
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if path in srv.cut:
+            srv.cut.discard(path)
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)  # the connection drops mid-transfer
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+@contextlib.contextmanager
+def serving(files: Mapping[str, bytes] | None = None) -> Iterator[FileServer]:
+    """A FileServer with these files (URL path -> bytes), running in a thread while in use."""
+    srv = FileServer()
+    srv.files.update(files or {})
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield srv
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import http.server
 import json
 import socket
-import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import run_cli
+from conftest import FileServer, run_cli, serving
 
 from variantprio.cli import main
 from variantprio.errors import InputError
@@ -25,7 +23,6 @@ RELEASE = "2026-06-23"
 FILES = ("phenotype.hpoa", "hp.obo", "genes_to_disease.txt")
 FR = "hp-fr-preprocessed.babelon.tsv"
 FR_SYNONYMS = "hp-fr.synonyms.tsv"
-HTML_PAGE = b"<!DOCTYPE html>\n<html><head><title>Page not found</title></head><body>404</body></html>\n"
 
 
 def mini_release(date: str) -> dict[str, bytes]:
@@ -49,106 +46,22 @@ def mini_release(date: str) -> dict[str, bytes]:
             FR: fr.encode(), FR_SYNONYMS: synonyms.encode()}
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    """Holds the served files (URL path -> bytes), the request log and the failure modes."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.files: dict[str, bytes] = {}
-        self.requests: list[tuple[str, str | None]] = []  # (path, Range header)
-        self.cut: set[str] = set()  # paths whose next response stops halfway and drops the connection
-        self.html: set[str] = set()  # paths answered with an HTML page and HTTP 200
-        self.latest: str | None = None
-        self.redirect_latest = True  # False: serve latest/download/ directly, like a plain mirror
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-    def publish(self, date: str, files: dict[str, bytes]) -> None:
-        for name, data in files.items():
-            path = (f"/raw/v{date}/src/translations/{name}" if name.startswith("hp-")
-                    else f"/releases/download/v{date}/{name}")
-            self.files[path] = data
-
-    def requested(self, name: str) -> list[tuple[str, str | None]]:
-        return [r for r in self.requests if r[0].endswith("/" + name)]
-
-
-class _Handler(http.server.BaseHTTPRequestHandler):
-    server: _Server
-
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
-
-    def do_GET(self) -> None:
-        srv = self.server
-        srv.requests.append((self.path, self.headers.get("Range")))
-        if self.path.startswith("/releases/latest/download/") and srv.latest:
-            dated = f"/releases/download/v{srv.latest}/{self.path.rsplit('/', 1)[1]}"
-            if srv.redirect_latest:
-                self.send_response(302)
-                self.send_header("Location", dated)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_data(dated)
-            return
-        self.send_data(self.path)
-
-    def send_data(self, path: str) -> None:
-        srv = self.server
-        if path in srv.html:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(HTML_PAGE)))
-            self.end_headers()
-            self.wfile.write(HTML_PAGE)
-            return
-        if path not in srv.files:
-            self.send_error(404)
-            return
-        data = srv.files[path]
-        start, end = 0, len(data) - 1
-        rng = self.headers.get("Range")
-        if rng:
-            first, _, last = rng.split("=", 1)[1].partition("-")
-            start, end = int(first), min(int(last), end) if last else end
-            if start >= len(data):
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{len(data)}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
-            self.send_response(206)
-            self.send_header("Content-Range", f"bytes {start}-{end}/{len(data)}")
-        else:
-            self.send_response(200)
-        body = data[start:end + 1]
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if path in srv.cut:
-            srv.cut.discard(path)
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_RDWR)  # the connection drops mid-transfer
-            self.close_connection = True
-            return
-        self.wfile.write(body)
+def publish(srv: FileServer, date: str, files: dict[str, bytes]) -> None:
+    """Lay a release out like GitHub: release assets and translations at the tag."""
+    for name, data in files.items():
+        path = (f"/raw/v{date}/src/translations/{name}" if name.startswith("hp-")
+                else f"/releases/download/v{date}/{name}")
+        srv.files[path] = data
 
 
 @pytest.fixture()
 def server():
-    srv = _Server()
-    srv.publish(RELEASE, mini_release(RELEASE))
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with serving() as srv:
+        publish(srv, RELEASE, mini_release(RELEASE))
+        yield srv
 
 
-def fetch(srv: _Server, out: Path, *args: str):
+def fetch(srv: FileServer, out: Path, *args: str):
     return CliRunner().invoke(main, ["resources", "fetch", "hpo", "--out", str(out), "--base-url", srv.base,
                                      "--timeout", "10", *args])
 
@@ -258,8 +171,9 @@ def test_interrupted_transfer_resumes_with_range(tmp_path, server):
 @pytest.mark.parametrize("redirect", [True, False], ids=["redirect", "header"])
 def test_latest_resolves_to_the_dated_release(tmp_path, server, redirect):
     newer = "2026-09-01"
-    server.publish(newer, mini_release(newer))
-    server.latest, server.redirect_latest = newer, redirect
+    publish(server, newer, mini_release(newer))
+    server.aliases = {f"/releases/latest/download/{name}": f"/releases/download/v{newer}/{name}" for name in FILES}
+    server.redirect_aliases = redirect
     result = fetch(server, tmp_path / "hpo")  # --release latest is the default
     assert result.exit_code == 0, result.output
     folder = tmp_path / "hpo" / newer

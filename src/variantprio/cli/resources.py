@@ -59,7 +59,7 @@ def resources_convert_source_cmd(source: str, kind: str, version: str, build: st
 
 
 @resources.group("fetch", cls=CommandGroup, invoke_without_command=True,
-                 subcommand_metavar="[hpo OPTIONS]")
+                 subcommand_metavar="[hpo|xspecies OPTIONS]")
 @file_option("--manifest", help="YAML with `sources:` entries {name, url, sha256|md5, version, build, kind, file}.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False),
               help="Directory to install into; DIR/sources.yaml lists the installed sources for the config.")
@@ -123,3 +123,28 @@ def resources_fetch_hpo_cmd(release: str, out: str, languages: tuple[str, ...], 
         click.echo(f"{f.name}: {f.action} ({size_text(f.size)})")
     click.echo(f"HPO release {result.release} -> {result.directory} (use --hpo-dir {result.directory}; "
                f"record: {result.record.name})")
+
+
+@resources_fetch_cmd.command("xspecies")
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder to lay out like ../shared/xspecies/ (pass it to --xspecies or phenotype.xspecies_dir); "
+                   "the publishers' files stay in OUT/downloads/, OUT/xspecies.json records them.")
+@click.option("--mirror", default=None, metavar="URL",
+              help="Fetch every file from URL/<file name> instead of its publisher (MGI, OBO, uPheno's GitHub, "
+                   "STRING): an internal mirror, or a local server in tests.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+              help="Network timeout per request, in seconds.")
+def resources_fetch_xspecies_cmd(out: str, mirror: str | None, timeout: float) -> None:
+    """Download mouse phenotypes and orthologs (MGI_GenePheno.rpt, HMD_HumanPhenotype.rpt), the MP
+    ontology, uPheno's HP-MP mappings and STRING's human links (detailed channels, protein names),
+    resumed after an interruption, content-checked and installed atomically, then derive the tables
+    the mouse and network components read (STRING's score recomputed without text mining). Files
+    present with their recorded checksum are not downloaded again."""
+    from ..resources.xspecies import fetch_xspecies
+
+    result = fetch_xspecies(Path(out), mirror=mirror, timeout=timeout)
+    for name, action in result.actions.items():
+        click.echo(f"{name}: {action}")
+    for name, rows in result.derived.items():
+        click.echo(f"{name}: {rows} rows")
+    click.echo(f"cross-species folder -> {result.directory} (use --xspecies {result.directory})")

@@ -17,6 +17,7 @@ A folder laid out like `../shared/xspecies/` holds the files (`MOUSE_FILES`).
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from functools import cached_property
@@ -35,12 +36,17 @@ from .ontology import Terms, parse_obo
 log = logging.getLogger(__name__)
 
 MP_ONTOLOGY = Path("ontology/mp.obo")
+# Gene profiles: derived by `resources fetch xspecies` from MGI's current reports (preferred), or
+# PhenoRank's 2016 table as in ../shared/xspecies/; the column holding the human symbol differs.
+FETCHED_PROFILES = Path("mouse/mgi_human_gene_to_mouse_MP.tsv")
 GENE_PROFILES = Path("mouse/phenorank2016_human_gene_to_mouse_MP.tsv")
+PROFILE_SYMBOL = {FETCHED_PROFILES.name: "human_symbol", GENE_PROFILES.name: "symbol_orgHsEgDb_2022"}
 HP_MP_MAPPINGS = Path("mappings/hp_mp_mapping_union.tsv")
 MOUSE_FILES = (MP_ONTOLOGY, GENE_PROFILES, HP_MP_MAPPINGS)
 CACHE_FORMAT = "mouse-3"  # 3: expected match per gene
-# What the profile file is (its header says nothing about its date): see ../shared/xspecies/README.md.
+# What PhenoRank's profile file is (its header says nothing about its date): see ../shared/xspecies/README.md.
 PROFILE_VERSION = "MGI 2016-10-13 (PhenoRank)"
+FETCH_RECORD = "xspecies.json"  # written by `resources fetch xspecies`: when MGI's reports were downloaded
 _HINT = "lay the folder out like ../shared/xspecies/ (ontology/mp.obo, mouse/, mappings/)"
 
 
@@ -74,8 +80,10 @@ class MouseKnowledge:
 
 def mouse_files(directory: Path) -> list[Path]:
     """The three files of a cross-species folder; one InputError names what is missing."""
-    paths = [directory / name for name in MOUSE_FILES]
-    missing = [str(name) for name, path in zip(MOUSE_FILES, paths) if not path.is_file()]
+    names = [MP_ONTOLOGY, FETCHED_PROFILES if (directory / FETCHED_PROFILES).is_file() else GENE_PROFILES,
+             HP_MP_MAPPINGS]
+    paths = [directory / name for name in names]
+    missing = [str(name) for name, path in zip(names, paths) if not path.is_file()]
     if missing:
         raise InputError(f"cross-species folder lacks {', '.join(missing)}", path=str(directory), hint=_HINT)
     return paths
@@ -103,9 +111,10 @@ def build_mouse(paths: list[Path], checksum: str = "") -> MouseKnowledge:
     mp = parse_obo(paths[0])
     indptr, indices = mp.ancestors_csr()
     current = _current(mp)
-    profiles = _read(paths[1], "mouse gene profiles", ["symbol_orgHsEgDb_2022", "mp_ids"])
+    symbol = PROFILE_SYMBOL[paths[1].name]
+    profiles = _read(paths[1], "mouse gene profiles", [symbol, "mp_ids"])
     pairs = profiles.assign(mp=profiles["mp_ids"].str.split(",")).explode("mp")
-    pairs = pairs.assign(term=pairs["mp"].str.strip().map(current), gene=pairs["symbol_orgHsEgDb_2022"].str.strip())
+    pairs = pairs.assign(term=pairs["mp"].str.strip().map(current), gene=pairs[symbol].str.strip())
     pairs = pairs[(pairs["gene"] != "")].dropna(subset=["term"]).drop_duplicates(["gene", "term"])
     genes = sorted(pairs["gene"].unique())
     gene_of = {g: i for i, g in enumerate(genes)}
@@ -121,10 +130,21 @@ def build_mouse(paths: list[Path], checksum: str = "") -> MouseKnowledge:
     log.info("mouse phenotypes: %d human genes, %d MP terms (MP %s), %d HP terms mapped",
              len(genes), len(mp.ids), mp.version, len(hp_mapped))
     expected = expected_match(mp, indptr, indices, ic, profile, list(hp_mapped.values()))
-    versions = {"MP": mp.version, "mouse phenotypes": PROFILE_VERSION,
+    versions = {"MP": mp.version, "mouse phenotypes": _profile_version(paths[1]),
                 "HP-MP mappings": "uPheno " + _mapping_dates(mappings["source"])}
     return MouseKnowledge(mp, indptr, indices, ic, genes, profile, hp_mapped, expected, versions,
                           str(paths[0].parent.parent), checksum)
+
+
+def _profile_version(path: Path) -> str:
+    if path.name == GENE_PROFILES.name:
+        return PROFILE_VERSION
+    record = path.parent.parent / FETCH_RECORD
+    try:
+        when = json.loads(record.read_text())["files"]["MGI_GenePheno.rpt"]["downloaded_at"][:10]
+    except (OSError, ValueError, KeyError, TypeError):
+        when = "date not recorded"
+    return f"MGI reports downloaded {when}"
 
 
 def _best_match(ancestors_of, ic: np.ndarray, profile: sparse.csc_matrix, translated: np.ndarray

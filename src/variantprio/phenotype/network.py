@@ -29,6 +29,8 @@ from ..errors import InputError
 
 log = logging.getLogger(__name__)
 
+# Links derived by `resources fetch xspecies` (preferred), or the export in ../shared/xspecies/.
+FETCHED_LINKS = Path("ppi/string_v12_notextmining.tsv.gz")
 STRING_LINKS = Path("ppi/string_v12_human_entrez_notextmining_700_top3_400.tsv.gz")
 RESTART = 0.5  # probability that the walk returns to its start at each step: most mass stays within 2 steps
 TOP_NEIGHBOURS = 50  # genes kept per walk (the rest carry a tiny share of it)
@@ -67,10 +69,11 @@ class Walks:
 
 
 def network_file(directory: Path) -> Path:
-    path = directory / STRING_LINKS
-    if not path.is_file():
-        raise InputError(f"cross-species folder lacks {STRING_LINKS}", path=str(directory), hint=_HINT)
-    return path
+    for name in (FETCHED_LINKS, STRING_LINKS):
+        if (directory / name).is_file():
+            return directory / name
+    raise InputError(f"cross-species folder lacks {FETCHED_LINKS} (or {STRING_LINKS})", path=str(directory),
+                     hint=_HINT)
 
 
 def load_walks(directory: str | Path) -> Walks:
