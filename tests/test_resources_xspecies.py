@@ -11,27 +11,11 @@ import numpy as np
 import pytest
 from conftest import run_cli, serving
 
+from test_xspecies import MP_OBO
 from variantprio.phenotype.mouse import load_mouse
 from variantprio.phenotype.network import load_walks
 from variantprio.resources.xspecies import STRING_PRIOR, upstream_files, without_text_mining
 
-MP_OBO = """format-version: 1.2
-data-version: releases/2099-05-06/mp.obo
-
-[Term]
-id: MP:0000001
-name: mammalian phenotype
-
-[Term]
-id: MP:0002064
-name: seizures
-is_a: MP:0000001
-
-[Term]
-id: MP:0000433
-name: macrocephaly
-is_a: MP:0000001
-"""
 # Allelic composition, allele symbol, allele id, background, MP id, PubMed, marker, genotype.
 GENO_PHENO = ("Scn1a<tm1>/Scn1a<+>\tScn1a<tm1>\tMGI:1\tinvolves: 129\tMP:0002064\t1234\tMGI:98246\tMGI:5001\n"
               "Scn1a<tm2>/Scn1a<tm2>\tScn1a<tm2>\tMGI:2\tB6\tMP:0000433\t1235\tMGI:98246\tMGI:5002\n"
@@ -107,10 +91,11 @@ def test_fetch_derives_the_folder_the_components_read(mirror, tmp_path, monkeypa
 
     mouse = load_mouse(out)
     assert mouse.gene_symbols == ["PTEN", "SCN1A"]
-    assert mouse.versions["MP"] == "2099-05-06"
+    assert mouse.versions["MP"] == "2099-02-03"
     assert mouse.versions["mouse phenotypes"].startswith("MGI reports downloaded 20")
     scn1a = mouse.profile.tocsr()[mouse.gene_index["SCN1A"]].indices
-    assert {mouse.mp.ids[i] for i in scn1a} == {"MP:0000001", "MP:0002064", "MP:0000433"}
+    assert {mouse.mp.ids[i] for i in scn1a} == {"MP:0000001", "MP:0003631", "MP:0002064", "MP:0005382",
+                                               "MP:0000433"}  # with their ancestors
     # Best match, and the pair sharing a species-independent class; the zebrafish term is left out.
     assert {hp: [mouse.mp.ids[i] for i in terms] for hp, terms in mouse.hp_mapped.items()} == {
         "HP:0001250": ["MP:0002064"], "HP:0000256": ["MP:0000433"], "HP:0007359": ["MP:0002064"]}

@@ -29,6 +29,12 @@ def xspecies_option(purpose: str):
                              "STRING links); default: none, human disease knowledge only.")
 
 
+def timeout_option():
+    """--timeout: seconds a download waits for the server per request."""
+    return click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
+                        help="Network timeout per request, in seconds.")
+
+
 def lang_option(what: str, default: str | None):
     """--lang: the language people read `what` in (one choice per registered language)."""
     names = ", ".join(f"{code} ({lang.name})" for code, lang in LANGUAGES.items())

@@ -10,7 +10,7 @@ from ..core.sourcekinds import POSITIONAL_KINDS
 from ..errors import InputError
 from ..units import size_text
 from .app import CommandGroup, resources
-from .options import file_option
+from .options import file_option, timeout_option
 
 
 @resources.command("gene-model")
@@ -100,8 +100,7 @@ def resources_fetch_cmd(ctx: click.Context, manifest: str | None, directory: str
 @click.option("--base-url", default=None, metavar="URL",
               help="Repository URL replacing https://github.com/obophenotype/human-phenotype-ontology "
                    "(a mirror, or a local server in tests); same paths below it.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-              help="Network timeout per request, in seconds.")
+@timeout_option()
 def resources_fetch_hpo_cmd(release: str, out: str, languages: tuple[str, ...], sha256_pairs: tuple[str, ...],
                             base_url: str | None, timeout: float) -> None:
     """Download an official HPO release (hp.obo, phenotype.hpoa, genes_to_disease.txt) from the HPO
@@ -132,8 +131,7 @@ def resources_fetch_hpo_cmd(release: str, out: str, languages: tuple[str, ...], 
 @click.option("--mirror", default=None, metavar="URL",
               help="Fetch every file from URL/<file name> instead of its publisher (MGI, OBO, uPheno's GitHub, "
                    "STRING): an internal mirror, or a local server in tests.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=60.0, show_default=True,
-              help="Network timeout per request, in seconds.")
+@timeout_option()
 def resources_fetch_xspecies_cmd(out: str, mirror: str | None, timeout: float) -> None:
     """Download mouse phenotypes and orthologs (MGI_GenePheno.rpt, HMD_HumanPhenotype.rpt), the MP
     ontology, uPheno's HP-MP mappings and STRING's human links (detailed channels, protein names),
