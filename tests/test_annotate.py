@@ -232,7 +232,7 @@ def test_snpeff_ann_and_bcftools_bcsq(tmp_path, gtf):
     bcsq = "*missense&inframe_altering|GENE7|ENST7|protein_coding|+|5A>5V|100C>T"
     df, _ = annotate_records(tmp_path, gtf, [f"chr1 60000 . A G 50 PASS ANN={ann}",
                                              f"chr1 60010 . C T 50 PASS BCSQ={bcsq}",
-                                             f"chr1 60020 . C T 50 PASS BCSQ=@60010"],
+                                             "chr1 60020 . C T 50 PASS BCSQ=@60010"],
                              extra_header=ANN_HEADER + BCSQ_HEADER)
     ann_rows = df[df.pos == 60000].set_index("gene_symbol")
     assert ann_rows.loc["GENE5", "consequence"] == "splice_region_variant"

@@ -15,7 +15,6 @@ from conftest import write_vcf
 from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs, vcf_build, vcf_sample_names
 from variantprio.ingest import run as ingest_run
 from variantprio.errors import InputError
-from variantprio.core.genome import CONTIG_LENGTHS
 from variantprio.tables import Provenance, read_table
 
 READERS = ("arrow", "cyvcf2")  # the columnar reader, and cyvcf2 as the reference parser

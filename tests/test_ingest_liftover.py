@@ -69,8 +69,8 @@ def records(seq: str) -> list[str]:
         f"chr1 5100 flipped_snv {b(5100)} {'T' if b(5100) != 'T' else 'G'} 50 PASS . GT 0/1",
         f"chr1 5200 flipped_del {b(5200, 2)} {b(5200)} 50 PASS . GT 0/1",
         f"chr1 7100 moved {b(7100)} {'T' if b(7100) != 'T' else 'G'} 50 PASS . GT 0/1",
-        f"chr1 20000 nowhere A G 50 PASS . GT 0/1",
-        f"chrX 5000 no_chain A G 50 PASS . GT 0/1",
+        "chr1 20000 nowhere A G 50 PASS . GT 0/1",
+        "chrX 5000 no_chain A G 50 PASS . GT 0/1",
     ]
 
 

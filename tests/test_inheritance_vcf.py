@@ -11,7 +11,7 @@ from variantprio.core.genome import CONTIG_LENGTHS
 from variantprio.inheritance import InheritanceInputs, InheritanceOutputs
 from variantprio.inheritance import run as inheritance_run
 from variantprio.inheritance.synthetic import annotations_table
-from variantprio.ingest import IngestInputs, IngestOptions, IngestOutputs
+from variantprio.ingest import IngestInputs, IngestOutputs
 from variantprio.ingest import run as ingest_run
 from variantprio.tables import Provenance, read_table, write_table
 

@@ -116,7 +116,7 @@ def test_same_case_via_liftover_and_native_grch37_ranks_the_same_gene_first(mixe
     dry = run_cli("run", "--vcf", str(vcf37), "--ped", str(demo_inputs.ped), "--sample", FAM2_CHILD, "--hpo", terms,
                   "--gene-model", str(data / "demo-genes.grch38.gtf"), "--liftover-to", "GRCh38", "--chain", str(chain),
                   "--out", str(tmp_path / "dry"), "--snakemake", "--dry-run")
-    assert f"--build GRCh37" in dry.stdout and f"--liftover-to GRCh38 --chain {chain}" in dry.stdout, dry.stdout
+    assert "--build GRCh37" in dry.stdout and f"--liftover-to GRCh38 --chain {chain}" in dry.stdout, dry.stdout
 
     t = tmp_path
     ingest.run(ingest.IngestInputs(vcf37, demo_inputs.ped), ingest.IngestOutputs(t / "variants.parquet"),
