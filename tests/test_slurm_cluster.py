@@ -290,15 +290,18 @@ def _job_logs(workdir: Path) -> str:
 
 
 def test_a_batch_on_slurm_gives_the_tables_of_a_local_run(slurm_cluster, tmp_path):
-    """Three probands (two trios and a singleton in one VCF) through the slurm profile: one cluster job
-    for the VCF, one per proband, each in the config's partition with the memory of its steps and the
+    """Two probands (a trio and a singleton in one VCF) through the slurm profile: one cluster job for
+    the VCF, one per proband, each in the config's partition with the memory of its steps and the
     profile's run times, all completed; the same batch run locally (the stages in this process, whose
-    tables equal the workflow's: tests/test_run_lock.py) writes the same tables."""
+    tables equal the workflow's: tests/test_run_lock.py) writes the same tables. Two probands, not
+    three: the executor checks job status at growing intervals (1 s after a submission, then 11 s
+    later, then 21 s...), and on two cores a third proband job pushes the wave from the 12 s check
+    to the 33 s one, a wait that holds a test worker idle."""
     from variantprio.inprocess import InProcessRun
     from variantprio.sheet import load_sample_sheet
     from variantprio.workflow import workflow_config
 
-    data = write_batch_data(tmp_path / "data", n_families=3, shared=3, singletons={2})
+    data = write_batch_data(tmp_path / "data", n_families=2, shared=2, singletons={1})
     settings = {"samples": str(data.samples_tsv), "results": ".", "genome_build": "GRCh38",
                 "gene_model": str(data.gene_model), "resources": {"slurm_partition": PARTITION, **MEM_MB}}
     config = tmp_path / "config.yaml"
@@ -317,10 +320,10 @@ def test_a_batch_on_slurm_gives_the_tables_of_a_local_run(slurm_cluster, tmp_pat
     vcf_job = ("COMPLETED", PARTITION, f"{MEM_MB['mem_mb_annotate']}M", "4:00:00")
     proband_job = ("COMPLETED", PARTITION, f"{2 * MEM_MB['mem_mb_sample']}M", "3:00:00")
     jobs = slurm_cluster.jobs()
-    assert jobs == sorted([vcf_job] + [proband_job] * 3), f"{jobs}\n{cluster.stderr[-4000:]}"
+    assert jobs == sorted([vcf_job] + [proband_job] * 2), f"{jobs}\n{cluster.stderr[-4000:]}"
     assert "Group job proband" in cluster.stderr and "localrule summary" in cluster.stderr
     samples = [line.split("\t")[0] for line in data.samples_tsv.read_text().splitlines()[1:]]
-    assert len(samples) == 3
+    assert len(samples) == 2
     for sample in samples:
         assert (tmp_path / "slurm" / sample / "report.html").is_file()
     tables = [p for p in (tmp_path / "slurm").rglob("*.parquet") if ".snakemake" not in p.parts]
