@@ -36,12 +36,38 @@ _CHECKSUMS: dict[tuple, str] = {}
 
 def files_checksum(paths: Sequence[Path], salt: str = "") -> str:
     """SHA-256 (24 hex digits) over the files' names and bytes: the key of what was built from them.
-    Read once per process while the files' sizes and modification times stay the same."""
-    stats = [(str(Path(p).resolve()), os.stat(p).st_size, os.stat(p).st_mtime_ns) for p in paths]
+    Read once while the files stay the same: each file's path, size, inode and modification and
+    change times key a small record in the cache, so the next process (every stage of a workflow
+    loads the HPO release, 45 MB to read) skips the reading. Any write to a file changes its change
+    time, which no user can set back: a changed file is always read again."""
+    stats = []
+    for path in paths:
+        st = os.stat(path)
+        stats.append((str(Path(path).resolve()), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
     key = (salt, *stats)
     if key not in _CHECKSUMS:
-        _CHECKSUMS[key] = _read_checksum(paths, salt)
+        _CHECKSUMS[key] = _remembered_checksum(key, lambda: _read_checksum(paths, salt))
     return _CHECKSUMS[key]
+
+
+def _remembered_checksum(key: tuple, read: Callable[[], str]) -> str:
+    record = cache_dir("checksums") / (hashlib.sha256(repr(key).encode()).hexdigest()[:32] + ".txt")
+    try:
+        found = record.read_text().strip()
+        if len(found) == 24 and all(c in "0123456789abcdef" for c in found):
+            return found
+    except OSError:
+        pass
+    checksum = read()
+    try:
+        from .tables import atomic_path
+
+        record.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(record) as tmp:
+            tmp.write_text(checksum + "\n")
+    except OSError as err:
+        log.debug("could not remember the checksum in %s (%s)", record, err)
+    return checksum
 
 
 def _read_checksum(paths: Sequence[Path], salt: str) -> str:
