@@ -9,6 +9,8 @@ from pathlib import Path
 import jinja2
 import pandas as pd
 
+from .. import __version__
+from ..cache import cache_dir
 from ..i18n import N_, datetime_text, decimal_text, gettext_for, percent_number, scientific_text
 from ..rank.acmg import AUTOMATIC_LABEL, classify_tags
 from ..schemas import col
@@ -33,13 +35,25 @@ CHART_BARS = (
 COMPHET_PHASES = (N_("trans"), N_("possible"))
 
 
+def _compiled_templates() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept in the cache (compiling them took a report a third of a second).
+    Jinja keys each by the template's source; the folder is per version of variantprio, whose
+    environment options the compiled code also depends on."""
+    folder = cache_dir("report-templates") / __version__
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
 def environment(lang: str | None = None) -> jinja2.Environment:
     """The report templates in language `lang`: literal text through `_()`/`ngettext()` (gettext
     catalogs), text computed in Python through the `tr` filter (a plain string, so it is escaped)."""
     env = jinja2.Environment(loader=jinja2.PackageLoader("variantprio.report", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                             extensions=["jinja2.ext.i18n"])
+                             extensions=["jinja2.ext.i18n"], bytecode_cache=_compiled_templates())
     translations = gettext_for(lang).__self__
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     tr = translations.gettext
