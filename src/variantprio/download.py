@@ -8,8 +8,10 @@ naming the URL, with a hint; nothing here knows about a particular source.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import http.client
+import json
 import os
 import urllib.error
 import urllib.request
@@ -127,3 +129,23 @@ def install_verified(part: Path, dest: Path, *, url: str, label: str, algorithm:
             raise
     os.replace(part, dest)
     return found
+
+
+def now_utc() -> str:
+    """When a file was downloaded, as fetch records write it (UTC, seconds, 'Z')."""
+    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def read_fetch_record(path: Path, what: str) -> dict:
+    """A fetch's JSON record (`files`: name -> URL, size, SHA-256, time); {} before the first fetch."""
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        raise InputError(f"unreadable {what} ({err})", path=str(path),
+                         hint="delete it; the next run downloads and records the files again") from None
+    if not isinstance(data, dict) or not isinstance(data.get("files", {}), dict):
+        raise InputError(f"{what} is not a JSON object with `files`", path=str(path),
+                         hint="delete it; the next run downloads and records the files again")
+    return data

@@ -12,7 +12,7 @@ development cases whose gene has no HPO annotation, the causal gene's median ran
 candidate genes of a spiked exome fell from 359 with plain IC sums to 220; mean best-match
 normalised per term, Phenodigm-style, reached 250).
 
-A folder laid out like `../shared/xspecies/` holds the files (`MOUSE_FILES`).
+A folder laid out like `../shared/xspecies/` holds the files (`mouse_files`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ FETCHED_PROFILES = Path("mouse/mgi_human_gene_to_mouse_MP.tsv")
 GENE_PROFILES = Path("mouse/phenorank2016_human_gene_to_mouse_MP.tsv")
 PROFILE_SYMBOL = {FETCHED_PROFILES.name: "human_symbol", GENE_PROFILES.name: "symbol_orgHsEgDb_2022"}
 HP_MP_MAPPINGS = Path("mappings/hp_mp_mapping_union.tsv")
-MOUSE_FILES = (MP_ONTOLOGY, GENE_PROFILES, HP_MP_MAPPINGS)
 CACHE_FORMAT = "mouse-3"  # 3: expected match per gene
 # What PhenoRank's profile file is (its header says nothing about its date): see ../shared/xspecies/README.md.
 PROFILE_VERSION = "MGI 2016-10-13 (PhenoRank)"

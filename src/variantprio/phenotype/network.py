@@ -155,15 +155,20 @@ def network_scores(walks: Walks, seed_genes: list[str], seed_scores: np.ndarray
     """Per network gene: max over neighbours j of proximity(gene -> j) x seed score of j, and that
     neighbour's index (-1: none of its neighbours is seeded)."""
     index = walks.gene_index
-    return spread(walks, np.array([index.get(g, -1) for g in seed_genes], np.int64), seed_scores)
+    return spread(walks, seeds(walks, np.array([index.get(g, -1) for g in seed_genes], np.int64), seed_scores))
 
 
-def spread(walks: Walks, seed_index: np.ndarray, seed_scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`network_scores` with the seeded genes given as network indices (-1: not in the network)."""
-    n = len(walks.gene_symbols)
-    seed = np.zeros(n)
+def seeds(walks: Walks, seed_index: np.ndarray, seed_scores: np.ndarray) -> np.ndarray:
+    """Per network gene: its seed score (the best of the genes at `seed_index`; -1: not in the network)."""
+    seed = np.zeros(len(walks.gene_symbols))
     ok = seed_index >= 0
     np.maximum.at(seed, seed_index[ok], np.asarray(seed_scores, float)[ok])
+    return seed
+
+
+def spread(walks: Walks, seed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`network_scores` of a per-network-gene seed vector (`seeds`)."""
+    n = len(walks.gene_symbols)
     prox = walks.proximity
     weighted = prox.data * seed[prox.indices]
     score = np.zeros(n)

@@ -19,7 +19,7 @@ from ..schemas import GENE_PHENOTYPE, col
 from .genes import CROSS_SPECIES_COLUMNS
 from .knowledge import Ontology
 from .mouse import MouseKnowledge, load_mouse, match_terms
-from .network import Walks, load_walks, spread
+from .network import Walks, load_walks, seeds, spread
 
 log = logging.getLogger(__name__)
 
@@ -91,10 +91,8 @@ def add_cross_species(table: pa.Table, ontology: Ontology, observed: np.ndarray,
         parts.append((evidence.mouse.symbols.take(pa.array(extra)), extra, maps.mouse_to_walk[extra]))
     if walk_on:
         seed = table.column(col.phenotype_score).to_numpy(zero_copy_only=False)
-        network, best = spread(evidence.walks, parts[0][2], seed)
-        seed_by_walk = np.zeros(len(network))
-        seeded = parts[0][2] >= 0
-        np.maximum.at(seed_by_walk, parts[0][2][seeded], seed[seeded])
+        seed_by_walk = seeds(evidence.walks, parts[0][2], seed)
+        network, best = spread(evidence.walks, seed_by_walk)
         known = _marked(parts[0][2], len(network)) | (maps.walk_to_mouse >= 0 if mouse_on else False)
         extra = np.flatnonzero((network > 0) & ~known)
         parts.append((evidence.walks.symbols.take(pa.array(extra)), np.full(len(extra), -1), extra))

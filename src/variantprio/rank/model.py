@@ -147,7 +147,7 @@ def fit_conditional(features: np.ndarray, causal: np.ndarray, case: np.ndarray, 
     without its causal gene are ignored.
     """
     beta = conditional_weights(features, causal, case, np.zeros(len(causal)), l2, iterations)
-    n_cases = len(np.unique(np.asarray(case)[np.bincount(case, weights=np.asarray(causal, float))[case] > 0]))
+    n_cases = int((np.bincount(case, weights=np.asarray(causal, float)) > 0).sum())  # cases with a solved gene
     extra = dict(zip(("w_mouse", "w_network"), map(float, beta[4:])))
     return RankModel(name=name, version="1", data_version=data_version,
                      intercept=_intercept_for(features @ beta, n_cases),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..core.hpolabels import babelon_name, synonyms_name
-from ..download import download_to_part, file_checksum, install_verified, open_url
+from ..download import download_to_part, file_checksum, install_verified, now_utc, open_url, read_fetch_record
 from ..errors import InputError
 from ..tables import atomic_path
 from .hpo_checks import check_file, hpoa_version
@@ -165,7 +165,7 @@ def fetch_hpo_release(options: HpoFetchOptions) -> HpoRelease:
     directory = Path(options.out) / release
     directory.mkdir(parents=True, exist_ok=True)
     record_path = directory / RECORD
-    entries: dict[str, dict] = dict(_read_record(record_path).get("files", {}))
+    entries: dict[str, dict] = dict(read_fetch_record(record_path, "release record").get("files", {}))
     outcomes: list[FileOutcome] = []
     for spec in files:
         expected = wanted.get(spec.name) or entries.get(spec.name, {}).get("sha256")
@@ -216,31 +216,13 @@ def _fetch_file(spec: ReleaseFile, directory: Path, expected: str | None, previo
     digest = install_verified(part, dest, url=spec.url, label=spec.name, expected=expected,
                               check=lambda p: versions.append(check_file(p, spec.kind, spec.url)))
     log.info("%s: %s %s", spec.name, action, dest)
-    entry = _entry(spec, dest, digest, versions[0], _now())
+    entry = _entry(spec, dest, digest, versions[0], now_utc())
     return FileOutcome(spec.name, dest, action, dest.stat().st_size), entry
 
 
 def _entry(spec: ReleaseFile, dest: Path, digest: str, version: str | None, when: str | None) -> dict:
     return {"url": spec.url, "size": dest.stat().st_size, "sha256": digest, "downloaded_at": when,
             "version": version}
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _read_record(path: Path) -> dict:
-    if not path.exists():
-        return {}
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise InputError(f"unreadable release record ({err})", path=str(path),
-                         hint="delete it; the next run downloads and records the files again") from None
-    if not isinstance(data, dict) or not isinstance(data.get("files", {}), dict):
-        raise InputError("release record is not a JSON object with `files`", path=str(path),
-                         hint="delete it; the next run downloads and records the files again")
-    return data
 
 
 def _write_record(path: Path, release: str, requested: str, base: str, entries: dict[str, dict]) -> None:

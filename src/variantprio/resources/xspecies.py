@@ -17,7 +17,6 @@ The tables the engine reads are then derived from them, each written atomically:
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import logging
 import zlib
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import __version__
-from ..download import download_to_part, file_checksum, install_verified
+from ..download import download_to_part, file_checksum, install_verified, now_utc, read_fetch_record
 from ..errors import InputError
 from ..phenotype.mouse import FETCH_RECORD, FETCHED_PROFILES, HP_MP_MAPPINGS, MP_ONTOLOGY
 from ..phenotype.network import FETCHED_LINKS
@@ -102,7 +101,7 @@ def fetch_xspecies(out: Path, mirror: str | None = None, timeout: float = 60.0) 
     downloads = out / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
     record_path = out / RECORD
-    record = _read_record(record_path)
+    record = {"files": {}, **read_fetch_record(record_path, "fetch record")}
     actions = {}
     for spec in upstream_files(mirror):
         dest = downloads / spec.name
@@ -115,7 +114,7 @@ def fetch_xspecies(out: Path, mirror: str | None = None, timeout: float = 60.0) 
         action = download_to_part(spec.url, part, label=spec.name, timeout=timeout)
         digest = install_verified(part, dest, url=spec.url, label=spec.name, check=_content_check(spec))
         record["files"][spec.name] = {"url": spec.url, "size": dest.stat().st_size, "sha256": digest,
-                                      "downloaded_at": _now()}
+                                      "downloaded_at": now_utc()}
         _write_record(record_path, record)
         actions[spec.name] = action
         log.info("%s: %s %s", spec.name, action, dest)
@@ -148,7 +147,7 @@ def derive_layout(downloads: Path, out: Path, record: dict) -> dict[str, int]:
     with atomic_path(out / MP_ONTOLOGY) as tmp:
         tmp.write_bytes((downloads / "mp.obo").read_bytes())
     rows[str(MP_ONTOLOGY)] = 1
-    fetched = record["files"].get("hp-to-mp-bestmatches.tsv", {}).get("downloaded_at", _now())[:10]
+    fetched = record["files"].get("hp-to-mp-bestmatches.tsv", {}).get("downloaded_at", now_utc())[:10]
     mappings = hp_mp_mappings(downloads / "hp-to-mp-bestmatches.tsv",
                               downloads / "upheno-species-independent.sssom.tsv", fetched)
     rows[str(HP_MP_MAPPINGS)] = _write_tsv(mappings, out / HP_MP_MAPPINGS)
@@ -248,24 +247,6 @@ def string_links(detailed: Path, info: Path) -> pd.DataFrame:
     keep = (frame["combined_score"] >= STRONG) | pd.Series(
         [pair in kept for pair in zip(frame["symbol_1"], frame["symbol_2"])], index=frame.index)
     return frame[keep].reset_index(drop=True)
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _read_record(path: Path) -> dict:
-    if not path.exists():
-        return {"files": {}}
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise InputError(f"unreadable fetch record ({err})", path=str(path),
-                         hint="delete it; the next run downloads and records the files again") from None
-    if not isinstance(data, dict) or not isinstance(data.get("files"), dict):
-        raise InputError("fetch record is not a JSON object with `files`", path=str(path),
-                         hint="delete it; the next run downloads and records the files again")
-    return data
 
 
 def _write_record(path: Path, record: dict) -> None:

@@ -27,11 +27,7 @@ log = logging.getLogger(__name__)
 
 MISSING_PHENOTYPE_GRID = (1e-7, 1e-6, 1e-5, 1e-4, 1e-3)
 _COLUMNS = [col.gene_symbol, col.phenotype_score, col.variant_score, col.de_novo, col.segregates]
-_XSPECIES_COLUMNS = [col.mouse_score, col.network_score]  # absent from runs without --xspecies: null
-# Which weights a fit changes: the four base ones (cross-species ones kept as shipped), all six, or
-# only the mouse and network ones with the base weights held (so annotated genes keep their order
-# as far as the new evidence allows).
-CROSS_SPECIES_FITS = ("off", "all", "held")
+_XSPECIES_COLUMNS = [col.mouse_score, col.network_score]  # absent from runs without --xspecies
 
 
 @dataclass
@@ -55,9 +51,6 @@ def collect_candidates(keep_dir: Path, cases_table: Path) -> Candidates:
             continue
         present = set(pq.read_schema(path).names)
         genes = pq.read_table(path, columns=_COLUMNS + [c for c in _XSPECIES_COLUMNS if c in present]).to_pandas()
-        for name in _XSPECIES_COLUMNS:
-            if name not in genes:
-                genes[name] = np.nan
         genes["case"] = case_id
         genes["causal"] = genes[col.gene_symbol] == gene
         parts.append(genes)
@@ -82,9 +75,10 @@ def _xspecies(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _logit_of(frame: pd.DataFrame, model: RankModel) -> np.ndarray:
-    x = _features(frame, model.missing_phenotype_score, model.epsilon)
-    return model.intercept + x @ np.array([model.w_phenotype, model.w_variant, model.w_de_novo, model.w_no_fit]) \
-        + model.xspecies_logit(*_xspecies(frame), len(frame))
+    return model.logit(frame[col.phenotype_score].to_numpy(float, na_value=np.nan),
+                       frame[col.variant_score].to_numpy(float, na_value=0.0),
+                       frame[col.de_novo].fillna(False).to_numpy(bool),
+                       frame[col.segregates].fillna(False).to_numpy(bool), *_xspecies(frame))
 
 
 def case_ranks(candidates: Candidates, model: RankModel) -> pd.Series:
@@ -111,6 +105,9 @@ def _hard_rivals(frame: pd.DataFrame, base: RankModel) -> pd.DataFrame:
 
 def _fit(frame: pd.DataFrame, missing: float, base: RankModel, data_version: str, cross_species: str = "off"
          ) -> RankModel:
+    """Weights fitted on these cases. `cross_species`: "off" fits the four base weights (mouse and
+    network kept as shipped), "all" all six, "held" only mouse and network with the base weights
+    held, so annotated genes keep their order as far as the new evidence allows."""
     frame = _hard_rivals(frame, base)
     case_number = pd.factorize(frame["case"])[0]
     causal = frame["causal"].to_numpy(bool)
