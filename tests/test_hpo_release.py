@@ -67,7 +67,6 @@ def test_genes_to_disease_with_a_header_line_reads_the_same(tmp_path, release):
 
 
 def test_genes_to_disease_with_wrong_columns_is_an_input_error(tmp_path):
-
     copy = tmp_path / "release"
     shutil.copytree(RELEASE, copy)
     (copy / "genes_to_disease.txt").write_text("1\tGENEA\tOMIM:100001\n")

