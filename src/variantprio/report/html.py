@@ -221,8 +221,12 @@ def gene_panels(data: ReportData) -> list[dict]:
     """Per top gene: its row, variants (best first), diseases, matched terms, ACMG calls and chart bars."""
     frequency_source = frequency_source_name(data.evidence)
     clinvar_used = has_evidence(data.evidence, "clinvar")
-    variants_by_gene = {g: [variant_view(r, data, frequency_source, clinvar_used) for r in template_records(rows)]
-                        for g, rows in data.variants.groupby(col.gene_symbol, sort=False)}
+    # One records pass over the whole table: per-group to_dict costs a column extraction per column and group.
+    variants_by_gene: dict[str, list[dict]] = {}
+    for row in template_records(data.variants):
+        if row.get(col.gene_symbol) is not None:
+            variants_by_gene.setdefault(row[col.gene_symbol], []).append(
+                variant_view(row, data, frequency_source, clinvar_used))
     panels = []
     for gene in template_records(data.genes):
         rows = variants_by_gene.get(gene[col.gene_symbol], [])
