@@ -9,9 +9,9 @@ How the throwaway cluster is set up (Debian's `slurm-wlm` and `munge`; `.ci/run`
 - slurmctld and slurmd in the foreground, their config, state, spool and logs in a temp dir; one
   partition for the batch beside the default one, select/cons_tres by CPU,
   proctrack/linuxproc, task/none: no cgroups. The batch partition is oversubscribed (FORCE:4): each
-  proband job asks for two CPUs (inheritance beside phenotype), and on a 2-core test machine the
-  three would otherwise run one after another, each paying the executor's growing status-check
-  interval;
+  proband job asks for two CPUs (Snakemake sizes a group for inheritance beside phenotype, though
+  the job-step plugin runs a group's steps in turn), and on a 2-core test machine the two would
+  otherwise run one after another, each paying the executor's growing status-check interval;
 - slurmd runs "configless" (`--conf-server`): the executor's job step strips every SLURM_* variable,
   SLURM_CONF included, before its `srun` (snakemake-executor-plugin-slurm issue #164), so the step
   finds the config where configless slurmd puts it, /run/slurm/conf. That link is machine-wide: a
@@ -316,7 +316,7 @@ def test_a_batch_on_slurm_gives_the_tables_of_a_local_run(slurm_cluster, tmp_pat
     assert cluster.returncode == 0, (f"{cluster.stdout[-3000:]}\n{cluster.stderr[-6000:]}\n"
                                      f"{_job_logs(tmp_path / 'slurm')}\n{slurm_cluster.logs()}")
     # run times (profile): the VCF's ingest and annotate 120 min each; a proband's steps 60 min each,
-    # inheritance beside phenotype
+    # sized for inheritance beside phenotype (Snakemake's group rule; the job step runs them in turn)
     vcf_job = ("COMPLETED", PARTITION, f"{MEM_MB['mem_mb_annotate']}M", "4:00:00")
     proband_job = ("COMPLETED", PARTITION, f"{2 * MEM_MB['mem_mb_sample']}M", "3:00:00")
     jobs = slurm_cluster.jobs()
