@@ -20,16 +20,15 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from scipy import sparse
 
 from ..cache import cached_build, files_checksum
 from ..errors import InputError
+from .genelist import GeneSymbols
 from .knowledge import Ontology, expand_to_ancestors
 from .ontology import Terms, parse_obo
 
@@ -50,7 +49,7 @@ _HINT = "lay the folder out like ../shared/xspecies/ (ontology/mp.obo, mouse/, m
 
 
 @dataclass
-class MouseKnowledge:
+class MouseKnowledge(GeneSymbols):
     """Mouse phenotype profiles of human genes, in MP, and the HP->MP translation."""
 
     mp: Terms
@@ -64,14 +63,6 @@ class MouseKnowledge:
     versions: dict[str, str]
     source: str
     checksum: str
-
-    @cached_property
-    def gene_index(self) -> dict[str, int]:
-        return {g: i for i, g in enumerate(self.gene_symbols)}
-
-    @cached_property
-    def symbols(self) -> pa.StringArray:
-        return pa.array(self.gene_symbols, pa.string())
 
     def ancestors(self, term: int) -> np.ndarray:
         return self.anc_indices[self.anc_indptr[term]:self.anc_indptr[term + 1]]

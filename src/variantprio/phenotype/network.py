@@ -21,11 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from scipy import sparse
 
 from ..cache import cached_build, files_checksum
 from ..errors import InputError
+from .genelist import GeneSymbols
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ _HINT = "pass STRING links as a TSV with symbol_1, symbol_2 and combined_score (
 
 
 @dataclass
-class Walks:
+class Walks(GeneSymbols):
     """Per gene (row), the genes its restarting walk reaches most (CSR, proximity in (0, 1))."""
 
     gene_symbols: list[str]
@@ -49,14 +49,6 @@ class Walks:
     version: str
     checksum: str
     seconds: float  # how long the precompute took
-
-    @cached_property
-    def gene_index(self) -> dict[str, int]:
-        return {g: i for i, g in enumerate(self.gene_symbols)}
-
-    @cached_property
-    def symbols(self) -> pa.StringArray:
-        return pa.array(self.gene_symbols, pa.string())
 
     @cached_property
     def entry_rows(self) -> np.ndarray:
