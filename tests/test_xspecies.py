@@ -232,6 +232,8 @@ def test_bench_phenotype_ranks_each_component_combination(mini_hpo, xspecies, tm
     by = report["by_components"]
     assert by["human"]["unannotated_gene"]["n_cases"] == 2 and by["human"]["unannotated_gene"]["top10"] == 0.0
     assert by["human+mouse"]["unannotated_gene"]["top10"] == 0.5  # NOVEL1 only
+    assert frame.loc["novel_mouse", "rank_mouse_only"] >= 1 and frame.loc["novel_partner", "rank_network_only"] >= 1
+    assert set(by) == {"human", "human+mouse", "human+network", "human+mouse+network", "mouse alone", "network alone"}
     # Together, the 30 leaves the network reaches through HUB outrank NOVEL1, which it does not reach.
     assert by["human+mouse+network"]["top10"] == report["top10"] == pytest.approx(2 / 3, abs=1e-4)
     assert "mouse phenotypes" in report["data_sources"] and report["scoring_ms_per_case"]["median"] > 0
@@ -247,4 +249,8 @@ def test_component_ranks_order_by_the_rank_models_phenotype_terms():
     ranks = component_ranks(table, "M", model)
     assert ranks["rank_human_mouse"] == 1 and ranks["rank"] == 1  # a strong mouse match lifts it
     assert pd.isna(ranks["rank_human_network"])  # neither human nor network evidence: not ranked
+    # By one score alone, among the genes it scores: M first of the two mouse-profiled genes, B second,
+    # A (no mouse profile) and every gene on the network alone (no network score) a miss.
+    assert ranks["rank_mouse_only"] == 1 and component_ranks(table, "B", model)["rank_mouse_only"] == 2
+    assert pd.isna(component_ranks(table, "A", model)["rank_mouse_only"]) and pd.isna(ranks["rank_network_only"])
     assert component_ranks(table, "B", model)["rank_human_network"] == 2

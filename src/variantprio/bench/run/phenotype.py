@@ -67,13 +67,18 @@ class CaseRank:
     rank_human: float = float("nan")
     rank_human_mouse: float = float("nan")
     rank_human_network: float = float("nan")
+    rank_mouse_only: float = float("nan")  # among the genes with a mouse profile, by mouse score alone
+    rank_network_only: float = float("nan")  # among the genes the network scores, by network score alone
     scoring_ms: float = float("nan")
 
 
 # Phenotype-only rankings reported with --xspecies: CaseRank column -> (mouse, network) used.
 COMPONENT_RANKS = {"rank_human_mouse": (True, False), "rank_human_network": (False, True), "rank": (True, True)}
 COMPONENT_NAMES = {"rank_human": "human", "rank_human_mouse": "human+mouse", "rank_human_network": "human+network",
-                   "rank": "human+mouse+network"}
+                   "rank": "human+mouse+network", "rank_mouse_only": "mouse alone",
+                   "rank_network_only": "network alone"}
+# Diagnostic rankings by one cross-species score alone: CaseRank column -> the table column ordered by.
+SINGLE_COMPONENT_RANKS = {"rank_mouse_only": col.mouse_score, "rank_network_only": col.network_score}
 
 
 _STATE: dict[str, Any] = {}
@@ -105,7 +110,8 @@ def _rank(ontology: Ontology, terms: PatientTerms, gene: str) -> tuple[dict[str,
 
 def component_ranks(table: pa.Table, gene: str, model: RankModel) -> dict[str, float]:
     """The gene's tie-aware rank among the genes a phenotype-only ranking orders by the rank model's
-    phenotype terms, for each COMPONENT_RANKS combination; a gene no used component scores is a miss."""
+    phenotype terms, for each COMPONENT_RANKS combination, and by each SINGLE_COMPONENT_RANKS score
+    alone; a gene no used component scores is a miss."""
     def values(name: str) -> np.ndarray:
         return table.column(name).to_numpy(zero_copy_only=False).astype(float)
 
@@ -118,6 +124,12 @@ def component_ranks(table: pa.Table, gene: str, model: RankModel) -> dict[str, f
         logit = model.phenotype_logit(human[rows], mouse[rows] if use_mouse else None,
                                       network[rows] if use_network else None)
         out[name] = tie_aware_rank_of(logit, int(hit[0])) if len(hit) else float("nan")
+    # How much each cross-species score says on its own, among the genes it scores (others: a miss).
+    for name, column in SINGLE_COMPONENT_RANKS.items():
+        score = values(column)
+        rows = ~np.isnan(score)
+        hit = np.flatnonzero(is_gene[rows])
+        out[name] = tie_aware_rank_of(score[rows], int(hit[0])) if len(hit) else float("nan")
     return out
 
 
