@@ -16,11 +16,11 @@ import pytest
 
 from variantprio.phenotype import load_ontology, score_genes, withhold_publications
 from variantprio import phenotype
+from variantprio.errors import InputError
 from variantprio.phenotype import knowledge
 from variantprio.phenotype.knowledge import annotation_mass, build_ontology, release_files
 from variantprio.phenotype.ontology import parse_json, parse_obo
 from variantprio.phenotype.withhold import cites, withheld_rows
-from variantprio.errors import InputError
 from variantprio.tables import read_table
 
 DATA = Path(__file__).parent / "data"

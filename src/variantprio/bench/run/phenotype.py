@@ -77,8 +77,8 @@ COMPONENT_RANKS = {"rank_human_mouse": (True, False), "rank_human_network": (Fal
 COMPONENT_NAMES = {"rank_human": "human", "rank_human_mouse": "human+mouse", "rank_human_network": "human+network",
                    "rank": "human+mouse+network", "rank_mouse_only": "mouse alone",
                    "rank_network_only": "network alone"}
-# Diagnostic rankings by one cross-species score alone: CaseRank column -> the table column ordered by.
-SINGLE_COMPONENT_RANKS = {"rank_mouse_only": col.mouse_score, "rank_network_only": col.network_score}
+# Diagnostic rankings by one cross-species score alone (CaseRank columns): mouse, then network.
+SINGLE_COMPONENT_RANKS = ("rank_mouse_only", "rank_network_only")
 
 
 _STATE: dict[str, Any] = {}
@@ -110,26 +110,27 @@ def _rank(ontology: Ontology, terms: PatientTerms, gene: str) -> tuple[dict[str,
 
 def component_ranks(table: pa.Table, gene: str, model: RankModel) -> dict[str, float]:
     """The gene's tie-aware rank among the genes a phenotype-only ranking orders by the rank model's
-    phenotype terms, for each COMPONENT_RANKS combination, and by each SINGLE_COMPONENT_RANKS score
-    alone; a gene no used component scores is a miss."""
+    phenotype terms, for each COMPONENT_RANKS combination, and by the mouse or network score alone
+    (SINGLE_COMPONENT_RANKS); a gene no used component scores is a miss."""
     def values(name: str) -> np.ndarray:
         return table.column(name).to_numpy(zero_copy_only=False).astype(float)
 
     human, mouse, network = values(col.phenotype_score), values(col.mouse_score), values(col.network_score)
     is_gene = table.column(col.gene_symbol).to_numpy(zero_copy_only=False) == gene
+
+    def rank_among(rows: np.ndarray, score: np.ndarray) -> float:
+        """The gene's rank by `score` (one value per row kept), NaN when the gene is not among them."""
+        hit = np.flatnonzero(is_gene[rows])
+        return tie_aware_rank_of(score, int(hit[0])) if len(hit) else float("nan")
+
     out = {}
     for name, (use_mouse, use_network) in COMPONENT_RANKS.items():
         rows = ~np.isnan(human) | (use_mouse & ~np.isnan(mouse)) | (use_network & ~np.isnan(network))
-        hit = np.flatnonzero(is_gene[rows])
-        logit = model.phenotype_logit(human[rows], mouse[rows] if use_mouse else None,
-                                      network[rows] if use_network else None)
-        out[name] = tie_aware_rank_of(logit, int(hit[0])) if len(hit) else float("nan")
-    # How much each cross-species score says on its own, among the genes it scores (others: a miss).
-    for name, column in SINGLE_COMPONENT_RANKS.items():
-        score = values(column)
-        rows = ~np.isnan(score)
-        hit = np.flatnonzero(is_gene[rows])
-        out[name] = tie_aware_rank_of(score[rows], int(hit[0])) if len(hit) else float("nan")
+        out[name] = rank_among(rows, model.phenotype_logit(human[rows], mouse[rows] if use_mouse else None,
+                                                            network[rows] if use_network else None))
+    # How much each cross-species score says on its own, among the genes it scores.
+    for name, score in zip(SINGLE_COMPONENT_RANKS, (mouse, network)):
+        out[name] = rank_among(~np.isnan(score), score[~np.isnan(score)])
     return out
 
 
