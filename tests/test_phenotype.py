@@ -77,7 +77,7 @@ def test_cache_is_reused_and_rebuilt_when_a_file_changes(tmp_path):
     changed = load_ontology(release)
     assert len(list((tmp_path / "cache" / "hpo").glob("*.pickle"))) == 2
     d = changed.annotations.disease_ids.index("OMIM:100003")
-    assert changed.prop[d, changed.terms.index["HP:0001263"]] == pytest.approx(1 / 3)
+    assert changed.prop[d, changed.terms.index["HP:0001263"]] == pytest.approx((1 + 4 * 0.05) / (3 + 4))  # 1/3, shrunk
 
 
 def test_missing_release_file_is_a_clear_error(tmp_path):
@@ -89,9 +89,18 @@ def test_missing_release_file_is_a_clear_error(tmp_path):
 def test_frequencies_from_terms_fractions_and_percentages():
     import pandas as pd
 
-    got = parse_frequency(pd.Series(["HP:0040281", "3/4", "25%", "", "HP:0040285", "weird"]))
-    assert got[:3] == pytest.approx([0.895, 0.75, 0.25])
-    assert math.isnan(got[3]) and got[4] == 0.0 and math.isnan(got[5])
+    got = parse_frequency(pd.Series(["HP:0040281", "3/4", "25%", "", "HP:0040285", "weird", "0/5"]))
+    assert got[:3] == pytest.approx([0.895, (3 + 4 * 0.05) / (4 + 4), 0.25])
+    assert math.isnan(got[3]) and got[4] == 0.0 and math.isnan(got[5]) and got[6] == 0.0
+
+
+def test_a_fraction_from_few_patients_counts_for_less_than_the_same_fraction_from_many():
+    import pandas as pd
+
+    one, three, forty, half_of_two, half_of_forty = parse_frequency(
+        pd.Series(["1/1", "3/3", "40/40", "1/2", "20/40"]))
+    assert one < three < forty < 1.0 and one < 0.25 and forty > 0.9
+    assert half_of_two < half_of_forty < 0.5
 
 
 # --- patient terms --------------------------------------------------------------------------------
@@ -199,7 +208,7 @@ def test_absent_hallmark_feature_lowers_the_disease_by_default(mini):
         return dict(zip(table.column("gene_symbol").to_pylist(), table.column("phenotype_raw").to_pylist()))
 
     plain = raw()
-    # Macrocephaly C has Macrocephaly in 5/5 patients: its absence argues against it.
+    # Macrocephaly C has Macrocephaly in 60/60 patients: its absence argues against it.
     assert raw(excluded="HP:0000256")["GENEC"] < plain["GENEC"]
     # Short stature is only frequent (30-79%) in Microcephaly B: recording it as absent says the
     # disease was considered, which on balance raises it.
