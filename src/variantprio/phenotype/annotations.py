@@ -38,10 +38,10 @@ INHERITANCE_MODES = mode_terms()
 # "n/m" counts patients of one report: 20% of those rows are "1/1", a single case whose every feature
 # would otherwise read as obligate. Each fraction is a posterior mean under a Beta prior worth
 # `weight` patients with mean `mean` (most features a case report lists are not hallmarks):
-# (n + weight * mean) / (m + weight), so 1/1 -> 0.21 and 40/40 -> 0.91. With the cases' own
-# publications withheld this lifts the development set's phenotype-only top-1 by 1.1-1.7 points
-# and top-10 by 1.9-2.7 (three samples of 1,500 cases, release 2026-06-23); weights 4-8 and means
-# 0-0.05 do alike, a mean of 0.5 gains half as much. "0/m" stays 0: an absent feature.
+# (n + weight * mean) / (m + weight), so 1/1 -> 0.24 and 40/40 -> 0.91. With the cases' own
+# publications withheld this lifts the development set's phenotype-only top-1 by 1.7 points and
+# top-10 by 2.2 (all 8,218 cases, release 2026-06-23; 1.1-1.7 and 1.9-2.7 on three samples of
+# 1,500); weights 4-8 and means 0-0.05 do alike, a mean of 0.5 gains half as much. "0/m" stays 0: an absent feature.
 FRACTION_PRIOR = {"weight": 4.0, "mean": 0.05}
 _FRACTION = re.compile(r"^(\d+)/(\d+)$")
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
