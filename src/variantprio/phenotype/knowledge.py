@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 ONTOLOGY_FILES = ("hp.obo", "hp.json")
 ANNOTATION_FILES = ("phenotype.hpoa",)
 GENE_LINK_FILES = ("genes_to_disease.txt", "genes_to_phenotype.txt")
-CACHE_FORMAT = "7"  # 6: Terms carry EXACT synonyms; 7: "n/m" frequencies shrunk (FRACTION_PRIOR)
+CACHE_FORMAT = "7"  # 6: Terms carry EXACT synonyms; 7: "n/m" frequencies shrunk (FRACTION_PRIOR_*)
 # An annotation without a stated frequency counts as this P(term | disease).
 UNSTATED_FREQUENCY = 0.6
 
